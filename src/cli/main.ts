@@ -1,0 +1,28 @@
+import { CommanderError } from 'commander';
+import { buildProgram, exitCode } from './program.js';
+import { ExitCode, isOrchError } from '../errors.js';
+import { printError } from './ui/report.js';
+
+/** The one place that catches errors and decides the process's exit code. */
+async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version are successes; anything else commander rejects is usage.
+      return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    const color = !process.argv.includes('--no-color') && !process.env.NO_COLOR;
+    if (isOrchError(err)) {
+      printError(err, { stream: process.stderr, color });
+      return err.exitCode;
+    }
+    printError(err, { stream: process.stderr, color });
+    return ExitCode.runFailed;
+  }
+}
+
+process.exitCode = await main(process.argv);

@@ -1,0 +1,119 @@
+import { Command, Option } from 'commander';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import type { GlobalOptions } from './context.js';
+
+const require = createRequire(import.meta.url);
+const { version } = require('../../package.json') as { version: string };
+
+/** Exit code a command action leaves behind; main.ts turns it into the process's. */
+export let exitCode = 0;
+
+/**
+ * A command module's entry point: the global flags, then commander's own action
+ * arguments (positionals, the command's options, the Command itself).
+ */
+export type Action = (globals: GlobalOptions, ...args: unknown[]) => Promise<number>;
+
+/**
+ * Wires a command to a module under ./commands, imported only when the command runs so
+ * that `orch --help` never pays for the YAML parser, ajv or the MCP SDK.
+ */
+function lazy(load: () => Promise<{ run: Action }>) {
+  return async (...args: unknown[]): Promise<void> => {
+    const command = args[args.length - 1] as Command;
+    const globals = globalOptions(command);
+    const mod = await load();
+    exitCode = await mod.run(globals, ...args);
+  };
+}
+
+function globalOptions(command: Command): GlobalOptions {
+  const o = command.optsWithGlobals<{
+    dir?: string;
+    config?: string;
+    team?: string;
+    json?: boolean;
+    quiet?: boolean;
+    verbose?: boolean;
+    color?: boolean;
+  }>();
+  return {
+    dir: path.resolve(o.dir ?? process.cwd()),
+    config: o.config,
+    team: o.team,
+    json: o.json === true,
+    quiet: o.quiet === true,
+    verbose: o.verbose === true,
+    color: o.color !== false && !('NO_COLOR' in process.env && process.env.NO_COLOR !== ''),
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('orch')
+    .description('Declarative runtime for multi-agent systems built on MCP')
+    .version(version, '-V, --version', 'print the version')
+    .option('-C, --dir <dir>', 'project directory (default: the current directory)')
+    .option('--config <file>', 'tools file (default: gantz.yaml)')
+    .option('--team <file>', 'team file (default: agent-team.yaml)')
+    .option('--json', 'print one JSON document on stdout and nothing else there')
+    .option('-q, --quiet', 'print only errors')
+    .option('-v, --verbose', 'print more detail')
+    .option('--no-color', 'disable colours (also: NO_COLOR)')
+    .showSuggestionAfterError(true)
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ sortSubcommands: false });
+
+  program
+    .command('init')
+    .description('scaffold a project from a template')
+    .argument('[dir]', 'target directory', '.')
+    .option('-t, --template <name>', 'template to use (see --list)')
+    .option('-l, --list', 'list the templates')
+    .option('-f, --force', 'write into a non-empty directory, replacing files of the same name')
+    .action(lazy(() => import('./commands/init.js')));
+
+  program
+    .command('validate')
+    .description('check the project files against their schemas and each other')
+    .option('--connect', 'also start the MCP servers and check tool names against their real tool lists')
+    .action(lazy(() => import('./commands/validate.js')));
+
+  for (const [name, description] of pending) {
+    program
+      .command(name)
+      .description(`${description} (not available yet)`)
+      .allowUnknownOption(true)
+      .allowExcessArguments(true)
+      .action(lazy(() => import('./commands/pending.js')));
+  }
+
+  program.addHelpText(
+    'after',
+    `
+Examples:
+  $ orch init demo --template orchestration-system
+  $ orch -C demo validate
+  $ orch init --list
+
+Exit codes: 0 ok · 1 run failed · 2 usage or config error · 3 paused at a gate · 130/143 interrupted`,
+  );
+  return program;
+}
+
+/** Commands of the CLI contract that later work fills in; they say so when called. */
+const pending: [string, string][] = [
+  ['run', 'run a declared tool or workflow'],
+  ['scale', 'set the pool size of an agent type'],
+  ['status', 'agent pools, servers and recent runs'],
+  ['runs', 'list workflow runs'],
+  ['logs', "print one run's journal"],
+  ['approve', 'approve a gate of a paused run'],
+  ['reject', 'reject a gate of a paused run'],
+  ['resume', 'continue a paused, failed or interrupted run'],
+  ['serve', 'expose the declared tools as an MCP server'],
+  ['mcp', 'inspect and call the configured MCP servers'],
+  ['graph', 'print a workflow as a Mermaid flowchart'],
+];
+
+export { Option };

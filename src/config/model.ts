@@ -1,0 +1,196 @@
+/**
+ * The normalised project model: what every command works on once the user's files have
+ * been read, validated and expanded. Both gantz.yaml dialects, agent-team.yaml and
+ * `mcpServers` from any file end up here.
+ */
+
+/** Where an item was declared: a file and the key path to it inside that file. */
+export interface Origin {
+  file: string;
+  /** Key path segments from the document root, e.g. ['workflows', 'deploy', 2]. */
+  path: (string | number)[];
+}
+
+export type JsonType = 'string' | 'number' | 'integer' | 'boolean' | 'object' | 'array' | 'null';
+
+/** A JSON Schema object as used for tool input (kept loose: it is passed to ajv and MCP). */
+export type JsonSchema = { [key: string]: unknown };
+
+export interface ParamDef {
+  name: string;
+  type: JsonType;
+  description?: string;
+  required: boolean;
+  default?: unknown;
+  /** The parameter's own JSON Schema (type, enum, items, bounds...). */
+  schema: JsonSchema;
+}
+
+export interface ScriptHandler {
+  kind: 'script';
+  /** A `sh -c` string; `{{param}}` placeholders are never re-parsed by the shell. */
+  shell?: string;
+  /** Program run directly, never through a shell. */
+  command?: string;
+  args: string[];
+  workingDir?: string;
+  timeoutMs?: number;
+}
+
+export interface HttpHandler {
+  kind: 'http';
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: unknown;
+  timeoutMs?: number;
+  /** Dot path into the JSON response, e.g. `data.items[0].name`. */
+  extractJson?: string;
+}
+
+export interface ModuleHandler {
+  kind: 'module';
+  /** Module name: `handlers/<module>.{ts,js,mjs}` beside the config, or a built-in namespace. */
+  module: string;
+  fn: string;
+  /** Absolute path of the user module when one exists; undefined for a built-in namespace. */
+  file?: string;
+}
+
+export interface McpHandler {
+  kind: 'mcp';
+  server: string;
+  tool: string;
+}
+
+export type ToolHandler = ScriptHandler | HttpHandler | ModuleHandler | McpHandler;
+
+export interface ToolDef {
+  name: string;
+  description: string;
+  params: ParamDef[];
+  /** JSON Schema of the tool's input object, built from `params`. */
+  inputSchema: JsonSchema;
+  handler: ToolHandler;
+  /** Extra environment for script tools. */
+  environment: Record<string, string>;
+  dialect: 'map' | 'list';
+  origin: Origin;
+}
+
+export interface RateLimit {
+  calls: number;
+  perMs: number;
+}
+
+export interface McpServerDef {
+  name: string;
+  transport: 'stdio' | 'http';
+  command?: string;
+  args: string[];
+  /** Declared env only; the supervisor adds the minimal base environment. */
+  env: Record<string, string>;
+  cwd?: string;
+  url?: string;
+  headers: Record<string, string>;
+  startupTimeoutMs: number;
+  toolTimeoutMs?: number;
+  rateLimit?: RateLimit;
+  origin: Origin;
+}
+
+export type GateType = 'approval_required' | 'tests_must_pass';
+
+export interface GateDef {
+  type: GateType;
+  /** `before` asks before the step runs (destructive actions); `after` shows its output. */
+  when: 'before' | 'after';
+}
+
+export interface RetryDef {
+  max: number;
+  /** First delay between attempts; doubled after each failure. */
+  backoffMs: number;
+}
+
+export type OnFailure = 'abort' | 'continue' | 'retry' | 'reassign';
+
+export interface StepDef {
+  id: string;
+  agent: string;
+  action: string;
+  with: Record<string, unknown>;
+  needs: string[];
+  if?: string;
+  gate?: GateDef;
+  retry?: RetryDef;
+  timeoutMs?: number;
+  onFailure: OnFailure;
+  origin: Origin;
+}
+
+export interface InputDef {
+  name: string;
+  type: JsonType;
+  description?: string;
+  required: boolean;
+  default?: unknown;
+}
+
+export interface WorkflowDef {
+  name: string;
+  description?: string;
+  inputs: InputDef[];
+  steps: StepDef[];
+  origin: Origin;
+}
+
+export type Coordination =
+  | 'centralized'
+  | 'pipeline'
+  | 'fan-out'
+  | 'master-worker'
+  | 'hierarchical'
+  | 'blackboard'
+  | 'auction';
+
+export interface TeamDef {
+  name: string;
+  description?: string;
+  coordination: Coordination;
+}
+
+export interface AgentDef {
+  role: string;
+  description?: string;
+  model?: string;
+  provider?: string;
+  systemPrompt?: string;
+  /** Tools this agent may use; undefined means every tool declared in gantz.yaml. */
+  tools?: string[];
+  /** Pool size (`count` or `replicas`). */
+  count: number;
+  isolation: 'inline' | 'process';
+  maxIterations?: number;
+  origin: Origin;
+}
+
+export interface ProjectFiles {
+  gantz?: string;
+  team?: string;
+  mcp?: string;
+}
+
+export interface Project {
+  /** Absolute project directory. */
+  dir: string;
+  /** Absolute paths of the files that were read. */
+  files: ProjectFiles;
+  name?: string;
+  version?: string;
+  tools: Map<string, ToolDef>;
+  servers: Map<string, McpServerDef>;
+  team?: TeamDef;
+  agents: Map<string, AgentDef>;
+  workflows: Map<string, WorkflowDef>;
+}

@@ -1,0 +1,59 @@
+import type { ContentBlock } from './result.js';
+
+/** Where a handler's messages go; never stdout, which carries results and MCP frames. */
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** An MCP `tools/call` result as the SDK returns it. */
+export interface McpCallResult {
+  content?: ContentBlock[];
+  structuredContent?: unknown;
+  isError?: boolean;
+}
+
+/**
+ * Calls tools of the configured MCP servers. The supervisor in src/mcp provides it; this
+ * module only needs the one call, so tools stay independent of supervision.
+ */
+export interface McpCaller {
+  callTool(
+    server: string,
+    tool: string,
+    args: Record<string, unknown>,
+    options: { signal?: AbortSignal },
+  ): Promise<McpCallResult>;
+}
+
+/** What an invocation may use besides its input. */
+export interface InvokeContext {
+  /** Cancels the call: scripts are killed, requests aborted, module handlers told. */
+  signal?: AbortSignal;
+  logger?: Logger;
+  /** Needed by `mcp:` tools and by module handlers that call server tools. */
+  mcp?: McpCaller;
+}
+
+/** A logger that drops everything, for callers that have nowhere to show messages. */
+export const silentLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+
+/** A logger writing `[tool] message` lines to a stream, normally stderr. */
+export function streamLogger(stream: NodeJS.WritableStream, prefix: string, verbose = false): Logger {
+  const write = (level: string) => (message: string) => {
+    stream.write(`${prefix ? `[${prefix}] ` : ''}${level === 'info' ? '' : `${level}: `}${message}\n`);
+  };
+  return {
+    debug: verbose ? write('debug') : () => undefined,
+    info: write('info'),
+    warn: write('warning'),
+    error: write('error'),
+  };
+}

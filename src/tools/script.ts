@@ -1,0 +1,115 @@
+import path from 'node:path';
+import { execa } from 'execa';
+import type { ScriptHandler } from '../config/model.js';
+import { formatDuration } from '../config/duration.js';
+import { renderText } from './placeholders.js';
+import { parseOutput, ToolError, type ToolResult } from './result.js';
+import { renderShell } from './shell-template.js';
+
+/** Time a script gets between SIGTERM and SIGKILL. */
+export const KILL_GRACE_MS = 2_000;
+
+export interface ScriptOptions {
+  tool: string;
+  /** Directory `working_dir` is resolved against, and the default working directory. */
+  baseDir: string;
+  /** The tool's `environment`, whose values may hold placeholders too. */
+  environment: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs a `script:` tool. `command` + `args` run directly (a value is one argv element,
+ * whatever it contains); `shell:` runs under `sh -c` with values passed as environment
+ * variables (shell-template.ts). The script runs in its own process group, and that whole
+ * group is ended on timeout, on cancel, and when the script itself exits, so neither a
+ * timed-out pipeline nor a forgotten background job outlives the call.
+ *
+ * stdout is the result (a JSON object or array is parsed, see parseOutput); a non-zero
+ * exit is a ToolError carrying stderr.
+ */
+export async function runScript(
+  handler: ScriptHandler,
+  params: Record<string, unknown>,
+  options: ScriptOptions,
+): Promise<ToolResult> {
+  const env = Object.fromEntries(Object.entries(options.environment).map(([k, v]) => [k, renderText(v, params)]));
+  let file: string;
+  let args: string[];
+  if (handler.shell !== undefined) {
+    const shell = renderShell(handler.shell, params);
+    Object.assign(env, shell.env);
+    [file, args] = ['sh', ['-c', shell.script]];
+  } else if (handler.command !== undefined) {
+    [file, args] = [handler.command, handler.args.map((arg) => renderText(arg, params))];
+  } else {
+    throw new ToolError(options.tool, `tool ${options.tool} has neither \`shell\` nor \`command\``, { code: 'ORCH_TOOL_INVALID' });
+  }
+  const cwd = path.resolve(options.baseDir, handler.workingDir ?? '.');
+
+  const child = execa(file, args, {
+    cwd,
+    env,
+    detached: true,
+    stdin: 'ignore',
+    reject: false,
+    stripFinalNewline: false,
+  });
+
+  let ended: 'timeout' | 'cancelled' | undefined;
+  let forceTimer: NodeJS.Timeout | undefined;
+  const killGroup = (signal: NodeJS.Signals): void => {
+    if (child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      // The group is already gone.
+    }
+  };
+  const terminate = (why: 'timeout' | 'cancelled'): void => {
+    ended ??= why;
+    killGroup('SIGTERM');
+    forceTimer ??= setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS).unref();
+  };
+  const onAbort = (): void => terminate('cancelled');
+  const timer = handler.timeoutMs === undefined ? undefined : setTimeout(() => terminate('timeout'), handler.timeoutMs);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (options.signal?.aborted) onAbort();
+  // Background jobs of a finished script would otherwise hold its stdout open forever.
+  child.once('exit', () => killGroup('SIGKILL'));
+
+  try {
+    const result = await child;
+    const stdout = String(result.stdout ?? '');
+    const stderr = String(result.stderr ?? '');
+    const detail = { exitCode: result.exitCode, stdout, stderr };
+    if (ended === 'timeout') {
+      throw new ToolError(options.tool, `${options.tool} timed out after ${formatDuration(handler.timeoutMs ?? 0)}`, {
+        code: 'ORCH_TOOL_TIMEOUT',
+        detail,
+        hint: 'raise the tool\'s `timeout`, or make the script finish sooner',
+      });
+    }
+    if (ended === 'cancelled') {
+      throw new ToolError(options.tool, `${options.tool} was cancelled`, { code: 'ORCH_TOOL_CANCELLED', detail });
+    }
+    if (result.exitCode === undefined) {
+      // It never started (not found, not executable, bad working_dir) or died by a signal.
+      const reason = result.signal ? `was killed by ${result.signal}` : `could not start: ${result.originalMessage ?? result.shortMessage}`;
+      throw new ToolError(options.tool, `${options.tool} ${reason}`, { detail });
+    }
+    if (result.exitCode !== 0) {
+      const lastLine = stderr.trim().split('\n').at(-1) ?? '';
+      throw new ToolError(
+        options.tool,
+        `${options.tool} exited with code ${result.exitCode}${lastLine ? `: ${lastLine}` : ''}`,
+        { detail },
+      );
+    }
+    return { value: parseOutput(stdout) };
+  } finally {
+    if (timer) clearTimeout(timer);
+    if (forceTimer) clearTimeout(forceTimer);
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}

@@ -1,0 +1,72 @@
+import path from 'node:path';
+import type { Project, ToolDef } from '../config/model.js';
+import { suggest } from '../config/suggest.js';
+import { ExitCode, OrchError } from '../errors.js';
+import { silentLogger, type InvokeContext } from './context.js';
+import { runHttp } from './http.js';
+import { callServerTool, fromMcpResult, runMcp } from './mcp.js';
+import { runModule, type HandlerContext } from './module.js';
+import type { ToolResult } from './result.js';
+import { runScript } from './script.js';
+import { validateInput } from './validate-input.js';
+
+/**
+ * Runs a declared tool: finds it, validates the input against its schema (ORCH_INPUT,
+ * exit 2, before anything runs), then hands the parameters to its handler kind.
+ * Resolves to the result; a tool that ran and failed rejects with a ToolError (exit 1).
+ */
+export async function invokeTool(project: Project, toolName: string, input: unknown, ctx: InvokeContext = {}): Promise<ToolResult> {
+  const tool = findTool(project, toolName);
+  const params = validateInput(tool, input);
+  return dispatch(project, tool, params, ctx);
+}
+
+/** The declared tool of that name, or an error suggesting the closest one. */
+export function findTool(project: Project, name: string): ToolDef {
+  const tool = project.tools.get(name);
+  if (tool) return tool;
+  const names = [...project.tools.keys()];
+  const guess = suggest(name, names);
+  throw new OrchError('ORCH_UNKNOWN_TOOL', `no tool named \`${name}\``, {
+    hint: guess ? `did you mean \`${guess}\`?` : names.length ? `declared tools: ${names.join(', ')}` : 'gantz.yaml declares no tools',
+    exitCode: ExitCode.usage,
+  });
+}
+
+function dispatch(project: Project, tool: ToolDef, params: Record<string, unknown>, ctx: InvokeContext): Promise<ToolResult> {
+  const { handler } = tool;
+  switch (handler.kind) {
+    case 'script':
+      return runScript(handler, params, { tool: tool.name, baseDir: configDir(project), environment: tool.environment, signal: ctx.signal });
+    case 'http':
+      return runHttp(handler, params, { tool: tool.name, signal: ctx.signal });
+    case 'module':
+      return runModule(handler, params, handlerContext(project, tool, ctx));
+    case 'mcp':
+      return runMcp(handler, params, { tool: tool.name, mcp: ctx.mcp, signal: ctx.signal });
+    default: {
+      const unknown: never = handler;
+      throw new Error(`unknown handler kind ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+/** Scripts run beside gantz.yaml, as its relative paths are. */
+function configDir(project: Project): string {
+  return project.files.gantz ? path.dirname(project.files.gantz) : project.dir;
+}
+
+function handlerContext(project: Project, tool: ToolDef, ctx: InvokeContext): HandlerContext {
+  return {
+    tool: tool.name,
+    logger: ctx.logger ?? silentLogger,
+    signal: ctx.signal ?? new AbortController().signal,
+    async callTool(name, args = {}) {
+      if (project.tools.has(name)) return (await invokeTool(project, name, args, ctx)).value;
+      const split = /^([^./]+)[./](.+)$/.exec(name);
+      if (!split?.[1] || !split[2]) return (await invokeTool(project, name, args, ctx)).value;
+      const result = await callServerTool(ctx.mcp, split[1], split[2], args, ctx.signal);
+      return fromMcpResult(name, result).value;
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import type { McpHandler } from '../config/model.js';
+import { ExitCode, OrchError } from '../errors.js';
+import type { McpCallResult, McpCaller } from './context.js';
+import { parseOutput, ToolError, type ToolResult } from './result.js';
+
+/** Forwards an `mcp:` tool to its server's tool. */
+export async function runMcp(
+  handler: McpHandler,
+  params: Record<string, unknown>,
+  options: { tool: string; mcp?: McpCaller; signal?: AbortSignal },
+): Promise<ToolResult> {
+  const result = await callServerTool(options.mcp, handler.server, handler.tool, params, options.signal);
+  return fromMcpResult(options.tool, result);
+}
+
+/** Calls `server.tool`, or explains that no MCP servers are running here. */
+export function callServerTool(
+  mcp: McpCaller | undefined,
+  server: string,
+  tool: string,
+  args: Record<string, unknown>,
+  signal?: AbortSignal,
+): Promise<McpCallResult> {
+  if (!mcp) {
+    throw new OrchError('ORCH_MCP_UNAVAILABLE', `cannot call ${server}.${tool}: MCP servers are not running in this command`, {
+      exitCode: ExitCode.usage,
+    });
+  }
+  return mcp.callTool(server, tool, args, { signal });
+}
+
+/**
+ * An MCP result as a tool result: its structured content when there is some, else its
+ * text (parsed when it is a JSON object or array), else the content blocks. The blocks
+ * are kept, so `orch serve` passes images and resources on unchanged.
+ */
+export function fromMcpResult(tool: string, result: McpCallResult): ToolResult {
+  const content = result.content ?? [];
+  const texts = content.filter((block) => block.type === 'text').map((block) => String(block.text ?? ''));
+  if (result.isError) {
+    throw new ToolError(tool, `${tool} failed: ${texts.join('\n') || 'the server reported an error'}`, { detail: { content } });
+  }
+  let value: unknown;
+  if (result.structuredContent !== undefined) value = result.structuredContent;
+  else if (texts.length === content.length) value = parseOutput(texts.join('\n'));
+  else value = content;
+  return { value, content };
+}

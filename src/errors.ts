@@ -63,8 +63,10 @@ export class OrchError extends Error {
 /** Configuration that failed to load: every problem found, collected in one pass. */
 export class ConfigError extends OrchError {
   readonly issues: Issue[];
+  /** Text of each file the issues point into, by displayed name, for code frames. */
+  readonly texts: ReadonlyMap<string, string>;
 
-  constructor(issues: Issue[]) {
+  constructor(issues: Issue[], texts: ReadonlyMap<string, string> = new Map()) {
     const errors = issues.filter((i) => i.severity === 'error');
     const first = errors[0];
     super(
@@ -74,6 +76,7 @@ export class ConfigError extends OrchError {
     );
     this.name = 'ConfigError';
     this.issues = issues;
+    this.texts = texts;
   }
 }
 

@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { buildProgram, exitCode } from './program.js';
+import { buildProgram, exitCode, useColor } from './program.js';
 import { ExitCode, isOrchError } from '../errors.js';
 import { printError } from './ui/report.js';
 
@@ -15,7 +15,7 @@ async function main(argv: string[]): Promise<number> {
       // --help and --version are successes; anything else commander rejects is usage.
       return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
-    const color = !process.argv.includes('--no-color') && !process.env.NO_COLOR;
+    const color = useColor(!argv.includes('--no-color'), process.stderr);
     if (isOrchError(err)) {
       printError(err, { stream: process.stderr, color });
       return err.exitCode;

@@ -13,7 +13,8 @@ export let exitCode = 0;
  * A command module's entry point: the global flags, then commander's own action
  * arguments (positionals, the command's options, the Command itself).
  */
-export type Action = (globals: GlobalOptions, ...args: unknown[]) => Promise<number>;
+export type Action = (globals: GlobalOptions, ...args: never[]) => Promise<number>;
+type Invoke = (globals: GlobalOptions, ...args: unknown[]) => Promise<number>;
 
 /**
  * Wires a command to a module under ./commands, imported only when the command runs so
@@ -24,7 +25,8 @@ function lazy(load: () => Promise<{ run: Action }>) {
     const command = args[args.length - 1] as Command;
     const globals = globalOptions(command);
     const mod = await load();
-    exitCode = await mod.run(globals, ...args);
+    // Commander hands over untyped values; each command declares what its wiring passes.
+    exitCode = await (mod.run as Invoke)(globals, ...args);
   };
 }
 
@@ -45,8 +47,15 @@ function globalOptions(command: Command): GlobalOptions {
     json: o.json === true,
     quiet: o.quiet === true,
     verbose: o.verbose === true,
-    color: o.color !== false && !('NO_COLOR' in process.env && process.env.NO_COLOR !== ''),
+    color: useColor(o.color !== false, process.stdout),
   };
+}
+
+/** Colour only on a terminal, never with --no-color or NO_COLOR; FORCE_COLOR forces it. */
+export function useColor(flag: boolean, stream: { isTTY?: boolean }): boolean {
+  if (!flag || (process.env.NO_COLOR ?? '') !== '') return false;
+  if ((process.env.FORCE_COLOR ?? '') !== '' && process.env.FORCE_COLOR !== '0') return true;
+  return stream.isTTY === true;
 }
 
 export function buildProgram(): Command {

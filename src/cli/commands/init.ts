@@ -1,0 +1,95 @@
+import { cp, mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ExitCode, OrchError } from '../../errors.js';
+import { suggest } from '../../config/suggest.js';
+import type { GlobalOptions, Io } from '../context.js';
+import { processIo } from '../context.js';
+
+interface InitFlags {
+  template?: string;
+  list?: boolean;
+  force?: boolean;
+}
+
+/** Templates shipped with orch, beside the package root. */
+export const TEMPLATE_DIR = fileURLToPath(new URL('../../../templates/', import.meta.url));
+
+export interface TemplateInfo {
+  name: string;
+  description: string;
+  /** What to run once the project exists, relative to it. */
+  next: string[];
+}
+
+export async function listTemplates(): Promise<TemplateInfo[]> {
+  const index = JSON.parse(await readFile(path.join(TEMPLATE_DIR, 'templates.json'), 'utf8')) as Record<
+    string,
+    { description: string; next?: string[] }
+  >;
+  return Object.entries(index).map(([name, t]) => ({ name, description: t.description, next: t.next ?? [] }));
+}
+
+async function filesUnder(dir: string, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const rel = path.join(prefix, entry.name);
+    if (entry.isDirectory()) out.push(...(await filesUnder(path.join(dir, entry.name), rel)));
+    else out.push(rel);
+  }
+  return out.sort();
+}
+
+export async function run(globals: GlobalOptions, target: string, flags: InitFlags, _command?: unknown, io: Io = processIo): Promise<number> {
+  const templates = await listTemplates();
+  if (flags.list) {
+    if (globals.json) io.stdout.write(`${JSON.stringify(templates.map(({ name, description }) => ({ name, description })), null, 2)}\n`);
+    else {
+      const width = Math.max(...templates.map((t) => t.name.length));
+      for (const t of templates) io.stdout.write(`${t.name.padEnd(width)}  ${t.description}\n`);
+    }
+    return ExitCode.ok;
+  }
+  const names = templates.map((t) => t.name);
+  if (!flags.template) {
+    throw new OrchError('ORCH_USAGE', 'choose a template with --template <name>', {
+      hint: `templates: ${names.join(', ')} (orch init --list describes them)`,
+    });
+  }
+  const template = templates.find((t) => t.name === flags.template);
+  if (!template) {
+    const guess = suggest(flags.template, names);
+    throw new OrchError('ORCH_UNKNOWN_TEMPLATE', `there is no template \`${flags.template}\``, {
+      hint: guess ? `did you mean \`${guess}\`?` : `templates: ${names.join(', ')}`,
+    });
+  }
+
+  const dest = path.resolve(globals.dir, target);
+  if (existsSync(dest)) {
+    if (!(await stat(dest)).isDirectory()) {
+      throw new OrchError('ORCH_TARGET_NOT_DIR', `${target} exists and is not a directory`, { hint: 'choose another target directory' });
+    }
+    const present = (await readdir(dest)).filter((n) => n !== '.git');
+    if (present.length > 0 && !flags.force) {
+      throw new OrchError('ORCH_TARGET_NOT_EMPTY', `${target} is not empty (${present.length} entr${present.length === 1 ? 'y' : 'ies'}); nothing was written`, {
+        hint: 'choose an empty directory, or add --force to write the template over files of the same names',
+      });
+    }
+  }
+  const source = path.join(TEMPLATE_DIR, template.name);
+  const files = await filesUnder(source);
+  await mkdir(dest, { recursive: true });
+  await cp(source, dest, { recursive: true, force: true, preserveTimestamps: false });
+
+  const rel = path.relative(process.cwd(), dest) || '.';
+  if (globals.json) {
+    io.stdout.write(`${JSON.stringify({ template: template.name, dir: dest, files }, null, 2)}\n`);
+  } else if (!globals.quiet) {
+    io.stdout.write(`Created ${rel} from template ${template.name}:\n`);
+    for (const f of files) io.stdout.write(`  ${f}\n`);
+    const cd = rel === '.' ? [] : [`cd ${rel}`];
+    io.stdout.write(`\nNext:\n${[...cd, ...template.next].map((l) => `  ${l}`).join('\n')}\n`);
+  }
+  return ExitCode.ok;
+}

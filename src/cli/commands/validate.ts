@@ -1,0 +1,53 @@
+import { inspectProject } from '../../config/load.js';
+import { ExitCode, OrchError, type Issue } from '../../errors.js';
+import type { GlobalOptions, Io } from '../context.js';
+import { processIo } from '../context.js';
+import { formatIssues } from '../ui/report.js';
+
+interface ValidateFlags {
+  connect?: boolean;
+}
+
+async function connectCheck(_project: unknown, _issues: Issue[]): Promise<Issue[]> {
+  throw new OrchError('ORCH_NOT_AVAILABLE', '`orch validate --connect` is not available yet');
+}
+
+export async function run(globals: GlobalOptions, flags: ValidateFlags, _command?: unknown, io: Io = processIo): Promise<number> {
+  const inspection = await inspectProject({ dir: globals.dir, config: globals.config, team: globals.team });
+  let issues = inspection.issues;
+  const hasErrors = (list: Issue[]): boolean => list.some((i) => i.severity === 'error');
+
+  if (flags.connect && inspection.project && !hasErrors(issues)) {
+    issues = await connectCheck(inspection.project, issues);
+  }
+
+  const ok = !hasErrors(issues);
+  if (globals.json) {
+    const report = issues.map(({ severity, code, message, file, line, column, path, hint }) => ({
+      severity,
+      code,
+      message,
+      file,
+      line: line ?? null,
+      column: column ?? null,
+      path: path ?? null,
+      hint: hint ?? null,
+    }));
+    io.stdout.write(`${JSON.stringify({ ok, issues: report }, null, 2)}\n`);
+    return ok ? ExitCode.ok : ExitCode.usage;
+  }
+
+  if (issues.length > 0 && !(globals.quiet && ok)) {
+    const shown = globals.quiet ? issues.filter((i) => i.severity === 'error') : issues;
+    io.stdout.write(`${formatIssues(shown, inspection.texts, globals.color, globals.verbose)}\n`);
+  }
+  if (ok && !globals.quiet && inspection.project) {
+    const p = inspection.project;
+    const names = Object.values(inspection.files).map((f) => f.slice(p.dir.length + 1) || f);
+    const count = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+    io.stdout.write(
+      `${issues.length > 0 ? '\n' : ''}valid: ${names.join(', ')} — ${count(p.tools.size, 'tool')}, ${count(p.agents.size, 'agent')}, ${count(p.workflows.size, 'workflow')}, ${count(p.servers.size, 'MCP server')}\n`,
+    );
+  }
+  return ok ? ExitCode.ok : ExitCode.usage;
+}

@@ -1,0 +1,62 @@
+import type { Issue, Severity } from '../errors.js';
+import type { Origin } from './model.js';
+import type { KeyPath, SourceFile } from './source.js';
+import { formatKeyPath } from './suggest.js';
+
+/** Builds issues that point into the user's files. */
+export class IssueSink {
+  readonly issues: Issue[] = [];
+
+  constructor(private readonly sources: Map<string, SourceFile>) {}
+
+  source(file: string): SourceFile | undefined {
+    return this.sources.get(file);
+  }
+
+  /** The raw value at an origin, as parsed (before normalisation). */
+  valueAt(where: Origin): unknown {
+    let value: unknown = this.sources.get(where.file)?.data;
+    for (const segment of where.path) {
+      if (value === null || typeof value !== 'object') return undefined;
+      value = (value as Record<string | number, unknown>)[segment];
+    }
+    return value;
+  }
+
+  add(
+    severity: Severity,
+    code: string,
+    where: Origin,
+    message: string,
+    options: { hint?: string; key?: boolean; sub?: KeyPath } = {},
+  ): void {
+    const keyPath = [...where.path, ...(options.sub ?? [])];
+    const source = this.sources.get(where.file);
+    const span = source?.locate(keyPath, { key: options.key });
+    this.issues.push({
+      severity,
+      code,
+      message,
+      file: source?.display ?? where.file,
+      line: span?.line,
+      column: span?.column,
+      endLine: span?.endLine,
+      endColumn: span?.endColumn,
+      path: formatKeyPath(keyPath),
+      hint: options.hint,
+    });
+  }
+
+  error(code: string, where: Origin, message: string, options?: { hint?: string; key?: boolean; sub?: KeyPath }): void {
+    this.add('error', code, where, message, options);
+  }
+
+  warn(code: string, where: Origin, message: string, options?: { hint?: string; key?: boolean; sub?: KeyPath }): void {
+    this.add('warning', code, where, message, options);
+  }
+}
+
+/** A child origin: the same file, one path deeper. */
+export function under(origin: Origin, ...sub: KeyPath): Origin {
+  return { file: origin.file, path: [...origin.path, ...sub] };
+}

@@ -1,0 +1,225 @@
+import { under, type IssueSink } from './locate.js';
+import type { AgentDef, Project, StepDef, ToolDef, WorkflowDef } from './model.js';
+import { suggest } from './suggest.js';
+
+/** How a tool name an agent refers to resolves before any server has been started. */
+export type ToolResolution =
+  | { kind: 'declared'; tool: ToolDef }
+  | { kind: 'server'; server: string; tool: string }
+  | { kind: 'unverified'; name: string }
+  | { kind: 'unknown-server'; server: string; tool: string }
+  | { kind: 'missing'; name: string };
+
+export function resolveToolName(project: Project, name: string): ToolResolution {
+  const declared = project.tools.get(name);
+  if (declared) return { kind: 'declared', tool: declared };
+  const dot = name.indexOf('.');
+  if (dot > 0) {
+    const server = name.slice(0, dot);
+    const tool = name.slice(dot + 1);
+    return project.servers.has(server) ? { kind: 'server', server, tool } : { kind: 'unknown-server', server, tool };
+  }
+  return project.servers.size > 0 ? { kind: 'unverified', name } : { kind: 'missing', name };
+}
+
+/** Tool names a step of this agent may call directly (undefined list: every declared tool). */
+function mayUse(agent: AgentDef, project: Project, action: string): boolean {
+  if (agent.tools) return agent.tools.includes(action);
+  return project.tools.has(action) || (project.servers.size > 0 && resolveToolName(project, action).kind !== 'unknown-server');
+}
+
+/** Cross-file rules, run once every file has passed its schema. */
+export function checkRules(project: Project, sink: IssueSink): void {
+  for (const tool of project.tools.values()) checkTool(project, tool, sink);
+  for (const agent of project.agents.values()) checkAgentTools(project, agent, sink);
+  for (const workflow of project.workflows.values()) checkWorkflow(project, workflow, sink);
+}
+
+function checkTool(project: Project, tool: ToolDef, sink: IssueSink): void {
+  const h = tool.handler;
+  if (h.kind === 'mcp' && !project.servers.has(h.server)) {
+    const guess = suggest(h.server, [...project.servers.keys()]);
+    const viaHandler = typeof sink.valueAt(under(tool.origin, 'handler')) === 'string';
+    sink.error('ORCH_UNKNOWN_SERVER', under(tool.origin, viaHandler ? 'handler' : 'mcp'), `tool \`${tool.name}\` forwards to unknown MCP server \`${h.server}\``, {
+      hint: guess ? `did you mean \`${guess}\`?` : 'declare it under `mcpServers` (in gantz.yaml, agent-team.yaml or .mcp.json)',
+    });
+  }
+  const names = new Set(tool.params.map((p) => p.name));
+  const templates: [string, (string | number)[]][] = [];
+  if (h.kind === 'script') {
+    if (h.shell !== undefined) templates.push([h.shell, ['script', 'shell']]);
+    h.args.forEach((a, i) => templates.push([a, ['script', 'args', i]]));
+  } else if (h.kind === 'http') {
+    templates.push([h.url, ['http', 'url']]);
+    for (const [k, v] of Object.entries(h.headers)) templates.push([v, ['http', 'headers', k]]);
+    if (h.body !== undefined) templates.push([JSON.stringify(h.body), ['http', 'body']]);
+  }
+  for (const [text, sub] of templates) {
+    for (const match of text.matchAll(/\{\{\s*([A-Za-z_][\w-]*)[^}]*\}\}/g)) {
+      const param = match[1] ?? '';
+      if (names.has(param)) continue;
+      const guess = suggest(param, [...names]);
+      sink.error('ORCH_UNKNOWN_PARAM', under(tool.origin, ...sub), `\`{{${param}}}\` is not a parameter of tool \`${tool.name}\``, {
+        hint: guess ? `did you mean \`{{${guess}}}\`?` : 'declare it under `parameters`',
+      });
+    }
+  }
+}
+
+function checkAgentTools(project: Project, agent: AgentDef, sink: IssueSink): void {
+  (agent.tools ?? []).forEach((name, i) => {
+    const at = under(agent.origin, 'tools', i);
+    const r = resolveToolName(project, name);
+    switch (r.kind) {
+      case 'declared':
+        return;
+      case 'server':
+      case 'unverified':
+        sink.warn('ORCH_TOOL_UNVERIFIED', at, `tool \`${name}\` of agent \`${agent.role}\` is not declared in gantz.yaml; only an MCP server could provide it`, {
+          hint: 'run `orch validate --connect` to check it against the servers',
+        });
+        return;
+      case 'unknown-server':
+        sink.error('ORCH_UNKNOWN_SERVER', at, `tool \`${name}\` names unknown MCP server \`${r.server}\``, {
+          hint: suggestOr(r.server, [...project.servers.keys()], 'declare the server under `mcpServers`'),
+        });
+        return;
+      case 'missing':
+        sink.error('ORCH_UNKNOWN_TOOL', at, `agent \`${agent.role}\` lists unknown tool \`${name}\``, {
+          hint: suggestOr(name, [...project.tools.keys()], 'declare it in gantz.yaml, or add the MCP server that provides it'),
+        });
+        return;
+      default: {
+        const never: never = r;
+        return never;
+      }
+    }
+  });
+}
+
+function suggestOr(word: string, candidates: string[], fallback: string): string {
+  const guess = suggest(word, candidates);
+  return guess ? `did you mean \`${guess}\`?` : fallback;
+}
+
+function checkWorkflow(project: Project, workflow: WorkflowDef, sink: IssueSink): void {
+  const ids = new Set(workflow.steps.map((s) => s.id));
+  const inputs = new Set(workflow.inputs.map((i) => i.name));
+  for (const step of workflow.steps) {
+    const agent = project.agents.get(step.agent);
+    if (!agent) {
+      sink.error('ORCH_UNKNOWN_AGENT', under(step.origin, 'agent'), `step \`${step.id}\` names unknown agent \`${step.agent}\``, {
+        hint: suggestOr(step.agent, [...project.agents.keys()], project.agents.size ? `agents: ${[...project.agents.keys()].join(', ')}` : 'declare it under `agents` with this `role`'),
+      });
+    } else {
+      checkAction(project, workflow, step, agent, sink);
+    }
+    step.needs.forEach((need, i) => {
+      if (ids.has(need)) return;
+      // A `needs: x` string has no index; locate() then stops at `needs` itself.
+      sink.error('ORCH_UNKNOWN_STEP', under(step.origin, 'needs', i), `step \`${step.id}\` needs unknown step \`${need}\``, {
+        hint: suggestOr(need, [...ids], `steps of ${workflow.name}: ${[...ids].join(', ')}`),
+      });
+    });
+    checkReferences(step, ids, inputs, workflow, sink);
+  }
+  const cycle = findCycle(workflow.steps);
+  if (cycle) {
+    const first = workflow.steps.find((s) => s.id === cycle[0]);
+    if (first) {
+      sink.error('ORCH_CYCLE', under(first.origin, 'needs'), `steps of \`${workflow.name}\` form a cycle: ${cycle.join(' → ')}`, {
+        hint: 'remove one of these `needs` so the steps can run in some order',
+      });
+    }
+  }
+}
+
+function checkAction(project: Project, workflow: WorkflowDef, step: StepDef, agent: AgentDef, sink: IssueSink): void {
+  if (mayUse(agent, project, step.action)) {
+    if (!agent.tools && !project.tools.has(step.action) && !agent.model) {
+      sink.warn('ORCH_TOOL_UNVERIFIED', under(step.origin, 'action'), `action \`${step.action}\` is not declared in gantz.yaml; only an MCP server could provide it`, {
+        hint: 'run `orch validate --connect` to check it against the servers',
+      });
+    }
+    return;
+  }
+  if (agent.model) return;
+  const usable = agent.tools ?? [...project.tools.keys()];
+  sink.error('ORCH_UNRESOLVED_ACTION', under(step.origin, 'action'), `step \`${step.id}\` of \`${workflow.name}\`: \`${step.action}\` is not a tool agent \`${agent.role}\` may use, and the agent has no \`model\``, {
+    hint: suggestOr(step.action, usable, `add \`${step.action}\` to the agent's \`tools\` (and declare it), or give the agent a \`model\``),
+  });
+}
+
+const EXPRESSION = /\$\{\{\s*([^}]*?)\s*\}\}/g;
+
+/** `${{ steps.<id>... }}` must name a step of the workflow; `${{ inputs.<x> }}` a declared input. */
+function checkReferences(step: StepDef, ids: Set<string>, inputs: Set<string>, workflow: WorkflowDef, sink: IssueSink): void {
+  const texts: [string, (string | number)[]][] = [];
+  if (step.if !== undefined) texts.push([step.if, ['if']]);
+  const walk = (value: unknown, sub: (string | number)[]): void => {
+    if (typeof value === 'string') texts.push([value, sub]);
+    else if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...sub, i]));
+    else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, [...sub, k]);
+  };
+  walk(step.with, ['with']);
+  for (const [text, sub] of texts) {
+    for (const match of text.matchAll(EXPRESSION)) {
+      const body = match[1] ?? '';
+      for (const ref of body.matchAll(/\b(steps|inputs)\.([A-Za-z_][\w-]*)/g)) {
+        const [, scope, name = ''] = ref;
+        const known = scope === 'steps' ? ids : inputs;
+        if (known.has(name)) continue;
+        sink.error(scope === 'steps' ? 'ORCH_UNKNOWN_STEP' : 'ORCH_UNKNOWN_INPUT', under(step.origin, ...sub), `\`${scope}.${name}\` is not ${scope === 'steps' ? 'a step' : 'an input'} of \`${workflow.name}\``, {
+          hint: suggestOr(name, [...known], scope === 'inputs' ? 'declare it under the workflow\'s `inputs`' : `steps: ${[...ids].join(', ')}`),
+        });
+      }
+    }
+  }
+}
+
+/** The first cycle among `needs`, as step ids from a step back to itself, or undefined. */
+export function findCycle(steps: readonly StepDef[]): string[] | undefined {
+  const byId = new Map(steps.map((s) => [s.id, s]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (id: string): string[] | undefined => {
+    const mark = state.get(id);
+    if (mark === 'done') return undefined;
+    if (mark === 'visiting') return [...stack.slice(stack.indexOf(id)), id];
+    state.set(id, 'visiting');
+    stack.push(id);
+    for (const need of byId.get(id)?.needs ?? []) {
+      if (!byId.has(need)) continue;
+      const found = visit(need);
+      if (found) return found;
+    }
+    stack.pop();
+    state.set(id, 'done');
+    return undefined;
+  };
+  for (const step of steps) {
+    const found = visit(step.id);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** A tool name that only a running MCP server can confirm, with where it was written. */
+export interface ServerToolReference {
+  name: string;
+  file: string;
+  line?: number;
+  column?: number;
+  path?: string;
+}
+
+/**
+ * Every tool name the static rules could not confirm (the `ORCH_TOOL_UNVERIFIED` warnings),
+ * for `validate --connect` to check against the servers' real tool lists.
+ */
+export function serverToolReferences(issues: readonly { code: string; message: string; file: string; line?: number; column?: number; path?: string }[]): ServerToolReference[] {
+  return issues
+    .filter((i) => i.code === 'ORCH_TOOL_UNVERIFIED')
+    .map((i) => ({ name: /`([^`]+)`/.exec(i.message)?.[1] ?? '', file: i.file, line: i.line, column: i.column, path: i.path }))
+    .filter((r) => r.name !== '');
+}

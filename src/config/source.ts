@@ -1,0 +1,186 @@
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { Issue } from '../errors.js';
+
+/** Larger config files are refused: real ones are a few KiB, and parsing stays well under a second. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+/** Alias expansions allowed when a document is converted to data (billion-laughs guard). */
+const MAX_ALIAS_COUNT = 100;
+
+export type KeyPath = (string | number)[];
+
+export interface Span {
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+}
+
+/** A parsed config file: its text, data and a way back from a key path to a line and column. */
+export interface SourceFile {
+  /** Absolute path. */
+  file: string;
+  /** Path as shown to the user (relative to the project dir when inside it). */
+  display: string;
+  text: string;
+  data: unknown;
+  /** Where the value (or, with `key`, the key) at a path stands; the nearest existing ancestor otherwise. */
+  locate(keyPath: KeyPath, options?: { key?: boolean }): Span;
+}
+
+export type ReadResult = { ok: true; source: SourceFile } | { ok: false; issues: Issue[]; text?: string };
+
+export function displayPath(file: string, dir: string): string {
+  const rel = path.relative(dir, file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+}
+
+/** Reads and parses one YAML (or JSON) config file, turning every failure into issues. */
+export async function readSource(file: string, dir: string): Promise<ReadResult> {
+  const display = displayPath(file, dir);
+  const fail = (code: string, message: string, hint?: string, line?: number, column?: number): ReadResult => ({
+    ok: false,
+    issues: [{ severity: 'error', code, message, file: display, line, column, hint }],
+  });
+
+  let size: number;
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) return fail('ORCH_FILE_UNREADABLE', `${display} is not a regular file`);
+    size = info.size;
+  } catch (err) {
+    return fail('ORCH_FILE_NOT_FOUND', `cannot read ${display}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  if (size > MAX_CONFIG_BYTES) {
+    return fail(
+      'ORCH_FILE_TOO_LARGE',
+      `${display} is ${(size / 1024 / 1024).toFixed(1)} MiB; config files may be at most ${MAX_CONFIG_BYTES / 1024 / 1024} MiB`,
+      'is this the right file? Config files are normally a few KiB',
+    );
+  }
+  const bytes = await readFile(file);
+  let text: string;
+  try {
+    if (bytes.includes(0)) throw new Error('NUL byte');
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return fail('ORCH_FILE_BINARY', `${display} is not a UTF-8 text file`, 'config files are YAML or JSON text');
+  }
+  return parseSource(text, file, display);
+}
+
+/** Parses text already in memory (tests and templates use this too). */
+export function parseSource(text: string, file: string, display = file): ReadResult {
+  const fail = (code: string, message: string, hint?: string, line?: number, column?: number): ReadResult => ({
+    ok: false,
+    issues: [{ severity: 'error', code, message, file: display, line, column, hint }],
+    text,
+  });
+  const lineCounter = new LineCounter();
+  let doc: Document.Parsed;
+  try {
+    doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
+  } catch (err) {
+    if (err instanceof RangeError) return fail('ORCH_YAML_SYNTAX', `${display} is nested too deeply to parse`);
+    throw err;
+  }
+  if (doc.errors.length > 0) {
+    // After the first syntax error the parser's view of the file is unreliable, so later
+    // syntax errors are mostly echoes of it; duplicate keys are each real.
+    const firstSyntax = doc.errors.find((e) => e.code !== 'DUPLICATE_KEY');
+    const shown = doc.errors.filter((e) => e.code === 'DUPLICATE_KEY' || e === firstSyntax);
+    return {
+      ok: false,
+      text,
+      issues: shown.map((e) => {
+        const pos = lineCounter.linePos(e.pos[0]);
+        const duplicate = e.code === 'DUPLICATE_KEY';
+        return {
+          severity: 'error' as const,
+          code: duplicate ? 'ORCH_YAML_DUPLICATE_KEY' : 'ORCH_YAML_SYNTAX',
+          message: duplicate ? 'duplicate key: a key may appear only once in a mapping' : firstLine(e.message),
+          file: display,
+          line: pos.line,
+          column: pos.col,
+          hint: duplicate ? 'remove or rename one of the two entries' : syntaxHint(e.code),
+        };
+      }),
+    };
+  }
+  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
+    return fail('ORCH_FILE_EMPTY', `${display} is empty`, 'run `orch init --list` for templates to start from');
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    if (err instanceof ReferenceError || err instanceof RangeError) {
+      return fail(
+        'ORCH_YAML_ALIAS',
+        `${display} expands aliases excessively (more than ${MAX_ALIAS_COUNT} uses of one anchor)`,
+        'use fewer `*alias` references; repeated anchors can make a tiny file huge',
+      );
+    }
+    throw err;
+  }
+
+  const locate = (keyPath: KeyPath, options: { key?: boolean } = {}): Span => {
+    let node: unknown = doc.contents;
+    let best: unknown = node;
+    for (let i = 0; i < keyPath.length; i++) {
+      const segment = keyPath[i];
+      if (isAlias(node)) node = node.resolve(doc);
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment));
+        if (!pair) break;
+        const last = i === keyPath.length - 1;
+        if (last && options.key) {
+          best = pair.key;
+          break;
+        }
+        node = pair.value;
+        best = node ?? pair.key;
+      } else if (isSeq(node) && typeof segment === 'number') {
+        node = node.items[segment];
+        if (!node) break;
+        best = node;
+      } else {
+        break;
+      }
+    }
+    return spanOf(best as Node | null, lineCounter);
+  };
+
+  return { ok: true, source: { file, display, text, data, locate } };
+}
+
+function spanOf(node: Node | null | undefined, lineCounter: LineCounter): Span {
+  const range = node?.range;
+  if (!range) return { line: 1, column: 1, endLine: 1, endColumn: 1 };
+  const start = lineCounter.linePos(range[0]);
+  const end = lineCounter.linePos(Math.max(range[0], range[1]));
+  return { line: start.line, column: start.col, endLine: end.line, endColumn: end.col };
+}
+
+function firstLine(message: string): string {
+  const line = message.split('\n')[0] ?? message;
+  return line.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+function syntaxHint(code: string): string | undefined {
+  switch (code) {
+    case 'TAB_AS_INDENT':
+      return 'YAML indents with spaces, not tabs';
+    case 'BAD_INDENT':
+    case 'MISSING_CHAR':
+      return 'check the indentation of this line against the lines above it';
+    case 'MULTIPLE_DOCS':
+      return 'one config file holds one YAML document; remove the extra `---`';
+    case 'BLOCK_AS_IMPLICIT_KEY':
+    case 'MULTILINE_IMPLICIT_KEY':
+      return 'a key must fit on one line; is a `:` or a quote missing above?';
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,178 @@
+import { parseDuration } from './duration.js';
+import { under, type IssueSink } from './locate.js';
+import type {
+  AgentDef,
+  Coordination,
+  GateDef,
+  GateType,
+  InputDef,
+  JsonType,
+  OnFailure,
+  Origin,
+  StepDef,
+  TeamDef,
+  WorkflowDef,
+} from './model.js';
+
+interface RawAgent {
+  role: string;
+  description?: string;
+  model?: string;
+  provider?: string;
+  system_prompt?: string;
+  tools?: string[];
+  count?: number;
+  replicas?: number;
+  isolation?: 'inline' | 'process';
+  max_iterations?: number;
+}
+
+interface RawStep {
+  id?: string;
+  agent: string;
+  action: string;
+  with?: Record<string, unknown>;
+  needs?: string | string[];
+  if?: string | boolean;
+  gate?: GateType | { type: GateType; when?: 'before' | 'after' };
+  retry?: number | { max: number; backoff?: number | string };
+  timeout?: number | string;
+  on_failure?: OnFailure;
+}
+
+type RawWorkflow =
+  | RawStep[]
+  | { description?: string; inputs?: Record<string, { type?: JsonType; description?: string; required?: boolean; default?: unknown }>; steps: RawStep[] };
+
+export interface RawTeamFile {
+  team?: { name: string; description?: string; coordination?: Coordination };
+  agents?: RawAgent[];
+  workflows?: Record<string, RawWorkflow>;
+}
+
+export const DEFAULT_RETRY_BACKOFF_MS = 1000;
+
+export function normaliseTeam(
+  raw: RawTeamFile,
+  file: string,
+  sink: IssueSink,
+): { team?: TeamDef; agents: Map<string, AgentDef>; workflows: Map<string, WorkflowDef> } {
+  const root: Origin = { file, path: [] };
+  const team: TeamDef | undefined = raw.team
+    ? { name: raw.team.name, description: raw.team.description, coordination: raw.team.coordination ?? 'centralized' }
+    : undefined;
+
+  const agents = new Map<string, AgentDef>();
+  (raw.agents ?? []).forEach((a, i) => {
+    const at = under(root, 'agents', i);
+    if (agents.has(a.role)) {
+      sink.error('ORCH_DUPLICATE_AGENT', under(at, 'role'), `agent role \`${a.role}\` is declared twice`, {
+        hint: 'give each agent type a unique role; use `count` for more instances of one',
+      });
+      return;
+    }
+    if (a.count !== undefined && a.replicas !== undefined && a.count !== a.replicas) {
+      sink.error('ORCH_AGENT_COUNT', under(at, 'replicas'), '`count` and `replicas` disagree', {
+        key: true,
+        hint: 'they mean the same thing: keep one',
+      });
+    }
+    agents.set(a.role, {
+      role: a.role,
+      description: a.description,
+      model: a.model,
+      provider: a.provider,
+      systemPrompt: a.system_prompt,
+      tools: a.tools,
+      count: a.count ?? a.replicas ?? 1,
+      isolation: a.isolation ?? 'inline',
+      maxIterations: a.max_iterations,
+      origin: at,
+    });
+  });
+
+  const workflows = new Map<string, WorkflowDef>();
+  for (const [name, wf] of Object.entries(raw.workflows ?? {})) {
+    const at = under(root, 'workflows', name);
+    const stepsRaw = Array.isArray(wf) ? wf : wf.steps;
+    const stepsAt = Array.isArray(wf) ? at : under(at, 'steps');
+    const inputs: InputDef[] = Array.isArray(wf)
+      ? []
+      : Object.entries(wf.inputs ?? {}).map(([inputName, input]) => ({
+          name: inputName,
+          type: input.type ?? 'string',
+          description: input.description,
+          required: input.required === true,
+          default: input.default,
+        }));
+    workflows.set(name, {
+      name,
+      description: Array.isArray(wf) ? undefined : wf.description,
+      inputs,
+      steps: normaliseSteps(stepsRaw, stepsAt, sink),
+      origin: at,
+    });
+  }
+  return { team, agents, workflows };
+}
+
+function normaliseSteps(raw: RawStep[], at: Origin, sink: IssueSink): StepDef[] {
+  const explicit = new Map<string, number>();
+  raw.forEach((step, i) => {
+    if (step.id === undefined) return;
+    const first = explicit.get(step.id);
+    if (first !== undefined) {
+      sink.error('ORCH_DUPLICATE_STEP', under(at, i, 'id'), `step id \`${step.id}\` is already used by step ${first + 1}`, {
+        hint: 'give each step a unique `id`',
+      });
+    } else {
+      explicit.set(step.id, i);
+    }
+  });
+  const taken = new Set(explicit.keys());
+  const ids = raw.map((step) => {
+    if (step.id !== undefined) return step.id;
+    let id = step.action;
+    for (let n = 2; taken.has(id); n++) id = `${step.action}_${n}`;
+    taken.add(id);
+    return id;
+  });
+
+  return raw.map((step, i): StepDef => {
+    const stepAt = under(at, i);
+    const previous = i > 0 ? ids[i - 1] : undefined;
+    const needs =
+      step.needs === undefined ? (previous === undefined ? [] : [previous]) : typeof step.needs === 'string' ? [step.needs] : step.needs;
+    const gate = normaliseGate(step.gate, stepAt, sink);
+    return {
+      id: ids[i] ?? step.action,
+      agent: step.agent,
+      action: step.action,
+      with: step.with ?? {},
+      needs,
+      if: step.if === undefined ? undefined : String(step.if),
+      gate,
+      retry:
+        step.retry === undefined
+          ? undefined
+          : typeof step.retry === 'number'
+            ? { max: step.retry, backoffMs: DEFAULT_RETRY_BACKOFF_MS }
+            : { max: step.retry.max, backoffMs: parseDuration(step.retry.backoff) ?? DEFAULT_RETRY_BACKOFF_MS },
+      timeoutMs: parseDuration(step.timeout),
+      onFailure: step.on_failure ?? 'abort',
+      origin: stepAt,
+    };
+  });
+}
+
+function normaliseGate(raw: RawStep['gate'], stepAt: Origin, sink: IssueSink): GateDef | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw === 'string') return { type: raw, when: 'after' };
+  const when = raw.when ?? 'after';
+  if (raw.type === 'tests_must_pass' && when === 'before') {
+    sink.error('ORCH_GATE_WHEN', under(stepAt, 'gate', 'when'), '`tests_must_pass` checks a result, so it can only apply `after` the step', {
+      hint: 'drop `when: before`, or use `approval_required` to ask before the step runs',
+    });
+  }
+  return { type: raw.type, when };
+}

@@ -1,0 +1,179 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { BUILTIN_HANDLERS, HANDLER_EXTENSIONS } from './builtins.js';
+import { parseDuration } from './duration.js';
+import { expandField, expandMap } from './expand.js';
+import { under, type IssueSink } from './locate.js';
+import type { JsonSchema, JsonType, Origin, ParamDef, ToolDef, ToolHandler } from './model.js';
+import { suggest } from './suggest.js';
+
+interface RawParam {
+  name?: string;
+  type?: JsonType;
+  description?: string;
+  required?: boolean;
+  default?: unknown;
+  [schemaKey: string]: unknown;
+}
+
+interface RawTool {
+  name?: string;
+  description?: string;
+  parameters?: Record<string, RawParam> | RawParam[];
+  handler?: string;
+  script?: { shell?: string; command?: string; args?: string[]; working_dir?: string; timeout?: number | string };
+  http?: {
+    method?: string;
+    url: string;
+    headers?: Record<string, unknown>;
+    body?: unknown;
+    timeout?: number | string;
+    extract_json?: string;
+  };
+  mcp?: { server: string; tool: string };
+  environment?: Record<string, unknown>;
+}
+
+export interface ToolContext {
+  sink: IssueSink;
+  env: NodeJS.ProcessEnv;
+  /** Directory of gantz.yaml: `handlers/` and relative paths are beside it. */
+  configDir: string;
+}
+
+/** Normalises `tools:` of either dialect into `into`. */
+export function normaliseTools(
+  raw: Record<string, RawTool> | RawTool[] | undefined,
+  origin: Origin,
+  into: Map<string, ToolDef>,
+  ctx: ToolContext,
+): void {
+  if (raw === undefined) return;
+  const entries: [string, RawTool, Origin][] = Array.isArray(raw)
+    ? raw.map((tool, i) => [tool.name ?? '', tool, under(origin, i)])
+    : Object.entries(raw).map(([name, tool]) => [name, tool, under(origin, name)]);
+  const dialect = Array.isArray(raw) ? 'list' : 'map';
+  for (const [name, tool, at] of entries) {
+    if (into.has(name)) {
+      ctx.sink.error('ORCH_DUPLICATE_TOOL', under(at, 'name'), `tool \`${name}\` is declared twice`, {
+        hint: 'give each tool a unique name',
+      });
+      continue;
+    }
+    const handler = normaliseHandler(name, tool, at, ctx);
+    if (!handler) continue;
+    const params = normaliseParams(tool.parameters);
+    into.set(name, {
+      name,
+      description: tool.description ?? '',
+      params,
+      inputSchema: inputSchema(params),
+      handler,
+      environment: expandMap(ctx.sink, ctx.env, under(at, 'environment'), tool.environment),
+      dialect,
+      origin: at,
+    });
+  }
+}
+
+function normaliseParams(raw: RawTool['parameters']): ParamDef[] {
+  const list: [string, RawParam][] = Array.isArray(raw)
+    ? raw.map((p) => [p.name ?? '', p])
+    : Object.entries(raw ?? {});
+  return list.map(([name, p]) => {
+    const { name: _name, required, ...schema } = p;
+    const type = p.type ?? 'string';
+    return { name, type, description: p.description, required: required === true, default: p.default, schema: { ...schema, type } };
+  });
+}
+
+/** The JSON Schema of a tool's input object. */
+export function inputSchema(params: ParamDef[]): JsonSchema {
+  return {
+    type: 'object',
+    properties: Object.fromEntries(params.map((p) => [p.name, p.schema])),
+    required: params.filter((p) => p.required).map((p) => p.name),
+    additionalProperties: false,
+  };
+}
+
+const KINDS = ['handler', 'script', 'http', 'mcp'] as const;
+
+function normaliseHandler(name: string, tool: RawTool, at: Origin, ctx: ToolContext): ToolHandler | undefined {
+  const { sink, env } = ctx;
+  const present = KINDS.filter((k) => tool[k] !== undefined);
+  if (present.length === 0) {
+    sink.error('ORCH_NO_HANDLER', at, `tool \`${name}\` has no handler`, {
+      key: typeof at.path[at.path.length - 1] === 'string',
+      hint: 'add one of `handler: <module>.<function>`, `script:`, `http:` or `mcp: {server, tool}`',
+    });
+    return undefined;
+  }
+  if (present.length > 1) {
+    sink.error('ORCH_HANDLER_CONFLICT', under(at, present[1] ?? 'handler'), `tool \`${name}\` has both \`${present[0]}\` and \`${present[1]}\``, {
+      key: true,
+      hint: 'a tool has exactly one of `handler`, `script`, `http`, `mcp`',
+    });
+    return undefined;
+  }
+  if (tool.handler !== undefined) return moduleOrMcp(tool.handler, under(at, 'handler'), ctx);
+  if (tool.mcp) return { kind: 'mcp', server: tool.mcp.server, tool: tool.mcp.tool };
+  if (tool.http) {
+    const h = tool.http;
+    const hat = under(at, 'http');
+    return {
+      kind: 'http',
+      method: (h.method ?? 'GET').toUpperCase(),
+      url: expandField(sink, env, under(hat, 'url'), h.url),
+      headers: expandMap(sink, env, under(hat, 'headers'), h.headers),
+      body: h.body,
+      timeoutMs: parseDuration(h.timeout),
+      extractJson: h.extract_json,
+    };
+  }
+  const s = tool.script ?? {};
+  const sat = under(at, 'script');
+  if ((s.shell === undefined) === (s.command === undefined)) {
+    sink.error('ORCH_SCRIPT_COMMAND', sat, s.shell === undefined ? 'script needs `shell` or `command`' : 'script has both `shell` and `command`', {
+      key: true,
+      hint: '`command` + `args` run a program directly; `shell` runs a command line under sh',
+    });
+    return undefined;
+  }
+  return {
+    kind: 'script',
+    shell: s.shell,
+    command: s.command === undefined ? undefined : expandField(sink, env, under(sat, 'command'), s.command),
+    args: (s.args ?? []).map((a, i) => expandField(sink, env, under(sat, 'args', i), a)),
+    workingDir:
+      s.working_dir === undefined ? undefined : path.resolve(ctx.configDir, expandField(sink, env, under(sat, 'working_dir'), s.working_dir)),
+    timeoutMs: parseDuration(s.timeout),
+  };
+}
+
+function moduleOrMcp(spec: string, at: Origin, ctx: ToolContext): ToolHandler | undefined {
+  if (spec.startsWith('mcp:')) {
+    const [server = '', ...rest] = spec.slice(4).split('/');
+    return { kind: 'mcp', server, tool: rest.join('/') };
+  }
+  const dot = spec.indexOf('.');
+  const module = spec.slice(0, dot);
+  const fn = spec.slice(dot + 1);
+  const base = path.join(ctx.configDir, 'handlers', module);
+  const file = HANDLER_EXTENSIONS.map((ext) => base + ext).find((f) => existsSync(f));
+  if (file) return { kind: 'module', module, fn, file };
+  const builtin = BUILTIN_HANDLERS[module];
+  if (builtin) {
+    if (builtin.includes(fn)) return { kind: 'module', module, fn };
+    const guess = suggest(fn, builtin);
+    ctx.sink.error('ORCH_UNKNOWN_HANDLER', at, `\`${module}\` has no handler \`${fn}\``, {
+      hint: guess ? `did you mean \`${module}.${guess}\`?` : `built-in ${module} handlers: ${builtin.join(', ')}`,
+    });
+    return undefined;
+  }
+  const rel = path.relative(ctx.configDir, base);
+  ctx.sink.error('ORCH_HANDLER_NOT_FOUND', at, `handler module \`${module}\` not found`, {
+    hint: `create ${HANDLER_EXTENSIONS.map((e) => rel + e).join(' or ')} exporting \`${fn}(params, ctx)\``,
+  });
+  return undefined;
+}

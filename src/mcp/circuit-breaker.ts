@@ -1,0 +1,60 @@
+import type { Clock } from './clock.js';
+
+export interface BreakerPolicy {
+  /** Consecutive failures (failed starts, crashes, timeouts) that open the circuit. */
+  threshold: number;
+  /** How long an open circuit refuses calls before letting one probe through. */
+  cooldownMs: number;
+}
+
+export type BreakerDecision = { allowed: true } | { allowed: false; retryInMs: number };
+
+/**
+ * Stops orch from hammering a server that keeps failing. Closed: calls flow. After
+ * `threshold` consecutive failures it opens and refuses calls for `cooldownMs`; then one
+ * probe is let through (half-open), whose success closes it and whose failure reopens it.
+ */
+export class CircuitBreaker {
+  private failures = 0;
+  private openedAt: number | undefined;
+  private probing = false;
+
+  constructor(
+    private readonly policy: BreakerPolicy,
+    private readonly clock: Clock,
+  ) {}
+
+  get consecutiveFailures(): number {
+    return this.failures;
+  }
+
+  check(): BreakerDecision {
+    if (this.openedAt === undefined) return { allowed: true };
+    const retryInMs = this.openedAt + this.policy.cooldownMs - this.clock.now();
+    if (retryInMs > 0 || this.probing) return { allowed: false, retryInMs: Math.max(retryInMs, 0) };
+    this.probing = true;
+    return { allowed: true };
+  }
+
+  recordSuccess(): void {
+    this.failures = 0;
+    this.openedAt = undefined;
+    this.probing = false;
+  }
+
+  /** A probe that ended without a verdict (cancelled by the caller) frees the slot. */
+  release(): void {
+    this.probing = false;
+  }
+
+  recordFailure(): void {
+    this.failures += 1;
+    this.probing = false;
+    if (this.failures >= this.policy.threshold) this.openedAt = this.clock.now();
+  }
+}
+
+/** Delay before restart number `attempt` (1-based): base, 2×base, 4×base... capped at max. */
+export function backoffDelay(attempt: number, baseMs: number, maxMs: number): number {
+  return Math.min(baseMs * 2 ** Math.max(attempt - 1, 0), maxMs);
+}

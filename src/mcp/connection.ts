@@ -1,0 +1,139 @@
+import { createRequire } from 'node:module';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { CallToolResult, Progress, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { McpServerDef } from '../config/model.js';
+import { registerPid } from './pid-registry.js';
+import { ProcessTree, type StopTimings } from './process-tree.js';
+import { StderrTail } from './stderr-tail.js';
+import { createTransport } from './transport.js';
+
+const require = createRequire(import.meta.url);
+const { version } = require('../../package.json') as { version: string };
+
+/** A server that sends pages forever is broken; stop following its cursors. */
+const MAX_TOOL_PAGES = 1000;
+
+export interface ConnectionOptions {
+  stateDir: string;
+  parentEnv: NodeJS.ProcessEnv;
+  stopTimings: StopTimings;
+  /** Called once when the server ends without orch asking it to. */
+  onExit: () => void;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  timeoutMs: number;
+  onProgress?: (progress: Progress) => void;
+}
+
+/** The SDK types a result as current or legacy (`toolResult`); `content` tells them apart. */
+function hasContent(result: CallToolResult | { toolResult: unknown }): result is CallToolResult {
+  return 'content' in result && Array.isArray(result.content);
+}
+
+/**
+ * One live session with one server: the SDK client, the process tree behind it (stdio)
+ * and its discovered tools. A connection is never reused after it ends; the supervisor
+ * opens a new one to restart a server.
+ */
+export class ServerConnection {
+  readonly stderr = new StderrTail();
+  tools: Tool[] = [];
+  private readonly client = new Client({ name: 'orch', version }, { capabilities: {} });
+  private readonly transport: Transport;
+  private tree: ProcessTree | undefined;
+  private unregister: (() => void) | undefined;
+  private closing: Promise<void> | undefined;
+  private ended = false;
+
+  constructor(
+    readonly def: McpServerDef,
+    private readonly options: ConnectionOptions,
+  ) {
+    this.transport = createTransport(def, {
+      parentEnv: options.parentEnv,
+      stderr: this.stderr,
+      onSpawn: (id) => {
+        this.tree = new ProcessTree(id);
+        this.unregister = registerPid(options.stateDir, def.name, id);
+      },
+    });
+    this.client.onclose = () => {
+      this.ended = true;
+      if (!this.closing) options.onExit();
+    };
+    // Protocol noise (a malformed line on stdout...) is kept where a later error shows it.
+    this.client.onerror = (err) => this.stderr.push(`[orch] ${err.message}\n`);
+  }
+
+  /** True once the server has gone away, asked to or not. */
+  get hasEnded(): boolean {
+    return this.ended;
+  }
+
+  get pid(): number | undefined {
+    return this.tree?.root.pid;
+  }
+
+  /** Initialises the session and lists every tool, all within `timeoutMs`. */
+  async connect(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const remaining = () => Math.max(deadline - Date.now(), 1);
+    await this.client.connect(this.transport, { timeout: remaining() });
+    // Children a server starts at once (a wrapper script's real server) are remembered
+    // now, while they can still be found from the server's pid.
+    this.tree?.refresh();
+    const tools: Tool[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_TOOL_PAGES; page++) {
+      const result = await this.client.listTools(cursor === undefined ? {} : { cursor }, { timeout: remaining() });
+      tools.push(...result.tools);
+      cursor = result.nextCursor;
+      if (cursor === undefined) break;
+    }
+    this.tools = tools;
+  }
+
+  async callTool(tool: string, args: Record<string, unknown>, options: CallOptions): Promise<CallToolResult> {
+    const result = await this.client.callTool({ name: tool, arguments: args }, undefined, {
+      signal: options.signal,
+      timeout: options.timeoutMs,
+      onprogress: options.onProgress,
+    });
+    if (hasContent(result)) return result;
+    // Servers of the 2024-10-07 protocol answer `toolResult`; present it as text content.
+    return { content: [{ type: 'text', text: JSON.stringify(result.toolResult) }] };
+  }
+
+  /**
+   * Ends the session and the server's whole process tree: stdin is ended (by the SDK's
+   * close), then wait → SIGTERM → wait → SIGKILL for every process of the tree.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  /** Last resort from a synchronous `exit` hook: SIGKILL whatever is left of the tree. */
+  killNow(): void {
+    this.tree?.signalAll('SIGKILL');
+  }
+
+  private async shutDown(): Promise<void> {
+    const tree = this.tree;
+    tree?.refresh();
+    try {
+      if (this.transport instanceof StreamableHTTPClientTransport && !this.ended) {
+        await this.transport.terminateSession().catch(() => {}); // the server may be gone already
+      }
+      const clientClosed = this.client.close().catch(() => {});
+      if (tree) await tree.stop(this.options.stopTimings);
+      await clientClosed;
+    } finally {
+      this.unregister?.();
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { formatDuration } from '../config/duration.js';
+import type { McpServerDef } from '../config/model.js';
+import { ExitCode, OrchError, isOrchError } from '../errors.js';
+import type { StderrTail } from './stderr-tail.js';
+
+/**
+ * The errors of server supervision. Codes are part of the CLI contract; messages name
+ * the server (and tool) and end with what the server last wrote to stderr.
+ */
+export const McpErrorCode = {
+  start: 'ORCH_SERVER_START',
+  exited: 'ORCH_SERVER_EXITED',
+  unavailable: 'ORCH_SERVER_UNAVAILABLE',
+  unknownServer: 'ORCH_SERVER_UNKNOWN',
+  stopped: 'ORCH_SERVER_STOPPED',
+  unknownTool: 'ORCH_TOOL_UNKNOWN',
+  ambiguousTool: 'ORCH_TOOL_AMBIGUOUS',
+  timeout: 'ORCH_TOOL_TIMEOUT',
+  cancelled: 'ORCH_TOOL_CANCELLED',
+  toolError: 'ORCH_TOOL_ERROR',
+} as const;
+
+function where(def: McpServerDef): { file: string; path: string } {
+  return { file: def.origin.file, path: def.origin.path.join('.') };
+}
+
+export function isTimeout(err: unknown): boolean {
+  return err instanceof McpError && err.code === ErrorCode.RequestTimeout;
+}
+
+/** A start that failed or hung; the process is already ended when this is thrown. */
+export function startError(def: McpServerDef, cause: unknown, stderr: StderrTail): OrchError {
+  if (isOrchError(cause)) return cause;
+  const what = def.transport === 'http' ? def.url : def.command;
+  let reason: string;
+  if (isTimeout(cause)) reason = `did not finish starting within ${formatDuration(def.startupTimeoutMs)}`;
+  else if (cause instanceof Error && 'code' in cause && cause.code === 'ENOENT') reason = `command not found: ${what}`;
+  else if (cause instanceof McpError && cause.code === ErrorCode.ConnectionClosed) reason = 'exited during start-up';
+  else reason = `failed to start: ${cause instanceof Error ? cause.message : String(cause)}`;
+  return new OrchError(McpErrorCode.start, `MCP server "${def.name}" ${reason}${stderr.describe()}`, {
+    hint: isTimeout(cause)
+      ? 'raise its startup_timeout, or run the command by hand to see whether it answers on stdio'
+      : `run \`${what ?? ''}\` by hand to see why it does not start`,
+    location: where(def),
+    exitCode: ExitCode.runFailed,
+    cause,
+  });
+}
+
+export function exitedError(def: McpServerDef, tool: string, stderr: StderrTail): OrchError {
+  return new OrchError(
+    McpErrorCode.exited,
+    `MCP server "${def.name}" exited during a call to "${tool}"${stderr.describe()}`,
+    { hint: 'orch restarts it on its next use', location: where(def), exitCode: ExitCode.runFailed },
+  );
+}
+
+export function timeoutError(def: McpServerDef, tool: string, timeoutMs: number): OrchError {
+  return new OrchError(
+    McpErrorCode.timeout,
+    `tool "${def.name}.${tool}" did not answer within ${formatDuration(timeoutMs)}; the call was cancelled`,
+    { hint: 'raise the server\'s tool_timeout if the tool is slow by nature', location: where(def), exitCode: ExitCode.runFailed },
+  );
+}
+
+export function cancelledError(def: McpServerDef, tool: string, why: string): OrchError {
+  return new OrchError(McpErrorCode.cancelled, `call to "${def.name}.${tool}" was cancelled: ${why}`, {
+    exitCode: ExitCode.runFailed,
+  });
+}
+
+export function unavailableError(def: McpServerDef, retryInMs: number, last: OrchError | undefined): OrchError {
+  const lastWords = last ? `; last error: ${last.message.split('\n')[0] ?? ''}` : '';
+  return new OrchError(
+    McpErrorCode.unavailable,
+    `MCP server "${def.name}" keeps failing; orch stopped calling it${lastWords}`,
+    {
+      hint: retryInMs > 0 ? `orch tries it again in ${formatDuration(retryInMs)}` : 'fix the server, then run orch again',
+      location: where(def),
+      exitCode: ExitCode.runFailed,
+    },
+  );
+}
+
+export function stoppedError(def: McpServerDef): OrchError {
+  return new OrchError(McpErrorCode.stopped, `MCP server "${def.name}" was shut down`, { exitCode: ExitCode.runFailed });
+}
+
+/** An error the server answered with (unknown tool, invalid arguments...): the server itself is fine. */
+export function toolError(def: McpServerDef, tool: string, cause: unknown): OrchError {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return new OrchError(McpErrorCode.toolError, `call to "${def.name}.${tool}" failed: ${message}`, {
+    exitCode: ExitCode.runFailed,
+    cause,
+  });
+}

@@ -1,0 +1,193 @@
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { McpServerDef } from '../config/model.js';
+import type { OrchError } from '../errors.js';
+import { CircuitBreaker, backoffDelay, type BreakerPolicy } from './circuit-breaker.js';
+import type { Clock } from './clock.js';
+import { ServerConnection, type CallOptions } from './connection.js';
+import * as fail from './failures.js';
+import type { StopTimings } from './process-tree.js';
+import { RateLimiter } from './rate-limit.js';
+
+export interface RestartPolicy {
+  /** Delay before the first restart; doubled for each further one in a row. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Restarts in a row (without a successful call between them) before orch gives up. */
+  maxRestarts: number;
+}
+
+export interface SupervisionPolicy {
+  restart: RestartPolicy;
+  breaker: BreakerPolicy;
+  stop: StopTimings;
+  /** Per-call timeout for servers without `tool_timeout`. */
+  defaultToolTimeoutMs: number;
+}
+
+export interface ServerContext {
+  stateDir: string;
+  parentEnv: NodeJS.ProcessEnv;
+  clock: Clock;
+  policy: SupervisionPolicy;
+}
+
+export type ServerStatus = 'idle' | 'starting' | 'running' | 'exited' | 'failed' | 'stopped';
+
+/**
+ * One configured server across its whole life: started on first use, restarted with
+ * backoff after it exits, guarded by a circuit breaker and an optional rate limit.
+ */
+export class ManagedServer {
+  private conn: ServerConnection | undefined;
+  private starting: Promise<ServerConnection> | undefined;
+  private readonly closings = new Set<Promise<void>>();
+  private readonly breaker: CircuitBreaker;
+  private readonly limiter: RateLimiter | undefined;
+  private attempts = 0;
+  private restartsInARow = 0;
+  private lastError: OrchError | undefined;
+  private stopped = false;
+
+  constructor(
+    readonly def: McpServerDef,
+    private readonly ctx: ServerContext,
+  ) {
+    this.breaker = new CircuitBreaker(ctx.policy.breaker, ctx.clock);
+    this.limiter = def.rateLimit && new RateLimiter(def.rateLimit, ctx.clock);
+  }
+
+  get status(): ServerStatus {
+    if (this.stopped) return 'stopped';
+    if (this.starting) return 'starting';
+    if (this.conn && !this.conn.hasEnded) return 'running';
+    if (this.conn) return 'exited';
+    return this.lastError ? 'failed' : 'idle';
+  }
+
+  get error(): OrchError | undefined {
+    return this.lastError;
+  }
+
+  get tools(): Tool[] {
+    return this.conn?.tools ?? [];
+  }
+
+  get pid(): number | undefined {
+    return this.conn?.pid;
+  }
+
+  /** A running connection: the current one, or a (re)started one. */
+  async connection(): Promise<ServerConnection> {
+    this.admit();
+    return this.ensureRunning();
+  }
+
+  async callTool(
+    tool: string,
+    args: Record<string, unknown>,
+    options: Omit<CallOptions, 'timeoutMs'> & { timeoutMs?: number },
+  ): Promise<CallToolResult> {
+    this.admit();
+    if (this.limiter) await this.limiter.acquire(options.signal);
+    const conn = await this.ensureRunning();
+    const timeoutMs = options.timeoutMs ?? this.def.toolTimeoutMs ?? this.ctx.policy.defaultToolTimeoutMs;
+    try {
+      const result = await conn.callTool(tool, args, { ...options, timeoutMs });
+      this.breaker.recordSuccess();
+      this.restartsInARow = 0;
+      return result;
+    } catch (err) {
+      throw this.classify(err, conn, tool, timeoutMs, options.signal);
+    }
+  }
+
+  /** Ends the server for good; waits until its whole process tree is gone. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.starting?.catch(() => {});
+    if (this.conn) this.closeLater(this.conn);
+    await Promise.all(this.closings);
+  }
+
+  /** SIGKILLs what is left, synchronously; for the process `exit` hook only. */
+  killNow(): void {
+    this.conn?.killNow();
+  }
+
+  /** Refuses at once while the server is shut down or its circuit is open. */
+  private admit(): void {
+    if (this.stopped) throw fail.stoppedError(this.def);
+    const decision = this.breaker.check();
+    if (!decision.allowed) throw fail.unavailableError(this.def, decision.retryInMs, this.lastError);
+  }
+
+  private ensureRunning(): Promise<ServerConnection> {
+    if (this.conn && !this.conn.hasEnded) return Promise.resolve(this.conn);
+    this.starting ??= this.start().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  private async start(): Promise<ServerConnection> {
+    if (this.attempts > 0) {
+      if (this.restartsInARow >= this.ctx.policy.restart.maxRestarts) {
+        throw fail.unavailableError(this.def, 0, this.lastError);
+      }
+      this.restartsInARow += 1;
+      const { baseDelayMs, maxDelayMs } = this.ctx.policy.restart;
+      await this.ctx.clock.sleep(backoffDelay(this.restartsInARow, baseDelayMs, maxDelayMs));
+    }
+    this.attempts += 1;
+    const conn: ServerConnection = new ServerConnection(this.def, {
+      stateDir: this.ctx.stateDir,
+      parentEnv: this.ctx.parentEnv,
+      stopTimings: this.ctx.policy.stop,
+      onExit: () => this.onExit(conn),
+    });
+    try {
+      await conn.connect(this.def.startupTimeoutMs);
+    } catch (err) {
+      this.closeLater(conn);
+      this.lastError = fail.startError(this.def, err, conn.stderr);
+      this.breaker.recordFailure();
+      throw this.lastError;
+    }
+    if (this.stopped) {
+      this.closeLater(conn);
+      throw fail.stoppedError(this.def);
+    }
+    this.conn = conn;
+    return conn;
+  }
+
+  private onExit(conn: ServerConnection): void {
+    if (conn !== this.conn || this.stopped) return;
+    this.lastError = fail.exitedError(this.def, '(none in flight)', conn.stderr);
+    this.breaker.recordFailure();
+    // Whatever the server left behind (its own children) is ended now, not at shutdown.
+    this.closeLater(conn);
+  }
+
+  private closeLater(conn: ServerConnection): void {
+    const closing = conn.close();
+    this.closings.add(closing);
+    void closing.finally(() => this.closings.delete(closing));
+  }
+
+  private classify(err: unknown, conn: ServerConnection, tool: string, timeoutMs: number, signal?: AbortSignal): OrchError {
+    if (this.stopped) return fail.cancelledError(this.def, tool, 'orch is shutting down');
+    if (signal?.aborted) {
+      this.breaker.release();
+      return fail.cancelledError(this.def, tool, signal.reason instanceof Error ? signal.reason.message : 'aborted');
+    }
+    if (conn.hasEnded) return fail.exitedError(this.def, tool, conn.stderr);
+    if (fail.isTimeout(err)) {
+      this.breaker.recordFailure();
+      return fail.timeoutError(this.def, tool, timeoutMs);
+    }
+    // The server answered with an error: it is alive and well.
+    this.breaker.recordSuccess();
+    return fail.toolError(this.def, tool, err);
+  }
+}

@@ -1,0 +1,71 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { descendants, isRunning, signal, type ProcessIdentity } from './proc.js';
+
+/** How long each stage of a shutdown may take before the next, harsher one. */
+export interface StopTimings {
+  /** After stdin is ended, before SIGTERM. */
+  graceMs: number;
+  /** After SIGTERM, before SIGKILL. */
+  termMs: number;
+}
+
+export const DEFAULT_STOP_TIMINGS: StopTimings = { graceMs: 2000, termMs: 2000 };
+
+const POLL_MS = 20;
+/** After SIGKILL the kernel needs a moment; waiting longer would not help. */
+const KILL_WAIT_MS = 1000;
+
+/**
+ * A server's process and every descendant seen so far. Members are remembered because a
+ * descendant whose parent dies is re-parented to init and can no longer be found by
+ * walking down from the server's pid.
+ */
+export class ProcessTree {
+  private readonly members = new Map<number, ProcessIdentity>();
+
+  constructor(readonly root: ProcessIdentity) {
+    this.members.set(root.pid, root);
+  }
+
+  /** Adds the current descendants of every live member. */
+  refresh(): void {
+    for (const member of this.alive()) {
+      for (const child of descendants(member.pid)) this.members.set(child.pid, child);
+    }
+  }
+
+  alive(): ProcessIdentity[] {
+    return [...this.members.values()].filter(isRunning);
+  }
+
+  signalAll(sig: NodeJS.Signals): void {
+    for (const member of this.alive()) signal(member, sig);
+  }
+
+  /** Waits until every member has ended, at most `ms`; true when they all have. */
+  async waitForExit(ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    while (this.alive().length > 0) {
+      if (Date.now() >= deadline) return false;
+      // Deliberately ref'd: once the server's own pipes have closed, this bounded wait may
+      // be all that keeps orch alive long enough to end a lingering grandchild.
+      await sleep(POLL_MS);
+    }
+    return true;
+  }
+
+  /**
+   * The stages after stdin has been ended: wait → SIGTERM → wait → SIGKILL, each for the
+   * whole tree, so that a grandchild ignoring SIGTERM is not left behind.
+   */
+  async stop(timings: StopTimings): Promise<void> {
+    this.refresh();
+    if (await this.waitForExit(timings.graceMs)) return;
+    this.refresh();
+    this.signalAll('SIGTERM');
+    if (await this.waitForExit(timings.termMs)) return;
+    this.refresh();
+    this.signalAll('SIGKILL');
+    await this.waitForExit(KILL_WAIT_MS);
+  }
+}

@@ -1,0 +1,58 @@
+import type { McpServerDef } from '../config/model.js';
+
+/** Names of variables whose values are secrets wherever they show up. */
+export const SECRET_NAME = /TOKEN|KEY|SECRET|PASSWORD/i;
+
+export const REDACTED = '[REDACTED]';
+
+/**
+ * Values shorter than this are not treated as secrets: a declared `DEBUG: "1"` cannot
+ * carry a credential, and hiding every "1" would make logs unreadable.
+ */
+const MIN_SECRET_LENGTH = 3;
+
+/**
+ * Every value that must never reach a file orch writes: secret-looking variables of
+ * orch's environment, and every `env` and `headers` value of every server.
+ */
+export function collectSecrets(env: NodeJS.ProcessEnv, servers: Iterable<McpServerDef>): string[] {
+  const values = new Set<string>();
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && SECRET_NAME.test(name)) values.add(value);
+  }
+  for (const server of servers) {
+    for (const value of Object.values(server.env)) values.add(value);
+    for (const value of Object.values(server.headers)) values.add(value);
+  }
+  return [...values].filter((v) => v.length >= MIN_SECRET_LENGTH);
+}
+
+/** Replaces secrets in strings and in any JSON-like value before it is written down. */
+export class Redactor {
+  private readonly pattern: RegExp | undefined;
+
+  constructor(secrets: string[]) {
+    // Longest first, so a secret that contains another is replaced whole.
+    const sorted = [...new Set(secrets)].sort((a, b) => b.length - a.length);
+    const escaped = sorted.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    this.pattern = escaped.length > 0 ? new RegExp(escaped.join('|'), 'g') : undefined;
+  }
+
+  redactString(text: string): string {
+    return this.pattern ? text.replace(this.pattern, REDACTED) : text;
+  }
+
+  /** A copy of `value` with secret strings replaced and values under secret-looking keys hidden. */
+  redact(value: unknown): unknown {
+    if (typeof value === 'string') return this.redactString(value);
+    if (Array.isArray(value)) return value.map((item) => this.redact(item));
+    if (value !== null && typeof value === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [key, item] of Object.entries(value)) {
+        out[key] = SECRET_NAME.test(key) && item !== null && item !== '' ? REDACTED : this.redact(item);
+      }
+      return out;
+    }
+    return value;
+  }
+}

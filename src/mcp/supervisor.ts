@@ -1,0 +1,164 @@
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import path from 'node:path';
+import { closest } from 'fastest-levenshtein';
+import type { McpServerDef } from '../config/model.js';
+import { ExitCode, OrchError, isOrchError } from '../errors.js';
+import { AuditLog, type AuditOutcome } from './audit.js';
+import { systemClock, type Clock } from './clock.js';
+import type { CallOptions } from './connection.js';
+import { McpErrorCode } from './failures.js';
+import { ManagedServer, type SupervisionPolicy } from './managed-server.js';
+import { reapOrphans } from './pid-registry.js';
+import { DEFAULT_STOP_TIMINGS } from './process-tree.js';
+import { Redactor, collectSecrets } from './redact.js';
+import { installShutdownHandlers } from './signals.js';
+import { ToolRegistry } from './tool-registry.js';
+
+export const DEFAULT_POLICY: SupervisionPolicy = {
+  restart: { baseDelayMs: 500, maxDelayMs: 30_000, maxRestarts: 5 },
+  breaker: { threshold: 3, cooldownMs: 30_000 },
+  stop: DEFAULT_STOP_TIMINGS,
+  defaultToolTimeoutMs: 60_000,
+};
+
+export interface SupervisorOptions {
+  /** `.orch/` of the project (see resolveStateDir): pid records and the audit log. */
+  stateDir: string;
+  /** orch's own environment: the base of servers' environments and a source of secrets. */
+  env?: NodeJS.ProcessEnv;
+  policy?: Partial<SupervisionPolicy>;
+  clock?: Clock;
+  /** End servers on SIGINT/SIGTERM/uncaught errors, then exit (130/143/1). The CLI's choice. */
+  handleSignals?: boolean;
+}
+
+export type CallRequest = Omit<CallOptions, 'timeoutMs'> & { timeoutMs?: number };
+
+export type StartOutcome = { server: string; ok: true; tools: number } | { server: string; ok: false; error: OrchError };
+
+/**
+ * Runs the configured MCP servers for one orch command: starts them (in parallel, up
+ * front or on first use), calls their tools with an audit record each, and ends every
+ * process it started on shutdown, whatever way orch ends.
+ */
+export class Supervisor {
+  readonly audit: AuditLog;
+  private readonly servers = new Map<string, ManagedServer>();
+  private reaping: Promise<unknown> | undefined;
+  private uninstall: (() => void) | undefined;
+  private shuttingDown: Promise<void> | undefined;
+
+  constructor(
+    defs: Iterable<McpServerDef>,
+    private readonly options: SupervisorOptions,
+  ) {
+    const env = options.env ?? process.env;
+    const policy = { ...DEFAULT_POLICY, ...options.policy };
+    const list = [...defs];
+    for (const def of list) {
+      const ctx = { stateDir: options.stateDir, parentEnv: env, clock: options.clock ?? systemClock, policy };
+      this.servers.set(def.name, new ManagedServer(def, ctx));
+    }
+    this.audit = new AuditLog(path.join(options.stateDir, 'audit.jsonl'), new Redactor(collectSecrets(env, list)));
+  }
+
+  names(): string[] {
+    return [...this.servers.keys()];
+  }
+
+  server(name: string): ManagedServer {
+    const found = this.servers.get(name);
+    if (found) return found;
+    const names = this.names();
+    throw new OrchError(McpErrorCode.unknownServer, `no MCP server named "${name}" is configured`, {
+      hint: names.length > 0 ? `did you mean "${closest(name, names)}"? (configured: ${names.join(', ')})` : 'no servers are configured in mcpServers',
+      exitCode: ExitCode.usage,
+    });
+  }
+
+  /** Starts servers (all by default) in parallel; one failing does not stop the others. */
+  async start(names: string[] = this.names()): Promise<StartOutcome[]> {
+    const servers = names.map((n) => this.server(n));
+    await this.prepare();
+    return Promise.all(
+      servers.map(async (s): Promise<StartOutcome> => {
+        try {
+          const conn = await s.connection();
+          return { server: s.def.name, ok: true, tools: conn.tools.length };
+        } catch (err) {
+          if (!isOrchError(err)) throw err;
+          return { server: s.def.name, ok: false, error: err };
+        }
+      }),
+    );
+  }
+
+  /** The tools of the running servers (starting those given, all by default). */
+  async registry(names?: string[]): Promise<ToolRegistry> {
+    await this.start(names);
+    return new ToolRegistry([...this.servers.values()].map((s) => ({ server: s.def.name, tools: s.tools })));
+  }
+
+  /** Calls a tool by the name an agent uses: `server.tool`, or a bare name unique among servers. */
+  async call(name: string, args: Record<string, unknown>, request: CallRequest = {}): Promise<CallToolResult> {
+    const prefix = this.names().find((s) => name.startsWith(`${s}.`));
+    const registry = await this.registry(prefix === undefined ? undefined : [prefix]);
+    const found = registry.resolve(name);
+    return this.callTool(found.server, found.tool.name, args, request);
+  }
+
+  /** Calls `tool` of `server`; every call, whatever its outcome, leaves one audit line. */
+  async callTool(server: string, tool: string, args: Record<string, unknown>, request: CallRequest = {}): Promise<CallToolResult> {
+    const managed = this.server(server);
+    await this.prepare();
+    const conn = await managed.connection();
+    if (!conn.tools.some((t) => t.name === tool)) {
+      new ToolRegistry([{ server, tools: conn.tools }]).resolve(`${server}.${tool}`); // throws, with a suggestion
+    }
+    const time = new Date().toISOString();
+    const started = performance.now();
+    const record = (outcome: AuditOutcome, error?: OrchError) =>
+      this.audit.record({
+        time,
+        server,
+        tool,
+        arguments: args,
+        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+        outcome,
+        error: error && { code: error.code, message: error.message },
+      });
+    try {
+      const result = await managed.callTool(tool, args, request);
+      record(result.isError === true ? 'tool_error' : 'ok');
+      return result;
+    } catch (err) {
+      record('error', isOrchError(err) ? err : new OrchError(McpErrorCode.toolError, String(err)));
+      throw err;
+    }
+  }
+
+  /** Ends every server and waits until all their processes are gone. Safe to call twice. */
+  shutdown(): Promise<void> {
+    this.shuttingDown ??= (async () => {
+      try {
+        await Promise.all([...this.servers.values()].map((s) => s.stop()));
+      } finally {
+        await this.audit.close();
+        this.uninstall?.();
+      }
+    })();
+    return this.shuttingDown;
+  }
+
+  /** Before the first server starts: reap what a killed orch left behind, arm the signal handlers. */
+  private prepare(): Promise<unknown> {
+    if (this.options.handleSignals && !this.uninstall) {
+      this.uninstall = installShutdownHandlers(
+        () => this.shutdown(),
+        () => this.servers.forEach((s) => s.killNow()),
+      );
+    }
+    this.reaping ??= reapOrphans(this.options.stateDir, DEFAULT_STOP_TIMINGS);
+    return this.reaping;
+  }
+}

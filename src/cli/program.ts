@@ -88,6 +88,19 @@ export function buildProgram(): Command {
     .option('--connect', 'also start the MCP servers and check tool names against their real tool lists')
     .action(lazy(() => import('./commands/validate.js')));
 
+  program
+    .command('run')
+    .description('run a declared tool or workflow')
+    .argument('[name]', 'the tool (or workflow) to run')
+    .option('--input <json>', 'the input as a JSON object, or @file.json to read it from a file')
+    .option('--task <json>', 'the `task` parameter of a tool that has one; otherwise the same as --input')
+    .helpOption(false)
+    .option('-h, --help', "show help; after a tool's name, list its parameters as flags")
+    .allowUnknownOption(true)
+    .allowExcessArguments(true)
+    .addHelpText('after', '\nFlags from the tool\'s parameters: `orch run <tool> --help`, e.g. orch run scale_agents --agent-type worker --count 10')
+    .action(lazy(() => import('./commands/run.js')));
+
   for (const [name, description] of pending) {
     program
       .command(name)
@@ -112,7 +125,6 @@ Exit codes: 0 ok · 1 run failed · 2 usage or config error · 3 paused at a gat
 
 /** Commands of the CLI contract that later work fills in; they say so when called. */
 const pending: [string, string][] = [
-  ['run', 'run a declared tool or workflow'],
   ['scale', 'set the pool size of an agent type'],
   ['status', 'agent pools, servers and recent runs'],
   ['runs', 'list workflow runs'],

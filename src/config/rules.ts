@@ -123,7 +123,8 @@ function checkWorkflow(project: Project, workflow: WorkflowDef, sink: IssueSink)
     });
     checkReferences(step, ids, inputs, workflow, sink);
   }
-  const cycle = findCycle(workflow.steps);
+  // Duplicate ids are reported on their own; any cycle through them would be an echo.
+  const cycle = ids.size === workflow.steps.length ? findCycle(workflow.steps) : undefined;
   if (cycle) {
     const first = workflow.steps.find((s) => s.id === cycle[0]);
     if (first) {

@@ -94,12 +94,19 @@ export function parseSource(text: string, file: string, display = file): ReadRes
       ok: false,
       text,
       issues: shown.map((e) => {
-        const pos = lineCounter.linePos(e.pos[0]);
+        // An error found at the end of input (an unclosed bracket) is shown at the end of
+        // the last line with content, not on an empty line past it.
+        const offset = Math.min(e.pos[0], text.trimEnd().length);
+        const pos = lineCounter.linePos(offset);
         const duplicate = e.code === 'DUPLICATE_KEY';
         return {
           severity: 'error' as const,
           code: duplicate ? 'ORCH_YAML_DUPLICATE_KEY' : 'ORCH_YAML_SYNTAX',
-          message: duplicate ? 'duplicate key: a key may appear only once in a mapping' : firstLine(e.message),
+          message: duplicate
+            ? 'duplicate key: a key may appear only once in a mapping'
+            : /call stack/i.test(e.message)
+              ? 'nested too deeply to parse'
+              : firstLine(e.message),
           file: display,
           line: pos.line,
           column: pos.col,

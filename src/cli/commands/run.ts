@@ -1,0 +1,157 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { stringify } from 'yaml';
+import { loadProject } from '../../config/load.js';
+import type { Project, ToolDef } from '../../config/model.js';
+import { ExitCode, OrchError } from '../../errors.js';
+import { installShutdownHandlers } from '../../mcp/signals.js';
+import { Supervisor } from '../../mcp/supervisor.js';
+import { resolveStateDir } from '../../state/state-dir.js';
+import { silentLogger, streamLogger } from '../../tools/context.js';
+import { findTool, invokeTool } from '../../tools/invoke.js';
+import { coerce, normaliseFlagTokens, paramFlags } from '../../tools/param-flags.js';
+import type { ContentBlock, ToolResult } from '../../tools/result.js';
+import { killRunningScripts } from '../../tools/script.js';
+import type { GlobalOptions, Io } from '../context.js';
+import { processIo } from '../context.js';
+
+interface RunFlags {
+  input?: string;
+  task?: string;
+  help?: boolean;
+}
+
+/** `orch run <tool|workflow> [--input json | --task json | --<param> value...]`. */
+export async function run(globals: GlobalOptions, name: unknown, flags: RunFlags, command: Command, io: Io = processIo): Promise<number> {
+  if (typeof name !== 'string' || name.startsWith('-')) {
+    if (flags.help) {
+      command.outputHelp();
+      return ExitCode.ok;
+    }
+    throw new OrchError('ORCH_USAGE', 'name the tool or workflow to run: `orch run <name>`', {
+      hint: '`orch validate` lists what the project declares; `orch run <tool> --help` lists a tool\'s parameters',
+      exitCode: ExitCode.usage,
+    });
+  }
+  const { project } = await loadProject({ dir: globals.dir, config: globals.config, team: globals.team });
+  if (!project.tools.has(name) && project.workflows.has(name)) {
+    // Workflows get their own runner (engine, gates, journal); this is where it plugs in.
+    throw new OrchError('ORCH_NOT_AVAILABLE', `running workflows (\`${name}\`) is not available in this version yet`, {
+      exitCode: ExitCode.usage,
+    });
+  }
+  const tool = findTool(project, name);
+  const flagParser = paramFlags(tool, `orch run ${tool.name}`);
+  flagParser.command
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .addHelpText('after', `\nOr give the whole input as JSON: --input '{...}' or --input @file.json`);
+  if (flags.help) {
+    flagParser.command.outputHelp();
+    return ExitCode.ok;
+  }
+  flagParser.command.parse(normaliseFlagTokens(command.args.slice(1)), { from: 'user' });
+  const input = { ...(await jsonInput(tool, flags, project.dir)), ...flagParser.read() };
+
+  const result = await invokeWithShutdown(project, tool, input, globals, io);
+  io.stdout.write(globals.json ? `${JSON.stringify(result.value ?? null, null, 2)}\n` : humanText(result));
+  return ExitCode.ok;
+}
+
+/** `--input` (or `--task` for a tool without a `task` parameter) as the whole input. */
+async function jsonInput(tool: ToolDef, flags: RunFlags, dir: string): Promise<Record<string, unknown>> {
+  const taskParam = tool.params.find((p) => p.name === 'task');
+  const whole: Record<string, unknown> = {};
+  if (flags.task !== undefined && taskParam) whole.task = coerceFlag(taskParam, flags.task);
+  const sources = [flags.input, taskParam ? undefined : flags.task].filter((s): s is string => s !== undefined);
+  for (const source of sources) Object.assign(whole, await readJsonObject(source, dir));
+  return whole;
+}
+
+function coerceFlag(param: ToolDef['params'][number], raw: string): unknown {
+  try {
+    return coerce(param, raw);
+  } catch (err) {
+    throw new OrchError('ORCH_INPUT', err instanceof Error ? err.message : String(err), { exitCode: ExitCode.usage });
+  }
+}
+
+async function readJsonObject(source: string, dir: string): Promise<Record<string, unknown>> {
+  let text = source;
+  let origin = 'the input';
+  if (source.startsWith('@')) {
+    const file = path.resolve(dir, source.slice(1));
+    origin = source.slice(1);
+    text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      throw new OrchError('ORCH_INPUT', `cannot read ${origin}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`, {
+        hint: `@file paths are relative to the project directory (${dir})`,
+        exitCode: ExitCode.usage,
+      });
+    });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new OrchError('ORCH_INPUT', `${origin} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, {
+      hint: `quote it for the shell: --input '{"name": "value"}', or use --input @file.json`,
+      exitCode: ExitCode.usage,
+    });
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new OrchError('ORCH_INPUT', `${origin} must be a JSON object of parameters`, { exitCode: ExitCode.usage });
+  }
+  return { ...value };
+}
+
+/**
+ * Runs the tool with MCP servers available (started on first use) and makes every way
+ * out, Ctrl-C included, go through cancelling the tool and stopping the servers.
+ */
+async function invokeWithShutdown(project: Project, tool: ToolDef, input: unknown, globals: GlobalOptions, io: Io): Promise<ToolResult> {
+  const controller = new AbortController();
+  const supervisor =
+    project.servers.size > 0 ? new Supervisor(project.servers.values(), { stateDir: resolveStateDir(project.dir) }) : undefined;
+  let settled: Promise<unknown> = Promise.resolve();
+  const uninstall = installShutdownHandlers(
+    async () => {
+      controller.abort();
+      await settled;
+      await supervisor?.shutdown();
+    },
+    () => {
+      killRunningScripts();
+      for (const server of supervisor?.names() ?? []) supervisor?.server(server).killNow();
+    },
+  );
+  try {
+    const logger = globals.quiet ? silentLogger : streamLogger(io.stderr, tool.name, globals.verbose);
+    const call = invokeTool(project, tool.name, input, { signal: controller.signal, logger, mcp: supervisor });
+    settled = call.catch(() => undefined);
+    return await call;
+  } finally {
+    await supervisor?.shutdown();
+    uninstall();
+  }
+}
+
+/** A result for people: text as it is, data as YAML, media as a one-line summary. */
+function humanText(result: ToolResult): string {
+  const { value, content } = result;
+  let text: string;
+  if (content && value === content) text = content.map(describeBlock).join('\n');
+  else if (typeof value === 'string') text = value;
+  else if (value === undefined) text = '';
+  else text = stringify(value).trimEnd();
+  return text === '' || text.endsWith('\n') ? text : `${text}\n`;
+}
+
+function describeBlock(block: ContentBlock): string {
+  if (block.type === 'text') return String(block.text ?? '');
+  if (block.type === 'resource_link') return `[resource ${String(block.uri)}]`;
+  const { resource } = block;
+  if (block.type === 'resource' && resource !== null && typeof resource === 'object' && 'uri' in resource) {
+    return `[resource ${String(resource.uri)}]`;
+  }
+  return `[${block.type}${typeof block.mimeType === 'string' ? ` ${block.mimeType}` : ''}]`;
+}

@@ -48,10 +48,12 @@ export function startError(def: McpServerDef, cause: unknown, stderr: StderrTail
   });
 }
 
-export function exitedError(def: McpServerDef, tool: string, stderr: StderrTail): OrchError {
+/** The server ended unasked; `tool` is the call it took down with it, if any. */
+export function exitedError(def: McpServerDef, tool: string | undefined, stderr: StderrTail): OrchError {
+  const during = tool === undefined ? '' : ` during a call to "${tool}"`;
   return new OrchError(
     McpErrorCode.exited,
-    `MCP server "${def.name}" exited during a call to "${tool}"${stderr.describe()}`,
+    `MCP server "${def.name}" exited${during}${stderr.describe()}`,
     { hint: 'orch restarts it on its next use', location: where(def), exitCode: ExitCode.runFailed },
   );
 }

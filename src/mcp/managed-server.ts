@@ -7,6 +7,7 @@ import { ServerConnection, type CallOptions } from './connection.js';
 import * as fail from './failures.js';
 import type { StopTimings } from './process-tree.js';
 import { RateLimiter } from './rate-limit.js';
+import { ToolRegistry } from './tool-registry.js';
 
 export interface RestartPolicy {
   /** Delay before the first restart; doubled for each further one in a row. */
@@ -88,8 +89,12 @@ export class ManagedServer {
     options: Omit<CallOptions, 'timeoutMs'> & { timeoutMs?: number },
   ): Promise<CallToolResult> {
     this.admit();
-    if (this.limiter) await this.limiter.acquire(options.signal);
     const conn = await this.ensureRunning();
+    if (!conn.tools.some((t) => t.name === tool)) {
+      this.breaker.release(); // a typo says nothing about the server's health
+      new ToolRegistry([{ server: this.def.name, tools: conn.tools }]).resolve(`${this.def.name}.${tool}`); // throws, with a suggestion
+    }
+    if (this.limiter) await this.limiter.acquire(options.signal);
     const timeoutMs = options.timeoutMs ?? this.def.toolTimeoutMs ?? this.ctx.policy.defaultToolTimeoutMs;
     try {
       const result = await conn.callTool(tool, args, { ...options, timeoutMs });
@@ -163,7 +168,7 @@ export class ManagedServer {
 
   private onExit(conn: ServerConnection): void {
     if (conn !== this.conn || this.stopped) return;
-    this.lastError = fail.exitedError(this.def, '(none in flight)', conn.stderr);
+    this.lastError = fail.exitedError(this.def, undefined, conn.stderr);
     this.breaker.recordFailure();
     // Whatever the server left behind (its own children) is ended now, not at shutdown.
     this.closeLater(conn);

@@ -93,9 +93,14 @@ export class Supervisor {
     );
   }
 
-  /** The tools of the running servers (starting those given, all by default). */
+  /** The tools of the servers given (all by default), starting those not running yet. */
   async registry(names?: string[]): Promise<ToolRegistry> {
     await this.start(names);
+    return this.runningTools();
+  }
+
+  /** The tools of the servers running now; starts nothing. */
+  runningTools(): ToolRegistry {
     return new ToolRegistry([...this.servers.values()].map((s) => ({ server: s.def.name, tools: s.tools })));
   }
 
@@ -111,10 +116,6 @@ export class Supervisor {
   async callTool(server: string, tool: string, args: Record<string, unknown>, request: CallRequest = {}): Promise<CallToolResult> {
     const managed = this.server(server);
     await this.prepare();
-    const conn = await managed.connection();
-    if (!conn.tools.some((t) => t.name === tool)) {
-      new ToolRegistry([{ server, tools: conn.tools }]).resolve(`${server}.${tool}`); // throws, with a suggestion
-    }
     const time = new Date().toISOString();
     const started = performance.now();
     const record = (outcome: AuditOutcome, error?: OrchError) =>

@@ -1,0 +1,84 @@
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { Supervisor } from '../../../src/mcp/supervisor.js';
+import { FAST_POLICY, ManualClock, ProcessWatch, fixture, stdioServer, tempDir } from './helpers.js';
+
+const state = tempDir();
+afterAll(() => state.cleanup());
+const watch = new ProcessWatch();
+let supervisor: Supervisor | undefined;
+
+afterEach(async () => {
+  await supervisor?.shutdown();
+  supervisor = undefined;
+  expect(watch.leftovers()).toEqual([]);
+});
+
+describe('a server that crashes', () => {
+  it('fails the in-flight call with its stderr, then restarts on the next use', async () => {
+    const clock = new ManualClock();
+    supervisor = new Supervisor([fixture('crashy', 'crashy.mjs')], { stateDir: state.dir, policy: FAST_POLICY, clock });
+    await supervisor.callTool('crashy', 'ok', {});
+    const firstPid = supervisor.server('crashy').pid;
+    watch.snapshot();
+    await expect(supervisor.callTool('crashy', 'crash', {})).rejects.toMatchObject({
+      code: 'ORCH_SERVER_EXITED',
+      message: expect.stringMatching(/MCP server "crashy" exited during a call to "crash"[\s\S]*giving up mid-call/),
+    });
+    expect(supervisor.server('crashy').status).toBe('exited');
+
+    const again = await supervisor.callTool('crashy', 'ok', {});
+    watch.snapshot();
+    expect(again.content).toEqual([{ type: 'text', text: `pid ${supervisor.server('crashy').pid}` }]);
+    expect(supervisor.server('crashy').pid).not.toBe(firstPid);
+    expect(clock.sleeps).toEqual([1]); // the first restart waited the base backoff
+  });
+
+  it('opens the circuit after repeated crashes instead of restarting again', async () => {
+    const clock = new ManualClock();
+    supervisor = new Supervisor([fixture('crashy', 'crashy.mjs')], {
+      stateDir: state.dir,
+      policy: { ...FAST_POLICY, breaker: { threshold: 2, cooldownMs: 60_000 } },
+      clock,
+    });
+    for (let i = 0; i < 2; i++) {
+      const call = supervisor.callTool('crashy', 'crash', {});
+      watch.snapshot();
+      await expect(call).rejects.toMatchObject({ code: 'ORCH_SERVER_EXITED' });
+    }
+    await expect(supervisor.callTool('crashy', 'ok', {})).rejects.toMatchObject({
+      code: 'ORCH_SERVER_UNAVAILABLE',
+      message: expect.stringContaining('keeps failing'),
+      hint: expect.stringContaining('1m00s'),
+    });
+    // After the cooldown one probe goes through; a healthy answer closes the circuit.
+    clock.time += 60_000;
+    await expect(supervisor.callTool('crashy', 'ok', {})).resolves.toMatchObject({ content: [{ type: 'text' }] });
+    watch.snapshot();
+  });
+
+  it('gives up after the bounded number of restarts of a server that dies at start-up', async () => {
+    const clock = new ManualClock();
+    const dies = stdioServer('dies', ['-e', "process.stderr.write('dies: bad config\\n'); process.exit(3)"]);
+    supervisor = new Supervisor([dies], {
+      stateDir: state.dir,
+      policy: { ...FAST_POLICY, restart: { baseDelayMs: 100, maxDelayMs: 1000, maxRestarts: 2 }, breaker: { threshold: 99, cooldownMs: 1 } },
+      clock,
+    });
+    for (let i = 0; i < 3; i++) {
+      await expect(supervisor.callTool('dies', 'x', {})).rejects.toMatchObject({
+        code: 'ORCH_SERVER_START',
+        message: expect.stringMatching(/"dies" exited during start-up[\s\S]*dies: bad config/),
+      });
+    }
+    await expect(supervisor.callTool('dies', 'x', {})).rejects.toMatchObject({ code: 'ORCH_SERVER_UNAVAILABLE' });
+    expect(clock.sleeps).toEqual([100, 200]);
+    expect(supervisor.server('dies').status).toBe('failed');
+  });
+
+  it('reports a command that does not exist', async () => {
+    supervisor = new Supervisor([stdioServer('ghost', [], { command: 'orch-no-such-command' })], { stateDir: state.dir, policy: FAST_POLICY });
+    const [outcome] = await supervisor.start();
+    expect(outcome?.ok).toBe(false);
+    expect(outcome && !outcome.ok && outcome.error.message).toContain('command not found: orch-no-such-command');
+  });
+});

@@ -9,6 +9,20 @@ import { renderShell } from './shell-template.js';
 /** Time a script gets between SIGTERM and SIGKILL. */
 export const KILL_GRACE_MS = 2_000;
 
+/** Process groups of the scripts running now, for a synchronous kill on a forced exit. */
+const running = new Set<number>();
+
+/** SIGKILLs every running script's process group: the last resort when orch must exit now. */
+export function killRunningScripts(): void {
+  for (const pid of running) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
 export interface ScriptOptions {
   tool: string;
   /** Directory `working_dir` is resolved against, and the default working directory. */
@@ -75,6 +89,8 @@ export async function runScript(
   const timer = handler.timeoutMs === undefined ? undefined : setTimeout(() => terminate('timeout'), handler.timeoutMs);
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted) onAbort();
+  const pid = child.pid;
+  if (pid !== undefined) running.add(pid);
   // Background jobs of a finished script would otherwise hold its stdout open forever.
   child.once('exit', () => killGroup('SIGKILL'));
 
@@ -110,6 +126,7 @@ export async function runScript(
   } finally {
     if (timer) clearTimeout(timer);
     if (forceTimer) clearTimeout(forceTimer);
+    if (pid !== undefined) running.delete(pid);
     options.signal?.removeEventListener('abort', onAbort);
   }
 }

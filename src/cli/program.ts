@@ -101,6 +101,24 @@ export function buildProgram(): Command {
     .addHelpText('after', '\nFlags from the tool\'s parameters: `orch run <tool> --help`, e.g. orch run scale_agents --agent-type worker --count 10')
     .action(lazy(() => import('./commands/run.js')));
 
+  const mcp = program.command('mcp').description('inspect and call the configured MCP servers');
+  mcp
+    .command('list')
+    .description('start the servers and show their status and tool counts')
+    .action(lazy(() => import('./commands/mcp.js')));
+  mcp
+    .command('tools')
+    .description('list the tools the servers provide, as `server.tool`')
+    .argument('[server]', 'only this server')
+    .action(lazy(() => import('./commands/mcp.js')));
+  mcp
+    .command('call')
+    .description('call one tool of one server and print its result')
+    .argument('<server>', 'the server, as named in mcpServers')
+    .argument('<tool>', 'the tool, as `orch mcp tools` lists it')
+    .option('--args <json>', 'the arguments as a JSON object', '{}')
+    .action(lazy(() => import('./commands/mcp.js')));
+
   for (const [name, description] of pending) {
     program
       .command(name)
@@ -133,7 +151,6 @@ const pending: [string, string][] = [
   ['reject', 'reject a gate of a paused run'],
   ['resume', 'continue a paused, failed or interrupted run'],
   ['serve', 'expose the declared tools as an MCP server'],
-  ['mcp', 'inspect and call the configured MCP servers'],
   ['graph', 'print a workflow as a Mermaid flowchart'],
 ];
 

@@ -1,0 +1,181 @@
+import chalk from 'chalk';
+import { Command } from 'commander';
+import type { CallToolResult, Progress, Tool } from '@modelcontextprotocol/sdk/types.js';
+import { loadProject } from '../../config/load.js';
+import { ExitCode, OrchError } from '../../errors.js';
+import { Supervisor, type StartOutcome } from '../../mcp/supervisor.js';
+import type { ServerTool } from '../../mcp/tool-registry.js';
+import { resolveStateDir } from '../../state/state-dir.js';
+import type { GlobalOptions, Io } from '../context.js';
+import { processIo } from '../context.js';
+
+interface CallFlags {
+  args?: string;
+}
+
+/**
+ * `orch mcp list | tools [server] | call <server> <tool> --args '<json>'`: one module for
+ * the three subcommands, told apart by the name commander passes in.
+ */
+export async function run(globals: GlobalOptions, ...args: unknown[]): Promise<number> {
+  const command = args.at(-1);
+  if (!(command instanceof Command)) throw new Error('orch mcp: commander passed no command');
+  const io = processIo;
+  const { project } = await loadProject({ dir: globals.dir, config: globals.config, team: globals.team });
+  const supervisor = new Supervisor(project.servers.values(), { stateDir: resolveStateDir(project.dir), handleSignals: true });
+  try {
+    switch (command.name()) {
+      case 'list':
+        return await list(supervisor, globals, io);
+      case 'tools':
+        return await tools(supervisor, typeof args[0] === 'string' ? args[0] : undefined, globals, io);
+      case 'call':
+        return await call(supervisor, String(args[0]), String(args[1]), command.opts<CallFlags>(), globals, io);
+      default:
+        throw new Error(`orch mcp: no subcommand ${command.name()}`);
+    }
+  } finally {
+    await supervisor.shutdown();
+  }
+}
+
+async function list(supervisor: Supervisor, globals: GlobalOptions, io: Io): Promise<number> {
+  const outcomes = await supervisor.start();
+  const rows = serverRows(supervisor, outcomes);
+  if (globals.json) io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+  else if (rows.length === 0) io.stdout.write('no MCP servers are configured (mcpServers in gantz.yaml, agent-team.yaml or .mcp.json)\n');
+  else io.stdout.write(formatServers(rows, globals.color));
+  if (!globals.json) for (const o of outcomes) if (!o.ok) io.stderr.write(`\n${o.error.message}\n`);
+  return outcomes.every((o) => o.ok) ? ExitCode.ok : ExitCode.runFailed;
+}
+
+async function tools(supervisor: Supervisor, server: string | undefined, globals: GlobalOptions, io: Io): Promise<number> {
+  const names = server === undefined ? undefined : [supervisor.server(server).def.name];
+  const outcomes = await supervisor.start(names);
+  const failed = outcomes.filter((o) => !o.ok);
+  const only = outcomes.length === 1 ? outcomes[0] : undefined;
+  if (server !== undefined && only && !only.ok) throw only.error;
+  const rows = toolRows(supervisor.runningTools().all(), server);
+  if (globals.json) io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+  else io.stdout.write(formatTools(rows, globals.color));
+  for (const o of failed) if (!o.ok) io.stderr.write(`\n${o.error.message}\n`);
+  return failed.length === 0 ? ExitCode.ok : ExitCode.runFailed;
+}
+
+function parseArgs(text: string | undefined): Record<string, unknown> {
+  if (text === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new OrchError('ORCH_INPUT', `--args is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, {
+      hint: `quote it for the shell: --args '{"message": "hi"}'`,
+      exitCode: ExitCode.usage,
+    });
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new OrchError('ORCH_INPUT', '--args must be a JSON object of arguments', { exitCode: ExitCode.usage });
+  }
+  return { ...value };
+}
+
+async function call(
+  supervisor: Supervisor,
+  server: string,
+  tool: string,
+  flags: CallFlags,
+  globals: GlobalOptions,
+  io: Io,
+): Promise<number> {
+  const args = parseArgs(flags.args);
+  const showProgress = !globals.quiet && io.stderr.isTTY === true;
+  const onProgress = (p: Progress) => {
+    const of = p.total === undefined ? '' : `/${p.total}`;
+    io.stderr.write(`${server}.${tool}: ${p.progress}${of}${p.message ? ` ${p.message}` : ''}\n`);
+  };
+  const result = await supervisor.callTool(server, tool, args, showProgress ? { onProgress } : {});
+  if (globals.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else io.stdout.write(resultText(result));
+  return result.isError === true ? ExitCode.runFailed : ExitCode.ok;
+}
+
+/** A result for people: text blocks as they are, other blocks as a one-line summary. */
+function resultText(result: CallToolResult): string {
+  const parts = result.content.map((block) => {
+    switch (block.type) {
+      case 'text':
+        return block.text;
+      case 'image':
+      case 'audio':
+        return `[${block.type} ${block.mimeType}, ${Math.round((block.data.length * 3) / 4)} bytes]`;
+      case 'resource':
+        return `[resource ${block.resource.uri}]`;
+      case 'resource_link':
+        return `[resource link ${block.uri}]`;
+    }
+  });
+  if (parts.length === 0 && result.structuredContent !== undefined) parts.push(JSON.stringify(result.structuredContent, null, 2));
+  const text = parts.join('\n');
+  return text === '' || text.endsWith('\n') ? text : `${text}\n`;
+}
+
+/** One server as `orch mcp list` shows it (and prints with --json). */
+interface ServerRow {
+  name: string;
+  transport: 'stdio' | 'http';
+  status: string;
+  tools: number | null;
+  pid: number | null;
+  error: { code: string; message: string } | null;
+}
+
+function serverRows(supervisor: Supervisor, outcomes: StartOutcome[]): ServerRow[] {
+  return outcomes.map((o) => {
+    const server = supervisor.server(o.server);
+    return {
+      name: o.server,
+      transport: server.def.transport,
+      status: server.status,
+      tools: o.ok ? o.tools : null,
+      pid: server.pid ?? null,
+      error: o.ok ? null : { code: o.error.code, message: o.error.message },
+    };
+  });
+}
+
+/** One tool as `orch mcp tools --json` prints it: the MCP tool plus where it lives. */
+type ToolRow = Tool & { server: string; qualifiedName: string };
+
+function toolRows(all: ServerTool[], server: string | undefined): ToolRow[] {
+  return all
+    .filter((t) => server === undefined || t.server === server)
+    .map((t) => ({ server: t.server, qualifiedName: t.qualifiedName, ...t.tool }));
+}
+
+/** Left-aligned columns; colour is applied after padding so escapes never skew widths. */
+function table(header: string[], rows: string[][], paint: (text: string, row: number, col: number) => string): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[], row: number) =>
+    cells
+      .map((c, i) => paint(i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0), row, i))
+      .join('  ')
+      .trimEnd();
+  return `${[header, ...rows].map((cells, row) => line(cells, row)).join('\n')}\n`;
+}
+
+function formatServers(rows: ServerRow[], color: boolean): string {
+  const cells = rows.map((r) => [r.name, r.transport, r.status, r.tools === null ? '-' : String(r.tools)]);
+  return table(['SERVER', 'TRANSPORT', 'STATUS', 'TOOLS'], cells, (text, row, col) => {
+    if (!color) return text;
+    if (row === 0) return chalk.bold(text);
+    if (col !== 2) return text;
+    return rows[row - 1]?.status === 'running' ? chalk.green(text) : chalk.red(text);
+  });
+}
+
+function formatTools(rows: ToolRow[], color: boolean): string {
+  if (rows.length === 0) return 'no tools\n';
+  const firstLine = (text: string | undefined) => (text ?? '').split('\n')[0] ?? '';
+  const cells = rows.map((r) => [r.qualifiedName, firstLine(r.description)]);
+  return table(['TOOL', 'DESCRIPTION'], cells, (text, row) => (color && row === 0 ? chalk.bold(text) : text));
+}

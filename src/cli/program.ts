@@ -119,6 +119,13 @@ export function buildProgram(): Command {
     .option('--args <json>', 'the arguments as a JSON object', '{}')
     .action(lazy(() => import('./commands/mcp.js')));
 
+  program
+    .command('serve')
+    .description('expose the declared tools as an MCP server (stdio, or Streamable HTTP with --http)')
+    .option('--http <port>', 'serve Streamable HTTP at http://<host>:<port>/mcp instead of stdio (0: any free port)')
+    .option('--host <host>', 'address to bind with --http; anything but loopback exposes the tools to the network', '127.0.0.1')
+    .action(lazy(() => import('./commands/serve.js')));
+
   for (const [name, description] of pending) {
     program
       .command(name)
@@ -150,7 +157,6 @@ const pending: [string, string][] = [
   ['approve', 'approve a gate of a paused run'],
   ['reject', 'reject a gate of a paused run'],
   ['resume', 'continue a paused, failed or interrupted run'],
-  ['serve', 'expose the declared tools as an MCP server'],
   ['graph', 'print a workflow as a Mermaid flowchart'],
 ];
 

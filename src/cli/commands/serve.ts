@@ -1,0 +1,86 @@
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { loadProject } from '../../config/load.js';
+import { ExitCode, OrchError } from '../../errors.js';
+import { installShutdownHandlers } from '../../mcp/signals.js';
+import { Supervisor } from '../../mcp/supervisor.js';
+import { serveHttp } from '../../serve/http.js';
+import { createToolServer } from '../../serve/tool-server.js';
+import { resolveStateDir } from '../../state/state-dir.js';
+import { silentLogger, streamLogger } from '../../tools/context.js';
+import { killRunningScripts } from '../../tools/script.js';
+import type { GlobalOptions, Io } from '../context.js';
+import { processIo } from '../context.js';
+
+interface ServeFlags {
+  http?: string;
+  host: string;
+}
+
+/**
+ * `orch serve [--http <port> [--host <host>]]`: the declared tools as an MCP server, over
+ * stdio until the client closes it, or over HTTP until interrupted. MCP servers the
+ * tools forward to start on first use and are supervised (restarted) while serving.
+ */
+export async function run(globals: GlobalOptions, flags: ServeFlags, _command?: unknown, io: Io = processIo): Promise<number> {
+  const { project } = await loadProject({ dir: globals.dir, config: globals.config, team: globals.team });
+  const port = flags.http === undefined ? undefined : parsePort(flags.http);
+  const supervisor =
+    project.servers.size > 0 ? new Supervisor(project.servers.values(), { stateDir: resolveStateDir(project.dir) }) : undefined;
+  const options = {
+    mcp: supervisor,
+    logger: (tool: string) => (globals.quiet ? silentLogger : streamLogger(io.stderr, tool, globals.verbose)),
+    onBug: (err: unknown) => io.stderr.write(`orch serve: internal error, please report it:\n${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`),
+  };
+  const say = (line: string) => {
+    if (!globals.quiet) io.stderr.write(`${line}\n`);
+  };
+
+  let stop: () => Promise<void> = async () => undefined;
+  const uninstall = installShutdownHandlers(
+    async () => {
+      await stop();
+      await supervisor?.shutdown();
+    },
+    () => {
+      killRunningScripts();
+      for (const name of supervisor?.names() ?? []) supervisor?.server(name).killNow();
+    },
+  );
+  try {
+    if (port === undefined) {
+      const server = createToolServer(project, options);
+      const closed = new Promise<void>((resolve) => (server.onclose = resolve));
+      stop = () => server.close();
+      await server.connect(new StdioServerTransport());
+      // The SDK's stdio transport ignores end of input; a client closing stdin is done.
+      process.stdin.once('end', () => void server.close());
+      say(`orch serve: ${project.tools.size} tools on stdio`);
+      // Ends when the client closes stdin; in-flight calls are aborted with the session.
+      await closed;
+    } else {
+      const http = await serveHttp({ host: flags.host, port, createServer: () => createToolServer(project, options), onError: options.onBug });
+      stop = () => http.close();
+      if (flags.host === '0.0.0.0' || flags.host === '::') {
+        io.stderr.write(`orch serve: warning: bound to ${flags.host}, so Host and Origin cannot be checked against DNS rebinding\n`);
+      }
+      say(`orch serve: ${project.tools.size} tools at ${http.url}`);
+      // Serves until SIGINT/SIGTERM, whose handler stops the server and exits.
+      await new Promise<never>(() => undefined);
+    }
+  } finally {
+    await supervisor?.shutdown();
+    uninstall();
+  }
+  return ExitCode.ok;
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new OrchError('ORCH_USAGE', `--http needs a port number (0-65535), not ${JSON.stringify(text)}`, {
+      hint: 'e.g. orch serve --http 3000; 0 picks a free port',
+      exitCode: ExitCode.usage,
+    });
+  }
+  return port;
+}

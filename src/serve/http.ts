@@ -1,0 +1,115 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+
+export interface HttpServeOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Builds the MCP server that answers one request. */
+  createServer: () => Server;
+  onError: (err: unknown) => void;
+}
+
+export interface HttpServing {
+  /** The endpoint, e.g. http://127.0.0.1:3000/mcp. */
+  url: string;
+  /** Stops accepting requests, ends open ones, and resolves once the port is free. */
+  close(): Promise<void>;
+}
+
+const LOOPBACK = ['localhost', '127.0.0.1', '[::1]', '::1'];
+const WILDCARD = ['0.0.0.0', '::'];
+
+/**
+ * Serves MCP over Streamable HTTP at `/mcp`, statelessly: each POST gets a fresh server
+ * and transport, so nothing piles up per client, and a client that disconnects aborts
+ * its calls (their scripts are killed). With no server-initiated stream to offer, GET
+ * and DELETE answer 405 as the transport spec requires.
+ *
+ * Against DNS rebinding (a web page whose name resolves to 127.0.0.1), the Host and any
+ * Origin header must name this machine (loopback, or the `--host` given), port-agnostic
+ * as the SDK's hostHeaderValidation; bound to a wildcard address no name can be trusted,
+ * and the caller warns.
+ */
+export async function serveHttp(options: HttpServeOptions): Promise<HttpServing> {
+  const allowed = new Set([...LOOPBACK, options.host.toLowerCase(), `[${options.host.toLowerCase()}]`]);
+  const guard = !WILDCARD.includes(options.host);
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      options.onError(err);
+      if (!res.headersSent) reply(res, 500, -32603, 'Internal server error');
+      else res.end();
+    });
+  });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (guard && !(nameAllowed(req.headers.host, allowed) && originAllowed(req.headers.origin, allowed))) {
+      reply(res, 403, -32000, 'Forbidden: Host or Origin is not this machine (DNS rebinding protection)');
+      return;
+    }
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path !== '/mcp') {
+      reply(res, 404, -32000, `Not found: the MCP endpoint is /mcp`);
+      return;
+    }
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST');
+      reply(res, 405, -32000, 'Method not allowed: this server is stateless and offers no SSE stream');
+      return;
+    }
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    const mcp = options.createServer();
+    res.on('close', () => {
+      void transport.close();
+      void mcp.close();
+    });
+    await mcp.connect(transport);
+    await transport.handleRequest(req, res);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  // Listening on TCP, so the address is never a pipe name or null.
+  const { port } = server.address() as AddressInfo;
+  const shown = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    url: `http://${shown}:${port}/mcp`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function reply(res: http.ServerResponse, status: number, code: number, message: string): void {
+  res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
+}
+
+/** The hostname of a Host header (`name:port`, `[v6]:port`) is one we answer to. */
+function nameAllowed(host: string | undefined, allowed: Set<string>): boolean {
+  if (host === undefined) return false;
+  try {
+    return allowed.has(new URL(`http://${host}`).hostname.toLowerCase());
+  } catch {
+    return false;
+  }
+}
+
+/** Browsers send Origin on cross-site requests; non-browser clients usually send none. */
+function originAllowed(origin: string | undefined, allowed: Set<string>): boolean {
+  if (origin === undefined) return true;
+  try {
+    return allowed.has(new URL(origin).hostname.toLowerCase());
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,92 @@
+import { createRequire } from 'node:module';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import {
+  CallToolRequestSchema,
+  CallToolResultSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+  type CallToolResult,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { Project, ToolDef } from '../config/model.js';
+import { isOrchError } from '../errors.js';
+import type { Logger, McpCaller } from '../tools/context.js';
+import { invokeTool } from '../tools/invoke.js';
+import { resultText, ToolError, type ToolResult } from '../tools/result.js';
+
+const require = createRequire(import.meta.url);
+const { version } = require('../../package.json') as { version: string };
+
+export interface ToolServerOptions {
+  /** The supervisor of the project's MCP servers, shared by every session. */
+  mcp?: McpCaller;
+  /** A logger for the named tool's messages; never stdout, which may carry the protocol. */
+  logger: (tool: string) => Logger;
+  /** Where failures that are orch's own bugs are reported. */
+  onBug: (err: unknown) => void;
+}
+
+/**
+ * The project's declared tools as an MCP server (one instance per session or request;
+ * they share the project and the supervisor). Input schemas come from the parameters;
+ * a tool that fails, or is called with bad input, answers `isError` with the reason so
+ * that a model can correct itself; only an unknown tool is a protocol error.
+ */
+export function createToolServer(project: Project, options: ToolServerOptions): Server {
+  const server = new Server(
+    { name: project.name ?? 'orch', version: project.version ?? version, title: project.name ? undefined : 'orch tools' },
+    { capabilities: { tools: {} } },
+  );
+
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [...project.tools.values()].map(describeTool) }));
+
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const { name } = request.params;
+    if (!project.tools.has(name)) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
+    try {
+      const result = await invokeTool(project, name, request.params.arguments ?? {}, {
+        signal: extra.signal,
+        logger: options.logger(name),
+        mcp: options.mcp,
+      });
+      return toCallResult(result);
+    } catch (err) {
+      if (!isOrchError(err)) options.onBug(err);
+      return errorResult(err);
+    }
+  });
+  return server;
+}
+
+function describeTool(tool: ToolDef): Tool {
+  return {
+    name: tool.name,
+    description: tool.description,
+    inputSchema: { ...tool.inputSchema, type: 'object' },
+  };
+}
+
+/**
+ * MCP content passes through as the server sent it (checked against the protocol's
+ * schema here, the edge where loosely typed blocks become protocol types); anything
+ * else becomes text, with objects also given as structured content.
+ */
+function toCallResult(result: ToolResult): CallToolResult {
+  const { value } = result;
+  const structured = value !== null && typeof value === 'object' && !Array.isArray(value) && !result.content ? value : undefined;
+  return CallToolResultSchema.parse({
+    content: result.content ?? [{ type: 'text', text: resultText(value) }],
+    ...(structured === undefined ? {} : { structuredContent: structured }),
+  });
+}
+
+function errorResult(err: unknown): CallToolResult {
+  const lines = [isOrchError(err) ? `${err.code}: ${err.message}` : `internal error: ${err instanceof Error ? err.message : String(err)}`];
+  if (err instanceof ToolError) {
+    const stderr = err.detail.stderr?.trim();
+    if (stderr && !err.message.includes(stderr)) lines.push(stderr);
+  }
+  if (isOrchError(err) && err.hint) lines.push(`hint: ${err.hint}`);
+  return { isError: true, content: [{ type: 'text', text: lines.join('\n') }] };
+}

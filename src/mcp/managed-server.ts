@@ -87,6 +87,8 @@ export class ManagedServer {
     tool: string,
     args: Record<string, unknown>,
     options: Omit<CallOptions, 'timeoutMs'> & { timeoutMs?: number },
+    /** Told the moment the request leaves, after any lazy start or rate-limit wait. */
+    dispatched?: () => void,
   ): Promise<CallToolResult> {
     this.admit();
     const conn = await this.ensureRunning();
@@ -96,6 +98,7 @@ export class ManagedServer {
     }
     if (this.limiter) await this.limiter.acquire(options.signal);
     const timeoutMs = options.timeoutMs ?? this.def.toolTimeoutMs ?? this.ctx.policy.defaultToolTimeoutMs;
+    dispatched?.();
     try {
       const result = await conn.callTool(tool, args, { ...options, timeoutMs });
       this.breaker.recordSuccess();

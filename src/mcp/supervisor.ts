@@ -116,8 +116,13 @@ export class Supervisor {
   async callTool(server: string, tool: string, args: Record<string, unknown>, request: CallRequest = {}): Promise<CallToolResult> {
     const managed = this.server(server);
     await this.prepare();
-    const time = new Date().toISOString();
-    const started = performance.now();
+    // Timed from dispatch: a lazy start or a rate-limit wait is not the tool's time.
+    let time = new Date().toISOString();
+    let started = performance.now();
+    const dispatched = () => {
+      time = new Date().toISOString();
+      started = performance.now();
+    };
     const record = (outcome: AuditOutcome, error?: OrchError) =>
       this.audit.record({
         time,
@@ -129,7 +134,7 @@ export class Supervisor {
         error: error && { code: error.code, message: error.message },
       });
     try {
-      const result = await managed.callTool(tool, args, request);
+      const result = await managed.callTool(tool, args, request, dispatched);
       record(result.isError === true ? 'tool_error' : 'ok');
       return result;
     } catch (err) {

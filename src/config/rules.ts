@@ -37,6 +37,12 @@ export function checkRules(project: Project, sink: IssueSink): void {
 
 function checkTool(project: Project, tool: ToolDef, sink: IssueSink): void {
   const h = tool.handler;
+  if (h.kind === 'mcp' && project.servers.has(h.server)) {
+    const viaHandler = typeof sink.valueAt(under(tool.origin, 'handler')) === 'string';
+    sink.warn('ORCH_TOOL_UNVERIFIED', under(tool.origin, viaHandler ? 'handler' : 'mcp'), `\`${h.server}.${h.tool}\` (forwarded to by tool \`${tool.name}\`) can only be confirmed by its MCP server`, {
+      hint: 'run `orch validate --connect` to check it against the servers',
+    });
+  }
   if (h.kind === 'mcp' && !project.servers.has(h.server)) {
     const guess = suggest(h.server, [...project.servers.keys()]);
     const viaHandler = typeof sink.valueAt(under(tool.origin, 'handler')) === 'string';

@@ -1,5 +1,7 @@
 import { inspectProject } from '../../config/load.js';
-import { ExitCode, OrchError, type Issue } from '../../errors.js';
+import { ExitCode, type Issue } from '../../errors.js';
+import type { Project } from '../../config/model.js';
+import { serverToolReferences } from '../../config/rules.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
 import { formatIssues } from '../ui/report.js';
@@ -8,8 +10,11 @@ interface ValidateFlags {
   connect?: boolean;
 }
 
-async function connectCheck(_project: unknown, _issues: Issue[]): Promise<Issue[]> {
-  throw new OrchError('ORCH_NOT_AVAILABLE', '`orch validate --connect` is not available yet');
+/** Starts the servers and turns unconfirmed tool names into confirmed ones or errors. */
+async function connectCheck(project: Project, issues: Issue[]): Promise<Issue[]> {
+  const { checkServerTools } = await import('../../mcp/check.js');
+  const found = await checkServerTools(project, serverToolReferences(issues));
+  return [...issues.filter((i) => i.code !== 'ORCH_TOOL_UNVERIFIED'), ...found];
 }
 
 export async function run(globals: GlobalOptions, flags: ValidateFlags, _command?: unknown, io: Io = processIo): Promise<number> {

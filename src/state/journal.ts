@@ -1,0 +1,74 @@
+import { open, readFile, type FileHandle } from 'node:fs/promises';
+import type { NewEvent, RunEvent } from './events.js';
+
+/**
+ * An append-only JSONL journal. `append` resolves once the event is on disk (fdatasync),
+ * so a caller that waits for it can act on the event as durable. Appends made while a
+ * sync is under way are written and synced together (group commit): parallel steps cost
+ * one sync per batch, not one each.
+ */
+export class Journal {
+  private pending: { line: string; done: () => void; fail: (err: unknown) => void }[] = [];
+  private flushing: Promise<void> | undefined;
+  /** Events appended in this process, in order (what a fold of the file would add). */
+  readonly appended: RunEvent[] = [];
+
+  private constructor(
+    private readonly handle: FileHandle,
+    private readonly transform: (event: RunEvent) => RunEvent,
+  ) {}
+
+  /** Opens (creating if needed) a journal file for appending. `transform` runs on every event before it is written (redaction). */
+  static async open(file: string, transform: (event: RunEvent) => RunEvent = (e) => e): Promise<Journal> {
+    return new Journal(await open(file, 'a'), transform);
+  }
+
+  append(event: NewEvent): Promise<RunEvent> {
+    const full = this.transform({ ...event, at: new Date().toISOString() } as RunEvent);
+    this.appended.push(full);
+    return new Promise<RunEvent>((resolve, reject) => {
+      this.pending.push({ line: `${JSON.stringify(full)}\n`, done: () => resolve(full), fail: reject });
+      this.flushing ??= this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending;
+      this.pending = [];
+      try {
+        await this.handle.write(batch.map((b) => b.line).join(''));
+        await this.handle.datasync();
+        for (const b of batch) b.done();
+      } catch (err) {
+        for (const b of batch) b.fail(err);
+      }
+    }
+    this.flushing = undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.flushing;
+    await this.handle.close();
+  }
+}
+
+/**
+ * Reads a journal. A crash can leave the last line half-written; that line was never
+ * acknowledged as durable, so it is dropped. A bad line elsewhere is corruption.
+ */
+export async function readJournal(file: string): Promise<RunEvent[]> {
+  const text = await readFile(file, 'utf8');
+  const lines = text.split('\n');
+  const events: RunEvent[] = [];
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    try {
+      events.push(JSON.parse(line) as RunEvent);
+    } catch (err) {
+      if (i === lines.length - 1) return;
+      throw new Error(`${file}:${i + 1}: corrupt journal line`, { cause: err });
+    }
+  });
+  return events;
+}

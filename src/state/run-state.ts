@@ -1,0 +1,144 @@
+import type { GateDecision, RunEvent } from './events.js';
+
+export type RunStatus = 'running' | 'paused' | 'succeeded' | 'failed' | 'interrupted';
+
+export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'waiting' | 'rejected';
+
+export interface StepState {
+  id: string;
+  status: StepStatus;
+  output?: unknown;
+  error?: string;
+  attempts: number;
+  startedAt?: string;
+  durationMs?: number;
+  /** Whether the step's work is done (its output recorded), whatever its gate says. */
+  completed: boolean;
+  skipReason?: string;
+  gates: { when: 'before' | 'after'; decision: GateDecision; by: string; method: string; at: string; reason?: string }[];
+  waitingGate?: 'before' | 'after';
+}
+
+export interface RunState {
+  runId: string;
+  workflow: string;
+  inputs: Record<string, unknown>;
+  dir: string;
+  status: RunStatus;
+  startedAt: string;
+  endedAt?: string;
+  /** Pid of the process that last drove the run. */
+  pid: number;
+  steps: Map<string, StepState>;
+}
+
+function step(state: RunState, id: string): StepState {
+  let s = state.steps.get(id);
+  if (!s) {
+    s = { id, status: 'pending', attempts: 0, completed: false, gates: [] };
+    state.steps.set(id, s);
+  }
+  return s;
+}
+
+/**
+ * Rebuilds a run's state from its journal. Pure: the same events always give the same
+ * state, which is what `status`, `logs` and `resume` rely on.
+ */
+export function foldRun(events: readonly RunEvent[]): RunState | undefined {
+  const first = events[0];
+  if (!first || first.type !== 'run_started') return undefined;
+  const state: RunState = {
+    runId: first.run_id,
+    workflow: first.workflow,
+    inputs: first.inputs,
+    dir: first.dir,
+    status: 'running',
+    startedAt: first.at,
+    pid: first.pid,
+    steps: new Map(),
+  };
+  for (const e of events.slice(1)) applyToState(state, e);
+  return state;
+}
+
+/** Applies one event to a run's state (the step of the fold; the engine also uses it live). */
+export function applyToState(state: RunState, e: RunEvent): void {
+  switch (e.type) {
+    case 'run_started':
+      return;
+    case 'run_resumed':
+      state.status = 'running';
+      state.pid = e.pid;
+      state.endedAt = undefined;
+      return;
+    case 'step_started': {
+      const s = step(state, e.step);
+      s.status = 'running';
+      s.attempts = e.attempt;
+      s.startedAt ??= e.at;
+      s.error = undefined;
+      return;
+    }
+    case 'step_succeeded': {
+      const s = step(state, e.step);
+      s.status = 'succeeded';
+      s.output = e.output;
+      s.durationMs = e.duration_ms;
+      s.completed = true;
+      return;
+    }
+    case 'step_failed': {
+      const s = step(state, e.step);
+      s.error = e.error;
+      s.durationMs = e.duration_ms;
+      s.status = e.final ? 'failed' : 'running';
+      return;
+    }
+    case 'step_skipped': {
+      const s = step(state, e.step);
+      s.status = 'skipped';
+      s.skipReason = e.reason;
+      s.completed = !e.blocked;
+      return;
+    }
+    case 'gate_waiting': {
+      const s = step(state, e.step);
+      s.status = 'waiting';
+      s.waitingGate = e.when;
+      return;
+    }
+    case 'gate_decided': {
+      const s = step(state, e.step);
+      s.gates.push({ when: e.when, decision: e.decision, by: e.by, method: e.method, at: e.at, reason: e.reason });
+      s.waitingGate = undefined;
+      if (e.decision === 'rejected') {
+        s.status = 'rejected';
+        s.error = e.reason ? `rejected by ${e.by}: ${e.reason}` : `rejected by ${e.by}`;
+      } else {
+        s.status = s.completed ? 'succeeded' : 'pending';
+      }
+      return;
+    }
+    case 'run_paused':
+      state.status = 'paused';
+      return;
+    case 'run_interrupted':
+      state.status = 'interrupted';
+      state.endedAt = e.at;
+      return;
+    case 'run_finished':
+      state.status = e.status;
+      state.endedAt = e.at;
+      return;
+    default: {
+      const never: never = e;
+      return never;
+    }
+  }
+}
+
+/** The latest decision on a gate of this step at this point, if any: a later decision overrides an earlier one. */
+export function gateDecision(s: StepState | undefined, when: 'before' | 'after'): GateDecision | undefined {
+  return s?.gates.filter((g) => g.when === when).at(-1)?.decision;
+}

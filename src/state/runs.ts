@@ -1,0 +1,69 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { OrchError } from '../errors.js';
+import { suggest } from '../config/suggest.js';
+import { readJournal } from './journal.js';
+import { RunLock } from './run-lock.js';
+import { foldRun, type RunState } from './run-state.js';
+
+/** Where a project's runs live: `<state>/runs/<id>/journal.jsonl` (+ `lock`). */
+export function runsDir(stateDir: string): string {
+  return path.join(stateDir, 'runs');
+}
+
+export function runPaths(stateDir: string, runId: string): { dir: string; journal: string; lock: string } {
+  const dir = path.join(runsDir(stateDir), runId);
+  return { dir, journal: path.join(dir, 'journal.jsonl'), lock: path.join(dir, 'lock') };
+}
+
+/** A new run id: sortable by start time, unique enough for one project. */
+export function newRunId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+export async function createRunDir(stateDir: string, runId: string): Promise<void> {
+  await mkdir(runPaths(stateDir, runId).dir, { recursive: true });
+}
+
+/**
+ * A run's state from its journal. A run recorded as running whose process is gone
+ * (killed, crashed, power lost) is reported as interrupted: resumable.
+ */
+export async function loadRun(stateDir: string, runId: string): Promise<RunState> {
+  const paths = runPaths(stateDir, runId);
+  if (!existsSync(paths.journal)) {
+    const ids = await listRunIds(stateDir);
+    const guess = suggest(runId, ids);
+    throw new OrchError('ORCH_UNKNOWN_RUN', `there is no run \`${runId}\``, {
+      hint: guess ? `did you mean \`${guess}\`?` : ids.length ? 'run `orch runs` to list the runs' : 'this project has no runs yet',
+    });
+  }
+  const state = foldRun(await readJournal(paths.journal));
+  if (!state) throw new OrchError('ORCH_CORRUPT_RUN', `the journal of run ${runId} does not start with run_started`);
+  if (state.status === 'running' && !RunLock.isHeld(paths.lock)) state.status = 'interrupted';
+  return state;
+}
+
+export async function listRunIds(stateDir: string): Promise<string[]> {
+  try {
+    const entries = await readdir(runsDir(stateDir), { withFileTypes: true });
+    return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  } catch {
+    return [];
+  }
+}
+
+export async function listRuns(stateDir: string): Promise<RunState[]> {
+  const runs: RunState[] = [];
+  for (const id of await listRunIds(stateDir)) {
+    try {
+      runs.push(await loadRun(stateDir, id));
+    } catch {
+      // A run directory without a readable journal (being created, or damaged) is not listed.
+    }
+  }
+  return runs;
+}

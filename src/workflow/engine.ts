@@ -1,0 +1,239 @@
+import type { AgentDef, StepDef, WorkflowDef } from '../config/model.js';
+import type { DecisionMethod, NewEvent, RunEvent } from '../state/events.js';
+import type { Journal } from '../state/journal.js';
+import { applyToState, gateDecision, type RunState, type StepState } from '../state/run-state.js';
+import { ToolError } from '../tools/result.js';
+import { condition, render, type Scope } from './expressions.js';
+import { checkTestsPassed } from './gates.js';
+
+/** Runs one step's action with its rendered arguments; rejects when the action failed. */
+export type StepRunner = (step: StepDef, args: Record<string, unknown>, signal: AbortSignal) => Promise<unknown>;
+
+/** What a person is shown at a gate; resolves true to approve. */
+export interface GateRequest {
+  runId: string;
+  step: StepDef;
+  when: 'before' | 'after';
+  args: Record<string, unknown>;
+  output?: unknown;
+}
+export type GateAsker = (request: GateRequest) => Promise<boolean>;
+
+export interface EngineOptions {
+  workflow: WorkflowDef;
+  agents: ReadonlyMap<string, AgentDef>;
+  journal: Journal;
+  /** The run as its journal stands (a new run: just started; a resumed run: its history). */
+  state: RunState;
+  runStep: StepRunner;
+  /** Steps approved up front (`--approve`), or all of them (`--approve-all`). */
+  approve: ReadonlySet<string>;
+  approveAll: boolean;
+  /** The terminal prompt; absent without a TTY, where a gate never passes by itself. */
+  ask?: GateAsker;
+  /** Who decides at the prompt or by flag, for the journal. */
+  who: string;
+  signal: AbortSignal;
+  onEvent?: (event: RunEvent) => void;
+}
+
+export type EngineOutcome = 'succeeded' | 'failed' | 'paused' | 'interrupted';
+
+type Phase = 'pending' | 'running' | 'done' | 'failed' | 'waiting' | 'blocked';
+
+/**
+ * Drives a run to its end, a gate, or an interruption. Steps whose needs are done start
+ * at once, bounded by their agent's pool size; each completion is durable in the journal
+ * before any step that needs it starts.
+ */
+export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
+  const steps = o.workflow.steps;
+  const phase = new Map<string, Phase>(steps.map((s) => [s.id, initialPhase(o.state.steps.get(s.id), s)]));
+  const tolerated = new Set<string>();
+  const busy = new Map<string, number>();
+  const running = new Set<Promise<void>>();
+  let stopScheduling = false;
+
+  const scope = (): Scope => ({
+    inputs: o.state.inputs,
+    steps: Object.fromEntries(
+      [...o.state.steps.values()].map((s) => [s.id, { output: s.output, status: s.status, error: s.error }]),
+    ),
+  });
+  /** Appends an event (durably) and mirrors it into the in-memory state used by expressions. */
+  const write = async (event: NewEvent): Promise<void> => {
+    const written = await o.journal.append(event);
+    applyToState(o.state, written);
+    o.onEvent?.(written);
+  };
+
+  /** Decides a gate now if a flag or the prompt can; undefined means it must wait. */
+  const decide = async (step: StepDef, when: 'before' | 'after', args: Record<string, unknown>, output?: unknown): Promise<boolean | undefined> => {
+    const earlier = gateDecision(o.state.steps.get(step.id), when);
+    if (earlier) return earlier === 'approved';
+    let decision: boolean | undefined;
+    let method: DecisionMethod = 'flag';
+    if (o.approveAll || o.approve.has(step.id)) decision = true;
+    else if (o.ask && !o.signal.aborted) {
+      method = 'prompt';
+      decision = await o.ask({ runId: o.state.runId, step, when, args, output });
+    }
+    if (decision === undefined) {
+      await write({ type: 'gate_waiting', step: step.id, gate: 'approval_required', when });
+      return undefined;
+    }
+    await write({ type: 'gate_decided', step: step.id, decision: decision ? 'approved' : 'rejected', by: o.who, method, when });
+    return decision;
+  };
+
+  const runOne = async (step: StepDef): Promise<void> => {
+    const sc = scope();
+    if (step.if !== undefined && !condition(step.if, sc)) {
+      await write({ type: 'step_skipped', step: step.id, reason: `condition \`${step.if}\` is false`, blocked: false });
+      phase.set(step.id, 'done');
+      return;
+    }
+    const args = render(step.with, sc) as Record<string, unknown>;
+    const gate = step.gate;
+    const existing = o.state.steps.get(step.id);
+    if (gate?.type === 'approval_required' && gate.when === 'before') {
+      const ok = await decide(step, 'before', args);
+      if (ok === undefined) return void phase.set(step.id, 'waiting');
+      if (!ok) return void phase.set(step.id, 'failed');
+    }
+    if (!existing?.completed) {
+      const output = await attempt(step, args);
+      if (output === FAILED) return;
+    }
+    if (gate?.type === 'approval_required' && gate.when === 'after') {
+      const ok = await decide(step, 'after', args, o.state.steps.get(step.id)?.output);
+      if (ok === undefined) return void phase.set(step.id, 'waiting');
+      if (!ok) return void phase.set(step.id, 'failed');
+    }
+    phase.set(step.id, 'done');
+  };
+
+  const FAILED = Symbol('failed');
+  const attempt = async (step: StepDef, args: Record<string, unknown>): Promise<unknown> => {
+    const maxAttempts = 1 + (step.retry?.max ?? (step.onFailure === 'retry' || step.onFailure === 'reassign' ? 1 : 0));
+    for (let n = 1; ; n++) {
+      await write({ type: 'step_started', step: step.id, attempt: n });
+      const started = performance.now();
+      const controller = new AbortController();
+      const onAbort = (): void => controller.abort(o.signal.reason);
+      o.signal.addEventListener('abort', onAbort, { once: true });
+      const timer = step.timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(new Error(`timed out after ${step.timeoutMs} ms`)), step.timeoutMs);
+      try {
+        const output = await o.runStep(step, args, controller.signal);
+        if (step.gate?.type === 'tests_must_pass') checkTestsPassed(output);
+        await write({ type: 'step_succeeded', step: step.id, output: output ?? null, duration_ms: Math.round(performance.now() - started) });
+        return output;
+      } catch (err) {
+        const interrupted = o.signal.aborted;
+        const final = interrupted || n >= maxAttempts;
+        const message = controller.signal.aborted && !interrupted ? `timed out after ${step.timeoutMs} ms` : errorText(err);
+        await write({ type: 'step_failed', step: step.id, error: message, attempt: n, duration_ms: Math.round(performance.now() - started), final });
+        if (final) {
+          phase.set(step.id, 'failed');
+          if (step.onFailure === 'continue') tolerated.add(step.id);
+          else stopScheduling = true;
+          return FAILED;
+        }
+        await sleep((step.retry?.backoffMs ?? 1000) * 2 ** (n - 1), o.signal);
+      } finally {
+        clearTimeout(timer);
+        o.signal.removeEventListener('abort', onAbort);
+      }
+    }
+  };
+
+  const launch = (step: StepDef): void => {
+    phase.set(step.id, 'running');
+    busy.set(step.agent, (busy.get(step.agent) ?? 0) + 1);
+    const p = runOne(step)
+      .catch(async (err: unknown) => {
+        // An expression or journal error: the step fails, and so does the run.
+        phase.set(step.id, 'failed');
+        stopScheduling = true;
+        await write({ type: 'step_failed', step: step.id, error: errorText(err), attempt: 1, duration_ms: 0, final: true }).catch(() => undefined);
+      })
+      .finally(() => {
+        busy.set(step.agent, (busy.get(step.agent) ?? 1) - 1);
+        running.delete(p);
+      });
+    running.add(p);
+  };
+
+  for (;;) {
+    if (!stopScheduling && !o.signal.aborted) {
+      for (const step of steps) {
+        if (phase.get(step.id) !== 'pending') continue;
+        const needs = step.needs.map((n) => phase.get(n));
+        if (needs.some((p) => p === 'failed' || p === 'blocked')) {
+          const culprit = step.needs.find((n) => phase.get(n) === 'failed' || phase.get(n) === 'blocked');
+          phase.set(step.id, 'blocked');
+          await write({ type: 'step_skipped', step: step.id, reason: `needs ${culprit}, which did not succeed`, blocked: true });
+          continue;
+        }
+        if (!needs.every((p) => p === 'done')) continue;
+        const limit = o.agents.get(step.agent)?.count ?? 1;
+        if ((busy.get(step.agent) ?? 0) >= limit) continue;
+        launch(step);
+      }
+    }
+    if (running.size === 0) break;
+    await Promise.race(running);
+  }
+
+  if (o.signal.aborted) {
+    await write({ type: 'run_interrupted', signal: signalName(o.signal.reason) });
+    return 'interrupted';
+  }
+  const failed = steps.some((s) => phase.get(s.id) === 'failed' && !tolerated.has(s.id));
+  const waiting = steps.filter((s) => phase.get(s.id) === 'waiting').map((s) => s.id);
+  if (!failed && waiting.length > 0) {
+    await write({ type: 'run_paused', waiting });
+    return 'paused';
+  }
+  const status = failed ? 'failed' : 'succeeded';
+  await write({ type: 'run_finished', status });
+  return status;
+}
+
+function signalName(reason: unknown): string {
+  return typeof reason === 'string' ? reason : reason instanceof Error ? reason.message : 'SIGINT';
+}
+
+/** Where a step stands when a run (re)starts: finished work stays finished. */
+function initialPhase(s: StepState | undefined, step: StepDef): Phase {
+  if (!s) return 'pending';
+  if (s.status === 'rejected') return 'failed';
+  if (s.completed) {
+    const after = step.gate?.type === 'approval_required' && step.gate.when === 'after';
+    if (s.status === 'skipped' || !after) return 'done';
+    return gateDecision(s, 'after') === 'approved' ? 'done' : 'pending';
+  }
+  return 'pending';
+}
+
+/** A failure as one line for the journal: the message, plus the tail of a script's stderr. */
+export function errorText(err: unknown): string {
+  if (err instanceof ToolError) {
+    const stderr = err.detail.stderr?.trim();
+    return stderr && !err.message.includes(stderr) ? `${err.message}: ${stderr.split('\n').slice(-5).join('\n')}` : err.message;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

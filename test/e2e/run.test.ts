@@ -74,6 +74,7 @@ describe('orch run <tool>', () => {
     const r = await orch(['run', 'fail']);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain('fail exited with code 4: the disk is full');
+    expect(r.stderr).toContain('checking the disk\nthe disk is full\n');
     expect(r.stdout).toBe('');
   });
 

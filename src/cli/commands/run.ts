@@ -11,7 +11,7 @@ import { resolveStateDir } from '../../state/state-dir.js';
 import { silentLogger, streamLogger } from '../../tools/context.js';
 import { findTool, invokeTool } from '../../tools/invoke.js';
 import { coerce, normaliseFlagTokens, paramFlags } from '../../tools/param-flags.js';
-import type { ContentBlock, ToolResult } from '../../tools/result.js';
+import { ToolError, type ContentBlock, type ToolResult } from '../../tools/result.js';
 import { killRunningScripts } from '../../tools/script.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
@@ -53,7 +53,12 @@ export async function run(globals: GlobalOptions, name: unknown, flags: RunFlags
   flagParser.command.parse(normaliseFlagTokens(command.args.slice(1)), { from: 'user' });
   const input = { ...(await jsonInput(tool, flags, project.dir)), ...flagParser.read() };
 
-  const result = await invokeWithShutdown(project, tool, input, globals, io);
+  const result = await invokeWithShutdown(project, tool, input, globals, io).catch((err: unknown) => {
+    // The error line shows stderr's last line; the whole of it is what one debugs with.
+    const stderr = err instanceof ToolError ? (err.detail.stderr ?? '') : '';
+    if (!globals.quiet && stderr.trim().includes('\n')) io.stderr.write(stderr.endsWith('\n') ? stderr : `${stderr}\n`);
+    throw err;
+  });
   io.stdout.write(globals.json ? `${JSON.stringify(result.value ?? null, null, 2)}\n` : humanText(result));
   return ExitCode.ok;
 }

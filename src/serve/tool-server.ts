@@ -35,10 +35,11 @@ export interface ToolServerOptions {
  */
 export function createToolServer(project: Project, options: ToolServerOptions): Server {
   const server = new Server(
-    { name: project.name ?? 'orch', version: project.version ?? version, title: project.name ? undefined : 'orch tools' },
+    { name: project.name ?? 'orch', version: project.version ?? version },
     { capabilities: { tools: {} } },
   );
 
+  // Workflows join this list once they can run; until then only declared tools are served.
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [...project.tools.values()].map(describeTool) }));
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {

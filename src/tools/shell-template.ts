@@ -57,7 +57,8 @@ function variableNames(paths: string[]): Map<string, string> {
  * The quoting context at each offset of a POSIX shell string, following single quotes,
  * double quotes and backslash escapes at the top level. Inside `$(...)` nested in double
  * quotes this sees "double", so a value there is expanded unquoted: it may be split into
- * words, but it is still never parsed as code.
+ * words, but it is still never parsed as code. In a here-document the added quotes show
+ * up literally; the value is still only expanded, never parsed.
  */
 function quoteStates(text: string): (offset: number) => Quote {
   const states: Quote[] = new Array<Quote>(text.length).fill('none');

@@ -1,4 +1,4 @@
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Redactor } from './redact.js';
 
@@ -6,7 +6,7 @@ export type AuditOutcome = 'ok' | 'tool_error' | 'error';
 
 /** One tool call as `.orch/audit.jsonl` records it. */
 export interface AuditEntry {
-  /** ISO time the call started. */
+  /** ISO time the call was sent. */
   time: string;
   server: string;
   tool: string;
@@ -17,13 +17,19 @@ export interface AuditEntry {
   error?: { code: string; message: string };
 }
 
+/** Lines wait at most this long before they reach the file. */
+const FLUSH_DELAY_MS = 25;
+
 /**
  * The append-only audit log of tool calls. Everything passes the redactor before it is
- * written. Lines go through one append-mode stream opened on first use, so a call costs
- * a buffered write rather than an open/write/close of its own.
+ * written. Lines are batched and appended synchronously, one write per batch: a write
+ * per call would cost more CPU than the call itself, and a synchronous batch leaves
+ * nothing half-written when the process exits (the `exit` hook flushes what is left).
  */
 export class AuditLog {
-  private stream: WriteStream | undefined;
+  private pending: string[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly flushOnExit = () => this.flush();
 
   constructor(
     readonly file: string,
@@ -32,29 +38,40 @@ export class AuditLog {
 
   record(entry: AuditEntry): void {
     const safe: AuditEntry = {
-      ...entry,
+      time: entry.time,
+      server: entry.server,
+      tool: entry.tool,
       arguments: this.redactor.redact(entry.arguments),
-      error: entry.error && { code: entry.error.code, message: this.redactor.redactString(entry.error.message) },
+      durationMs: entry.durationMs,
+      outcome: entry.outcome,
     };
-    this.open().write(`${JSON.stringify(safe)}\n`);
-  }
-
-  /** Flushes and closes the file; later records reopen it. */
-  async close(): Promise<void> {
-    const stream = this.stream;
-    this.stream = undefined;
-    if (!stream) return;
-    await new Promise<void>((resolve) => stream.end(resolve));
-  }
-
-  private open(): WriteStream {
-    if (!this.stream) {
-      mkdirSync(path.dirname(this.file), { recursive: true });
-      const stream = createWriteStream(this.file, { flags: 'a' });
-      // A full disk must not crash a run; the call's own result still reaches the caller.
-      stream.on('error', (err) => process.emitWarning(`orch: cannot write ${this.file}: ${err.message}`));
-      this.stream = stream;
+    if (entry.error) safe.error = { code: entry.error.code, message: this.redactor.redactString(entry.error.message) };
+    this.pending.push(`${JSON.stringify(safe)}\n`);
+    if (!this.timer) {
+      process.on('exit', this.flushOnExit);
+      // unref'd: a pending flush must not keep orch alive; the exit hook writes it instead.
+      this.timer = setTimeout(() => this.flush(), FLUSH_DELAY_MS).unref();
     }
-    return this.stream;
+  }
+
+  /** Writes every pending line now. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    process.off('exit', this.flushOnExit);
+    if (this.pending.length === 0) return;
+    const text = this.pending.join('');
+    this.pending = [];
+    try {
+      mkdirSync(path.dirname(this.file), { recursive: true });
+      appendFileSync(this.file, text);
+    } catch (err) {
+      // A full disk must not fail a run; the call's own result still reaches the caller.
+      process.emitWarning(`orch: cannot write ${this.file}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.flush();
   }
 }

@@ -91,7 +91,8 @@ export class ManagedServer {
     dispatched?: () => void,
   ): Promise<CallToolResult> {
     this.admit();
-    const conn = await this.ensureRunning();
+    // The common case, a running server, skips a promise round-trip per call.
+    const conn = this.conn && !this.conn.hasEnded ? this.conn : await this.ensureRunning();
     if (!conn.tools.some((t) => t.name === tool)) {
       this.breaker.release(); // a typo says nothing about the server's health
       new ToolRegistry([{ server: this.def.name, tools: conn.tools }]).resolve(`${this.def.name}.${tool}`); // throws, with a suggestion

@@ -115,17 +115,17 @@ export class Supervisor {
   /** Calls `tool` of `server`; every call, whatever its outcome, leaves one audit line. */
   async callTool(server: string, tool: string, args: Record<string, unknown>, request: CallRequest = {}): Promise<CallToolResult> {
     const managed = this.server(server);
-    await this.prepare();
+    if (!this.reaping) await this.prepare();
     // Timed from dispatch: a lazy start or a rate-limit wait is not the tool's time.
-    let time = new Date().toISOString();
+    let time = Date.now();
     let started = performance.now();
     const dispatched = () => {
-      time = new Date().toISOString();
+      time = Date.now();
       started = performance.now();
     };
     const record = (outcome: AuditOutcome, error?: OrchError) =>
       this.audit.record({
-        time,
+        time: new Date(time).toISOString(),
         server,
         tool,
         arguments: args,

@@ -58,6 +58,11 @@ export function useColor(flag: boolean, stream: { isTTY?: boolean }): boolean {
   return stream.isTTY === true;
 }
 
+/** Commander reducer for repeatable options. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 export function buildProgram(): Command {
   const program = new Command('orch')
     .description('Declarative runtime for multi-agent systems built on MCP')
@@ -94,6 +99,10 @@ export function buildProgram(): Command {
     .argument('[name]', 'the tool (or workflow) to run')
     .option('--input <json>', 'the input as a JSON object, or @file.json to read it from a file')
     .option('--task <json>', 'the `task` parameter of a tool that has one; otherwise the same as --input')
+    .option('--approve <step>', 'workflow: approve this step\'s gate up front (repeatable)', collect, [])
+    .option('--approve-all', 'workflow: approve every gate up front')
+    .option('--dry-run', 'workflow: print the plan and its gates; run nothing')
+    .option('--report <file>', 'workflow: write a JUnit XML report (one testcase per step)')
     .helpOption(false)
     .option('-h, --help', "show help; after a tool's name, list its parameters as flags")
     .allowUnknownOption(true)
@@ -126,6 +135,45 @@ export function buildProgram(): Command {
     .option('--host <host>', 'address to bind with --http; anything but loopback exposes the tools to the network', '127.0.0.1')
     .action(lazy(() => import('./commands/serve.js')));
 
+  program
+    .command('runs')
+    .description('list workflow runs (id, workflow, status, started, duration)')
+    .action(lazy(() => import('./commands/runs.js')));
+
+  program
+    .command('logs')
+    .description("print one run's journal as a readable timeline")
+    .argument('<run>', 'run id (see `orch runs`)')
+    .action(lazy(() => import('./commands/logs.js')));
+
+  for (const [name, description] of [
+    ['approve', 'approve a gate of a paused run'],
+    ['reject', 'reject a gate of a paused run'],
+  ] as const) {
+    program
+      .command(name)
+      .description(`${description}; then \`orch resume <run>\``)
+      .argument('<run>', 'run id')
+      .argument('[step]', 'the step whose gate to decide (default: the only one waiting)')
+      .option('--reason <text>', 'why, for the journal')
+      .action(lazy(() => import('./commands/decide.js')));
+  }
+
+  program
+    .command('resume')
+    .description('continue a paused, failed or interrupted run without re-running finished steps')
+    .argument('<run>', 'run id')
+    .option('--approve <step>', "approve this step's gate up front (repeatable)", collect, [])
+    .option('--approve-all', 'approve every gate up front')
+    .option('--report <file>', 'write a JUnit XML report (one testcase per step)')
+    .action(lazy(() => import('./commands/resume.js')));
+
+  program
+    .command('graph')
+    .description('print a workflow as a Mermaid flowchart')
+    .argument('<workflow>', 'workflow name')
+    .action(lazy(() => import('./commands/graph.js')));
+
   for (const [name, description] of pending) {
     program
       .command(name)
@@ -152,12 +200,6 @@ Exit codes: 0 ok · 1 run failed · 2 usage or config error · 3 paused at a gat
 const pending: [string, string][] = [
   ['scale', 'set the pool size of an agent type'],
   ['status', 'agent pools, servers and recent runs'],
-  ['runs', 'list workflow runs'],
-  ['logs', "print one run's journal"],
-  ['approve', 'approve a gate of a paused run'],
-  ['reject', 'reject a gate of a paused run'],
-  ['resume', 'continue a paused, failed or interrupted run'],
-  ['graph', 'print a workflow as a Mermaid flowchart'],
 ];
 
 export { Option };

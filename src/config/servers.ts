@@ -57,7 +57,9 @@ export function normaliseServers(
         hint: hasCommand ? 'use `type: stdio` or drop `type`' : 'use `type: http` or drop `type`',
       });
     }
-    const cwd = entry.cwd === undefined ? undefined : path.resolve(projectDir, expandField(sink, env, under(at, 'cwd'), entry.cwd));
+    // Servers run in the project directory unless told otherwise, so relative paths in
+    // their arguments mean the same whichever directory orch was started from.
+    const cwd = hasCommand ? path.resolve(projectDir, entry.cwd === undefined ? '.' : expandField(sink, env, under(at, 'cwd'), entry.cwd)) : undefined;
     const server: McpServerDef = {
       name,
       transport,

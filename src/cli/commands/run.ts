@@ -20,6 +20,10 @@ interface RunFlags {
   input?: string;
   task?: string;
   help?: boolean;
+  approve?: string[];
+  approveAll?: boolean;
+  dryRun?: boolean;
+  report?: string;
 }
 
 /** `orch run <tool|workflow> [--input json | --task json | --<param> value...]`. */
@@ -36,10 +40,12 @@ export async function run(globals: GlobalOptions, name: unknown, flags: RunFlags
   }
   const { project } = await loadProject({ dir: globals.dir, config: globals.config, team: globals.team });
   if (!project.tools.has(name) && project.workflows.has(name)) {
-    // Workflows get their own runner (engine, gates, journal); this is where it plugs in.
-    throw new OrchError('ORCH_NOT_AVAILABLE', `running workflows (\`${name}\`) is not available in this version yet`, {
-      exitCode: ExitCode.usage,
-    });
+    // Workflows get their own runner (engine, gates, journal).
+    const { runWorkflowCommand } = await import('./workflow-run.js');
+    const sources = [flags.input, flags.task].filter((s): s is string => s !== undefined);
+    const input: Record<string, unknown> = {};
+    for (const source of sources) Object.assign(input, await readJsonObject(source, project.dir));
+    return runWorkflowCommand(globals, io, project, name, input, flags);
   }
   const tool = findTool(project, name);
   const flagParser = paramFlags(tool, `orch run ${tool.name}`);
@@ -50,7 +56,15 @@ export async function run(globals: GlobalOptions, name: unknown, flags: RunFlags
     flagParser.command.outputHelp();
     return ExitCode.ok;
   }
-  flagParser.command.parse(normaliseFlagTokens(command.args.slice(1)), { from: 'user' });
+  // `orch run` itself knows the workflow flags; for a tool they are the tool's own
+  // parameter flags (or unknown ones), so they go back to its parser.
+  const workflowFlags = [
+    ...(flags.approve ?? []).flatMap((v) => ['--approve', v]),
+    ...(flags.approveAll ? ['--approve-all'] : []),
+    ...(flags.dryRun ? ['--dry-run'] : []),
+    ...(flags.report !== undefined ? ['--report', flags.report] : []),
+  ];
+  flagParser.command.parse(normaliseFlagTokens([...command.args.slice(1), ...workflowFlags]), { from: 'user' });
   const input = { ...(await jsonInput(tool, flags, project.dir)), ...flagParser.read() };
 
   const result = await invokeWithShutdown(project, tool, input, globals, io).catch((err: unknown) => {

@@ -1,0 +1,62 @@
+import { stringify } from 'yaml';
+import { ExitCode } from '../../errors.js';
+import type { RunEvent } from '../../state/events.js';
+import { readJournal } from '../../state/journal.js';
+import { loadRun, runPaths } from '../../state/runs.js';
+import { resolveStateDir } from '../../state/state-dir.js';
+import type { GlobalOptions, Io } from '../context.js';
+import { processIo } from '../context.js';
+
+function oneLine(value: unknown, max = 120): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? '';
+  const flat = text.replace(/\s*\n\s*/g, ' ⏎ ');
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}
+
+/** One journal event as a line a person reads. */
+export function describeEvent(e: RunEvent, verbose = false): string {
+  switch (e.type) {
+    case 'run_started':
+      return `run ${e.run_id} of ${e.workflow} started (pid ${e.pid})${Object.keys(e.inputs).length ? ` with inputs ${oneLine(e.inputs)}` : ''}`;
+    case 'run_resumed':
+      return `run resumed (pid ${e.pid})`;
+    case 'step_started':
+      return `${e.step}: started${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`;
+    case 'step_succeeded':
+      return `${e.step}: succeeded in ${e.duration_ms} ms${e.output === null || e.output === '' ? '' : verbose ? `\n${stringify(e.output).trimEnd().split('\n').map((l) => `      ${l}`).join('\n')}` : ` → ${oneLine(e.output)}`}`;
+    case 'step_failed':
+      return `${e.step}: failed${e.final ? '' : `, will retry (attempt ${e.attempt})`}: ${oneLine(e.error, verbose ? 10_000 : 200)}`;
+    case 'step_skipped':
+      return `${e.step}: skipped, ${e.reason}`;
+    case 'gate_waiting':
+      return `${e.step}: waiting for approval (${e.when} the step)`;
+    case 'gate_decided':
+      return `${e.step}: ${e.decision} by ${e.by} via ${e.method === 'prompt' ? 'the terminal prompt' : e.method === 'flag' ? 'a flag given up front' : 'orch approve/reject'}${e.reason ? ` — ${e.reason}` : ''}`;
+    case 'run_paused':
+      return `run paused: ${e.waiting.join(', ')} await${e.waiting.length === 1 ? 's' : ''} approval`;
+    case 'run_interrupted':
+      return `run interrupted (${e.signal})`;
+    case 'run_finished':
+      return `run ${e.status}`;
+    default: {
+      const never: never = e;
+      return never;
+    }
+  }
+}
+
+/** `orch logs <run>`: the run's journal as a readable timeline. */
+export async function run(globals: GlobalOptions, runId: string, _flags?: unknown, _command?: unknown, io: Io = processIo): Promise<number> {
+  const stateDir = resolveStateDir(globals.dir);
+  const state = await loadRun(stateDir, runId);
+  const events = await readJournal(runPaths(stateDir, runId).journal);
+  if (globals.json) {
+    io.stdout.write(`${JSON.stringify(events, null, 2)}\n`);
+    return ExitCode.ok;
+  }
+  for (const e of events) io.stdout.write(`${e.at.replace('T', ' ').slice(0, 23)}  ${describeEvent(e, globals.verbose)}\n`);
+  if (state.status === 'interrupted' && events.at(-1)?.type !== 'run_interrupted') {
+    io.stdout.write(`(the process driving the run ended without finishing it; \`orch resume ${runId}\` continues it)\n`);
+  }
+  return ExitCode.ok;
+}

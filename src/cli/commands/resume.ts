@@ -1,0 +1,25 @@
+import { loadProject } from '../../config/load.js';
+import { ExitCode, OrchError } from '../../errors.js';
+import { loadRun } from '../../state/runs.js';
+import { resolveStateDir } from '../../state/state-dir.js';
+import { resumeRun } from '../../workflow/session.js';
+import type { GlobalOptions, Io } from '../context.js';
+import { processIo } from '../context.js';
+import { driveWorkflow, type WorkflowFlags } from '../workflow-cli.js';
+
+/** `orch resume <run>`: continue a paused, failed or interrupted run. */
+export async function run(globals: GlobalOptions, runId: string, flags: WorkflowFlags, _command?: unknown, io: Io = processIo): Promise<number> {
+  const previous = await loadRun(resolveStateDir(globals.dir), runId);
+  if (previous.status === 'succeeded') {
+    if (!globals.quiet) io.stdout.write(`run ${runId} already succeeded; nothing to do\n`);
+    return ExitCode.ok;
+  }
+  const { project } = await loadProject({ dir: globals.dir, config: globals.config, team: globals.team });
+  const workflow = project.workflows.get(previous.workflow);
+  if (!workflow) {
+    throw new OrchError('ORCH_UNKNOWN_WORKFLOW', `run ${runId} is of workflow \`${previous.workflow}\`, which agent-team.yaml no longer declares`, {
+      hint: 'restore the workflow to resume the run, or start a new run',
+    });
+  }
+  return driveWorkflow(globals, io, project, workflow, flags, (options) => resumeRun(options, previous));
+}

@@ -1,0 +1,49 @@
+import { createInterface } from 'node:readline';
+import { stringify } from 'yaml';
+import type { GateAsker, GateRequest } from '../../workflow/engine.js';
+
+function preview(value: unknown, limit = 20): string {
+  const text = typeof value === 'string' ? value : stringify(value).trimEnd();
+  const lines = text.split('\n');
+  const shown = lines.slice(0, limit).map((l) => `    ${l.length > 200 ? `${l.slice(0, 200)}…` : l}`);
+  if (lines.length > limit) shown.push(`    … ${lines.length - limit} more lines`);
+  return shown.join('\n');
+}
+
+/** What the person at the terminal is asked about: the step, its arguments and (after it ran) its output. */
+export function describeGate(request: GateRequest): string {
+  const { step, when } = request;
+  const lines = [
+    '',
+    `Approval needed ${when === 'before' ? 'before' : 'after'} step \`${step.id}\` (${step.agent}: ${step.action}) of run ${request.runId}`,
+  ];
+  if (Object.keys(request.args).length > 0) lines.push('  arguments:', preview(request.args));
+  if (when === 'after') lines.push('  output:', request.output === undefined || request.output === null ? '    (none)' : preview(request.output));
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The gate prompt: default No — `y` + Enter approves, `n` + Enter or a bare Enter
+ * rejects. The streams are parameters so tests drive it with fake streams or a real
+ * pseudo-terminal. End of input counts as No.
+ */
+export function terminalGate(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, beforeAsk?: () => void, afterAsk?: () => void): GateAsker {
+  return (request) =>
+    new Promise<boolean>((resolve) => {
+      beforeAsk?.();
+      output.write(describeGate(request));
+      const rl = createInterface({ input, output, terminal: false });
+      let answered = false;
+      const finish = (approved: boolean): void => {
+        if (answered) return;
+        answered = true;
+        rl.close();
+        output.write(approved ? '  approved\n' : '  rejected\n');
+        afterAsk?.();
+        resolve(approved);
+      };
+      output.write(`Approve? [y/N] `);
+      rl.on('line', (line) => finish(/^\s*(y|yes)\s*$/i.test(line)));
+      rl.on('close', () => finish(false));
+    });
+}

@@ -1,0 +1,120 @@
+import { appendFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import type { Project, WorkflowDef } from '../config/model.js';
+import { formatDuration } from '../config/duration.js';
+import { ExitCode, OrchError } from '../errors.js';
+import { silentLogger, streamLogger } from '../tools/context.js';
+import { githubAnnotations, junitReport, markdownSummary, runReport } from '../workflow/report.js';
+import type { SessionOptions, SessionResult } from '../workflow/session.js';
+import type { GlobalOptions, Io } from './context.js';
+import { terminalGate } from './ui/gate-prompt.js';
+import { StepView } from './ui/step-view.js';
+import { inspectStepLine } from './step-lines.js';
+
+/** Flags shared by `orch run <workflow>` and `orch resume`. */
+export interface WorkflowFlags {
+  approve?: string[];
+  approveAll?: boolean;
+  report?: string;
+}
+
+/**
+ * Runs a workflow session (new or resumed) with the terminal wired up — prompt, live
+ * steps, logger — then reports it for people or CI and returns the exit code.
+ */
+export async function driveWorkflow(
+  globals: GlobalOptions,
+  io: Io,
+  project: Project,
+  workflow: WorkflowDef,
+  flags: WorkflowFlags,
+  session: (options: SessionOptions) => Promise<SessionResult>,
+): Promise<number> {
+  const unknown = (flags.approve ?? []).filter((id) => !workflow.steps.some((s) => s.id === id));
+  if (unknown.length > 0) {
+    throw new OrchError('ORCH_USAGE', `--approve names no step of \`${workflow.name}\`: ${unknown.join(', ')}`, {
+      hint: `its steps: ${workflow.steps.map((s) => s.id).join(', ')}`,
+    });
+  }
+  const tty = io.stdin.isTTY === true && io.stderr.isTTY === true;
+  const view = io.stderr.isTTY && !globals.quiet ? new StepView(io.stderr, globals.color) : undefined;
+  const ask = tty ? terminalGate(io.stdin, io.stderr, () => view?.pause(), () => view?.resume()) : undefined;
+  const logger = globals.quiet || !io.stderr.isTTY ? silentLogger : streamLogger(io.stderr, '', globals.verbose);
+
+  let result: SessionResult;
+  try {
+    result = await session({
+      project,
+      workflow,
+      approve: new Set(flags.approve ?? []),
+      approveAll: flags.approveAll === true,
+      ask,
+      logger,
+      onEvent: view?.onEvent,
+    });
+  } finally {
+    view?.stop();
+  }
+  const report = runReport(result.state, workflow);
+  const skipReasons = new Map([...result.state.steps.values()].filter((s) => s.skipReason).map((s) => [s.id, s.skipReason ?? '']));
+  if (flags.report) await writeFile(path.resolve(process.cwd(), flags.report), junitReport(report, skipReasons));
+  if (process.env.GITHUB_ACTIONS === 'true') await github(report, project, workflow, globals, io);
+
+  if (globals.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else if (!globals.quiet) io.stdout.write(summary(report, result, globals));
+
+  switch (result.outcome) {
+    case 'succeeded':
+      return ExitCode.ok;
+    case 'failed':
+      return ExitCode.runFailed;
+    case 'paused':
+      return ExitCode.paused;
+    case 'interrupted':
+      return result.signal === 'SIGTERM' ? ExitCode.sigterm : ExitCode.sigint;
+    default: {
+      const never: never = result.outcome;
+      return never;
+    }
+  }
+}
+
+function summary(report: ReturnType<typeof runReport>, result: SessionResult, globals: GlobalOptions): string {
+  const width = Math.max(...report.steps.map((s) => s.id.length));
+  const lines = [`${report.workflow} ${report.status} (run ${report.run_id})`];
+  for (const s of report.steps) {
+    const time = s.duration_ms === null ? '' : formatDuration(s.duration_ms).padStart(7);
+    const detail = s.error ? `  ${s.error.split('\n')[0] ?? ''}` : s.status === 'skipped' ? `  ${result.state.steps.get(s.id)?.skipReason ?? ''}` : '';
+    lines.push(`  ${s.id.padEnd(width)}  ${s.status.padEnd(9)} ${time}${detail}`);
+  }
+  const last = [...report.steps].reverse().find((s) => s.status === 'succeeded');
+  if (result.outcome === 'succeeded' && last && last.output !== null && last.output !== '') {
+    const text = typeof last.output === 'string' ? last.output : stringify(last.output).trimEnd();
+    lines.push('', `output of ${last.id}:`, ...text.split('\n').map((l) => `  ${l}`));
+  }
+  if (result.outcome === 'paused') {
+    const cd = globals.dir === process.cwd() ? '' : ` -C ${JSON.stringify(globals.dir)}`;
+    const waiting = report.steps.filter((s) => s.status === 'waiting').map((s) => s.id);
+    lines.push('', `Paused: ${waiting.map((w) => `\`${w}\``).join(', ')} await${waiting.length === 1 ? 's' : ''} approval. Decide with:`);
+    for (const w of waiting) {
+      lines.push(`  orch${cd} approve ${report.run_id} ${w}`, `  orch${cd} reject ${report.run_id} ${w} --reason '...'`);
+    }
+    lines.push(`then continue with:`, `  orch${cd} resume ${report.run_id}`);
+  }
+  if (result.outcome === 'failed' || result.outcome === 'interrupted') {
+    const cd = globals.dir === process.cwd() ? '' : ` -C ${JSON.stringify(globals.dir)}`;
+    lines.push('', `Continue it later with: orch${cd} resume ${report.run_id}   (finished steps are not run again)`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function github(report: ReturnType<typeof runReport>, project: Project, workflow: WorkflowDef, globals: GlobalOptions, io: Io): Promise<void> {
+  const file = project.files.team ? path.relative(process.cwd(), project.files.team) : undefined;
+  const lines = githubAnnotations(report, (id) => ({ file, line: inspectStepLine(project, workflow, id) }));
+  // Workflow commands are read from the log; with --json, stdout carries only the document.
+  const out = globals.json ? io.stderr : io.stdout;
+  for (const line of lines) out.write(`${line}\n`);
+  const summaryFile = process.env.GITHUB_STEP_SUMMARY;
+  if (summaryFile) await appendFile(summaryFile, `${markdownSummary(report)}\n`);
+}

@@ -1,0 +1,42 @@
+import { Ajv } from 'ajv';
+import type { WorkflowDef } from '../config/model.js';
+import { suggest } from '../config/suggest.js';
+import { ExitCode, OrchError } from '../errors.js';
+
+const ajv = new Ajv({ allErrors: true, coerceTypes: false });
+
+/**
+ * A workflow's inputs from `--input`: defaults filled in, required ones present, types
+ * checked, unknown names refused — before anything runs.
+ */
+export function resolveInputs(workflow: WorkflowDef, given: Record<string, unknown>): Record<string, unknown> {
+  const declared = new Map(workflow.inputs.map((i) => [i.name, i]));
+  for (const name of Object.keys(given)) {
+    if (declared.has(name)) continue;
+    const guess = suggest(name, [...declared.keys()]);
+    throw new OrchError('ORCH_INPUT', `workflow \`${workflow.name}\` has no input \`${name}\``, {
+      hint: guess ? `did you mean \`${guess}\`?` : declared.size ? `its inputs: ${[...declared.keys()].join(', ')}` : 'it declares no inputs',
+      exitCode: ExitCode.usage,
+    });
+  }
+  const out: Record<string, unknown> = {};
+  for (const input of workflow.inputs) {
+    const value = input.name in given ? given[input.name] : input.default;
+    if (value === undefined) {
+      if (input.required) {
+        throw new OrchError('ORCH_INPUT', `workflow \`${workflow.name}\` needs input \`${input.name}\``, {
+          hint: `give it with --input '{"${input.name}": ...}'`,
+          exitCode: ExitCode.usage,
+        });
+      }
+      continue;
+    }
+    if (!ajv.validate({ type: input.type }, value)) {
+      throw new OrchError('ORCH_INPUT', `input \`${input.name}\` must be ${input.type === 'integer' ? 'an integer' : `a ${input.type}`}, got ${JSON.stringify(value)}`, {
+        exitCode: ExitCode.usage,
+      });
+    }
+    out[input.name] = value;
+  }
+  return out;
+}

@@ -46,7 +46,7 @@ describe('the servers from npm', () => {
 describe('checkServerTools (validate --connect)', () => {
   it('reports tools no server provides and servers that do not start, then ends them all', async () => {
     const watch = new ProcessWatch();
-    const broken = fixture('broken', 'silent.mjs', { startupTimeoutMs: 300, origin: { file: path.join(project.dir, '.mcp.json'), path: ['mcpServers', 'broken'] } });
+    const broken = fixture('broken', 'silent.mjs', { startupTimeoutMs: 1500, origin: { file: path.join(project.dir, '.mcp.json'), path: ['mcpServers', 'broken'] } });
     const at = { file: 'agent-team.yaml', line: 4, column: 12 };
     const check = checkServerTools(
       projectWith([memory, broken]),

@@ -36,7 +36,7 @@ describe('shutdown', () => {
 
   it('ends servers when orch fails: a hung start is killed and reported with its stderr', async () => {
     const watch = new ProcessWatch();
-    const supervisor = new Supervisor([fixture('silent', 'silent.mjs', { startupTimeoutMs: 400 }), fixture('stubborn', 'stubborn.mjs')], {
+    const supervisor = new Supervisor([fixture('silent', 'silent.mjs', { startupTimeoutMs: 1500 }), fixture('stubborn', 'stubborn.mjs')], {
       stateDir: state.dir,
       policy: FAST_POLICY,
     });
@@ -49,7 +49,7 @@ describe('shutdown', () => {
       expect(silent?.ok).toBe(false);
       if (silent && !silent.ok) {
         expect(silent.error.code).toBe('ORCH_SERVER_START');
-        expect(silent.error.message).toContain('MCP server "silent" did not finish starting within 400ms');
+        expect(silent.error.message).toContain('MCP server "silent" did not finish starting within 1.5s');
         expect(silent.error.message).toContain('| silent: warming up forever');
       }
       expect(watch.count).toBeGreaterThanOrEqual(3);

@@ -174,6 +174,18 @@ export function buildProgram(): Command {
     .argument('<workflow>', 'workflow name')
     .action(lazy(() => import('./commands/graph.js')));
 
+  program
+    .command('scale')
+    .description('set the pool size of an agent type (the same as `orch run scale_agents`)')
+    .requiredOption('--agent-type <type>', 'the agent type: a role of agent-team.yaml, or `worker` without a team')
+    .requiredOption('--count <n>', 'the number of instances; busy ones above it leave when their tasks end')
+    .action(lazy(() => import('./commands/scale.js')));
+
+  program
+    .command('status')
+    .description('agent pools, servers and recent runs')
+    .action(lazy(() => import('./commands/status.js')));
+
   for (const [name, description] of pending) {
     program
       .command(name)
@@ -198,8 +210,6 @@ Exit codes: 0 ok · 1 run failed · 2 usage or config error · 3 paused at a gat
 
 /** Commands of the CLI contract that later work fills in; they say so when called. */
 const pending: [string, string][] = [
-  ['scale', 'set the pool size of an agent type'],
-  ['status', 'agent pools, servers and recent runs'],
 ];
 
 export { Option };

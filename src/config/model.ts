@@ -175,6 +175,18 @@ export interface AgentDef {
   origin: Origin;
 }
 
+/** How `orchestrate` treats a failed subtask (see src/orchestration/failure-policy.ts). */
+export interface FailurePolicyDef {
+  maxRetries?: number;
+  maxReassignments?: number;
+  onExhausted?: 'partial' | 'abort';
+}
+
+/** Settings of the built-in orchestration tools; absent means their defaults. */
+export interface OrchestrationDef {
+  failurePolicy?: FailurePolicyDef;
+}
+
 export interface ProjectFiles {
   gantz?: string;
   team?: string;
@@ -193,4 +205,5 @@ export interface Project {
   team?: TeamDef;
   agents: Map<string, AgentDef>;
   workflows: Map<string, WorkflowDef>;
+  orchestration?: OrchestrationDef;
 }

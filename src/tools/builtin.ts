@@ -9,6 +9,11 @@ import type { HandlerFn } from './module.js';
  */
 const implementations: Record<string, Record<string, HandlerFn>> = {};
 
+/** Namespaces whose implementation is imported on first use, keeping startup light. */
+const lazyNamespaces: Record<string, () => Promise<Record<string, HandlerFn>>> = {
+  orchestration: () => import('../orchestration/index.js').then((m) => m.orchestrationHandlers),
+};
+
 /** Registers a built-in namespace's implementation. */
 export function registerBuiltin(namespace: string, handlers: Record<string, HandlerFn>): void {
   implementations[namespace] = { ...implementations[namespace], ...handlers };
@@ -18,14 +23,24 @@ export function registerBuiltin(namespace: string, handlers: Record<string, Hand
 export function builtinHandler(namespace: string, fn: string): HandlerFn {
   const handler = implementations[namespace]?.[fn];
   if (handler) return handler;
-  if (BUILTIN_HANDLERS[namespace]?.includes(fn)) {
-    throw new OrchError('ORCH_NOT_AVAILABLE', `the built-in handler \`${namespace}.${fn}\` is not yet available in this version`, {
-      hint: `to use your own, create handlers/${namespace}.ts beside gantz.yaml exporting \`${fn}(params, ctx)\``,
-      exitCode: ExitCode.usage,
-    });
+  const load = lazyNamespaces[namespace];
+  if (load && BUILTIN_HANDLERS[namespace]?.includes(fn)) {
+    return async (params, ctx) => {
+      const lazy = (await load())[fn];
+      if (!lazy) throw notAvailable(namespace, fn);
+      return lazy(params, ctx);
+    };
   }
+  if (BUILTIN_HANDLERS[namespace]?.includes(fn)) throw notAvailable(namespace, fn);
   throw new OrchError('ORCH_HANDLER_NOT_FOUND', `handler module \`${namespace}\` not found`, {
     hint: `create handlers/${namespace}.ts beside gantz.yaml exporting \`${fn}(params, ctx)\``,
+    exitCode: ExitCode.usage,
+  });
+}
+
+function notAvailable(namespace: string, fn: string): OrchError {
+  return new OrchError('ORCH_NOT_AVAILABLE', `the built-in handler \`${namespace}.${fn}\` is not yet available in this version`, {
+    hint: `to use your own, create handlers/${namespace}.ts beside gantz.yaml exporting \`${fn}(params, ctx)\``,
     exitCode: ExitCode.usage,
   });
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Project, ToolDef } from '../config/model.js';
 import { suggest } from '../config/suggest.js';
+import { resolveStateDir } from '../state/state-dir.js';
 import { ExitCode, OrchError } from '../errors.js';
 import { silentLogger, type InvokeContext } from './context.js';
 import { runHttp } from './http.js';
@@ -61,6 +62,8 @@ function handlerContext(project: Project, tool: ToolDef, ctx: InvokeContext): Ha
     tool: tool.name,
     logger: ctx.logger ?? silentLogger,
     signal: ctx.signal ?? new AbortController().signal,
+    project,
+    stateDir: resolveStateDir(project.dir),
     async callTool(name, args = {}) {
       if (project.tools.has(name)) return (await invokeTool(project, name, args, ctx)).value;
       const split = /^([^./]+)[./](.+)$/.exec(name);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ModuleHandler } from '../config/model.js';
+import type { ModuleHandler, Project } from '../config/model.js';
 import { ExitCode, OrchError, isOrchError } from '../errors.js';
 import { builtinHandler } from './builtin.js';
 import type { Logger } from './context.js';
@@ -19,6 +19,10 @@ export interface HandlerContext {
   logger: Logger;
   /** Aborted when the call is cancelled (Ctrl-C, timeout of the step); stop promptly. */
   signal: AbortSignal;
+  /** The project the tool belongs to. */
+  project: Project;
+  /** orch's state directory (`.orch/` or ORCH_STATE_DIR), for handlers that keep state. */
+  stateDir: string;
 }
 
 /** What a handler module exports under the function's name. */

@@ -1,0 +1,83 @@
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { loadProject } from '../../config/load.js';
+import type { Project } from '../../config/model.js';
+import { ExitCode } from '../../errors.js';
+import { orchestration } from '../../orchestration/context.js';
+import { monitor, type MonitorReport } from '../../orchestration/monitor.js';
+import { resolveStateDir } from '../../state/state-dir.js';
+import type { GlobalOptions, Io } from '../context.js';
+import { processIo } from '../context.js';
+
+interface RecentRun {
+  id: string;
+  kind: 'task' | 'workflow';
+  status?: string;
+  updated: string;
+}
+
+interface Status {
+  project: string;
+  pools: MonitorReport['pools'];
+  agents: MonitorReport['agents'];
+  bottlenecks: MonitorReport['bottlenecks'];
+  recommendations: string[];
+  servers: { name: string; transport: string; target: string }[];
+  recent: RecentRun[];
+}
+
+/** `orch status [--json]`: agent pools, the configured servers and recent runs. */
+export async function run(globals: GlobalOptions, _flags: unknown, _command: unknown, io: Io = processIo): Promise<number> {
+  const { project } = await loadProject({ dir: globals.dir, config: globals.config, team: globals.team });
+  const stateDir = resolveStateDir(project.dir);
+  const orch = orchestration({ project, stateDir });
+  const report = await monitor(orch, {});
+  const status: Status = {
+    project: project.name ?? project.team?.name ?? path.basename(project.dir),
+    pools: report.pools,
+    agents: report.agents,
+    bottlenecks: report.bottlenecks,
+    recommendations: report.recommendations,
+    servers: servers(project),
+    recent: await recentRuns(orch.tasks, stateDir),
+  };
+  io.stdout.write(globals.json ? `${JSON.stringify(status, null, 2)}\n` : human(status));
+  return ExitCode.ok;
+}
+
+function servers(project: Project): Status['servers'] {
+  return [...project.servers.values()].map((s) => ({ name: s.name, transport: s.transport, target: s.url ?? [s.command ?? '', ...s.args].join(' ') }));
+}
+
+async function recentRuns(tasks: ReturnType<typeof orchestration>['tasks'], stateDir: string, limit = 10): Promise<RecentRun[]> {
+  const out: RecentRun[] = [];
+  for (const id of await tasks.list(limit)) {
+    const report = await tasks.readReport(id);
+    const info = await stat(tasks.dir(id)).catch(() => undefined);
+    out.push({ id, kind: 'task', status: report?.status, updated: new Date(info?.mtimeMs ?? 0).toISOString() });
+  }
+  // Workflow runs keep a journal each under runs/; their status is the journal's to tell.
+  const runsDir = path.join(stateDir, 'runs');
+  for (const id of await readdir(runsDir).catch(() => [])) {
+    const info = await stat(path.join(runsDir, id)).catch(() => undefined);
+    out.push({ id, kind: 'workflow', updated: new Date(info?.mtimeMs ?? 0).toISOString() });
+  }
+  return out.sort((a, b) => b.updated.localeCompare(a.updated)).slice(0, limit);
+}
+
+function human(status: Status): string {
+  const lines = [`${status.project}`, '', 'agent pools:'];
+  for (const p of status.pools) {
+    const queue = p.queued ? `, ${p.queued} queued` : '';
+    lines.push(`  ${p.type.padEnd(16)} ${String(p.instances).padStart(4)} instances (${p.available} available, ${p.busy} busy, ${p.unhealthy} unhealthy${queue})`);
+  }
+  for (const b of status.bottlenecks) lines.push(`  ! ${b.agent_type}: ${b.detail}`);
+  for (const r of status.recommendations) lines.push(`  → ${r}`);
+  lines.push('', 'servers:');
+  if (status.servers.length === 0) lines.push('  none configured');
+  for (const s of status.servers) lines.push(`  ${s.name.padEnd(16)} ${s.transport.padEnd(6)} ${s.target}`);
+  lines.push('', 'recent runs:');
+  if (status.recent.length === 0) lines.push('  none yet');
+  for (const r of status.recent) lines.push(`  ${r.id.padEnd(28)} ${r.kind.padEnd(9)} ${(r.status ?? '').padEnd(10)} ${r.updated}`);
+  return `${lines.join('\n')}\n`;
+}

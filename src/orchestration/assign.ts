@@ -1,0 +1,54 @@
+import { instancesOf } from '../agents/pool.js';
+import { suggest } from '../config/suggest.js';
+import { ExitCode, OrchError } from '../errors.js';
+import type { HandlerContext } from '../tools/module.js';
+import { orchestration, type Orchestration } from './context.js';
+import type { TaskError } from './executor.js';
+import { currentRegistry } from './monitor.js';
+import { newTaskId } from './orchestrate.js';
+import { resolveType } from './plan.js';
+import { buildReport } from './report.js';
+import { runOnPool } from './single-run.js';
+import { readTask } from './task-spec.js';
+
+export type AssignResult =
+  | { agent_id: string; requested_agent: string; task_id: string; status: 'completed'; result: unknown; execution_time: number; queued_time: number }
+  | { agent_id: string; requested_agent: string; task_id: string; status: 'failed'; error: TaskError; execution_time: number; queued_time: number };
+
+/**
+ * `assign_task(agent_id, task)`: runs `{id?, tool, input}` on that agent; if it is busy,
+ * on another available instance of its type; if every one is busy, the task waits in
+ * the queue and runs when one frees up. The outcome is kept for aggregate_results and
+ * handle_failure under the task's id.
+ */
+export async function assignTask(params: Record<string, unknown>, ctx: HandlerContext): Promise<AssignResult> {
+  const orch = orchestration(ctx);
+  const agent = await findAgent(orch, params.agent_id);
+  const task = readTask({ subtasks: [params.task] }).subtasks[0];
+  if (!task?.tool) throw new OrchError('ORCH_TASK', '`task` must name the `tool` to run', { exitCode: ExitCode.usage });
+  const named = typeof params.task === 'object' && params.task !== null && 'id' in params.task && typeof params.task.id === 'string';
+  const taskId = named ? task.id : newTaskId();
+  const agentType = resolveType({ project: orch.project, types: orch.types }, task.id, task.tool, agent.type);
+  const startedAt = Date.now();
+  const run = await runOnPool(orch, ctx, { taskId, agentType, tool: task.tool, input: task.input, prefer: agent.id });
+  const { outcome } = run;
+  const subtask = { id: taskId, agentType, tool: task.tool, input: task.input, dependsOn: [] };
+  const entry = outcome.ok
+    ? { status: 'succeeded' as const, agent_id: run.agentId, attempts: 1, result: outcome.value }
+    : { status: 'failed' as const, agent_id: run.agentId, attempts: 1, error: outcome.error };
+  const report = buildReport({ taskId, coordination: 'centralized', subtasks: [subtask], results: new Map([[taskId, entry]]), result: outcome.ok ? outcome.value : null, startedAt });
+  await orch.tasks.saveReport(report);
+  await orch.tasks.savePlan(taskId, [subtask]);
+  const common = { agent_id: run.agentId, requested_agent: agent.id, task_id: taskId, execution_time: outcome.durationMs / 1000, queued_time: run.queuedMs / 1000 };
+  return outcome.ok ? { ...common, status: 'completed', result: outcome.value } : { ...common, status: 'failed', error: outcome.error };
+}
+
+/** The instance of that id, or a usage error suggesting the closest. */
+export async function findAgent(orch: Orchestration, id: unknown) {
+  if (typeof id !== 'string') throw new OrchError('ORCH_INPUT', '`agent_id` must be a string', { exitCode: ExitCode.usage });
+  const all = instancesOf(await currentRegistry(orch));
+  const agent = all.find((a) => a.id === id);
+  if (agent) return agent;
+  const guess = suggest(id, all.map((a) => a.id));
+  throw new OrchError('ORCH_UNKNOWN_AGENT', `no agent \`${id}\``, { hint: guess ? `did you mean \`${guess}\`?` : 'orch status lists the agents', exitCode: ExitCode.usage });
+}

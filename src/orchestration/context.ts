@@ -1,0 +1,23 @@
+import { agentTypes, type AgentType } from '../agents/agent-types.js';
+import { AgentStore } from '../agents/store.js';
+import type { Project } from '../config/model.js';
+import type { HandlerContext } from '../tools/module.js';
+import { TaskStore } from './task-store.js';
+
+/** What every orchestration tool works with, built from the handler context. */
+export interface Orchestration {
+  project: Project;
+  types: ReadonlyMap<string, AgentType>;
+  agents: AgentStore;
+  tasks: TaskStore;
+}
+
+/** From a handler's context, or from a loaded project and its state dir (CLI commands). */
+export function orchestration(ctx: Pick<HandlerContext, 'project' | 'stateDir'>): Orchestration {
+  return {
+    project: ctx.project,
+    types: agentTypes(ctx.project),
+    agents: new AgentStore(ctx.stateDir),
+    tasks: new TaskStore(ctx.stateDir),
+  };
+}

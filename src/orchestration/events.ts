@@ -1,0 +1,10 @@
+import type { TaskError } from './executor.js';
+import type { RecoveryAction } from './failure-policy.js';
+
+/** What the orchestration journal records: decisions a person may need to audit later. */
+export type TaskEvent =
+  | { type: 'task_started'; task_id: string; coordination: string; subtasks: number; agents: string[] }
+  | { type: 'subtask_failed'; task_id: string; subtask: string; agent_id: string | null; attempt: number; error: TaskError }
+  | { type: 'recovery'; task_id: string; subtask: string; agent_id: string | null; action: RecoveryAction; reason: string }
+  | { type: 'agent_unhealthy'; task_id: string; agent_id: string; failure_count: number }
+  | { type: 'task_finished'; task_id: string; status: string; succeeded: number; failed: number };

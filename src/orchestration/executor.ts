@@ -1,0 +1,62 @@
+import type { InstanceReport } from '../agents/pool.js';
+
+/**
+ * One unit of work for an agent type. The executor picks the instance; `pin` and `avoid`
+ * are constraints a queue backend can honour with per-instance routing.
+ */
+export interface TaskSpec {
+  /** Unique per submission, for logs and the report. */
+  key: string;
+  agentType: string;
+  tool: string;
+  input: Record<string, unknown>;
+  /** Run on this instance only (retry on the same agent, assign_task). */
+  pin?: string;
+  /** Run on any instance but this one (reassignment after a failure). */
+  avoid?: string;
+}
+
+export interface TaskError {
+  code: string;
+  message: string;
+}
+
+/** How a task ended. Executors resolve with a failure; they never reject for one. */
+export type TaskOutcome =
+  | { ok: true; key: string; agentId: string; value: unknown; durationMs: number }
+  | { ok: false; key: string; agentId: string | null; error: TaskError; durationMs: number };
+
+/** What a pool of one type can still do, for reassignment and monitoring. */
+export interface Capacity {
+  healthy: number;
+  busy: number;
+  queued: number;
+}
+
+/**
+ * Runs tasks on pools of agent instances. The local executor queues per agent type in
+ * this process; a distributed one (one queue per agent type, scale = worker concurrency)
+ * implements the same calls, so orchestration code never knows which one runs its tasks.
+ */
+export interface Executor {
+  submit(task: TaskSpec): Promise<TaskOutcome>;
+  capacity(agentType: string): Capacity;
+  /** Ids of the type's instances that may still take work. */
+  healthyAgents(agentType: string): string[];
+  /** What each instance did, to fold into the registry when the leases end. */
+  reports(): InstanceReport[];
+  /** Stops workers; queued tasks resolve as cancelled. */
+  close(): Promise<void>;
+}
+
+/** Runs one tool call on one instance; throws when the tool fails. */
+export type TaskRunner = (agent: { id: string; type: string }, tool: string, input: Record<string, unknown>, signal: AbortSignal) => Promise<unknown>;
+
+/** An error as a report shows it: a stable code and a message. */
+export function taskError(err: unknown): TaskError {
+  if (err instanceof Error) {
+    const code = 'code' in err && typeof err.code === 'string' && err.code.startsWith('ORCH_') ? err.code : 'ORCH_TOOL_FAILED';
+    return { code, message: err.message };
+  }
+  return { code: 'ORCH_TOOL_FAILED', message: String(err) };
+}

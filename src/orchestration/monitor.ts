@@ -1,0 +1,109 @@
+import { ensurePool, instancesOf } from '../agents/pool.js';
+import type { AgentInstance, Registry } from '../agents/types.js';
+import { suggest } from '../config/suggest.js';
+import { ExitCode, OrchError } from '../errors.js';
+import type { HandlerContext } from '../tools/module.js';
+import { orchestration, type Orchestration } from './context.js';
+import { analysePools, utilization, type Bottleneck, type PoolSnapshot } from './monitor-rules.js';
+
+export interface AgentView {
+  agent_id: string;
+  type: string;
+  status: AgentInstance['status'];
+  health: 'healthy' | 'unhealthy';
+  current_task: string | null;
+  tasks_completed: number;
+  failure_count: number;
+  total_failures: number;
+  last_active: string | null;
+}
+
+/** The seed's `monitor_agents` result, plus pools and queue depth the rules used. */
+export interface MonitorReport {
+  total_agents: number;
+  available: number;
+  busy: number;
+  unhealthy: number;
+  agents: AgentView[];
+  utilization: { overall: number; by_type: Record<string, number> };
+  pools: PoolSnapshot[];
+  bottlenecks: Bottleneck[];
+  recommendations: string[];
+}
+
+/** The registry with every declared type's pool present (not saved: reading changes nothing). */
+export async function currentRegistry(orch: Orchestration): Promise<Registry> {
+  const registry = await orch.agents.read();
+  for (const type of orch.types.values()) ensurePool(registry, type);
+  return registry;
+}
+
+export function poolSnapshots(registry: Registry): PoolSnapshot[] {
+  return Object.values(registry.pools).map((pool) => {
+    const count = (status: AgentInstance['status']) => pool.instances.filter((a) => a.status === status).length;
+    return {
+      type: pool.type,
+      desired: pool.desired,
+      instances: pool.instances.length,
+      available: count('available'),
+      busy: count('busy'),
+      unhealthy: count('unhealthy'),
+      queued: registry.queue.filter((q) => q.agentType === pool.type).length,
+    };
+  });
+}
+
+/** `monitor_agents(agent_ids?)`: status, health, utilisation, bottlenecks, advice. */
+export function monitorAgents(params: Record<string, unknown>, ctx: HandlerContext): Promise<MonitorReport> {
+  return monitor(orchestration(ctx), params);
+}
+
+/** The same for `orch status`. */
+export async function monitor(orch: Orchestration, params: Record<string, unknown>): Promise<MonitorReport> {
+  const registry = await currentRegistry(orch);
+  const all = instancesOf(registry);
+  const ids = params.agent_ids;
+  let agents = all;
+  if (ids !== undefined) {
+    if (!Array.isArray(ids) || !ids.every((id): id is string => typeof id === 'string')) {
+      throw new OrchError('ORCH_INPUT', '`agent_ids` must be a list of agent ids', { exitCode: ExitCode.usage });
+    }
+    const known = new Set(all.map((a) => a.id));
+    const unknown = ids.find((id) => !known.has(id));
+    if (unknown !== undefined) {
+      const guess = suggest(unknown, [...known]);
+      throw new OrchError('ORCH_UNKNOWN_AGENT', `no agent \`${unknown}\``, { hint: guess ? `did you mean \`${guess}\`?` : 'orch status lists the agents', exitCode: ExitCode.usage });
+    }
+    agents = all.filter((a) => ids.includes(a.id));
+  }
+  const pools = poolSnapshots(registry);
+  const busy = agents.filter((a) => a.status === 'busy').length;
+  const unhealthy = agents.filter((a) => a.status === 'unhealthy').length;
+  return {
+    total_agents: agents.length,
+    available: agents.filter((a) => a.status === 'available').length,
+    busy,
+    unhealthy,
+    agents: agents.map(view),
+    utilization: {
+      overall: agents.length - unhealthy === 0 ? 0 : Math.round((busy / (agents.length - unhealthy)) * 100) / 100,
+      by_type: Object.fromEntries(pools.map((p) => [p.type, utilization(p)])),
+    },
+    pools,
+    ...analysePools(pools),
+  };
+}
+
+function view(a: AgentInstance): AgentView {
+  return {
+    agent_id: a.id,
+    type: a.type,
+    status: a.status,
+    health: a.status === 'unhealthy' ? 'unhealthy' : 'healthy',
+    current_task: a.currentTask,
+    tasks_completed: a.tasksCompleted,
+    failure_count: a.failureCount,
+    total_failures: a.totalFailures,
+    last_active: a.lastActive,
+  };
+}

@@ -1,0 +1,100 @@
+import { randomBytes } from 'node:crypto';
+import { instancesOf } from '../agents/pool.js';
+import type { Registry } from '../agents/types.js';
+import type { HandlerContext } from '../tools/module.js';
+import { orchestration, type Orchestration } from './context.js';
+import type { TaskRunner } from './executor.js';
+import { mergePolicy } from './failure-policy.js';
+import { acquire, release } from './lease.js';
+import { LocalExecutor } from './local-executor.js';
+import { patternFor } from './patterns/index.js';
+import type { PatternContext } from './patterns/pattern.js';
+import { checkGraph } from './plan.js';
+import { ProcessRunners } from './process-runner.js';
+import { buildReport, type OrchestrationReport } from './report.js';
+import { runGraph, type Execute } from './run-graph.js';
+import { readTask, taskError } from './task-spec.js';
+
+/** A sortable, unique task id: time first, so listings read in order. */
+export function newTaskId(): string {
+  return `task-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * `orchestrate(task, agents?)`: plan the subtasks by the coordination pattern, lease
+ * instances from the pools, run them with the failure policy, and report every
+ * subtask's result or error. Bad input is an OrchError (exit 2) before anything runs.
+ */
+export async function orchestrate(params: Record<string, unknown>, ctx: HandlerContext): Promise<OrchestrationReport> {
+  const orch = restrict(orchestration(ctx), params.agents);
+  const spec = readTask(params.task);
+  const coordination = spec.coordination ?? orch.project.team?.coordination ?? 'centralized';
+  const registry = await orch.agents.read();
+  const prepared = patternFor(coordination)(spec, patternContext(orch, registry));
+  const subtasks = checkGraph(prepared.subtasks);
+  const policy = mergePolicy(orch.project.orchestration?.failurePolicy, spec.policy);
+
+  const wanted = new Map<string, number>();
+  for (const s of subtasks) if (s.tool !== undefined) wanted.set(s.agentType, (wanted.get(s.agentType) ?? 0) + 1);
+  const taskId = newTaskId();
+  const startedAt = Date.now();
+  const journal = orch.tasks.journal(taskId);
+  const leased = await acquire(orch, wanted, taskId, ctx.signal);
+  const processes = new ProcessRunners(orch.project);
+  const inline: TaskRunner = (_agent, tool, input) => ctx.callTool(tool, input);
+  const executor = new LocalExecutor(leased, (type) => (orch.types.get(type)?.isolation === 'process' ? processes.runner : inline), ctx.signal);
+  journal.append({ type: 'task_started', task_id: taskId, coordination, subtasks: subtasks.length, agents: [...leased.values()].flat() });
+  try {
+    const base: Execute = (subtask, input, where) => executor.submit({ key: subtask.id, agentType: subtask.agentType, tool: subtask.tool ?? '', input, ...where });
+    const results = await runGraph(subtasks, {
+      taskId,
+      executor,
+      policy,
+      execute: prepared.wrap ? prepared.wrap(base) : base,
+      onEvent: (event) => journal.append(event),
+      signal: ctx.signal,
+    });
+    const { result, details } = prepared.combine(results);
+    const report = buildReport({ taskId, coordination, subtasks, results, result, startedAt, details });
+    journal.append({ type: 'task_finished', task_id: taskId, status: report.status, succeeded: countOf(report, 'succeeded'), failed: countOf(report, 'failed') });
+    await Promise.all([orch.tasks.saveReport(report), orch.tasks.savePlan(taskId, subtasks)]);
+    return report;
+  } finally {
+    await executor.close();
+    await processes.close();
+    await release(orch, leased, executor.reports());
+    for (const agent of await unhealthyAmong(orch, leased)) {
+      journal.append({ type: 'agent_unhealthy', task_id: taskId, agent_id: agent.id, failure_count: agent.failureCount });
+    }
+    await journal.flush();
+  }
+}
+
+function countOf(report: OrchestrationReport, status: 'succeeded' | 'failed'): number {
+  return Object.values(report.subtasks).filter((s) => s.status === status).length;
+}
+
+async function unhealthyAmong(orch: Orchestration, leased: ReadonlyMap<string, readonly string[]>) {
+  const ids = new Set([...leased.values()].flat());
+  return instancesOf(await orch.agents.read()).filter((a) => ids.has(a.id) && a.status === 'unhealthy');
+}
+
+function patternContext(orch: Orchestration, registry: Registry): PatternContext {
+  return {
+    project: orch.project,
+    types: orch.types,
+    load: (type) => {
+      const pool = registry.pools[type];
+      if (!pool) return { instances: orch.types.get(type)?.count ?? 0, busy: 0 };
+      return { instances: pool.instances.filter((a) => a.status !== 'unhealthy').length, busy: pool.instances.filter((a) => a.status === 'busy').length };
+    },
+  };
+}
+
+/** The seed's `agents` parameter: only these agent types take part. */
+function restrict(orch: Orchestration, agents: unknown): Orchestration {
+  if (agents === undefined) return orch;
+  if (!Array.isArray(agents) || !agents.every((a): a is string => typeof a === 'string')) throw taskError('`agents` must be a list of agent type names');
+  for (const name of agents) if (!orch.types.has(name)) throw taskError(`\`agents\` names unknown agent type \`${name}\``, `agent types: ${[...orch.types.keys()].join(', ')}`);
+  return { ...orch, types: new Map([...orch.types].filter(([name]) => agents.includes(name))) };
+}

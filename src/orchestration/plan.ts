@@ -1,0 +1,91 @@
+import type { Project } from '../config/model.js';
+import { mayRun, requireType, typesFor, type AgentType } from '../agents/agent-types.js';
+import { suggest } from '../config/suggest.js';
+import { referencedIds } from './refs.js';
+import { taskError } from './task-spec.js';
+
+/** A subtask ready to schedule: its agent type is known and may run its tool. */
+export interface Subtask {
+  id: string;
+  agentType: string;
+  /** Undefined for a hierarchical manager that only gathers its sub-team's results. */
+  tool?: string;
+  input: Record<string, unknown>;
+  dependsOn: string[];
+}
+
+/** What a pattern needs to turn the caller's subtasks into a plan. */
+export interface PlanContext {
+  project: Project;
+  types: ReadonlyMap<string, AgentType>;
+}
+
+/** The type that runs `tool`: the one asked for (checked), else the best able type. */
+export function resolveType(ctx: PlanContext, id: string, tool: string | undefined, asked: string | undefined): string {
+  if (tool !== undefined) checkTool(ctx, id, tool);
+  if (asked !== undefined) {
+    const type = requireType(ctx.types, asked);
+    if (tool !== undefined && !mayRun(type, tool)) {
+      const able = typesFor(ctx.types, tool).map((t) => t.name);
+      throw taskError(`subtask \`${id}\`: agent type \`${asked}\` may not run tool \`${tool}\``, able.length ? `agent types that may: ${able.join(', ')}` : `add \`${tool}\` to the tools of \`${asked}\` in agent-team.yaml`);
+    }
+    return type.name;
+  }
+  if (tool === undefined) return [...ctx.types.keys()][0] ?? 'worker';
+  const best = typesFor(ctx.types, tool)[0];
+  if (!best) throw taskError(`subtask \`${id}\`: no agent type may run tool \`${tool}\``, `add \`${tool}\` to an agent's tools in agent-team.yaml`);
+  return best.name;
+}
+
+function checkTool(ctx: PlanContext, id: string, tool: string): void {
+  if (ctx.project.tools.has(tool)) return;
+  const dot = tool.indexOf('.');
+  if (dot > 0 && ctx.project.servers.has(tool.slice(0, dot))) return;
+  const guess = suggest(tool, [...ctx.project.tools.keys()]);
+  throw taskError(`subtask \`${id}\` names unknown tool \`${tool}\``, guess ? `did you mean \`${guess}\`?` : 'declare it in gantz.yaml, or name an MCP server tool as `server.tool`');
+}
+
+/**
+ * Adds the dependencies `$from` references imply and checks the graph: every dependency
+ * names a subtask and there is no cycle. Returns subtasks in a runnable order.
+ */
+export function checkGraph(subtasks: readonly Subtask[]): Subtask[] {
+  const byId = new Map(subtasks.map((s) => [s.id, s]));
+  const withRefs = subtasks.map((s) => ({ ...s, dependsOn: [...new Set([...s.dependsOn, ...referencedIds(s.input)])] }));
+  for (const s of withRefs) {
+    for (const dep of s.dependsOn) {
+      if (dep === s.id) throw taskError(`subtask \`${s.id}\` depends on itself`);
+      if (!byId.has(dep)) {
+        const guess = suggest(dep, [...byId.keys()]);
+        throw taskError(`subtask \`${s.id}\` depends on unknown subtask \`${dep}\``, guess ? `did you mean \`${guess}\`?` : undefined);
+      }
+    }
+  }
+  const cycle = findCycle(withRefs);
+  if (cycle) throw taskError(`subtasks form a dependency cycle: ${cycle.join(' → ')}`, 'remove one of these dependencies so the subtasks can run in some order');
+  return withRefs;
+}
+
+function findCycle(subtasks: readonly Subtask[]): string[] | undefined {
+  const deps = new Map(subtasks.map((s) => [s.id, s.dependsOn]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (id: string): string[] | undefined => {
+    if (state.get(id) === 'done') return undefined;
+    if (state.get(id) === 'visiting') return [...stack.slice(stack.indexOf(id)), id];
+    state.set(id, 'visiting');
+    stack.push(id);
+    for (const dep of deps.get(id) ?? []) {
+      const found = visit(dep);
+      if (found) return found;
+    }
+    stack.pop();
+    state.set(id, 'done');
+    return undefined;
+  };
+  for (const s of subtasks) {
+    const found = visit(s.id);
+    if (found) return found;
+  }
+  return undefined;
+}

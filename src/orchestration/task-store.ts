@@ -1,0 +1,96 @@
+import { mkdir, open, readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { writeFileAtomic } from '../agents/atomic-file.js';
+import type { TaskEvent } from './events.js';
+import type { Subtask } from './plan.js';
+import type { OrchestrationReport } from './report.js';
+
+/**
+ * Where orchestration keeps a task: `.orch/tasks/<task_id>/report.json` (replaced
+ * atomically) and `journal.jsonl`, an append-only log of its failures and recovery
+ * decisions, fsync'd line by line so a crash loses no decision already taken.
+ */
+export class TaskStore {
+  constructor(private readonly stateDir: string) {}
+
+  dir(taskId: string): string {
+    return path.join(this.stateDir, 'tasks', taskId);
+  }
+
+  async saveReport(report: OrchestrationReport): Promise<void> {
+    await writeFileAtomic(path.join(this.dir(report.task_id), 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  }
+
+  /** The planned subtasks, so a failed one can be run again by handle_failure. */
+  async savePlan(taskId: string, subtasks: readonly Subtask[]): Promise<void> {
+    await writeFileAtomic(path.join(this.dir(taskId), 'plan.json'), `${JSON.stringify(subtasks)}\n`);
+  }
+
+  async readPlan(taskId: string): Promise<Subtask[]> {
+    const text = await readFile(path.join(this.dir(taskId), 'plan.json'), 'utf8').catch(() => '[]');
+    return JSON.parse(text) as Subtask[];
+  }
+
+  async readReport(taskId: string): Promise<OrchestrationReport | undefined> {
+    if (!/^[\w.-]+$/.test(taskId)) return undefined;
+    try {
+      return JSON.parse(await readFile(path.join(this.dir(taskId), 'report.json'), 'utf8')) as OrchestrationReport;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  /** Task ids, newest first. */
+  async list(limit = 10): Promise<string[]> {
+    const root = path.join(this.stateDir, 'tasks');
+    const names = await readdir(root).catch(() => []);
+    const dated = await Promise.all(names.map(async (n) => ({ n, t: (await stat(path.join(root, n)).catch(() => undefined))?.mtimeMs ?? 0 })));
+    return dated.sort((a, b) => b.t - a.t).slice(0, limit).map((d) => d.n);
+  }
+
+  /** A journal for one task; appends are serialised so lines never interleave. */
+  journal(taskId: string): Journal {
+    return new Journal(path.join(this.dir(taskId), 'journal.jsonl'));
+  }
+}
+
+export class Journal {
+  private tail: Promise<void> = Promise.resolve();
+
+  constructor(readonly file: string) {}
+
+  append(event: TaskEvent): void {
+    const line = `${JSON.stringify({ at: new Date().toISOString(), ...event })}\n`;
+    this.tail = this.tail.then(() => this.write(line));
+  }
+
+  /** Resolves once every event appended so far is on disk. */
+  flush(): Promise<void> {
+    return this.tail;
+  }
+
+  private async write(line: string): Promise<void> {
+    await mkdir(path.dirname(this.file), { recursive: true });
+    const handle = await open(this.file, 'a');
+    try {
+      await handle.write(line);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+/** Every event of a task's journal, oldest first. */
+export async function readJournal(file: string): Promise<TaskEvent[]> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  // Lines are written whole and fsync'd; a torn last line after a crash is skipped.
+  return text.split('\n').flatMap((line) => {
+    try {
+      return line ? [JSON.parse(line) as TaskEvent] : [];
+    } catch {
+      return [];
+    }
+  });
+}

@@ -164,18 +164,27 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
     running.add(p);
   };
 
-  for (;;) {
-    if (!stopScheduling && !o.signal.aborted) {
+  /** Marks steps whose needs failed as skipped, until no more are (needs may point forward). */
+  const block = async (): Promise<void> => {
+    for (let changed = true; changed; ) {
+      changed = false;
       for (const step of steps) {
         if (phase.get(step.id) !== 'pending') continue;
-        const needs = step.needs.map((n) => phase.get(n));
-        if (needs.some((p) => p === 'failed' || p === 'blocked')) {
-          const culprit = step.needs.find((n) => phase.get(n) === 'failed' || phase.get(n) === 'blocked');
-          phase.set(step.id, 'blocked');
-          await write({ type: 'step_skipped', step: step.id, reason: `needs ${culprit}, which did not succeed`, blocked: true });
-          continue;
-        }
-        if (!needs.every((p) => p === 'done')) continue;
+        const culprit = step.needs.find((n) => phase.get(n) === 'failed' || phase.get(n) === 'blocked');
+        if (culprit === undefined) continue;
+        phase.set(step.id, 'blocked');
+        changed = true;
+        await write({ type: 'step_skipped', step: step.id, reason: `needs ${culprit}, which did not succeed`, blocked: true });
+      }
+    }
+  };
+
+  for (;;) {
+    if (!o.signal.aborted) await block();
+    if (!o.signal.aborted) {
+      for (const step of steps) {
+        if (phase.get(step.id) !== 'pending') continue;
+        if (stopScheduling || !step.needs.every((n) => phase.get(n) === 'done')) continue;
         const limit = o.agents.get(step.agent)?.count ?? 1;
         if ((busy.get(step.agent) ?? 0) >= limit) continue;
         launch(step);

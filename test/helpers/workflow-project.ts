@@ -1,0 +1,56 @@
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const FIXTURE = fileURLToPath(new URL('../fixtures/workflows/', import.meta.url));
+
+/** A copy of the workflow fixture project in a temp dir, with readers for what runs leave. */
+export function workflowProject(): {
+  dir: string;
+  log: () => string[];
+  runIds: () => string[];
+  journal: (runId: string) => { type: string; [k: string]: unknown }[];
+  cleanup: () => void;
+} {
+  const dir = mkdtempSync(path.join(tmpdir(), 'orch-wf-'));
+  cpSync(FIXTURE, dir, { recursive: true });
+  const runsDir = path.join(dir, '.orch', 'runs');
+  return {
+    dir,
+    log: () => (existsSync(path.join(dir, 'log.txt')) ? readFileSync(path.join(dir, 'log.txt'), 'utf8').trim().split('\n') : []),
+    runIds: () => (existsSync(runsDir) ? readdirSync(runsDir).sort() : []),
+    journal: (runId) =>
+      readFileSync(path.join(runsDir, runId, 'journal.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { type: string }),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Pids of live processes whose command line contains `needle` (from /proc). */
+export function processesWith(needle: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      if (cmdline.includes(needle) && state !== 'Z') found.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return found;
+}
+
+/** Polls until `check` is true (bounded), for waiting on another process's progress. */
+export async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -1,5 +1,6 @@
 import type { Coordination } from '../config/model.js';
 import type { Subtask } from './plan.js';
+import { referencedIds } from './refs.js';
 import type { SubtaskResult } from './run-graph.js';
 
 export type TaskStatus = 'completed' | 'partial' | 'failed';
@@ -72,7 +73,7 @@ export function buildReport(options: {
 
 /** Results of the subtasks no other subtask depends on, by id: the ends of the graph. */
 export function sinkResults(subtasks: readonly Subtask[], results: ReadonlyMap<string, SubtaskResult>): Record<string, unknown> {
-  const needed = new Set(subtasks.flatMap((s) => s.dependsOn));
+  const needed = new Set(subtasks.flatMap((s) => [...s.dependsOn, ...referencedIds(s.input)]));
   const out: Record<string, unknown> = {};
   for (const s of subtasks) {
     const r = results.get(s.id);

@@ -13,7 +13,10 @@ export class StepView {
 
   constructor(stream: NodeJS.WritableStream, color: boolean) {
     this.c = new Chalk({ level: color ? 1 : 0 });
-    this.spinner = ora({ stream, isEnabled: true, color: 'cyan', discardStdin: false });
+    // A terminal that reports no width (a bare pseudo-terminal) cannot be redrawn in
+    // place: there the view prints plain lines instead of animating.
+    const columns = (stream as { columns?: number }).columns ?? 0;
+    this.spinner = ora({ stream, isEnabled: columns > 0, color: 'cyan', discardStdin: false });
   }
 
   /** Call around anything else written to the terminal (the gate prompt). */

@@ -1,0 +1,44 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { terminalGate } from '../../../src/cli/ui/gate-prompt.js';
+import type { StepDef } from '../../../src/config/model.js';
+
+const step: StepDef = {
+  id: 'deploy',
+  agent: 'deployer',
+  action: 'deploy',
+  with: {},
+  needs: [],
+  onFailure: 'abort',
+  origin: { file: 'agent-team.yaml', path: [] },
+};
+
+async function answer(text: string | null): Promise<{ approved: boolean; shown: string }> {
+  const input = new PassThrough();
+  const output = new PassThrough();
+  let shown = '';
+  output.on('data', (d: Buffer) => (shown += d.toString()));
+  const asking = terminalGate(input, output)({ runId: 'r1', step, when: 'after', args: { env: 'prod' }, output: { ok: true } });
+  if (text === null) input.end();
+  else input.write(text);
+  return { approved: await asking, shown };
+}
+
+describe('the gate prompt', () => {
+  it('y + Enter approves', async () => {
+    expect((await answer('y\n')).approved).toBe(true);
+    expect((await answer('YES\n')).approved).toBe(true);
+  });
+
+  it('defaults to No: n + Enter, a bare Enter, anything else or end of input reject', async () => {
+    for (const text of ['n\n', '\n', 'maybe\n', null]) expect((await answer(text)).approved).toBe(false);
+  });
+
+  it('shows the step, its arguments and its output', async () => {
+    const { shown } = await answer('n\n');
+    expect(shown).toContain('after step `deploy` (deployer: deploy) of run r1');
+    expect(shown).toContain('env: prod');
+    expect(shown).toContain('ok: true');
+    expect(shown).toContain('Approve? [y/N]');
+  });
+});

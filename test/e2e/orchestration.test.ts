@@ -1,0 +1,68 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { orch } from '../helpers/cli.js';
+import { ORCHESTRATION_FIXTURE, teamYaml } from '../helpers/orchestration.js';
+import { survivors } from '../unit/tools/process-helpers.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'orch-e2e-orch-'));
+  cpSync(ORCHESTRATION_FIXTURE, dir, { recursive: true });
+  writeFileSync(path.join(dir, 'agent-team.yaml'), teamYaml());
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const run = (...args: string[]) => orch(['-C', dir, ...args], { env: { NO_COLOR: '1' } });
+
+describe('orch scale and orch status', () => {
+  it('a pool size set by one process is what the next one sees', () => {
+    expect(run('scale', '--agent-type', 'worker', '--count', '10').code).toBe(0);
+    const status = run('status', '--json');
+    expect(status.code).toBe(0);
+    const pools = JSON.parse(status.stdout).pools as { type: string; instances: number; available: number }[];
+    expect(pools.find((p) => p.type === 'worker')).toMatchObject({ instances: 10, available: 10 });
+    const down = JSON.parse(run('scale', '--agent-type', 'worker', '--count', '3', '--json').stdout);
+    expect(down).toMatchObject({ action: 'scale_down', previous_count: 10, new_count: 3 });
+    expect(down.agents_removed).toHaveLength(7);
+    expect(run('status').stdout).toMatch(/worker\s+3 instances \(3 available, 0 busy, 0 unhealthy\)/);
+  });
+
+  it.each([
+    [['--agent-type', 'wroker', '--count', '2'], /no agent type `wroker`[\s\S]*did you mean `worker`/],
+    [['--agent-type', 'worker', '--count', '-1'], /count must be a whole number/],
+    [['--agent-type', 'worker', '--count', '1.5'], /count must be a whole number/],
+    [['--agent-type', 'worker', '--count', 'ten'], /count must be a whole number/],
+  ])('refuses bad input %j with exit code 2', (args, message) => {
+    const r = run('scale', ...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+});
+
+describe('orch run orchestrate', () => {
+  it('runs process-isolated agents, survives a worker that dies, and leaves no process behind', () => {
+    const task = {
+      subtasks: [1, 2, 3, 4].map((n) => ({ id: `p${n}`, tool: 'pid', input: { die: n === 3 } })),
+      failure_policy: { max_retries: 1, max_reassignments: 1 },
+    };
+    const r = run('run', 'orchestrate', '--task', JSON.stringify(task), '--json');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.status).toBe('partial');
+    expect(Object.keys(report.subtasks).sort()).toEqual(['p1', 'p2', 'p3', 'p4']);
+    expect(report.subtasks.p3).toMatchObject({ status: 'failed', attempts: 3, error: { code: 'ORCH_WORKER_DIED' } });
+    const pids: number[] = ['p1', 'p2', 'p4'].map((id) => report.subtasks[id].result);
+    expect(pids.every((pid) => Number.isInteger(pid) && pid !== process.pid)).toBe(true);
+    return survivors(pids).then((alive) => expect(alive).toEqual([]));
+  });
+
+  it('refuses a dependency cycle with exit code 2 and runs nothing', () => {
+    const task = { subtasks: [{ id: 'a', tool: 'echo', depends_on: ['b'] }, { id: 'b', tool: 'echo', depends_on: ['a'] }] };
+    const r = run('run', 'orchestrate', '--task', JSON.stringify(task));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('subtasks form a dependency cycle: a → b → a');
+    expect(run('status', '--json').stdout).toContain('"recent": []');
+  });
+});

@@ -66,3 +66,26 @@ describe('orch run orchestrate', () => {
     expect(run('status', '--json').stdout).toContain('"recent": []');
   });
 });
+
+const root = path.resolve(ORCHESTRATION_FIXTURE, '../../..');
+
+describe('the coordination pattern examples run offline', () => {
+  it.each([
+    ['centralized', { sum: 13.5 }],
+    ['pipeline', { rows: 2, revenue: 30 }],
+    ['fan-out', { checks: 3, length: 23, words: 5, questions: 1 }],
+    ['hierarchical', { plan: { findings: { market: 'three competitors', users: 'teams of 5-50' }, total_days: 13 } }],
+    ['blackboard', { counts: { yes: 4, no: 2 } }],
+    ['auction', { hello: 'bonjour', cat: 'chat', house: 'maison', water: 'eau' }],
+    ['master-worker', undefined],
+  ])('examples/%s', (name, expected) => {
+    rmSync(dir, { recursive: true, force: true });
+    cpSync(path.join(root, 'examples', name), dir, { recursive: true });
+    const r = run('run', 'orchestrate', '--input', '@task.json', '--json');
+    expect(r.stderr).toBe('');
+    const report = JSON.parse(r.stdout);
+    expect(report.status).toBe('completed');
+    if (expected) expect(report.result).toEqual(expected);
+    else expect(Object.keys(report.result)).toHaveLength(12);
+  });
+});

@@ -6,7 +6,6 @@ import { printError } from './ui/report.js';
 /** The one place that catches errors and decides the process's exit code. */
 async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
     return exitCode;

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { GlobalOptions } from './context.js';
@@ -24,10 +25,24 @@ function lazy(load: () => Promise<{ run: Action }>) {
   return async (...args: unknown[]): Promise<void> => {
     const command = args[args.length - 1] as Command;
     const globals = globalOptions(command);
+    await reapLeftovers(globals.dir);
     const mod = await load();
     // Commander hands over untyped values; each command declares what its wiring passes.
     exitCode = await (mod.run as Invoke)(globals, ...args);
   };
+}
+
+/**
+ * MCP servers left running by an orch that was SIGKILLed are ended by the next orch
+ * command in the project. Cheap when there is nothing to reap: one existsSync.
+ */
+async function reapLeftovers(dir: string): Promise<void> {
+  const { resolveStateDir } = await import('../state/state-dir.js');
+  const stateDir = resolveStateDir(dir);
+  if (!existsSync(path.join(stateDir, 'pids'))) return;
+  const { reapOrphans } = await import('../mcp/pid-registry.js');
+  const { DEFAULT_STOP_TIMINGS } = await import('../mcp/process-tree.js');
+  await reapOrphans(stateDir, DEFAULT_STOP_TIMINGS);
 }
 
 function globalOptions(command: Command): GlobalOptions {
@@ -74,6 +89,9 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'print only errors')
     .option('-v, --verbose', 'print more detail')
     .option('--no-color', 'disable colours (also: NO_COLOR)')
+    // Set before any subcommand exists, so every subcommand inherits it: main.ts maps
+    // commander's exits onto the CLI contract (usage errors are 2).
+    .exitOverride()
     .showSuggestionAfterError(true)
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: false });

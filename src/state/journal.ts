@@ -8,10 +8,12 @@ import type { NewEvent, RunEvent } from './events.js';
  * one sync per batch, not one each.
  */
 export class Journal {
-  private pending: { line: string; done: () => void; fail: (err: unknown) => void }[] = [];
+  private pending: { line: string; sync: boolean; done: () => void; fail: (err: unknown) => void }[] = [];
   private flushing: Promise<void> | undefined;
   /** Events appended in this process, in order (what a fold of the file would add). */
   readonly appended: RunEvent[] = [];
+  /** fdatasync calls made so far: with group commit, fewer than events. */
+  syncs = 0;
 
   private constructor(
     private readonly handle: FileHandle,
@@ -23,11 +25,16 @@ export class Journal {
     return new Journal(await open(file, 'a'), transform);
   }
 
-  append(event: NewEvent): Promise<RunEvent> {
+  /**
+   * Appends an event. With `sync: false` it is written (visible to readers) but not
+   * synced on its own: it becomes durable with the next synced event — for events whose
+   * loss in a crash changes nothing, such as a step starting.
+   */
+  append(event: NewEvent, options: { sync?: boolean } = {}): Promise<RunEvent> {
     const full = this.transform({ ...event, at: new Date().toISOString() } as RunEvent);
     this.appended.push(full);
     return new Promise<RunEvent>((resolve, reject) => {
-      this.pending.push({ line: `${JSON.stringify(full)}\n`, done: () => resolve(full), fail: reject });
+      this.pending.push({ line: `${JSON.stringify(full)}\n`, sync: options.sync !== false, done: () => resolve(full), fail: reject });
       this.flushing ??= this.flush();
     });
   }
@@ -38,7 +45,10 @@ export class Journal {
       this.pending = [];
       try {
         await this.handle.write(batch.map((b) => b.line).join(''));
-        await this.handle.datasync();
+        if (batch.some((b) => b.sync)) {
+          await this.handle.datasync();
+          this.syncs++;
+        }
         for (const b of batch) b.done();
       } catch (err) {
         for (const b of batch) b.fail(err);

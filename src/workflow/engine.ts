@@ -53,19 +53,50 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
   const busy = new Map<string, number>();
   const running = new Set<Promise<void>>();
   let stopScheduling = false;
+  let failuresToPropagate = true;
 
-  const scope = (): Scope => ({
-    inputs: o.state.inputs,
-    steps: Object.fromEntries(
-      [...o.state.steps.values()].map((s) => [s.id, { output: s.output, status: s.status, error: s.error }]),
-    ),
-  });
-  /** Appends an event (durably) and mirrors it into the in-memory state used by expressions. */
-  const write = async (event: NewEvent): Promise<void> => {
-    const written = await o.journal.append(event);
+  // Readiness is kept incrementally (unmet needs per step, dependents per step), so each
+  // completion costs work in proportion to its dependents, not to the whole workflow.
+  const dependents = new Map<string, StepDef[]>();
+  for (const s of steps) for (const n of s.needs) dependents.set(n, [...(dependents.get(n) ?? []), s]);
+  const unmet = new Map(steps.map((s) => [s.id, s.needs.filter((n) => phase.get(n) !== 'done').length]));
+  let ready = steps.filter((s) => phase.get(s.id) === 'pending' && unmet.get(s.id) === 0);
+  const markDone = (id: string): void => {
+    phase.set(id, 'done');
+    for (const d of dependents.get(id) ?? []) {
+      const left = (unmet.get(d.id) ?? 1) - 1;
+      unmet.set(d.id, left);
+      if (left === 0 && phase.get(d.id) === 'pending') ready.push(d);
+    }
+  };
+  const markFailed = (id: string): void => {
+    phase.set(id, 'failed');
+    failuresToPropagate = true;
+  };
+
+  // What `${{ steps.x... }}` sees, updated as events are written rather than rebuilt per step.
+  const stepScope: Record<string, { output: unknown; status: string; error?: string }> = {};
+  const syncScope = (id: string): void => {
+    const s = o.state.steps.get(id);
+    if (s) stepScope[id] = { output: s.output, status: s.status, error: s.error };
+  };
+  for (const id of o.state.steps.keys()) syncScope(id);
+  const scope: Scope = { inputs: o.state.inputs, steps: stepScope };
+
+  /** Appends an event and mirrors it into the in-memory state used by expressions. */
+  const write = async (event: NewEvent, sync = true): Promise<void> => {
+    const written = await o.journal.append(event, { sync });
     applyToState(o.state, written);
+    if ('step' in written) syncScope(written.step);
     o.onEvent?.(written);
   };
+
+  // One listener on the run's signal cancels every running step (not one listener each).
+  const active = new Set<AbortController>();
+  const cancelAll = (): void => {
+    for (const c of active) c.abort(o.signal.reason);
+  };
+  o.signal.addEventListener('abort', cancelAll, { once: true });
 
   /** Decides a gate now if a flag or the prompt can; undefined means it must wait. */
   const decide = async (step: StepDef, when: 'before' | 'after', args: Record<string, unknown>, output?: unknown): Promise<boolean | undefined> => {
@@ -86,42 +117,16 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
     return decision;
   };
 
-  const runOne = async (step: StepDef): Promise<void> => {
-    const sc = scope();
-    if (step.if !== undefined && !condition(step.if, sc)) {
-      await write({ type: 'step_skipped', step: step.id, reason: `condition \`${step.if}\` is false`, blocked: false });
-      phase.set(step.id, 'done');
-      return;
-    }
-    const args = render(step.with, sc) as Record<string, unknown>;
-    const gate = step.gate;
-    const existing = o.state.steps.get(step.id);
-    if (gate?.type === 'approval_required' && gate.when === 'before') {
-      const ok = await decide(step, 'before', args);
-      if (ok === undefined) return void phase.set(step.id, 'waiting');
-      if (!ok) return void phase.set(step.id, 'failed');
-    }
-    if (!existing?.completed) {
-      const output = await attempt(step, args);
-      if (output === FAILED) return;
-    }
-    if (gate?.type === 'approval_required' && gate.when === 'after') {
-      const ok = await decide(step, 'after', args, o.state.steps.get(step.id)?.output);
-      if (ok === undefined) return void phase.set(step.id, 'waiting');
-      if (!ok) return void phase.set(step.id, 'failed');
-    }
-    phase.set(step.id, 'done');
-  };
-
   const FAILED = Symbol('failed');
   const attempt = async (step: StepDef, args: Record<string, unknown>): Promise<unknown> => {
     const maxAttempts = 1 + (step.retry?.max ?? (step.onFailure === 'retry' || step.onFailure === 'reassign' ? 1 : 0));
     for (let n = 1; ; n++) {
-      await write({ type: 'step_started', step: step.id, attempt: n });
+      // Losing this event in a crash changes nothing (the step re-runs), so it is not synced alone.
+      await write({ type: 'step_started', step: step.id, attempt: n }, false);
       const started = performance.now();
       const controller = new AbortController();
-      const onAbort = (): void => controller.abort(o.signal.reason);
-      o.signal.addEventListener('abort', onAbort, { once: true });
+      active.add(controller);
+      if (o.signal.aborted) controller.abort(o.signal.reason);
       const timer = step.timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(new Error(`timed out after ${step.timeoutMs} ms`)), step.timeoutMs);
       try {
         const output = await o.runStep(step, args, controller.signal);
@@ -134,7 +139,7 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
         const message = controller.signal.aborted && !interrupted ? `timed out after ${step.timeoutMs} ms` : errorText(err);
         await write({ type: 'step_failed', step: step.id, error: message, attempt: n, duration_ms: Math.round(performance.now() - started), final });
         if (final) {
-          phase.set(step.id, 'failed');
+          markFailed(step.id);
           if (step.onFailure === 'continue') tolerated.add(step.id);
           else stopScheduling = true;
           return FAILED;
@@ -142,24 +147,49 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
         await sleep((step.retry?.backoffMs ?? 1000) * 2 ** (n - 1), o.signal);
       } finally {
         clearTimeout(timer);
-        o.signal.removeEventListener('abort', onAbort);
+        active.delete(controller);
       }
     }
   };
 
+  const runOne = async (step: StepDef): Promise<void> => {
+    if (step.if !== undefined && !condition(step.if, scope)) {
+      await write({ type: 'step_skipped', step: step.id, reason: `condition \`${step.if}\` is false`, blocked: false });
+      return markDone(step.id);
+    }
+    const args = render(step.with, scope) as Record<string, unknown>;
+    const gate = step.gate;
+    if (gate?.type === 'approval_required' && gate.when === 'before') {
+      const ok = await decide(step, 'before', args);
+      if (ok === undefined) return void phase.set(step.id, 'waiting');
+      if (!ok) return markFailed(step.id);
+    }
+    if (!o.state.steps.get(step.id)?.completed) {
+      if ((await attempt(step, args)) === FAILED) return;
+    }
+    if (gate?.type === 'approval_required' && gate.when === 'after') {
+      const ok = await decide(step, 'after', args, o.state.steps.get(step.id)?.output);
+      if (ok === undefined) return void phase.set(step.id, 'waiting');
+      if (!ok) return markFailed(step.id);
+    }
+    markDone(step.id);
+  };
+
+  let wake: (() => void) | undefined;
   const launch = (step: StepDef): void => {
     phase.set(step.id, 'running');
     busy.set(step.agent, (busy.get(step.agent) ?? 0) + 1);
     const p = runOne(step)
       .catch(async (err: unknown) => {
         // An expression or journal error: the step fails, and so does the run.
-        phase.set(step.id, 'failed');
+        markFailed(step.id);
         stopScheduling = true;
         await write({ type: 'step_failed', step: step.id, error: errorText(err), attempt: 1, duration_ms: 0, final: true }).catch(() => undefined);
       })
       .finally(() => {
         busy.set(step.agent, (busy.get(step.agent) ?? 1) - 1);
         running.delete(p);
+        wake?.();
       });
     running.add(p);
   };
@@ -179,19 +209,27 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
     }
   };
 
-  for (;;) {
-    if (!o.signal.aborted) await block();
-    if (!o.signal.aborted) {
-      for (const step of steps) {
-        if (phase.get(step.id) !== 'pending') continue;
-        if (stopScheduling || !step.needs.every((n) => phase.get(n) === 'done')) continue;
-        const limit = o.agents.get(step.agent)?.count ?? 1;
-        if ((busy.get(step.agent) ?? 0) >= limit) continue;
-        launch(step);
+  try {
+    for (;;) {
+      if (!o.signal.aborted && failuresToPropagate) {
+        failuresToPropagate = false;
+        await block();
       }
+      if (!o.signal.aborted && !stopScheduling) {
+        const waitingForPool: StepDef[] = [];
+        for (const step of ready) {
+          if (phase.get(step.id) !== 'pending') continue;
+          const limit = o.agents.get(step.agent)?.count ?? 1;
+          if ((busy.get(step.agent) ?? 0) >= limit) waitingForPool.push(step);
+          else launch(step);
+        }
+        ready = waitingForPool;
+      }
+      if (running.size === 0) break;
+      await new Promise<void>((resolve) => (wake = resolve));
     }
-    if (running.size === 0) break;
-    await Promise.race(running);
+  } finally {
+    o.signal.removeEventListener('abort', cancelAll);
   }
 
   if (o.signal.aborted) {
@@ -207,10 +245,6 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
   const status = failed ? 'failed' : 'succeeded';
   await write({ type: 'run_finished', status });
   return status;
-}
-
-function signalName(reason: unknown): string {
-  return typeof reason === 'string' ? reason : reason instanceof Error ? reason.message : 'SIGINT';
 }
 
 /** Where a step stands when a run (re)starts: finished work stays finished. */
@@ -245,4 +279,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+function signalName(reason: unknown): string {
+  return typeof reason === 'string' ? reason : reason instanceof Error ? reason.message : 'SIGINT';
 }

@@ -8,6 +8,7 @@ import type {
   InputDef,
   JsonType,
   OnFailure,
+  OrchestrationDef,
   Origin,
   StepDef,
   TeamDef,
@@ -46,6 +47,9 @@ type RawWorkflow =
 
 export interface RawTeamFile {
   team?: { name: string; description?: string; coordination?: Coordination };
+  orchestration?: {
+    failure_policy?: { max_retries?: number; max_reassignments?: number; on_exhausted?: 'partial' | 'abort' };
+  };
   agents?: RawAgent[];
   workflows?: Record<string, RawWorkflow>;
 }
@@ -56,7 +60,7 @@ export function normaliseTeam(
   raw: RawTeamFile,
   file: string,
   sink: IssueSink,
-): { team?: TeamDef; agents: Map<string, AgentDef>; workflows: Map<string, WorkflowDef> } {
+): { team?: TeamDef; agents: Map<string, AgentDef>; workflows: Map<string, WorkflowDef>; orchestration?: OrchestrationDef } {
   const root: Origin = { file, path: [] };
   const team: TeamDef | undefined = raw.team
     ? { name: raw.team.name, description: raw.team.description, coordination: raw.team.coordination ?? 'centralized' }
@@ -113,7 +117,13 @@ export function normaliseTeam(
       origin: at,
     });
   }
-  return { team, agents, workflows };
+  const policy = raw.orchestration?.failure_policy;
+  const orchestration: OrchestrationDef | undefined = raw.orchestration
+    ? {
+        failurePolicy: policy && { maxRetries: policy.max_retries, maxReassignments: policy.max_reassignments, onExhausted: policy.on_exhausted },
+      }
+    : undefined;
+  return { team, agents, workflows, orchestration };
 }
 
 function normaliseSteps(raw: RawStep[], at: Origin, sink: IssueSink): StepDef[] {

@@ -89,3 +89,18 @@ describe('the coordination pattern examples run offline', () => {
     else expect(Object.keys(report.result)).toHaveLength(12);
   });
 });
+
+describe('orch run orchestrate exit codes', () => {
+  it('exits 1 when the report says the task failed, and still prints it', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'orch-exit-'));
+    try {
+      expect(orch(['init', dir, '--template', 'orchestration-system', '-q']).code).toBe(0);
+      const task = JSON.stringify({ subtasks: [{ id: 'a', tool: 'word_count', input: { missing: 1 } }] });
+      const r = orch(['-C', dir, 'run', 'orchestrate', '--task', task, '--json']);
+      expect(r.code).toBe(1);
+      expect(JSON.parse(r.stdout)).toMatchObject({ status: 'failed', subtasks: { a: { status: 'failed' } } });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

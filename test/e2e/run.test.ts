@@ -78,11 +78,11 @@ describe('orch run <tool>', () => {
     expect(r.stdout).toBe('');
   });
 
-  it('says a built-in orchestration tool is not yet available, after validating its input', async () => {
+  it('runs a built-in orchestration tool after validating its input', async () => {
     expect((await orch(['run', 'scale_agents', '--count', '3'])).exitCode).toBe(2);
-    const r = await orch(['run', 'scale_agents', '--agent-type', 'worker', '--count', '10']);
-    expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain('not yet available');
+    const r = await orch(['run', 'scale_agents', '--agent-type', 'worker', '--count', '10', '--json']);
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ action: 'scale_up', agent_type: 'worker', new_count: 10 });
   });
 
   it('suggests the closest tool for a typo', async () => {

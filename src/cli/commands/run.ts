@@ -74,7 +74,19 @@ export async function run(globals: GlobalOptions, name: unknown, flags: RunFlags
     throw err;
   });
   io.stdout.write(globals.json ? `${JSON.stringify(result.value ?? null, null, 2)}\n` : humanText(result));
-  return ExitCode.ok;
+  return orchestrationFailed(tool, result.value) ? ExitCode.runFailed : ExitCode.ok;
+}
+
+/**
+ * The built-in `orchestrate` reports failed subtasks inside its result rather than
+ * failing: the report is printed whole, and the exit code tells CI the task did not
+ * complete (DESIGN: 1 = the run failed).
+ */
+function orchestrationFailed(tool: ToolDef, value: unknown): boolean {
+  const h = tool.handler;
+  if (h.kind !== 'module' || h.module !== 'orchestration' || h.file !== undefined || h.fn !== 'orchestrate') return false;
+  const status = value !== null && typeof value === 'object' ? (value as { status?: unknown }).status : undefined;
+  return status === 'failed' || status === 'partial';
 }
 
 /** `--input` (or `--task` for a tool without a `task` parameter) as the whole input. */

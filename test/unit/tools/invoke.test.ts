@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isOrchError, OrchError } from '../../../src/errors.js';
 import type { Logger } from '../../../src/tools/context.js';
@@ -66,11 +69,17 @@ describe('invokeTool', () => {
     expect(unknown.hint).toContain('`hello`');
   });
 
-  it('says a built-in orchestration handler is not yet available, after validating', async () => {
+  it('validates the input, then runs the built-in orchestration handler', async () => {
     expect((await rejection(invokeTool(tools, 'scale_agents', {}))).code).toBe('ORCH_INPUT');
-    const err = await rejection(invokeTool(tools, 'scale_agents', { agent_type: 'worker' }));
-    expect(err.code).toBe('ORCH_NOT_AVAILABLE');
-    expect(err.exitCode).toBe(2);
+    // The handler keeps its pool state under the project's .orch/, so the project lives in a temp dir here.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'orch-invoke-'));
+    try {
+      const scale = tool('scale_agents', { kind: 'module', module: 'orchestration', fn: 'scale_agents' }, { agent_type: { type: 'string' }, count: { type: 'number' } });
+      const result = await invokeTool(project([scale], dir), 'scale_agents', { agent_type: 'worker', count: 2 });
+      expect(result.value).toMatchObject({ action: 'scale_up', agent_type: 'worker', new_count: 2 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('prefers a user module named orchestration over the built-in', async () => {

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import type { Project, WorkflowDef } from '../config/model.js';
+import type { WorkflowDef } from '../config/model.js';
 import { parseSource } from '../config/source.js';
 
 /** The line a step starts on in its file, for CI annotations; undefined when unknown. */
-export function inspectStepLine(project: Project, workflow: WorkflowDef, stepId: string): number | undefined {
+export function inspectStepLine(workflow: WorkflowDef, stepId: string): number | undefined {
   const step = workflow.steps.find((s) => s.id === stepId);
   if (!step) return undefined;
   try {

@@ -111,7 +111,7 @@ function summary(report: ReturnType<typeof runReport>, result: SessionResult, gl
 
 async function github(report: ReturnType<typeof runReport>, project: Project, workflow: WorkflowDef, globals: GlobalOptions, io: Io): Promise<void> {
   const file = project.files.team ? path.relative(process.cwd(), project.files.team) : undefined;
-  const lines = githubAnnotations(report, (id) => ({ file, line: inspectStepLine(project, workflow, id) }));
+  const lines = githubAnnotations(report, (id) => ({ file, line: inspectStepLine(workflow, id) }));
   // Workflow commands are read from the log; with --json, stdout carries only the document.
   const out = globals.json ? io.stderr : io.stdout;
   for (const line of lines) out.write(`${line}\n`);

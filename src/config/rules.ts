@@ -1,5 +1,6 @@
 import { under, type IssueSink } from './locate.js';
 import type { AgentDef, Project, StepDef, ToolDef, WorkflowDef } from './model.js';
+import { findCycle } from './cycle.js';
 import { suggest } from './suggest.js';
 
 /** How a tool name an agent refers to resolves before any server has been started. */
@@ -130,7 +131,7 @@ function checkWorkflow(project: Project, workflow: WorkflowDef, sink: IssueSink)
     checkReferences(step, ids, inputs, workflow, sink);
   }
   // Duplicate ids are reported on their own; any cycle through them would be an echo.
-  const cycle = ids.size === workflow.steps.length ? findCycle(workflow.steps) : undefined;
+  const cycle = ids.size === workflow.steps.length ? findCycle(new Map(workflow.steps.map((s) => [s.id, s.needs]))) : undefined;
   if (cycle) {
     const first = workflow.steps.find((s) => s.id === cycle[0]);
     if (first) {
@@ -184,32 +185,6 @@ function checkReferences(step: StepDef, ids: Set<string>, inputs: Set<string>, w
   }
 }
 
-/** The first cycle among `needs`, as step ids from a step back to itself, or undefined. */
-export function findCycle(steps: readonly StepDef[]): string[] | undefined {
-  const byId = new Map(steps.map((s) => [s.id, s]));
-  const state = new Map<string, 'visiting' | 'done'>();
-  const stack: string[] = [];
-  const visit = (id: string): string[] | undefined => {
-    const mark = state.get(id);
-    if (mark === 'done') return undefined;
-    if (mark === 'visiting') return [...stack.slice(stack.indexOf(id)), id];
-    state.set(id, 'visiting');
-    stack.push(id);
-    for (const need of byId.get(id)?.needs ?? []) {
-      if (!byId.has(need)) continue;
-      const found = visit(need);
-      if (found) return found;
-    }
-    stack.pop();
-    state.set(id, 'done');
-    return undefined;
-  };
-  for (const step of steps) {
-    const found = visit(step.id);
-    if (found) return found;
-  }
-  return undefined;
-}
 
 /** A tool name that only a running MCP server can confirm, with where it was written. */
 export interface ServerToolReference {

@@ -3,6 +3,7 @@ import { mayRun, requireType, typesFor, type AgentType } from '../agents/agent-t
 import { suggest } from '../config/suggest.js';
 import { referencedIds } from './refs.js';
 import { taskError } from './task-spec.js';
+import { findCycle } from '../config/cycle.js';
 
 /** A subtask ready to schedule: its agent type is known and may run its tool. */
 export interface Subtask {
@@ -61,31 +62,8 @@ export function checkGraph(subtasks: readonly Subtask[]): Subtask[] {
       }
     }
   }
-  const cycle = findCycle(withRefs);
+  const cycle = findCycle(new Map(withRefs.map((s) => [s.id, s.dependsOn])));
   if (cycle) throw taskError(`subtasks form a dependency cycle: ${cycle.join(' → ')}`, 'remove one of these dependencies so the subtasks can run in some order');
   return withRefs;
 }
 
-function findCycle(subtasks: readonly Subtask[]): string[] | undefined {
-  const deps = new Map(subtasks.map((s) => [s.id, s.dependsOn]));
-  const state = new Map<string, 'visiting' | 'done'>();
-  const stack: string[] = [];
-  const visit = (id: string): string[] | undefined => {
-    if (state.get(id) === 'done') return undefined;
-    if (state.get(id) === 'visiting') return [...stack.slice(stack.indexOf(id)), id];
-    state.set(id, 'visiting');
-    stack.push(id);
-    for (const dep of deps.get(id) ?? []) {
-      const found = visit(dep);
-      if (found) return found;
-    }
-    stack.pop();
-    state.set(id, 'done');
-    return undefined;
-  };
-  for (const s of subtasks) {
-    const found = visit(s.id);
-    if (found) return found;
-  }
-  return undefined;
-}

@@ -133,9 +133,10 @@ describe('a Gantz CLI list-dialect project', () => {
     const todo = await orch(['run', 'get_todo', '--id', '7', '--json'], { TODO_API: api });
     expect(todo.exitCode).toBe(0);
     expect(JSON.parse(todo.stdout)).toBe('todo at /todos/7');
-    const note = await orch(['run', 'create_note', '--title', 'a "quoted" title', '--body', 'x'], { NOTES_API: api });
+    const note = await orch(['run', 'create_note', '--title', 'a "quoted" title', '--body', 'x', '--tags', 'a', '--tags', 'b"c'], { NOTES_API: api });
     expect(note.exitCode).toBe(0);
-    expect(JSON.parse(bodies.at(-1) ?? '')).toEqual({ title: 'a "quoted" title', body: 'x' });
+    // A body value that is one whole placeholder keeps its type: a list stays a list, a missing object is null.
+    expect(JSON.parse(bodies.at(-1) ?? '')).toEqual({ title: 'a "quoted" title', body: 'x', tags: ['a', 'b"c'], source: null });
     expect(readdirSync(dir)).not.toContain('pwned');
   });
 });

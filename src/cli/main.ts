@@ -2,12 +2,13 @@ import { CommanderError } from 'commander';
 import { buildProgram, exitCode, useColor } from './program.js';
 import { ExitCode, isOrchError } from '../errors.js';
 import { printError } from './ui/report.js';
+import { protectRunArgs } from './run-args.js';
 
 /** The one place that catches errors and decides the process's exit code. */
 async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(protectRunArgs(argv));
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -7,6 +7,7 @@ import { ExitCode, OrchError } from '../errors.js';
 import { silentLogger, streamLogger } from '../tools/context.js';
 import { githubAnnotations, junitReport, markdownSummary, runReport } from '../workflow/report.js';
 import type { SessionOptions, SessionResult } from '../workflow/session.js';
+import type { RunState } from '../state/run-state.js';
 import type { GlobalOptions, Io } from './context.js';
 import { terminalGate } from './ui/gate-prompt.js';
 import { StepView } from './ui/step-view.js';
@@ -17,6 +18,13 @@ export interface WorkflowFlags {
   approve?: string[];
   approveAll?: boolean;
   report?: string;
+}
+
+/** A resumed run that had already succeeded. */
+export function reportNothingToDo(globals: GlobalOptions, io: Io, state: RunState): number {
+  if (globals.json) io.stdout.write(`${JSON.stringify({ run_id: state.runId, workflow: state.workflow, status: state.status, nothing_to_do: true })}\n`);
+  else if (!globals.quiet) io.stdout.write(`run ${state.runId} already succeeded; nothing to do\n`);
+  return ExitCode.ok;
 }
 
 /**
@@ -56,6 +64,7 @@ export async function driveWorkflow(
   } finally {
     view?.stop();
   }
+  if (result.nothingToDo) return reportNothingToDo(globals, io, result.state);
   const report = runReport(result.state, workflow);
   const skipReasons = new Map([...result.state.steps.values()].filter((s) => s.skipReason).map((s) => [s.id, s.skipReason ?? '']));
   if (flags.report) await writeFile(path.resolve(process.cwd(), flags.report), junitReport(report, skipReasons));

@@ -1,4 +1,5 @@
 import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { OrchError } from '../errors.js';
 import type { NewEvent, RunEvent } from './events.js';
 
 /**
@@ -20,9 +21,24 @@ export class Journal {
     private readonly transform: (event: RunEvent) => RunEvent,
   ) {}
 
-  /** Opens (creating if needed) a journal file for appending. `transform` runs on every event before it is written (redaction). */
+  /**
+   * Opens (creating if needed) a journal file for appending. A last line cut short by a
+   * crash was never acknowledged as durable, so it is cut off first: new events must not
+   * be glued onto it. `transform` runs on every event before it is written (redaction).
+   */
   static async open(file: string, transform: (event: RunEvent) => RunEvent = (e) => e): Promise<Journal> {
-    return new Journal(await open(file, 'a'), transform);
+    const handle = await open(file, 'a+');
+    const { size } = await handle.stat();
+    if (size > 0) {
+      const tailLength = Math.min(size, 64 * 1024);
+      const tail = Buffer.alloc(tailLength);
+      await handle.read(tail, 0, tailLength, size - tailLength);
+      if (tail[tailLength - 1] !== 0x0a) {
+        const lastNewline = tail.lastIndexOf(0x0a);
+        await handle.truncate(lastNewline === -1 ? size - tailLength : size - tailLength + lastNewline + 1);
+      }
+    }
+    return new Journal(handle, transform);
   }
 
   /**
@@ -73,12 +89,18 @@ export async function readJournal(file: string): Promise<RunEvent[]> {
   const events: RunEvent[] = [];
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
+    let event: unknown;
     try {
-      events.push(JSON.parse(line) as RunEvent);
-    } catch (err) {
+      event = JSON.parse(line);
+    } catch {
       if (i === lines.length - 1) return;
-      throw new Error(`${file}:${i + 1}: corrupt journal line`, { cause: err });
     }
+    if (event === null || typeof event !== 'object' || typeof (event as { type?: unknown }).type !== 'string' || typeof (event as { at?: unknown }).at !== 'string') {
+      throw new OrchError('ORCH_CORRUPT_RUN', `${file}:${i + 1}: this line of the run's journal is not an event orch wrote`, {
+        hint: 'the journal was edited or damaged; restore it from a backup, or start a new run',
+      });
+    }
+    events.push(event as RunEvent);
   });
   return events;
 }

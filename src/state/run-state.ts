@@ -116,7 +116,9 @@ export function applyToState(state: RunState, e: RunEvent): void {
         s.status = 'rejected';
         s.error = e.reason ? `rejected by ${e.by}: ${e.reason}` : `rejected by ${e.by}`;
       } else {
+        // An approval also overrides an earlier rejection of the same gate.
         s.status = s.completed ? 'succeeded' : 'pending';
+        s.error = undefined;
       }
       return;
     }

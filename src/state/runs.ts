@@ -56,14 +56,17 @@ export async function listRunIds(stateDir: string): Promise<string[]> {
   }
 }
 
-export async function listRuns(stateDir: string): Promise<RunState[]> {
+/** Every run of the project, oldest first; runs whose journal cannot be read are listed apart. */
+export async function listRuns(stateDir: string): Promise<{ runs: RunState[]; unreadable: { id: string; reason: string }[] }> {
   const runs: RunState[] = [];
+  const unreadable: { id: string; reason: string }[] = [];
   for (const id of await listRunIds(stateDir)) {
     try {
       runs.push(await loadRun(stateDir, id));
-    } catch {
-      // A run directory without a readable journal (being created, or damaged) is not listed.
+    } catch (err) {
+      // A directory being created right now has no journal yet; anything else is worth saying.
+      if (existsSync(runPaths(stateDir, id).journal)) unreadable.push({ id, reason: err instanceof Error ? err.message : String(err) });
     }
   }
-  return runs;
+  return { runs, unreadable };
 }

@@ -7,7 +7,7 @@ import type { ParamDef, ToolDef } from '../config/model.js';
  * `--tag a --tag b` → ["a", "b"], `--task '{"k": 1}'` → an object). A value that does
  * not fit its type is passed on unchanged, so input validation names the parameter.
  */
-export function paramFlags(tool: ToolDef, usage: string): { command: Command; read: () => Record<string, unknown> } {
+export function paramFlags(tool: Pick<ToolDef, 'description' | 'params'>, usage: string): { command: Command; read: () => Record<string, unknown> } {
   const command = new Command(usage)
     .description(tool.description)
     .helpOption('-h, --help', 'list the parameters')

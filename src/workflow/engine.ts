@@ -17,7 +17,8 @@ export interface GateRequest {
   args: Record<string, unknown>;
   output?: unknown;
 }
-export type GateAsker = (request: GateRequest) => Promise<boolean>;
+/** Resolves true to approve, false to reject, undefined when `signal` ended the question unanswered. */
+export type GateAsker = (request: GateRequest, signal: AbortSignal) => Promise<boolean | undefined>;
 
 export interface EngineOptions {
   workflow: WorkflowDef;
@@ -107,7 +108,9 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
     if (o.approveAll || o.approve.has(step.id)) decision = true;
     else if (o.ask && !o.signal.aborted) {
       method = 'prompt';
-      decision = await o.ask({ runId: o.state.runId, step, when, args, output });
+      decision = await o.ask({ runId: o.state.runId, step, when, args, output }, o.signal);
+      // Interrupted at the prompt: nothing was decided, and resume will ask again.
+      if (decision === undefined) return undefined;
     }
     if (decision === undefined) {
       await write({ type: 'gate_waiting', step: step.id, gate: 'approval_required', when });
@@ -145,6 +148,11 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
           return FAILED;
         }
         await sleep((step.retry?.backoffMs ?? 1000) * 2 ** (n - 1), o.signal);
+        if (o.signal.aborted) {
+          // Interrupted while waiting to retry: no further attempt, the step stays unfinished.
+          markFailed(step.id);
+          return FAILED;
+        }
       } finally {
         clearTimeout(timer);
         active.delete(controller);

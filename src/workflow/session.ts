@@ -6,7 +6,7 @@ import type { RunEvent } from '../state/events.js';
 import { Journal } from '../state/journal.js';
 import { RunLock } from '../state/run-lock.js';
 import { foldRun, type RunState } from '../state/run-state.js';
-import { createRunDir, newRunId, runPaths } from '../state/runs.js';
+import { createRunDir, loadRun, newRunId, runPaths } from '../state/runs.js';
 import { resolveStateDir } from '../state/state-dir.js';
 import { killRunningScripts } from '../tools/script.js';
 import type { Logger } from '../tools/context.js';
@@ -30,6 +30,8 @@ export interface SessionResult {
   state: RunState;
   /** The signal that interrupted the run, if one did. */
   signal?: 'SIGINT' | 'SIGTERM';
+  /** A resumed run that had already succeeded: nothing was run or written. */
+  nothingToDo?: boolean;
 }
 
 /** Who decides gates from this terminal, for the journal. */
@@ -57,12 +59,27 @@ export async function startRun(options: SessionOptions, inputs: Record<string, u
   });
 }
 
-/** Continues a paused, failed or interrupted run without re-running finished steps. */
-export async function resumeRun(options: SessionOptions, previous: RunState): Promise<SessionResult> {
+/**
+ * Continues a paused, failed or interrupted run without re-running finished steps. The
+ * journal is read only once the lock is held, so two resumes cannot both act on the
+ * same history; a run that finished meanwhile is left alone (`nothingToDo`).
+ */
+export async function resumeRun(options: SessionOptions, runId: string): Promise<SessionResult> {
   assertRunnable(options.project, options.workflow.steps);
   const stateDir = resolveStateDir(options.project.dir, options.env);
-  const paths = runPaths(stateDir, previous.runId);
-  const lock = RunLock.acquire(paths.lock, previous.runId);
+  const paths = runPaths(stateDir, runId);
+  const lock = RunLock.acquire(paths.lock, runId);
+  let previous: RunState;
+  try {
+    previous = await loadRun(stateDir, runId);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  if (previous.status === 'succeeded') {
+    lock.release();
+    return { outcome: 'succeeded', state: previous, nothingToDo: true };
+  }
   return drive(options, paths.journal, lock, async (journal) => {
     await journal.append({ type: 'run_resumed', pid: process.pid });
     previous.status = 'running';

@@ -84,6 +84,20 @@ describe('orch init', () => {
   });
 });
 
+describe('orch run flags', () => {
+  it("a tool's parameter named like a global flag is the tool's, after the tool's name", () => {
+    const dir = temp({
+      'gantz.yaml': 'tools:\n  show:\n    parameters:\n      version: { type: string }\n      json: { type: boolean }\n    script:\n      command: echo\n      args: ["v={{version}}", "j={{json}}"]\n',
+    });
+    const r = orch(['run', 'show', '--version', '1.2.3', '--json'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe('v=1.2.3 j=true');
+    // Before the name, they are orch's own.
+    const g = orch(['--json', 'run', 'show', '--version', '2'], { cwd: dir });
+    expect(JSON.parse(g.stdout)).toBe('v=2 j=');
+  });
+});
+
 describe('orch validate', () => {
   it('prints file:line:col, the code, a code frame and a hint; exit 2', () => {
     const dir = temp({ 'agent-team.yaml': 'agents:\n  - role: a\n    model: m\nworkflows:\n  w:\n    - agent: a\n      action: x\n      gate: maybe\n' });

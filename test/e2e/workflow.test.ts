@@ -138,6 +138,17 @@ describe('orch run <workflow>', () => {
     expect(readFileSync(summary, 'utf8')).toContain('| `boom` | failed |');
   });
 
+  it('takes inputs as flags, and refuses an unknown flag instead of running', () => {
+    const p = start();
+    const typo = orch(['run', 'conditional', '--dryrun'], { cwd: p.dir });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain("unknown option '--dryrun'");
+    expect(typo.stderr).toContain('--dry-run');
+    expect(p.runIds()).toEqual([]);
+    expect(orch(['run', 'conditional', '--deploy'], { cwd: p.dir }).code).toBe(0);
+    expect(p.log()).toEqual(['maybe', 'always']);
+  });
+
   it('--dry-run prints the plan and runs nothing; graph prints Mermaid', () => {
     const p = start();
     const r = orch(['run', 'guarded', '--dry-run'], { cwd: p.dir });

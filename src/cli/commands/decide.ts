@@ -2,6 +2,7 @@ import { ExitCode, OrchError } from '../../errors.js';
 import { Journal } from '../../state/journal.js';
 import { RunLock } from '../../state/run-lock.js';
 import { loadRun, runPaths } from '../../state/runs.js';
+import type { RunState, StepState } from '../../state/run-state.js';
 import { resolveStateDir } from '../../state/state-dir.js';
 import { currentUser } from '../../workflow/session.js';
 import type { GlobalOptions, Io } from '../context.js';
@@ -20,34 +21,52 @@ export async function decide(
   io: Io,
 ): Promise<number> {
   const stateDir = resolveStateDir(globals.dir);
-  const state = await loadRun(stateDir, runId);
-  const waiting = [...state.steps.values()].filter((s) => s.waitingGate !== undefined);
-  if (waiting.length === 0) {
-    throw new OrchError('ORCH_NO_GATE', `run ${runId} has no gate awaiting a decision (it is ${state.status})`, {
-      hint: state.status === 'paused' ? undefined : '`orch logs <run>` shows what happened',
-    });
-  }
-  const step = stepId === undefined ? (waiting.length === 1 ? waiting[0] : undefined) : waiting.find((s) => s.id === stepId);
-  if (!step) {
-    throw new OrchError('ORCH_NO_GATE', stepId === undefined ? `several steps of run ${runId} await a decision: name one` : `step \`${stepId}\` of run ${runId} is not awaiting a decision`, {
-      hint: `waiting: ${waiting.map((s) => s.id).join(', ')}`,
-    });
-  }
+  await loadRun(stateDir, runId); // an unknown run id is reported before any lock file is made
   const paths = runPaths(stateDir, runId);
+  // The journal is read under the lock, so the decision is made on the run as it stands.
   const lock = RunLock.acquire(paths.lock, runId);
-  const journal = await Journal.open(paths.journal);
   try {
-    await journal.append({ type: 'gate_decided', step: step.id, decision, by: currentUser(), method: 'command', when: step.waitingGate ?? 'after', reason });
+    const state = await loadRun(stateDir, runId);
+    const step = pickStep(state, runId, stepId, decision);
+    const journal = await Journal.open(paths.journal);
+    try {
+      const when = step.waitingGate ?? step.gates.at(-1)?.when ?? 'after';
+      await journal.append({ type: 'gate_decided', step: step.id, decision, by: currentUser(), method: 'command', when, reason });
+    } finally {
+      await journal.close();
+    }
+    if (globals.json) io.stdout.write(`${JSON.stringify({ run_id: runId, step: step.id, decision })}\n`);
+    else if (!globals.quiet) {
+      const cd = globals.dir === process.cwd() ? '' : ` -C ${JSON.stringify(globals.dir)}`;
+      io.stdout.write(`${step.id} ${decision}. Continue the run with: orch${cd} resume ${runId}\n`);
+    }
+    return ExitCode.ok;
   } finally {
-    await journal.close();
     lock.release();
   }
-  if (globals.json) io.stdout.write(`${JSON.stringify({ run_id: runId, step: step.id, decision })}\n`);
-  else if (!globals.quiet) {
-    const cd = globals.dir === process.cwd() ? '' : ` -C ${JSON.stringify(globals.dir)}`;
-    io.stdout.write(`${step.id} ${decision}. Continue the run with: orch${cd} resume ${runId}\n`);
+}
+
+/**
+ * The step a decision is about: one waiting at a gate — or, to approve after all, one
+ * whose gate was rejected (a rejection is not final until the run is abandoned).
+ */
+function pickStep(state: RunState, runId: string, stepId: string | undefined, decision: 'approved' | 'rejected'): StepState {
+  const steps = [...state.steps.values()];
+  const decidable = steps.filter((s) => s.waitingGate !== undefined || (decision === 'approved' && s.status === 'rejected'));
+  if (decidable.length === 0) {
+    throw new OrchError('ORCH_NO_GATE', `run ${runId} has no gate awaiting a decision (it is ${state.status})`, {
+      hint: '`orch logs <run>` shows what happened',
+    });
   }
-  return ExitCode.ok;
+  const step = stepId === undefined ? (decidable.length === 1 ? decidable[0] : undefined) : decidable.find((s) => s.id === stepId);
+  if (!step) {
+    throw new OrchError(
+      'ORCH_NO_GATE',
+      stepId === undefined ? `several steps of run ${runId} await a decision: name one` : `step \`${stepId}\` of run ${runId} is not awaiting a decision`,
+      { hint: `waiting: ${decidable.map((s) => s.id).join(', ')}` },
+    );
+  }
+  return step;
 }
 
 export async function run(globals: GlobalOptions, runId: string, step: string | undefined, flags: { reason?: string }, command: { name(): string }, io: Io = processIo): Promise<number> {

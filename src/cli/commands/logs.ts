@@ -39,8 +39,9 @@ export function describeEvent(e: RunEvent, verbose = false): string {
     case 'run_finished':
       return `run ${e.status}`;
     default: {
-      const never: never = e;
-      return never;
+      // A journal written by a later orch may hold events this one does not know.
+      const unknown: never = e;
+      return `event ${JSON.stringify(unknown)}`;
     }
   }
 }

@@ -5,15 +5,12 @@ import { resolveStateDir } from '../../state/state-dir.js';
 import { resumeRun } from '../../workflow/session.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
-import { driveWorkflow, type WorkflowFlags } from '../workflow-cli.js';
+import { driveWorkflow, reportNothingToDo, type WorkflowFlags } from '../workflow-cli.js';
 
 /** `orch resume <run>`: continue a paused, failed or interrupted run. */
 export async function run(globals: GlobalOptions, runId: string, flags: WorkflowFlags, _command?: unknown, io: Io = processIo): Promise<number> {
   const previous = await loadRun(resolveStateDir(globals.dir), runId);
-  if (previous.status === 'succeeded') {
-    if (!globals.quiet) io.stdout.write(`run ${runId} already succeeded; nothing to do\n`);
-    return ExitCode.ok;
-  }
+  if (previous.status === 'succeeded') return reportNothingToDo(globals, io, previous);
   const { project } = await loadProject({ dir: globals.dir, config: globals.config, team: globals.team });
   const workflow = project.workflows.get(previous.workflow);
   if (!workflow) {
@@ -21,5 +18,5 @@ export async function run(globals: GlobalOptions, runId: string, flags: Workflow
       hint: 'restore the workflow to resume the run, or start a new run',
     });
   }
-  return driveWorkflow(globals, io, project, workflow, flags, (options) => resumeRun(options, previous));
+  return driveWorkflow(globals, io, project, workflow, flags, (options) => resumeRun(options, runId));
 }

@@ -10,26 +10,18 @@ import { Supervisor } from '../../mcp/supervisor.js';
 import { resolveStateDir } from '../../state/state-dir.js';
 import { silentLogger, streamLogger } from '../../tools/context.js';
 import { findTool, invokeTool } from '../../tools/invoke.js';
-import { coerce, normaliseFlagTokens, paramFlags } from '../../tools/param-flags.js';
+import { coerce } from '../../tools/param-flags.js';
+import { suggest } from '../../config/suggest.js';
+import { parseRunTokens, workflowTarget, type RunFlags } from '../run-flags.js';
 import { ToolError, type ContentBlock, type ToolResult } from '../../tools/result.js';
 import { killRunningScripts } from '../../tools/script.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
 
-interface RunFlags {
-  input?: string;
-  task?: string;
-  help?: boolean;
-  approve?: string[];
-  approveAll?: boolean;
-  dryRun?: boolean;
-  report?: string;
-}
-
 /** `orch run <tool|workflow> [--input json | --task json | --<param> value...]`. */
-export async function run(globals: GlobalOptions, name: unknown, flags: RunFlags, command: Command, io: Io = processIo): Promise<number> {
+export async function run(globals: GlobalOptions, name: unknown, before: RunFlags, command: Command, io: Io = processIo): Promise<number> {
   if (typeof name !== 'string' || name.startsWith('-')) {
-    if (flags.help) {
+    if (before.help) {
       command.outputHelp();
       return ExitCode.ok;
     }
@@ -39,33 +31,28 @@ export async function run(globals: GlobalOptions, name: unknown, flags: RunFlags
     });
   }
   const { project } = await loadProject({ dir: globals.dir, config: globals.config, team: globals.team });
-  if (!project.tools.has(name) && project.workflows.has(name)) {
-    // Workflows get their own runner (engine, gates, journal).
+  const tokens = command.args.slice(1);
+  const workflow = project.tools.has(name) ? undefined : project.workflows.get(name);
+  if (workflow) {
+    // Workflows get their own runner (engine, gates, journal); their inputs take flags too.
+    const parsed = parseRunTokens(workflowTarget(workflow), tokens, before, globals, io);
+    if (parsed.helped) return ExitCode.ok;
+    const input = { ...(await jsonInputs(parsed.flags, project.dir)), ...parsed.values };
     const { runWorkflowCommand } = await import('./workflow-run.js');
-    const sources = [flags.input, flags.task].filter((s): s is string => s !== undefined);
-    const input: Record<string, unknown> = {};
-    for (const source of sources) Object.assign(input, await readJsonObject(source, project.dir));
-    return runWorkflowCommand(globals, io, project, name, input, flags);
+    return runWorkflowCommand(parsed.globals, io, project, name, input, parsed.flags);
   }
-  const tool = findTool(project, name);
-  const flagParser = paramFlags(tool, `orch run ${tool.name}`);
-  flagParser.command
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
-    .addHelpText('after', `\nOr give the whole input as JSON: --input '{...}' or --input @file.json`);
-  if (flags.help) {
-    flagParser.command.outputHelp();
-    return ExitCode.ok;
+  const tool = findTarget(project, name);
+  const parsed = parseRunTokens({ kind: 'tool', name: tool.name, description: tool.description, params: tool.params }, tokens, before, globals, io);
+  if (parsed.helped) return ExitCode.ok;
+  const { flags } = parsed;
+  globals = parsed.globals;
+  if (flags.approve?.length || flags.approveAll || flags.dryRun || flags.report !== undefined) {
+    throw new OrchError('ORCH_USAGE', '--approve, --approve-all, --dry-run and --report are for workflows', {
+      hint: `\`${name}\` is a tool; run it without them`,
+      exitCode: ExitCode.usage,
+    });
   }
-  // `orch run` itself knows the workflow flags; for a tool they are the tool's own
-  // parameter flags (or unknown ones), so they go back to its parser.
-  const workflowFlags = [
-    ...(flags.approve ?? []).flatMap((v) => ['--approve', v]),
-    ...(flags.approveAll ? ['--approve-all'] : []),
-    ...(flags.dryRun ? ['--dry-run'] : []),
-    ...(flags.report !== undefined ? ['--report', flags.report] : []),
-  ];
-  flagParser.command.parse(normaliseFlagTokens([...command.args.slice(1), ...workflowFlags]), { from: 'user' });
-  const input = { ...(await jsonInput(tool, flags, project.dir)), ...flagParser.read() };
+  const input = { ...(await jsonInput(tool, flags, project.dir)), ...parsed.values };
 
   const result = await invokeWithShutdown(project, tool, input, globals, io).catch((err: unknown) => {
     // The error line shows stderr's last line; the whole of it is what one debugs with.
@@ -87,6 +74,24 @@ function orchestrationFailed(tool: ToolDef, value: unknown): boolean {
   if (h.kind !== 'module' || h.module !== 'orchestration' || h.file !== undefined || h.fn !== 'orchestrate') return false;
   const status = value !== null && typeof value === 'object' ? (value as { status?: unknown }).status : undefined;
   return status === 'failed' || status === 'partial';
+}
+
+/** A tool by name; a name that is neither a tool nor a workflow gets the closest of either. */
+function findTarget(project: Project, name: string): ToolDef {
+  if (project.tools.has(name) || project.workflows.size === 0) return findTool(project, name);
+  const names = [...project.tools.keys(), ...project.workflows.keys()];
+  const guess = suggest(name, names);
+  throw new OrchError('ORCH_UNKNOWN_TOOL', `no tool or workflow named \`${name}\``, {
+    hint: guess ? `did you mean \`${guess}\`?` : `tools: ${[...project.tools.keys()].join(', ') || 'none'}; workflows: ${[...project.workflows.keys()].join(', ')}`,
+    exitCode: ExitCode.usage,
+  });
+}
+
+/** A workflow's `--input` / `--task` JSON objects, merged. */
+async function jsonInputs(flags: RunFlags, dir: string): Promise<Record<string, unknown>> {
+  const input: Record<string, unknown> = {};
+  for (const source of [flags.input, flags.task]) if (source !== undefined) Object.assign(input, await readJsonObject(source, dir));
+  return input;
 }
 
 /** `--input` (or `--task` for a tool without a `task` parameter) as the whole input. */
@@ -157,7 +162,12 @@ async function invokeWithShutdown(project: Project, tool: ToolDef, input: unknow
   );
   try {
     const logger = globals.quiet ? silentLogger : streamLogger(io.stderr, tool.name, globals.verbose);
-    const call = invokeTool(project, tool.name, input, { signal: controller.signal, logger, mcp: supervisor });
+    const call = invokeTool(project, tool.name, input, {
+      signal: controller.signal,
+      logger,
+      mcp: supervisor,
+      stateDir: resolveStateDir(project.dir),
+    });
     settled = call.catch(() => undefined);
     return await call;
   } finally {

@@ -7,7 +7,8 @@ import { processIo } from '../context.js';
 
 /** `orch runs`: the project's workflow runs, oldest first. */
 export async function run(globals: GlobalOptions, _flags?: unknown, _command?: unknown, io: Io = processIo): Promise<number> {
-  const runs = await listRuns(resolveStateDir(globals.dir));
+  const { runs, unreadable } = await listRuns(resolveStateDir(globals.dir));
+  for (const u of unreadable) io.stderr.write(`warning: run ${u.id} cannot be read: ${u.reason}\n`);
   const rows = runs.map((r) => {
     const end = r.endedAt ?? (r.status === 'running' ? new Date().toISOString() : undefined);
     return {

@@ -24,26 +24,38 @@ export function describeGate(request: GateRequest): string {
 
 /**
  * The gate prompt: default No — `y` + Enter approves, `n` + Enter or a bare Enter
- * rejects. The streams are parameters so tests drive it with fake streams or a real
- * pseudo-terminal. End of input counts as No.
+ * rejects. The streams are parameters so tests drive them with fake streams or a real
+ * pseudo-terminal. End of input counts as No. Gates that come due together are asked one
+ * at a time, each needing its own answer; an interruption (Ctrl-C) ends the question
+ * with no decision.
  */
 export function terminalGate(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, beforeAsk?: () => void, afterAsk?: () => void): GateAsker {
-  return (request) =>
-    new Promise<boolean>((resolve) => {
+  let queue: Promise<unknown> = Promise.resolve();
+  const askOne = (request: GateRequest, signal: AbortSignal): Promise<boolean | undefined> =>
+    new Promise<boolean | undefined>((resolve) => {
+      if (signal.aborted) return resolve(undefined);
       beforeAsk?.();
       output.write(describeGate(request));
       const rl = createInterface({ input, output, terminal: false });
       let answered = false;
-      const finish = (approved: boolean): void => {
+      const finish = (approved: boolean | undefined): void => {
         if (answered) return;
         answered = true;
+        signal.removeEventListener('abort', onAbort);
         rl.close();
-        output.write(approved ? '  approved\n' : '  rejected\n');
+        output.write(approved === undefined ? '\n  interrupted: no decision\n' : approved ? '  approved\n' : '  rejected\n');
         afterAsk?.();
         resolve(approved);
       };
+      const onAbort = (): void => finish(undefined);
+      signal.addEventListener('abort', onAbort, { once: true });
       output.write(`Approve? [y/N] `);
       rl.on('line', (line) => finish(/^\s*(y|yes)\s*$/i.test(line)));
       rl.on('close', () => finish(false));
     });
+  return (request, signal) => {
+    const turn = queue.then(() => askOne(request, signal));
+    queue = turn.catch(() => undefined);
+    return turn;
+  };
 }

@@ -13,12 +13,12 @@ const step: StepDef = {
   origin: { file: 'agent-team.yaml', path: [] },
 };
 
-async function answer(text: string | null): Promise<{ approved: boolean; shown: string }> {
+async function answer(text: string | null): Promise<{ approved: boolean | undefined; shown: string }> {
   const input = new PassThrough();
   const output = new PassThrough();
   let shown = '';
   output.on('data', (d: Buffer) => (shown += d.toString()));
-  const asking = terminalGate(input, output)({ runId: 'r1', step, when: 'after', args: { env: 'prod' }, output: { ok: true } });
+  const asking = terminalGate(input, output)({ runId: 'r1', step, when: 'after', args: { env: 'prod' }, output: { ok: true } }, new AbortController().signal);
   if (text === null) input.end();
   else input.write(text);
   return { approved: await asking, shown };
@@ -40,5 +40,34 @@ describe('the gate prompt', () => {
     expect(shown).toContain('env: prod');
     expect(shown).toContain('ok: true');
     expect(shown).toContain('Approve? [y/N]');
+  });
+});
+
+describe('several gates at once', () => {
+  it('asks one at a time: one answer decides one gate', async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let shown = '';
+    output.on('data', (d: Buffer) => (shown += d.toString()));
+    const ask = terminalGate(input, output);
+    const signal = new AbortController().signal;
+    const first = ask({ runId: 'r1', step, when: 'before', args: {} }, signal);
+    const second = ask({ runId: 'r1', step: { ...step, id: 'other' }, when: 'before', args: {} }, signal);
+    input.write('y\n');
+    expect(await first).toBe(true);
+    await new Promise((r) => setImmediate(r));
+    // The second question appears only after the first was answered.
+    expect(shown.match(/Approve\? \[y\/N\]/g)).toHaveLength(2);
+    input.write('n\n');
+    expect(await second).toBe(false);
+  });
+
+  it('an interruption ends the question with no decision', async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const controller = new AbortController();
+    const asking = terminalGate(input, output)({ runId: 'r1', step, when: 'before', args: {} }, controller.signal);
+    controller.abort('SIGINT');
+    expect(await asking).toBeUndefined();
   });
 });

@@ -33,7 +33,20 @@ describe('journal', () => {
     appendFileSync(f, '{"type":"step_sta');
     expect((await readJournal(f)).map((e) => e.type)).toEqual(['run_started']);
     appendFileSync(f, '\n{"type":"run_finished","at":"2026-01-01T00:00:00.000Z","status":"succeeded"}\n');
-    await expect(readJournal(f)).rejects.toThrow(/corrupt journal line/);
+    await expect(readJournal(f)).rejects.toMatchObject({ code: 'ORCH_CORRUPT_RUN', message: expect.stringContaining('journal.jsonl:2:') });
+  });
+
+  it('cuts off a torn last line before appending, so new events are never glued onto it', async () => {
+    const f = file();
+    const first = await Journal.open(f);
+    await first.append({ type: 'run_started', run_id: 'r', workflow: 'w', inputs: {}, dir, pid: 1 });
+    await first.close();
+    appendFileSync(f, '{"type":"step_succeeded","step":"thr');
+    const second = await Journal.open(f);
+    await second.append({ type: 'run_resumed', pid: 2 });
+    await second.close();
+    expect((await readJournal(f)).map((e) => e.type)).toEqual(['run_started', 'run_resumed']);
+    expect(readFileSync(f, 'utf8')).not.toContain('"thr');
   });
 
   it('passes every event through its transform before writing (redaction)', async () => {

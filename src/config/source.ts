@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { Issue } from '../errors.js';
 
 /** Larger config files are refused: real ones are a few KiB, and parsing stays well under a second. */
@@ -80,10 +80,31 @@ export function parseSource(text: string, file: string, display = file): ReadRes
   const lineCounter = new LineCounter();
   let doc: Document.Parsed;
   try {
-    doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
+    // Duplicate keys are found below in one pass; the parser's own check rescans a mapping
+    // for every key, which takes seconds on a large one.
+    doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false, strict: true });
   } catch (err) {
     if (err instanceof RangeError) return fail('ORCH_YAML_SYNTAX', `${display} is nested too deeply to parse`);
     throw err;
+  }
+  const duplicates = doc.errors.length === 0 ? duplicateKeys(doc.contents) : [];
+  if (duplicates.length > 0) {
+    return {
+      ok: false,
+      text,
+      issues: duplicates.map((offset) => {
+        const pos = lineCounter.linePos(offset);
+        return {
+          severity: 'error' as const,
+          code: 'ORCH_YAML_DUPLICATE_KEY',
+          message: 'duplicate key: a key may appear only once in a mapping',
+          file: display,
+          line: pos.line,
+          column: pos.col,
+          hint: 'remove or rename one of the two entries',
+        };
+      }),
+    };
   }
   if (doc.errors.length > 0) {
     // After the first syntax error the parser's view of the file is unreliable, so later
@@ -132,6 +153,19 @@ export function parseSource(text: string, file: string, display = file): ReadRes
     throw err;
   }
 
+  // Keys of each mapping, indexed on first use: a file with thousands of problems in one
+  // big mapping must not cost a scan of the mapping per problem.
+  const index = new WeakMap<object, Map<string, Pair<unknown, unknown>>>();
+  const pairOf = (map: YAMLMap<unknown, unknown>, key: string): Pair<unknown, unknown> | undefined => {
+    let keys = index.get(map);
+    if (!keys) {
+      keys = new Map();
+      for (const p of map.items) if (isPair(p) && isScalar(p.key) && !keys.has(String(p.key.value))) keys.set(String(p.key.value), p);
+      index.set(map, keys);
+    }
+    return keys.get(key);
+  };
+
   const locate = (keyPath: KeyPath, options: { key?: boolean } = {}): Span => {
     let node: unknown = doc.contents;
     let best: unknown = node;
@@ -139,7 +173,7 @@ export function parseSource(text: string, file: string, display = file): ReadRes
       const segment = keyPath[i];
       if (isAlias(node)) node = node.resolve(doc);
       if (isMap(node)) {
-        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment));
+        const pair = pairOf(node, String(segment));
         if (!pair) break;
         const last = i === keyPath.length - 1;
         if (last && options.key) {
@@ -160,6 +194,32 @@ export function parseSource(text: string, file: string, display = file): ReadRes
   };
 
   return { ok: true, source: { file, display, text, data, locate } };
+}
+
+/** Offsets of every key that repeats an earlier key of the same mapping, in one pass over the tree. */
+function duplicateKeys(root: unknown): number[] {
+  const found: number[] = [];
+  const seen = new Set<unknown>();
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (!node || seen.has(node)) continue;
+    seen.add(node);
+    if (isMap(node)) {
+      const keys = new Set<string>();
+      for (const pair of node.items) {
+        if (isScalar(pair.key)) {
+          const key = String(pair.key.value);
+          if (keys.has(key)) found.push(pair.key.range?.[0] ?? 0);
+          keys.add(key);
+        }
+        stack.push(pair.value);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) stack.push(item);
+    }
+  }
+  return found.sort((a, b) => a - b);
 }
 
 function spanOf(node: Node | null | undefined, lineCounter: LineCounter): Span {

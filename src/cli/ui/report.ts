@@ -10,22 +10,37 @@ function painter(color: boolean): ChalkInstance {
   return new Chalk({ level: color ? 1 : 0 });
 }
 
+/** Errors printed in full before the rest are counted. */
+const MAX_SHOWN = 100;
+
+/** Lines of each file's text, split once however many issues point into it. */
+const linesOf = new WeakMap<object, Map<string, string[]>>();
+function sourceLine(texts: ReadonlyMap<string, string>, file: string, line: number): string | undefined {
+  let cache = linesOf.get(texts);
+  if (!cache) linesOf.set(texts, (cache = new Map()));
+  let lines = cache.get(file);
+  if (!lines) {
+    const text = texts.get(file);
+    if (text === undefined) return undefined;
+    cache.set(file, (lines = text.split(/\r?\n/)));
+  }
+  return lines[line - 1];
+}
+
 /** `file:line:col severity CODE message`, then the source line with a caret, then the hint. */
 export function formatIssue(issue: Issue, texts: ReadonlyMap<string, string>, color: boolean): string {
   const c = painter(color);
   const where = [issue.file, issue.line, issue.line !== undefined ? issue.column : undefined].filter((p) => p !== undefined).join(':');
   const severity = issue.severity === 'error' ? c.red('error') : c.yellow('warning');
   const lines = [`${c.bold(where)} ${severity} ${c.dim(issue.code)} ${issue.message}`];
-  const text = texts.get(issue.file);
-  if (text !== undefined && issue.line !== undefined) lines.push(...codeFrame(text, issue, c));
+  const source = issue.line === undefined ? undefined : sourceLine(texts, issue.file, issue.line);
+  if (source !== undefined) lines.push(...codeFrame(source, issue, c));
   if (issue.hint) lines.push(`  ${c.cyan('hint:')} ${issue.hint}`);
   return lines.join('\n');
 }
 
-function codeFrame(text: string, issue: Issue, c: ChalkInstance): string[] {
+function codeFrame(source: string, issue: Issue, c: ChalkInstance): string[] {
   const line = issue.line ?? 1;
-  const source = text.split(/\r?\n/)[line - 1];
-  if (source === undefined) return [];
   const shown = source.replace(/\t/g, ' ');
   if (shown.length > 160) return [];
   const column = Math.max(1, issue.column ?? 1);
@@ -53,7 +68,10 @@ export function formatIssues(
   const warningList = issues.filter((i) => i.severity !== 'error');
   const errors = errorList.length;
   const warnings = warningList.length;
-  const parts = errorList.map((i) => formatIssue(i, texts, color));
+  // A file broken in thousands of places is better fixed from the first hundred.
+  const limit = verbose ? Infinity : MAX_SHOWN;
+  const parts = errorList.slice(0, limit).map((i) => formatIssue(i, texts, color));
+  if (errors > limit) parts.push(`… and ${errors - limit} more errors (--verbose or --json shows them all)`);
   if (verbose) parts.push(...warningList.map((i) => formatIssue(i, texts, color)));
   else if (warnings > 0) {
     const hinted = new Set<string>();

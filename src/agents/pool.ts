@@ -1,9 +1,14 @@
 import type { AgentType } from './agent-types.js';
 import { UNHEALTHY_AFTER, type AgentInstance, type LeaseOwner, type PoolRecord, type Registry } from './types.js';
 
-/** The result fields of the seed's `scale_agents`. */
+/**
+ * The result fields of the seed's `scale_agents`. `previous_count` and `new_count` are
+ * the pool's desired size before and after the call, so `action` says which way the
+ * size went. Busy instances above the new size stay until their tasks end: `draining`
+ * lists them, so the pool may hold more instances than `new_count` for a while.
+ */
 export type ScaleResult =
-  | { action: 'scale_up'; agent_type: string; previous_count: number; new_count: number; agents_added: string[] }
+  | { action: 'scale_up'; agent_type: string; previous_count: number; new_count: number; agents_added: string[]; draining: string[] }
   | { action: 'scale_down'; agent_type: string; previous_count: number; new_count: number; agents_removed: string[]; draining: string[] };
 
 /** What an instance did while leased, folded into the registry on release. */
@@ -46,31 +51,25 @@ export function ensurePool(registry: Registry, type: AgentType, now = new Date()
 
 /**
  * Sets a pool's size. Scaling down removes idle instances only, unhealthy ones first;
- * busy ones stay until their lease ends (they are listed as `draining`).
+ * busy ones stay until their lease ends (they are listed as `draining`). Instances
+ * still draining from an earlier scale-down count towards a larger size again.
  */
 export function scalePool(registry: Registry, type: AgentType, count: number, now = new Date().toISOString()): ScaleResult {
   const pool = ensurePool(registry, type, now);
-  const previous = pool.instances.length;
+  const previous = pool.desired;
   pool.desired = count;
-  if (count > previous) {
-    const added: AgentInstance[] = [];
-    while (previous + added.length < count) added.push(createInstance(pool, now));
-    pool.instances.push(...added);
-    return { action: 'scale_up', agent_type: type.name, previous_count: previous, new_count: count, agents_added: added.map((a) => a.id) };
-  }
+  const added: AgentInstance[] = [];
+  while (pool.instances.length + added.length < count) added.push(createInstance(pool, now));
+  pool.instances.push(...added);
   // Newest idle instances go first, so long-lived ones keep their history.
   const idle = [...pool.instances.filter((a) => a.status === 'unhealthy'), ...pool.instances.filter((a) => a.status === 'available').reverse()];
-  const removed = new Set(idle.slice(0, previous - count).map((a) => a.id));
+  const removed = new Set(idle.slice(0, Math.max(0, pool.instances.length - count)).map((a) => a.id));
   pool.instances = pool.instances.filter((a) => !removed.has(a.id));
-  const draining = pool.instances.filter((a) => a.status === 'busy').slice(0, Math.max(0, pool.instances.length - count));
-  return {
-    action: 'scale_down',
-    agent_type: type.name,
-    previous_count: previous,
-    new_count: count,
-    agents_removed: [...removed],
-    draining: draining.map((a) => a.id),
-  };
+  const draining = pool.instances.filter((a) => a.status === 'busy').slice(0, Math.max(0, pool.instances.length - count)).map((a) => a.id);
+  const common = { agent_type: type.name, previous_count: previous, new_count: count };
+  return count > previous
+    ? { action: 'scale_up', ...common, agents_added: added.map((a) => a.id), draining }
+    : { action: 'scale_down', ...common, agents_removed: [...removed], draining };
 }
 
 /** Marks up to `max` available instances busy for `owner`; returns them (maybe none). */

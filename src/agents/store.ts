@@ -39,21 +39,36 @@ export class AgentStore {
     });
   }
 
-  private async load(): Promise<Registry> {
-    let text: string;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyRegistry();
-      throw err;
-    }
-    const parsed = JSON.parse(text) as Registry;
-    return parsed.version === 1 ? parsed : emptyRegistry();
+  private load(): Promise<Registry> {
+    return loadRegistry(this.file);
   }
 
   private async save(registry: Registry): Promise<void> {
     await writeFileAtomic(this.file, `${JSON.stringify(registry, null, 2)}\n`);
   }
+}
+
+/**
+ * The desired instance count of each agent type's pool, as `orch scale` (or a pool's
+ * first use, at its declared size) persisted it in `<stateDir>/agents/registry.json`;
+ * empty when nothing is persisted. Takes no lock: the registry is replaced atomically,
+ * so a read sees one complete version.
+ */
+export async function poolSizes(stateDir: string): Promise<Map<string, number>> {
+  const registry = await loadRegistry(new AgentStore(stateDir).file);
+  return new Map(Object.values(registry.pools).map((pool) => [pool.type, pool.desired]));
+}
+
+async function loadRegistry(file: string): Promise<Registry> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyRegistry();
+    throw err;
+  }
+  const parsed = JSON.parse(text) as Registry;
+  return parsed.version === 1 ? parsed : emptyRegistry();
 }
 
 /**

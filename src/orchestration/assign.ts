@@ -40,7 +40,8 @@ export async function assignTask(params: Record<string, unknown>, ctx: HandlerCo
   await orch.tasks.saveReport(report);
   await orch.tasks.savePlan(taskId, [subtask]);
   const common = { agent_id: run.agentId, requested_agent: agent.id, task_id: taskId, execution_time: outcome.durationMs / 1000, queued_time: run.queuedMs / 1000 };
-  return outcome.ok ? { ...common, status: 'completed', result: outcome.value } : { ...common, status: 'failed', error: outcome.error };
+  // Redacted as the saved report is, so the caller sees what aggregate_results will.
+  return orch.tasks.redact(outcome.ok ? { ...common, status: 'completed', result: outcome.value } : { ...common, status: 'failed', error: outcome.error });
 }
 
 /** The instance of that id, or a usage error suggesting the closest. */

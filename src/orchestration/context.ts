@@ -1,6 +1,7 @@
 import { agentTypes, type AgentType } from '../agents/agent-types.js';
 import { AgentStore } from '../agents/store.js';
 import type { Project } from '../config/model.js';
+import { Redactor, collectSecrets } from '../mcp/redact.js';
 import type { HandlerContext } from '../tools/module.js';
 import { TaskStore } from './task-store.js';
 
@@ -12,12 +13,15 @@ export interface Orchestration {
   tasks: TaskStore;
 }
 
-/** From a handler's context, or from a loaded project and its state dir (CLI commands). */
+/**
+ * From a handler's context, or from a loaded project and its state dir (CLI commands).
+ * Task files are redacted of the secrets of orch's environment and of the servers.
+ */
 export function orchestration(ctx: Pick<HandlerContext, 'project' | 'stateDir'>): Orchestration {
   return {
     project: ctx.project,
     types: agentTypes(ctx.project),
     agents: new AgentStore(ctx.stateDir),
-    tasks: new TaskStore(ctx.stateDir),
+    tasks: new TaskStore(ctx.stateDir, new Redactor(collectSecrets(process.env, ctx.project.servers.values()))),
   };
 }

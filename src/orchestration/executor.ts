@@ -52,6 +52,25 @@ export interface Executor {
 /** Runs one tool call on one instance; throws when the tool fails. */
 export type TaskRunner = (agent: { id: string; type: string }, tool: string, input: Record<string, unknown>, signal: AbortSignal) => Promise<unknown>;
 
+/** Codes of a task that was stopped, not one that failed: never retried, never held against an agent. */
+const CANCELLED = new Set(['ORCH_CANCELLED', 'ORCH_TOOL_CANCELLED']);
+
+/** Codes of errors in the call itself (bad input, unknown or misdeclared tool): no agent can do better. */
+const CALLER_ERRORS = new Set(['ORCH_INPUT', 'ORCH_TASK', 'ORCH_UNKNOWN_TOOL', 'ORCH_TOOL_UNKNOWN', 'ORCH_TOOL_INVALID']);
+
+export function isCancellation(error: TaskError): boolean {
+  return CANCELLED.has(error.code);
+}
+
+export function isCallerError(error: TaskError): boolean {
+  return CALLER_ERRORS.has(error.code);
+}
+
+/** Whether a failure says something about the instance that ran it, and so counts towards unhealthy. */
+export function blamesAgent(error: TaskError): boolean {
+  return !isCancellation(error) && !isCallerError(error);
+}
+
 /** An error as a report shows it: a stable code and a message. */
 export function taskError(err: unknown): TaskError {
   if (err instanceof Error) {

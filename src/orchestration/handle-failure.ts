@@ -53,7 +53,7 @@ export async function handleFailure(params: Record<string, unknown>, ctx: Handle
   const result = await recover(orch, ctx, report, failed, action, agent.id);
   await orch.tasks.saveReport(report);
   await journal.flush();
-  return { agent_id: agent.id, task_id: taskId, recovery_action: action, subtasks: failed, result, agent_status: status };
+  return orch.tasks.redact({ agent_id: agent.id, task_id: taskId, recovery_action: action, subtasks: failed, result, agent_status: status });
 }
 
 async function recover(orch: Orchestration, ctx: HandlerContext, report: OrchestrationReport, failed: string[], action: RecoveryAction, agentId: string): Promise<Record<string, unknown>> {

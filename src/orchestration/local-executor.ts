@@ -1,6 +1,6 @@
 import type { InstanceReport } from '../agents/pool.js';
 import { UNHEALTHY_AFTER } from '../agents/types.js';
-import { taskError, type Capacity, type Executor, type TaskOutcome, type TaskRunner, type TaskSpec } from './executor.js';
+import { blamesAgent, taskError, type Capacity, type Executor, type TaskOutcome, type TaskRunner, type TaskSpec } from './executor.js';
 
 interface Slot {
   id: string;
@@ -20,8 +20,9 @@ interface Waiting {
 /**
  * The in-process executor: one FIFO queue per agent type drained by that type's leased
  * instances, each running one task at a time. An instance that fails more than
- * UNHEALTHY_AFTER times in a row gets no more work; a task no healthy instance can take
- * fails at once instead of waiting forever.
+ * UNHEALTHY_AFTER times in a row gets no more work (cancellations and errors in the
+ * call itself do not count: they say nothing about the instance); a task no healthy
+ * instance can take fails at once instead of waiting forever.
  */
 export class LocalExecutor implements Executor {
   private readonly slots = new Map<string, Slot[]>();
@@ -123,9 +124,13 @@ export class LocalExecutor implements Executor {
       slot.consecutive = 0;
       outcome = { ok: true, key: spec.key, agentId: slot.id, value, durationMs: Date.now() - started };
     } catch (err) {
-      slot.failures++;
-      slot.consecutive++;
-      outcome = { ok: false, key: spec.key, agentId: slot.id, error: taskError(err), durationMs: Date.now() - started };
+      // However a tool reports being stopped, a task cut short by close() was cancelled.
+      const error = this.controller.signal.aborted ? { code: 'ORCH_CANCELLED', message: `cancelled while running on ${slot.id}` } : taskError(err);
+      if (blamesAgent(error)) {
+        slot.failures++;
+        slot.consecutive++;
+      }
+      outcome = { ok: false, key: spec.key, agentId: slot.id, error, durationMs: Date.now() - started };
     }
     slot.busy = false;
     slot.lastActive = new Date().toISOString();

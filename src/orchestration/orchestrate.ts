@@ -23,7 +23,8 @@ export function newTaskId(): string {
 /**
  * `orchestrate(task, agents?)`: plan the subtasks by the coordination pattern, lease
  * instances from the pools, run them with the failure policy, and report every
- * subtask's result or error. Bad input is an OrchError (exit 2) before anything runs.
+ * subtask's result or error (redacted of secrets, like the report it saves). Bad input
+ * is an OrchError (exit 2) before anything runs.
  */
 export async function orchestrate(params: Record<string, unknown>, ctx: HandlerContext): Promise<OrchestrationReport> {
   const orch = restrict(orchestration(ctx), params.agents);
@@ -57,8 +58,9 @@ export async function orchestrate(params: Record<string, unknown>, ctx: HandlerC
     const { result, details } = prepared.combine(results);
     const report = buildReport({ taskId, coordination, subtasks, results, result, startedAt, details });
     journal.append({ type: 'task_finished', task_id: taskId, status: report.status, succeeded: countOf(report, 'succeeded'), failed: countOf(report, 'failed') });
-    await Promise.all([orch.tasks.saveReport(report), orch.tasks.savePlan(taskId, subtasks)]);
-    return report;
+    // The caller gets the report as saved, secrets replaced, as a workflow's output is.
+    const [saved] = await Promise.all([orch.tasks.saveReport(report), orch.tasks.savePlan(taskId, subtasks)]);
+    return saved;
   } finally {
     await executor.close();
     await processes.close();

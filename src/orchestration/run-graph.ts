@@ -1,4 +1,4 @@
-import type { Executor, TaskError, TaskOutcome } from './executor.js';
+import { isCallerError, isCancellation, type Executor, type TaskError, type TaskOutcome } from './executor.js';
 import type { TaskEvent } from './events.js';
 import { decideRecovery, type FailurePolicy, type RecoveryHistory } from './failure-policy.js';
 import type { Subtask } from './plan.js';
@@ -21,8 +21,10 @@ export interface GraphOptions {
   signal?: AbortSignal;
 }
 
-/** Errors about the call itself, which no retry or other agent can fix. */
-const PERMANENT = new Set(['ORCH_INPUT', 'ORCH_UNKNOWN_TOOL', 'ORCH_CANCELLED', 'ORCH_NO_HEALTHY_AGENT']);
+/** Errors no retry or other agent can fix: the call's own, or no instance left to take it. */
+function permanent(error: TaskError): boolean {
+  return isCallerError(error) || error.code === 'ORCH_NO_HEALTHY_AGENT';
+}
 
 /**
  * Runs subtasks as their dependencies allow, as many at once as the pools take, and
@@ -76,13 +78,18 @@ async function runOne(subtask: Subtask, values: ReadonlyMap<string, unknown>, op
   if (subtask.tool === undefined) return { status: 'succeeded', agent_id: null, attempts: 0, result: Object.fromEntries(subtask.dependsOn.map((d) => [d, values.get(d)])) };
   const history: RecoveryHistory = { retries: 0, reassignments: 0 };
   let where: { pin?: string; avoid?: string } = {};
+  // The last attempt that reached an agent; a retry cancelled while queued never did.
+  let ran: { agentId: string | null; attempts: number } = { agentId: null, attempts: 0 };
   for (let attempt = 1; ; attempt++) {
     const outcome = await options.execute(subtask, input, where);
     if (outcome.ok) return { status: 'succeeded', agent_id: outcome.agentId, attempts: attempt, result: outcome.value };
     const { agentId, error } = outcome;
+    if (agentId !== null) ran = { agentId, attempts: attempt };
     options.onEvent({ type: 'subtask_failed', task_id: options.taskId, subtask: subtask.id, agent_id: agentId, attempt, error });
+    // Stopped on purpose: no recovery, and the report names the agent it was running on.
+    if (isCancellation(error)) return { status: 'failed', agent_id: ran.agentId, attempts: ran.attempts, error };
     const healthy = options.executor.healthyAgents(subtask.agentType);
-    const fixable = !PERMANENT.has(error.code) && agentId !== null;
+    const fixable = !permanent(error) && agentId !== null;
     const action = decideRecovery(options.policy, history, {
       retry: fixable && healthy.includes(agentId),
       reassign: fixable && healthy.some((id) => id !== agentId),

@@ -1,6 +1,7 @@
 import { mkdir, open, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../agents/atomic-file.js';
+import type { Redactor } from '../mcp/redact.js';
 import type { TaskEvent } from './events.js';
 import type { Subtask } from './plan.js';
 import type { OrchestrationReport } from './report.js';
@@ -9,21 +10,49 @@ import type { OrchestrationReport } from './report.js';
  * Where orchestration keeps a task: `.orch/tasks/<task_id>/report.json` (replaced
  * atomically) and `journal.jsonl`, an append-only log of its failures and recovery
  * decisions, fsync'd line by line so a crash loses no decision already taken.
+ * Everything passes the redactor before it is written: tools' results and errors can
+ * carry secrets of the environment.
  */
 export class TaskStore {
-  constructor(private readonly stateDir: string) {}
+  constructor(
+    private readonly stateDir: string,
+    private readonly redactor: Redactor,
+  ) {}
 
   dir(taskId: string): string {
     return path.join(this.stateDir, 'tasks', taskId);
   }
 
-  async saveReport(report: OrchestrationReport): Promise<void> {
-    await writeFileAtomic(path.join(this.dir(report.task_id), 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  /** A copy with secrets replaced, as this store would write it; for what goes back to the caller. */
+  redact<T>(value: T): T {
+    // The redactor keeps the shape of JSON-like values and only replaces leaves.
+    return this.redactor.redact(value) as T;
   }
 
-  /** The planned subtasks, so a failed one can be run again by handle_failure. */
+  /** Saves the report redacted; returns what was saved. */
+  async saveReport(report: OrchestrationReport): Promise<OrchestrationReport> {
+    // Subtask ids are names, not values: an id like `fetch_token` keeps its entry, redacted inside.
+    const subtasks = Object.fromEntries(Object.entries(report.subtasks).map(([id, entry]) => [id, this.redact(entry)]));
+    const safe = { ...this.redact({ ...report, subtasks: {} }), subtasks };
+    await writeFileAtomic(path.join(this.dir(report.task_id), 'report.json'), `${JSON.stringify(safe, null, 2)}\n`);
+    return safe;
+  }
+
+  /**
+   * The planned subtasks, so a failed one can be run again by handle_failure. Only secret
+   * values are replaced, not values under secret-looking keys: the plan is re-run, and a
+   * parameter such as `key` or `max_tokens` is not a secret. A subtask whose input held a
+   * secret re-runs with the placeholder.
+   */
   async savePlan(taskId: string, subtasks: readonly Subtask[]): Promise<void> {
-    await writeFileAtomic(path.join(this.dir(taskId), 'plan.json'), `${JSON.stringify(subtasks)}\n`);
+    await writeFileAtomic(path.join(this.dir(taskId), 'plan.json'), `${JSON.stringify(this.redactValues(subtasks))}\n`);
+  }
+
+  private redactValues(value: unknown): unknown {
+    if (typeof value === 'string') return this.redactor.redactString(value);
+    if (Array.isArray(value)) return value.map((item) => this.redactValues(item));
+    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, this.redactValues(item)]));
+    return value;
   }
 
   async readPlan(taskId: string): Promise<Subtask[]> {
@@ -51,17 +80,21 @@ export class TaskStore {
 
   /** A journal for one task; appends are serialised so lines never interleave. */
   journal(taskId: string): Journal {
-    return new Journal(path.join(this.dir(taskId), 'journal.jsonl'));
+    return new Journal(path.join(this.dir(taskId), 'journal.jsonl'), (event) => this.redact(event));
   }
 }
 
 export class Journal {
   private tail: Promise<void> = Promise.resolve();
 
-  constructor(readonly file: string) {}
+  constructor(
+    readonly file: string,
+    /** Runs on every event before it is written (redaction). */
+    private readonly transform: (event: TaskEvent) => TaskEvent,
+  ) {}
 
   append(event: TaskEvent): void {
-    const line = `${JSON.stringify({ at: new Date().toISOString(), ...event })}\n`;
+    const line = `${JSON.stringify({ at: new Date().toISOString(), ...this.transform(event) })}\n`;
     this.tail = this.tail.then(() => this.write(line));
   }
 

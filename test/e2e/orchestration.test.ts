@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -56,6 +56,27 @@ describe('orch run orchestrate', () => {
     const pids: number[] = ['p1', 'p2', 'p4'].map((id) => report.subtasks[id].result);
     expect(pids.every((pid) => Number.isInteger(pid) && pid !== process.pid)).toBe(true);
     return survivors(pids).then((alive) => expect(alive).toEqual([]));
+  });
+
+  it('writes no secret of its environment under .orch/', () => {
+    appendFileSync(path.join(dir, 'gantz.yaml'), `  leak:\n    description: Prints a token\n    script: { shell: 'echo "tok=$MY_API_TOKEN"' }\n`);
+    const task = JSON.stringify({ subtasks: [{ id: 'a', tool: 'leak' }] });
+    const r = orch(['-C', dir, 'run', 'orchestrate', '--task', task, '--json'], { env: { NO_COLOR: '1', MY_API_TOKEN: 'supersecretvalue123' } });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).subtasks.a.result).toBe('tok=[REDACTED]');
+    const state = path.join(dir, '.orch');
+    const files = readdirSync(state, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+    expect(files.filter((f) => readFileSync(f, 'utf8').includes('supersecretvalue123'))).toEqual([]);
+  });
+
+  it('bad input from the caller, run after run, leaves the agent healthy', () => {
+    expect(run('scale', '--agent-type', 'worker', '--count', '1').code).toBe(0);
+    const bad = JSON.stringify({ subtasks: [{ id: 'a', tool: 'echo', agent_type: 'worker', input: { value: 'x' } }] });
+    for (let i = 0; i < 4; i++) expect(run('run', 'orchestrate', '--task', bad).code).toBe(1);
+    const pools = JSON.parse(run('status', '--json').stdout).pools as { type: string; available: number; unhealthy: number }[];
+    expect(pools.find((p) => p.type === 'worker')).toMatchObject({ available: 1, unhealthy: 0 });
+    const good = JSON.stringify({ subtasks: [{ id: 'a', tool: 'echo', agent_type: 'worker', input: { value: 1 } }] });
+    expect(run('run', 'orchestrate', '--task', good).code).toBe(0);
   });
 
   it('refuses a dependency cycle with exit code 2 and runs nothing', () => {

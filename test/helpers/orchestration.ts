@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,11 +26,23 @@ export interface OrchProject {
   cleanup(): void;
 }
 
+export interface ProjectExtras {
+  /** Entries added to gantz.yaml's `tools:` map, indented by two spaces. */
+  tools?: string;
+  /** Further files by path relative to the project, such as handler modules. */
+  files?: Record<string, string>;
+}
+
 /** The fixture's tools in a temp dir with the given team, loaded and ready to call. */
-export async function orchProject(team = teamYaml()): Promise<OrchProject> {
+export async function orchProject(team = teamYaml(), extras: ProjectExtras = {}): Promise<OrchProject> {
   const dir = mkdtempSync(path.join(tmpdir(), 'orch-orch-'));
   cpSync(ORCHESTRATION_FIXTURE, dir, { recursive: true });
   writeFileSync(path.join(dir, 'agent-team.yaml'), team);
+  if (extras.tools) appendFileSync(path.join(dir, 'gantz.yaml'), extras.tools);
+  for (const [file, text] of Object.entries(extras.files ?? {})) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    writeFileSync(path.join(dir, file), text);
+  }
   const { project } = await loadProject({ dir, env: {} });
   return {
     dir,

@@ -16,7 +16,19 @@ describe('agent pools', () => {
     const registry = emptyRegistry();
     scalePool(registry, worker, 1);
     const up = scalePool(registry, worker, 3);
-    expect(up).toEqual({ action: 'scale_up', agent_type: 'worker', previous_count: 1, new_count: 3, agents_added: ['worker-3', 'worker-4'] });
+    expect(up).toEqual({ action: 'scale_up', agent_type: 'worker', previous_count: 1, new_count: 3, agents_added: ['worker-3', 'worker-4'], draining: [] });
+  });
+
+  it('counts from the size asked for before, not from instances still draining', () => {
+    const registry = emptyRegistry();
+    scalePool(registry, worker, 4);
+    leaseInstances(registry, worker, 4, owner, 't');
+    expect(scalePool(registry, worker, 2)).toMatchObject({ action: 'scale_down', previous_count: 4, new_count: 2, agents_removed: [], draining: ['worker-1', 'worker-2'] });
+    // Four busy instances, two of them draining: asking for three is growth from two.
+    const up = scalePool(registry, worker, 3);
+    expect(up).toEqual({ action: 'scale_up', agent_type: 'worker', previous_count: 2, new_count: 3, agents_added: [], draining: ['worker-1'] });
+    expect(scalePool(registry, worker, 6)).toMatchObject({ action: 'scale_up', previous_count: 3, agents_added: ['worker-5', 'worker-6'], draining: [] });
+    expect(registry.pools.worker?.instances).toHaveLength(6);
   });
 
   it('scale down removes unhealthy then idle instances, newest first, and leaves busy ones to drain', () => {

@@ -1,6 +1,7 @@
 import { under, type IssueSink } from './locate.js';
 import type { AgentDef, Project, StepDef, ToolDef, WorkflowDef } from './model.js';
 import { findCycle } from './cycle.js';
+import { checkArguments, checkExpressions } from './step-rules.js';
 import { suggest } from './suggest.js';
 
 /** How a tool name an agent refers to resolves before any server has been started. */
@@ -104,14 +105,13 @@ function checkAgentTools(project: Project, agent: AgentDef, sink: IssueSink): vo
   });
 }
 
-function suggestOr(word: string, candidates: string[], fallback: string): string {
+export function suggestOr(word: string, candidates: string[], fallback: string): string {
   const guess = suggest(word, candidates);
   return guess ? `did you mean \`${guess}\`?` : fallback;
 }
 
 function checkWorkflow(project: Project, workflow: WorkflowDef, sink: IssueSink): void {
   const ids = new Set(workflow.steps.map((s) => s.id));
-  const inputs = new Set(workflow.inputs.map((i) => i.name));
   for (const step of workflow.steps) {
     const agent = project.agents.get(step.agent);
     if (!agent) {
@@ -128,7 +128,8 @@ function checkWorkflow(project: Project, workflow: WorkflowDef, sink: IssueSink)
         hint: suggestOr(need, [...ids], `steps of ${workflow.name}: ${[...ids].join(', ')}`),
       });
     });
-    checkReferences(step, ids, inputs, workflow, sink);
+    checkExpressions(step, workflow, sink);
+    if (agent) checkArguments(project, step, agent, sink);
   }
   // Duplicate ids are reported on their own; any cycle through them would be an echo.
   const cycle = ids.size === workflow.steps.length ? findCycle(new Map(workflow.steps.map((s) => [s.id, s.needs]))) : undefined;
@@ -157,34 +158,6 @@ function checkAction(project: Project, workflow: WorkflowDef, step: StepDef, age
     hint: suggestOr(step.action, usable, `add \`${step.action}\` to the agent's \`tools\` (and declare it), or give the agent a \`model\``),
   });
 }
-
-const EXPRESSION = /\$\{\{\s*([^}]*?)\s*\}\}/g;
-
-/** `${{ steps.<id>... }}` must name a step of the workflow; `${{ inputs.<x> }}` a declared input. */
-function checkReferences(step: StepDef, ids: Set<string>, inputs: Set<string>, workflow: WorkflowDef, sink: IssueSink): void {
-  const texts: [string, (string | number)[]][] = [];
-  if (step.if !== undefined) texts.push([step.if, ['if']]);
-  const walk = (value: unknown, sub: (string | number)[]): void => {
-    if (typeof value === 'string') texts.push([value, sub]);
-    else if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...sub, i]));
-    else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, [...sub, k]);
-  };
-  walk(step.with, ['with']);
-  for (const [text, sub] of texts) {
-    for (const match of text.matchAll(EXPRESSION)) {
-      const body = match[1] ?? '';
-      for (const ref of body.matchAll(/\b(steps|inputs)\.([A-Za-z_][\w-]*)/g)) {
-        const [, scope, name = ''] = ref;
-        const known = scope === 'steps' ? ids : inputs;
-        if (known.has(name)) continue;
-        sink.error(scope === 'steps' ? 'ORCH_UNKNOWN_STEP' : 'ORCH_UNKNOWN_INPUT', under(step.origin, ...sub), `\`${scope}.${name}\` is not ${scope === 'steps' ? 'a step' : 'an input'} of \`${workflow.name}\``, {
-          hint: suggestOr(name, [...known], scope === 'inputs' ? 'declare it under the workflow\'s `inputs`' : `steps: ${[...ids].join(', ')}`),
-        });
-      }
-    }
-  }
-}
-
 
 /** A tool name that only a running MCP server can confirm, with where it was written. */
 export interface ServerToolReference {

@@ -1,5 +1,6 @@
 import os from 'node:os';
-import type { Project, WorkflowDef } from '../config/model.js';
+import type { AgentDef, Project, WorkflowDef } from '../config/model.js';
+import { poolSizes } from '../agents/store.js';
 import { Supervisor } from '../mcp/supervisor.js';
 import { Redactor, collectSecrets } from '../mcp/redact.js';
 import type { RunEvent } from '../state/events.js';
@@ -32,6 +33,15 @@ export interface SessionResult {
   signal?: 'SIGINT' | 'SIGTERM';
   /** A resumed run that had already succeeded: nothing was run or written. */
   nothingToDo?: boolean;
+}
+
+/**
+ * Each agent type's pool size bounds how many of its steps run at once: the size set
+ * with `orch scale` (as `orch status` shows it), else the `count` of agent-team.yaml.
+ */
+async function poolBounds(project: Project, stateDir: string): Promise<Map<string, AgentDef>> {
+  const sizes = await poolSizes(stateDir);
+  return new Map([...project.agents].map(([role, agent]) => [role, { ...agent, count: Math.max(1, sizes.get(role) ?? agent.count) }]));
 }
 
 /** Who decides gates from this terminal, for the journal. */
@@ -124,7 +134,7 @@ async function drive(
     const state = await begin(journal);
     const outcome = await executeRun({
       workflow: options.workflow,
-      agents: project.agents,
+      agents: await poolBounds(project, resolveStateDir(project.dir, env)),
       journal,
       state,
       runStep: stepRunner(project, supervisor, options.logger),

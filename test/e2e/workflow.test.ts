@@ -29,6 +29,16 @@ describe('orch run <workflow>', () => {
     ]);
   });
 
+  it('`orch scale` bounds how many steps of an agent type run at once', () => {
+    const p = start();
+    expect(orch(['scale', '--agent-type', 'worker', '--count', '1'], { cwd: p.dir }).code).toBe(0);
+    const alone = orch(['run', 'pair', '--json'], { cwd: p.dir });
+    expect(alone.code).toBe(1);
+    expect(alone.stdout).toContain('ran alone');
+    expect(orch(['scale', '--agent-type', 'worker', '--count', '2'], { cwd: p.dir }).code).toBe(0);
+    expect(orch(['run', 'pair'], { cwd: p.dir }).code).toBe(0);
+  });
+
   it('without a TTY a gate pauses the run (exit 3) and prints how to decide it', () => {
     const p = start();
     const r = orch(['run', 'gated'], { cwd: p.dir });

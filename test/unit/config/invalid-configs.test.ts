@@ -224,6 +224,35 @@ const cases: Case[] = [
     expected: [{ code: 'ORCH_UNKNOWN_INPUT', file: 'agent-team.yaml', line: 8, message: '`inputs.nmae`' }],
   },
   {
+    name: 'an expression that does not parse',
+    files: { 'gantz.yaml': echoTool, 'agent-team.yaml': agentTeam('    - agent: worker\n      action: echo\n      if: "${{ inputs. }}"\n') },
+    expected: [{ code: 'ORCH_EXPRESSION', file: 'agent-team.yaml', line: 8 }],
+  },
+  {
+    name: 'reading the output of a step that does not run first',
+    files: {
+      'gantz.yaml': echoTool,
+      'agent-team.yaml': agentTeam('    - { id: a, agent: worker, action: echo, needs: [], with: { text: "${{ steps.b.output }}" } }\n    - { id: b, agent: worker, action: echo, needs: [] }\n'),
+    },
+    expected: [{ code: 'ORCH_STEP_NOT_UPSTREAM', file: 'agent-team.yaml', line: 6, hint: 'add `b` to the `needs` of `a`' }],
+  },
+  {
+    name: 'arguments that are not the tool\'s parameters',
+    files: { 'gantz.yaml': echoTool, 'agent-team.yaml': agentTeam('    - agent: worker\n      action: echo\n      with: { txt: hi }\n') },
+    expected: [{ code: 'ORCH_UNKNOWN_PARAM', file: 'agent-team.yaml', line: 8, hint: 'did you mean `text`?' }],
+  },
+  {
+    name: 'a required parameter not given, and one of the wrong type',
+    files: {
+      'gantz.yaml': 'tools:\n  add:\n    parameters:\n      a: { type: number, required: true }\n      b: { type: number, required: true }\n    script: { command: expr, args: ["{{a}}", "+", "{{b}}"] }\n',
+      'agent-team.yaml': 'agents:\n  - role: w\nworkflows:\n  main:\n    - agent: w\n      action: add\n      with: { a: "two" }\n',
+    },
+    expected: [
+      { code: 'ORCH_PARAM_TYPE', file: 'agent-team.yaml', line: 7, message: '`a` of tool `add` must be a number' },
+      { code: 'ORCH_MISSING_PARAM', file: 'agent-team.yaml', line: 7, message: '`b`' },
+    ],
+  },
+  {
     name: 'binary garbage',
     files: { 'gantz.yaml': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0xff, 0xfe, 0x01]) },
     expected: [{ code: 'ORCH_FILE_BINARY', file: 'gantz.yaml' }],

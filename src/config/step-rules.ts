@@ -1,0 +1,143 @@
+import { parseExpression, type Expr } from '../workflow/expressions.js';
+import { isOrchError } from '../errors.js';
+import { under, type IssueSink } from './locate.js';
+import type { AgentDef, JsonType, Project, StepDef, WorkflowDef } from './model.js';
+import { suggestOr } from './rules.js';
+
+const EXPRESSION = /\$\{\{\s*(.*?)\s*\}\}/g;
+
+/** Every `(text, key path)` of a step where expressions may stand: `if:` and all of `with:`. */
+function expressionTexts(step: StepDef): [string, (string | number)[]][] {
+  const texts: [string, (string | number)[]][] = [];
+  if (step.if !== undefined) {
+    // `if:` may be a bare expression as well as `${{ ... }}`.
+    texts.push([/\$\{\{/.test(step.if) ? step.if : `\${{ ${step.if} }}`, ['if']]);
+  }
+  const walk = (value: unknown, sub: (string | number)[]): void => {
+    if (typeof value === 'string') texts.push([value, sub]);
+    else if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...sub, i]));
+    else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, [...sub, k]);
+  };
+  walk(step.with, ['with']);
+  return texts;
+}
+
+function paths(expr: Expr, out: { root: string; first?: string | number }[] = []): typeof out {
+  switch (expr.kind) {
+    case 'literal':
+      return out;
+    case 'path':
+      out.push({ root: expr.root, first: expr.segments[0] });
+      return out;
+    case 'not':
+      return paths(expr.operand, out);
+    case 'binary':
+      paths(expr.left, out);
+      return paths(expr.right, out);
+    default: {
+      const never: never = expr;
+      return never;
+    }
+  }
+}
+
+/** The steps a step runs after: its needs, their needs, and so on. */
+function upstreamOf(step: StepDef, workflow: WorkflowDef): Set<string> {
+  const byId = new Map(workflow.steps.map((s) => [s.id, s]));
+  const seen = new Set<string>();
+  const queue = [...step.needs];
+  for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+    if (seen.has(id)) continue;
+    seen.add(id);
+    queue.push(...(byId.get(id)?.needs ?? []));
+  }
+  return seen;
+}
+
+/**
+ * Expressions parse; `inputs.x` names a declared input; `steps.x` names a step this one
+ * runs after — otherwise its output might not exist yet when this step runs.
+ */
+export function checkExpressions(step: StepDef, workflow: WorkflowDef, sink: IssueSink): void {
+  const ids = new Set(workflow.steps.map((s) => s.id));
+  const inputs = new Set(workflow.inputs.map((i) => i.name));
+  let upstream: Set<string> | undefined;
+  for (const [text, sub] of expressionTexts(step)) {
+    const at = under(step.origin, ...sub);
+    for (const match of text.matchAll(EXPRESSION)) {
+      let expr: Expr;
+      try {
+        expr = parseExpression(match[1] ?? '');
+      } catch (err) {
+        if (!isOrchError(err)) throw err;
+        sink.error('ORCH_EXPRESSION', at, err.message, { hint: err.hint });
+        continue;
+      }
+      for (const { root, first } of paths(expr)) {
+        const name = String(first ?? '');
+        if (root === 'inputs') {
+          if (!inputs.has(name)) {
+            sink.error('ORCH_UNKNOWN_INPUT', at, `\`inputs.${name}\` is not an input of \`${workflow.name}\``, {
+              hint: suggestOr(name, [...inputs], "declare it under the workflow's `inputs`"),
+            });
+          }
+        } else if (root === 'steps') {
+          if (!ids.has(name)) {
+            sink.error('ORCH_UNKNOWN_STEP', at, `\`steps.${name}\` is not a step of \`${workflow.name}\``, {
+              hint: suggestOr(name, [...ids], `steps: ${[...ids].join(', ')}`),
+            });
+            continue;
+          }
+          upstream ??= upstreamOf(step, workflow);
+          if (!upstream.has(name)) {
+            sink.error('ORCH_STEP_NOT_UPSTREAM', at, `step \`${step.id}\` reads \`steps.${name}\` but does not run after it, so its output may not exist yet`, {
+              hint: `add \`${name}\` to the \`needs\` of \`${step.id}\``,
+            });
+          }
+        } else {
+          sink.error('ORCH_EXPRESSION', at, `\`${root}\` is not something expressions can read`, { hint: 'expressions read `inputs.<name>` and `steps.<id>.output`' });
+        }
+      }
+    }
+  }
+}
+
+const TYPE_OF: Record<JsonType, (v: unknown) => boolean> = {
+  string: (v) => typeof v === 'string',
+  number: (v) => typeof v === 'number',
+  integer: (v) => Number.isInteger(v),
+  boolean: (v) => typeof v === 'boolean',
+  object: (v) => v !== null && typeof v === 'object' && !Array.isArray(v),
+  array: (v) => Array.isArray(v),
+  null: (v) => v === null,
+};
+
+/** A step calling a declared tool passes only its parameters, every required one, of the right type. */
+export function checkArguments(project: Project, step: StepDef, agent: AgentDef, sink: IssueSink): void {
+  const tool = project.tools.get(step.action);
+  if (!tool || (agent.tools !== undefined && !agent.tools.includes(step.action))) return;
+  const params = new Map(tool.params.map((p) => [p.name, p]));
+  for (const [key, value] of Object.entries(step.with)) {
+    const param = params.get(key);
+    if (!param) {
+      sink.error('ORCH_UNKNOWN_PARAM', under(step.origin, 'with', key), `tool \`${tool.name}\` has no parameter \`${key}\``, {
+        key: true,
+        hint: suggestOr(key, [...params.keys()], params.size ? `its parameters: ${[...params.keys()].join(', ')}` : 'it takes no parameters'),
+      });
+      continue;
+    }
+    const templated = typeof value === 'string' && value.includes('${{');
+    if (!templated && !TYPE_OF[param.type](value)) {
+      sink.error('ORCH_PARAM_TYPE', under(step.origin, 'with', key), `\`${key}\` of tool \`${tool.name}\` must be ${param.type === 'integer' || param.type === 'object' || param.type === 'array' ? 'an' : 'a'} ${param.type}`, {
+        hint: `found ${JSON.stringify(value)}`,
+      });
+    }
+  }
+  for (const param of tool.params) {
+    if (param.required && param.default === undefined && !(param.name in step.with)) {
+      sink.error('ORCH_MISSING_PARAM', step.with && Object.keys(step.with).length ? under(step.origin, 'with') : under(step.origin, 'action'), `step \`${step.id}\` does not give \`${param.name}\`, which tool \`${tool.name}\` requires`, {
+        hint: `add \`${param.name}: ...\` under \`with\``,
+      });
+    }
+  }
+}

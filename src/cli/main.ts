@@ -1,27 +1,43 @@
 import { CommanderError } from 'commander';
 import { buildProgram, exitCode, useColor } from './program.js';
-import { ExitCode, isOrchError } from '../errors.js';
+import { ConfigError, ExitCode, isOrchError } from '../errors.js';
 import { printError } from './ui/report.js';
 import { protectRunArgs } from './run-args.js';
+
+/**
+ * With `--json`, stdout always carries one JSON document — a failure too — so a CI step
+ * can parse it whatever happened. The person reading stderr still gets the full message.
+ */
+function jsonError(err: unknown): string {
+  if (err instanceof ConfigError) {
+    return JSON.stringify({ ok: false, error: { code: err.code, message: err.message }, issues: err.issues });
+  }
+  if (isOrchError(err)) {
+    return JSON.stringify({ ok: false, error: { code: err.code, message: err.message, hint: err.hint ?? null } });
+  }
+  if (err instanceof CommanderError) {
+    return JSON.stringify({ ok: false, error: { code: 'ORCH_USAGE', message: err.message.replace(/^error: /, '') } });
+  }
+  return JSON.stringify({ ok: false, error: { code: 'ORCH_INTERNAL', message: err instanceof Error ? err.message : String(err) } });
+}
 
 /** The one place that catches errors and decides the process's exit code. */
 async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  const json = argv.includes('--json');
   try {
     await program.parseAsync(protectRunArgs(argv));
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version are successes; anything else commander rejects is usage.
-      return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+      if (err.exitCode === 0) return ExitCode.ok;
+      if (json) process.stdout.write(`${jsonError(err)}\n`);
+      return ExitCode.usage;
     }
-    const color = useColor(!argv.includes('--no-color'), process.stderr);
-    if (isOrchError(err)) {
-      printError(err, { stream: process.stderr, color });
-      return err.exitCode;
-    }
-    printError(err, { stream: process.stderr, color });
-    return ExitCode.runFailed;
+    if (json) process.stdout.write(`${jsonError(err)}\n`);
+    printError(err, { stream: process.stderr, color: useColor(!argv.includes('--no-color'), process.stderr) });
+    return isOrchError(err) ? err.exitCode : ExitCode.runFailed;
   }
 }
 

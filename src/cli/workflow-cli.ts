@@ -113,7 +113,15 @@ function summary(report: ReturnType<typeof runReport>, result: SessionResult, gl
   }
   if (result.outcome === 'failed' || result.outcome === 'interrupted') {
     const cd = globals.dir === process.cwd() ? '' : ` -C ${JSON.stringify(globals.dir)}`;
-    lines.push('', `Continue it later with: orch${cd} resume ${report.run_id}   (finished steps are not run again)`);
+    const rejected = report.steps.filter((s) => s.status === 'rejected').map((s) => s.id);
+    if (rejected.length > 0) {
+      // Resuming alone would fail the same way: the rejection stands until reconsidered.
+      lines.push('', `Rejected: ${rejected.map((r) => `\`${r}\``).join(', ')}. To reconsider, approve and resume:`);
+      for (const r of rejected) lines.push(`  orch${cd} approve ${report.run_id} ${r}`);
+      lines.push(`  orch${cd} resume ${report.run_id}`);
+    } else {
+      lines.push('', `Continue it later with: orch${cd} resume ${report.run_id}   (finished steps are not run again)`);
+    }
   }
   return `${lines.join('\n')}\n`;
 }

@@ -1,27 +1,72 @@
 /**
  * `${VAR}` and `${VAR:-default}` expansion for the fields that name programs, arguments,
- * environments, URLs and headers. `$${` stands for a literal `${`. Workflow expressions
- * (`${{ ... }}`) are never touched.
+ * environments, URLs and headers. A default may itself hold references
+ * (`${A:-${B}}`); `$${` stands for a literal `${`. Workflow expressions (`${{ ... }}`)
+ * pass through untouched.
  */
-const REFERENCE = /\$\$\{|\$\{(?!\{)([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
-
 export interface Expansion {
   value: string;
   /** Variables referenced without a default that are not set. */
   missing: string[];
+  /** References that are not `${NAME}` or `${NAME:-default}` (e.g. `${ X }`, `${X:?}`, an unclosed `${X`). */
+  malformed: string[];
 }
+
+const REFERENCE = /^([A-Za-z_][A-Za-z0-9_]*)(?::-([\s\S]*))?$/;
 
 export function expandEnv(input: string, env: NodeJS.ProcessEnv): Expansion {
   const missing: string[] = [];
-  const value = input.replace(REFERENCE, (match, name: string | undefined, fallback: string | undefined) => {
-    if (match === '$${') return '${';
-    if (name === undefined) return match;
-    const current = env[name];
-    if (current !== undefined && current !== '') return current;
-    if (fallback !== undefined) return fallback;
-    if (current === '') return '';
-    missing.push(name);
-    return '';
-  });
-  return { value, missing };
+  const malformed: string[] = [];
+  let out = '';
+  let i = 0;
+  while (i < input.length) {
+    if (input.startsWith('$${', i)) {
+      out += '${';
+      i += 3;
+    } else if (input.startsWith('${{', i)) {
+      const end = input.indexOf('}}', i);
+      const stop = end === -1 ? input.length : end + 2;
+      out += input.slice(i, stop);
+      i = stop;
+    } else if (input.startsWith('${', i)) {
+      // The reference ends at its matching brace, so a default may nest references.
+      let depth = 1;
+      let j = i + 2;
+      while (j < input.length && depth > 0) {
+        if (input.startsWith('${', j)) {
+          depth++;
+          j += 2;
+          continue;
+        }
+        if (input[j] === '}') depth--;
+        j++;
+      }
+      if (depth > 0) {
+        malformed.push(input.slice(i));
+        out += input.slice(i);
+        break;
+      }
+      const whole = input.slice(i, j);
+      const match = REFERENCE.exec(input.slice(i + 2, j - 1));
+      if (!match) {
+        malformed.push(whole);
+        out += whole;
+      } else {
+        const [, name = '', fallback] = match;
+        const current = env[name];
+        if (current !== undefined && current !== '') out += current;
+        else if (fallback !== undefined) {
+          const inner = expandEnv(fallback, env);
+          missing.push(...inner.missing);
+          malformed.push(...inner.malformed);
+          out += inner.value;
+        } else if (current === undefined) missing.push(name);
+      }
+      i = j;
+    } else {
+      out += input[i];
+      i++;
+    }
+  }
+  return { value: out, missing, malformed };
 }

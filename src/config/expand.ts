@@ -10,7 +10,12 @@ export function expandField(
   value: unknown,
 ): string {
   const text = typeof value === 'string' ? value : String(value);
-  const { value: expanded, missing } = expandEnv(text, env);
+  const { value: expanded, missing, malformed } = expandEnv(text, env);
+  for (const reference of malformed) {
+    sink.error('ORCH_ENV_SYNTAX', where, `\`${reference}\` is not a variable reference orch understands`, {
+      hint: 'write ${NAME} or ${NAME:-default} (no spaces); $${ stands for a literal ${',
+    });
+  }
   for (const name of missing) {
     sink.error('ORCH_ENV_UNSET', where, `environment variable \`${name}\` is not set`, {
       hint: `set ${name} in the environment, or give a default: \${${name}:-value}`,

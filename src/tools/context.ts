@@ -35,6 +35,11 @@ export interface InvokeContext {
   logger?: Logger;
   /** Needed by `mcp:` tools and by module handlers that call server tools. */
   mcp?: McpCaller;
+  /**
+   * orch's state directory. Scripts started with one are recorded there while they run,
+   * so that the next orch command ends those a SIGKILLed orch left behind.
+   */
+  stateDir?: string;
 }
 
 /** A logger that drops everything, for callers that have nowhere to show messages. */

@@ -38,7 +38,13 @@ function dispatch(project: Project, tool: ToolDef, params: Record<string, unknow
   const { handler } = tool;
   switch (handler.kind) {
     case 'script':
-      return runScript(handler, params, { tool: tool.name, baseDir: configDir(project), environment: tool.environment, signal: ctx.signal });
+      return runScript(handler, params, {
+        tool: tool.name,
+        baseDir: configDir(project),
+        environment: tool.environment,
+        signal: ctx.signal,
+        stateDir: ctx.stateDir,
+      });
     case 'http':
       return runHttp(handler, params, { tool: tool.name, signal: ctx.signal });
     case 'module':

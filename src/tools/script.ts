@@ -2,6 +2,8 @@ import path from 'node:path';
 import { execa } from 'execa';
 import type { ScriptHandler } from '../config/model.js';
 import { formatDuration } from '../config/duration.js';
+import { registerPid } from '../mcp/pid-registry.js';
+import { identify } from '../mcp/proc.js';
 import { renderText } from './placeholders.js';
 import { parseOutput, ToolError, type ToolResult } from './result.js';
 import { renderShell } from './shell-template.js';
@@ -9,17 +11,21 @@ import { renderShell } from './shell-template.js';
 /** Time a script gets between SIGTERM and SIGKILL. */
 export const KILL_GRACE_MS = 2_000;
 
-/** Process groups of the scripts running now, for a synchronous kill on a forced exit. */
-const running = new Set<number>();
+/**
+ * Process groups of the scripts running now, each with what forgets its pid record, for
+ * a synchronous kill on a forced exit.
+ */
+const running = new Map<number, () => void>();
 
 /** SIGKILLs every running script's process group: the last resort when orch must exit now. */
 export function killRunningScripts(): void {
-  for (const pid of running) {
+  for (const [pid, unregister] of running) {
     try {
       process.kill(-pid, 'SIGKILL');
     } catch {
       // Already gone.
     }
+    unregister();
   }
 }
 
@@ -30,6 +36,11 @@ export interface ScriptOptions {
   /** The tool's `environment`, whose values may hold placeholders too. */
   environment: Record<string, string>;
   signal?: AbortSignal;
+  /**
+   * orch's state directory. When given, the script's process is recorded under it while
+   * it runs, so that the next orch command ends it if this orch is killed (SIGKILL) first.
+   */
+  stateDir?: string;
 }
 
 /**
@@ -37,7 +48,8 @@ export interface ScriptOptions {
  * whatever it contains); `shell:` runs under `sh -c` with values passed as environment
  * variables (shell-template.ts). The script runs in its own process group, and that whole
  * group is ended on timeout, on cancel, and when the script itself exits, so neither a
- * timed-out pipeline nor a forgotten background job outlives the call.
+ * timed-out pipeline nor a forgotten background job outlives the call. With a `stateDir`
+ * it does not outlive a SIGKILLed orch either, past the next orch command.
  *
  * stdout is the result (a JSON object or array is parsed, see parseOutput); a non-zero
  * exit is a ToolError carrying stderr.
@@ -69,6 +81,7 @@ export async function runScript(
     reject: false,
     stripFinalNewline: false,
   });
+  const unregister = options.stateDir === undefined ? () => {} : recordScript(options.stateDir, options.tool, child.pid);
 
   let ended: 'timeout' | 'cancelled' | undefined;
   let forceTimer: NodeJS.Timeout | undefined;
@@ -90,7 +103,7 @@ export async function runScript(
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted) onAbort();
   const pid = child.pid;
-  if (pid !== undefined) running.add(pid);
+  if (pid !== undefined) running.set(pid, unregister);
   // Background jobs of a finished script would otherwise hold its stdout open forever.
   child.once('exit', () => killGroup('SIGKILL'));
 
@@ -127,6 +140,24 @@ export async function runScript(
     if (timer) clearTimeout(timer);
     if (forceTimer) clearTimeout(forceTimer);
     if (pid !== undefined) running.delete(pid);
+    unregister();
     options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * Records a script's process so that the next orch command ends it should this orch be
+ * killed first; returns a function that forgets it. A script that cannot be recorded is
+ * not left running.
+ */
+function recordScript(stateDir: string, tool: string, pid: number | undefined): () => void {
+  // No identity when it never started or has already ended: there is nothing to reap.
+  const id = pid === undefined ? undefined : identify(pid);
+  if (!id) return () => {};
+  try {
+    return registerPid(stateDir, tool, id, 'script');
+  } catch (err) {
+    process.kill(-id.pid, 'SIGKILL');
+    throw err;
   }
 }

@@ -1,6 +1,7 @@
 import type { Project, StepDef } from '../config/model.js';
 import { ExitCode, OrchError } from '../errors.js';
 import type { Supervisor } from '../mcp/supervisor.js';
+import { resolveStateDir } from '../state/state-dir.js';
 import type { Logger } from '../tools/context.js';
 import { invokeTool } from '../tools/invoke.js';
 import { fromMcpResult } from '../tools/mcp.js';
@@ -34,10 +35,11 @@ export function assertRunnable(project: Project, steps: readonly StepDef[]): voi
 
 /** Runs steps: declared tools through their handlers, server tools through the supervisor. */
 export function stepRunner(project: Project, supervisor: Supervisor | undefined, logger: Logger): StepRunner {
+  const stateDir = resolveStateDir(project.dir);
   return async (step, args, signal) => {
     const kind = actionKind(project, step);
     if (kind.kind === 'tool') {
-      const result = await invokeTool(project, step.action, args, { signal, logger, mcp: supervisor });
+      const result = await invokeTool(project, step.action, args, { signal, logger, mcp: supervisor, stateDir });
       return result.value;
     }
     if (kind.kind === 'llm' || !supervisor) {

@@ -48,6 +48,10 @@ export async function inspectProject(options: LoadOptions = {}): Promise<Inspect
   const files: ProjectFiles = {};
   const texts = new Map<string, string>();
 
+  if (!existsSync(dir)) {
+    issues.push({ severity: 'error', code: 'ORCH_NO_PROJECT_DIR', message: `project directory ${dir} does not exist`, file: dir, hint: 'check the path given with -C' });
+    return { issues, files, texts };
+  }
   const pick = (kind: FileKind, explicit: string | undefined, flag: string): void => {
     if (explicit !== undefined) {
       const file = path.resolve(dir, explicit);

@@ -127,7 +127,9 @@ export function parseSource(text: string, file: string, display = file): ReadRes
             ? 'duplicate key: a key may appear only once in a mapping'
             : /call stack/i.test(e.message)
               ? 'nested too deeply to parse'
-              : firstLine(e.message),
+              : e.code === 'MULTIPLE_DOCS'
+                ? 'holds more than one YAML document'
+                : firstLine(e.message),
           file: display,
           line: pos.line,
           column: pos.col,
@@ -143,6 +145,9 @@ export function parseSource(text: string, file: string, display = file): ReadRes
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
+    if (err instanceof ReferenceError && !/excessive alias/i.test(err.message)) {
+      return fail('ORCH_YAML_SYNTAX', firstLine(err.message), 'an alias `*name` needs an anchor `&name` earlier in the file');
+    }
     if (err instanceof ReferenceError || err instanceof RangeError) {
       return fail(
         'ORCH_YAML_ALIAS',

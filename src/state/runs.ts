@@ -25,7 +25,14 @@ export function newRunId(now = new Date()): string {
 }
 
 export async function createRunDir(stateDir: string, runId: string): Promise<void> {
-  await mkdir(runPaths(stateDir, runId).dir, { recursive: true });
+  const dir = runPaths(stateDir, runId).dir;
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (err) {
+    throw new OrchError('ORCH_STATE_DIR', `cannot create ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
+      hint: `orch keeps its state in ${stateDir}; make it a writable directory, or set ORCH_STATE_DIR`,
+    });
+  }
 }
 
 /**

@@ -138,7 +138,8 @@ export type Scope = Record<string, unknown>;
 
 function get(value: unknown, key: string | number): unknown {
   if (value === null || value === undefined) return undefined;
-  if (typeof value === 'string' && key !== 'length') {
+  if (typeof value === 'string' && key === 'length') return value.length;
+  if (typeof value === 'string') {
     // A step's output that is JSON text is read as data.
     try {
       return get(JSON.parse(value) as unknown, key);
@@ -195,9 +196,13 @@ export function evaluate(expr: Expr, scope: Scope): unknown {
   }
 }
 
-/** Script outputs are text: `"3" == 3` and `"true" == true` hold, as a reader expects. */
+/**
+ * Script outputs are text: `"3" == 3` holds, as a reader expects; against a boolean a
+ * value compares by truthiness (`"true" == true`, `0 == false`, `"yes" == true`).
+ */
 function looseEqual(a: unknown, b: unknown): boolean {
   if (typeof a === typeof b) return JSON.stringify(a) === JSON.stringify(b);
+  if (typeof a === 'boolean' || typeof b === 'boolean') return truthy(a) === truthy(b);
   if (a === undefined || b === undefined || a === null || b === null) return a == b;
   return String(a) === String(b);
 }

@@ -178,11 +178,14 @@ describe('durable runs', () => {
     await until(() => p.log().includes('two'), 'step two to start');
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
+    // The killed orch could not end its step's shell (it waits for `go`)...
+    const holding = 'while [ ! -f go ]';
+    expect(processesWith(holding).length).toBeGreaterThan(0);
     const [runId = ''] = p.runIds();
     expect(JSON.parse(orch(['runs', '--json'], { cwd: p.dir }).stdout)).toMatchObject([{ id: runId, status: 'interrupted' }]);
+    // ...and the next orch command reaps it, so nothing of the old run is left to resume beside.
+    expect(processesWith(holding)).toEqual([]);
     writeFileSync(path.join(p.dir, 'go'), '');
-    // The killed orch could not end its step's shell; it finishes on its own once `go` exists.
-    await until(() => processesWith(p.dir).length === 0, 'the orphaned step to end');
     const r = orch(['resume', runId], { cwd: p.dir });
     expect(r.code).toBe(0);
     expect(p.log()).toEqual(['one', 'two', 'two', 'three']);

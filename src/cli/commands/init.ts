@@ -59,7 +59,8 @@ export async function run(globals: GlobalOptions, target: string, flags: InitFla
   }
   const template = templates.find((t) => t.name === flags.template);
   if (!template) {
-    const guess = suggest(flags.template, names);
+    const wanted = flags.template;
+    const guess = suggest(wanted, names) ?? names.find((n) => n.startsWith(wanted) || n.includes(wanted));
     throw new OrchError('ORCH_UNKNOWN_TEMPLATE', `there is no template \`${flags.template}\``, {
       hint: guess ? `did you mean \`${guess}\`?` : `templates: ${names.join(', ')}`,
     });

@@ -6,6 +6,11 @@ import { formatKeyPath } from './suggest.js';
 /** Builds issues that point into the user's files. */
 export class IssueSink {
   readonly issues: Issue[] = [];
+  /**
+   * Tools that were declared but left out of the model for an error of their own; rules
+   * that meet their names stay quiet rather than call them unknown.
+   */
+  readonly brokenTools = new Set<string>();
 
   constructor(private readonly sources: Map<string, SourceFile>) {}
 

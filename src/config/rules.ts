@@ -76,6 +76,7 @@ function checkTool(project: Project, tool: ToolDef, sink: IssueSink): void {
 
 function checkAgentTools(project: Project, agent: AgentDef, sink: IssueSink): void {
   (agent.tools ?? []).forEach((name, i) => {
+    if (sink.brokenTools.has(name)) return;
     const at = under(agent.origin, 'tools', i);
     const r = resolveToolName(project, name);
     switch (r.kind) {
@@ -144,6 +145,7 @@ function checkWorkflow(project: Project, workflow: WorkflowDef, sink: IssueSink)
 }
 
 function checkAction(project: Project, workflow: WorkflowDef, step: StepDef, agent: AgentDef, sink: IssueSink): void {
+  if (sink.brokenTools.has(step.action)) return;
   if (mayUse(agent, project, step.action)) {
     if (!agent.tools && !project.tools.has(step.action) && !agent.model) {
       sink.warn('ORCH_TOOL_UNVERIFIED', under(step.origin, 'action'), `action \`${step.action}\` is not declared in gantz.yaml; only an MCP server could provide it`, {

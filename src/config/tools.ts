@@ -61,7 +61,10 @@ export function normaliseTools(
       continue;
     }
     const handler = normaliseHandler(name, tool, at, ctx);
-    if (!handler) continue;
+    if (!handler) {
+      ctx.sink.brokenTools.add(name);
+      continue;
+    }
     const params = normaliseParams(tool.parameters);
     into.set(name, {
       name,

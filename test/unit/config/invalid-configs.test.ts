@@ -253,6 +253,14 @@ const cases: Case[] = [
     ],
   },
   {
+    name: 'a tool with a broken handler is reported once, not again where it is used',
+    files: {
+      'gantz.yaml': 'tools:\n  t1:\n    handler: missing.fn\n',
+      'agent-team.yaml': 'agents:\n  - role: a\n    tools: [t1]\nworkflows:\n  w:\n    - { agent: a, action: t1 }\n',
+    },
+    expected: [{ code: 'ORCH_HANDLER_NOT_FOUND', file: 'gantz.yaml', line: 3 }],
+  },
+  {
     name: 'binary garbage',
     files: { 'gantz.yaml': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0xff, 0xfe, 0x01]) },
     expected: [{ code: 'ORCH_FILE_BINARY', file: 'gantz.yaml' }],

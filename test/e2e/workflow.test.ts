@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN, orch } from '../helpers/cli.js';
@@ -176,15 +176,17 @@ describe('durable runs', () => {
     const p = start();
     const child = spawn(process.execPath, [BIN, 'run', 'crash'], { cwd: p.dir, stdio: 'ignore' });
     await until(() => p.log().includes('two'), 'step two to start');
+    // The step's process is on record (as every process orch starts is) before orch dies.
+    await until(() => existsSync(path.join(p.dir, '.orch', 'pids')) && readdirSync(path.join(p.dir, '.orch', 'pids')).length > 0, 'the step to be recorded');
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     // The killed orch could not end its step's shell (it waits for `go`)...
-    const holding = 'while [ ! -f go ]';
-    expect(processesWith(holding).length).toBeGreaterThan(0);
+    const holding = (): number[] => processesWith('while [ ! -f go ]', p.dir);
+    expect(holding().length).toBeGreaterThan(0);
     const [runId = ''] = p.runIds();
     expect(JSON.parse(orch(['runs', '--json'], { cwd: p.dir }).stdout)).toMatchObject([{ id: runId, status: 'interrupted' }]);
     // ...and the next orch command reaps it, so nothing of the old run is left to resume beside.
-    expect(processesWith(holding)).toEqual([]);
+    expect(holding()).toEqual([]);
     writeFileSync(path.join(p.dir, 'go'), '');
     const r = orch(['resume', runId], { cwd: p.dir });
     expect(r.code).toBe(0);
@@ -194,11 +196,11 @@ describe('durable runs', () => {
   it('Ctrl-C cancels the running step, leaves no process, and marks the run interrupted', async () => {
     const p = start();
     const child = spawn(process.execPath, [BIN, 'run', 'long'], { cwd: p.dir, stdio: 'ignore' });
-    await until(() => processesWith('123.456').length > 0, 'the step to start');
+    await until(() => processesWith('123.456', p.dir).length > 0, 'the step to start');
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
     expect(code).toBe(130);
-    expect(processesWith('123.456')).toEqual([]);
+    expect(processesWith('123.456', p.dir)).toEqual([]);
     const [runId = ''] = p.runIds();
     expect(p.journal(runId).at(-1)).toMatchObject({ type: 'run_interrupted', signal: 'SIGINT' });
     expect(existsSync(path.join(p.dir, '.orch', 'runs', runId, 'lock'))).toBe(false);

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,8 +29,8 @@ export function workflowProject(): {
   };
 }
 
-/** Pids of live processes whose command line contains `needle` (from /proc). */
-export function processesWith(needle: string): number[] {
+/** Pids of live processes whose command line contains `needle` (from /proc), optionally only those working in `cwd`. */
+export function processesWith(needle: string, cwd?: string): number[] {
   const found: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -38,7 +38,9 @@ export function processesWith(needle: string): number[] {
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      if (cmdline.includes(needle) && state !== 'Z') found.push(Number(entry));
+      if (!cmdline.includes(needle) || state === 'Z') continue;
+      if (cwd !== undefined && readlinkSync(`/proc/${entry}/cwd`) !== cwd) continue;
+      found.push(Number(entry));
     } catch {
       // The process ended while we looked.
     }

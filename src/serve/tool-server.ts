@@ -13,6 +13,8 @@ import type { Project, ToolDef } from '../config/model.js';
 import { isOrchError } from '../errors.js';
 import type { Logger, McpCaller } from '../tools/context.js';
 import { invokeTool } from '../tools/invoke.js';
+import { Redactor, collectSecrets } from '../mcp/redact.js';
+import { resolveStateDir } from '../state/state-dir.js';
 import { resultText, ToolError, type ToolResult } from '../tools/result.js';
 
 const require = createRequire(import.meta.url);
@@ -39,6 +41,10 @@ export function createToolServer(project: Project, options: ToolServerOptions): 
     { capabilities: { tools: {} } },
   );
 
+  const stateDir = resolveStateDir(project.dir);
+  // Error text can carry a script's or server's stderr: secrets are taken out before it leaves.
+  const redactor = new Redactor(collectSecrets(process.env, project.servers.values()));
+
   // Workflows join this list once they can run; until then only declared tools are served.
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [...project.tools.values()].map(describeTool) }));
 
@@ -50,11 +56,12 @@ export function createToolServer(project: Project, options: ToolServerOptions): 
         signal: extra.signal,
         logger: options.logger(name),
         mcp: options.mcp,
+        stateDir,
       });
       return toCallResult(result);
     } catch (err) {
       if (!isOrchError(err)) options.onBug(err);
-      return errorResult(err);
+      return errorResult(err, redactor);
     }
   });
   return server;
@@ -82,12 +89,12 @@ function toCallResult(result: ToolResult): CallToolResult {
   });
 }
 
-function errorResult(err: unknown): CallToolResult {
+function errorResult(err: unknown, redactor: Redactor): CallToolResult {
   const lines = [isOrchError(err) ? `${err.code}: ${err.message}` : `internal error: ${err instanceof Error ? err.message : String(err)}`];
   if (err instanceof ToolError) {
     const stderr = err.detail.stderr?.trim();
     if (stderr && !err.message.includes(stderr)) lines.push(stderr);
   }
   if (isOrchError(err) && err.hint) lines.push(`hint: ${err.hint}`);
-  return { isError: true, content: [{ type: 'text', text: lines.join('\n') }] };
+  return { isError: true, content: [{ type: 'text', text: redactor.redactString(lines.join('\n')) }] };
 }

@@ -1,7 +1,10 @@
 import type { HttpHandler } from '../config/model.js';
 import { formatDuration } from '../config/duration.js';
-import { getPath, renderData, renderJsonText, renderText, renderUrl } from './placeholders.js';
+import { getPath, renderData, renderForm, renderJsonText, renderText, renderUrl } from './placeholders.js';
 import { parseOutput, ToolError, type ToolResult } from './result.js';
+
+/** An http tool without its own `timeout` gives up after this long (the schema's documented default). */
+export const DEFAULT_HTTP_TIMEOUT_MS = 30_000;
 
 export interface HttpOptions {
   tool: string;
@@ -19,13 +22,20 @@ export async function runHttp(handler: HttpHandler, params: Record<string, unkno
   const method = handler.method.toUpperCase();
   const url = renderUrl(handler.url, params);
   const headers = new Headers();
-  for (const [name, value] of Object.entries(handler.headers)) headers.set(name, renderText(value, params));
+  for (const [name, value] of Object.entries(handler.headers)) {
+    const text = renderText(value, params);
+    // A line break in a header value could start a header of its own: refuse it as input.
+    if (/[\r\n\0]/.test(text)) {
+      throw new ToolError(tool, `${tool}: the value for header ${name} contains a line break or NUL`, { code: 'ORCH_INPUT' });
+    }
+    headers.set(name, text);
+  }
   const body = renderBody(handler.body, params, headers);
   if (body !== undefined && (method === 'GET' || method === 'HEAD')) {
     throw new ToolError(tool, `${tool}: a ${method} request cannot have a body`, { code: 'ORCH_TOOL_INVALID' });
   }
 
-  const signals = [options.signal, handler.timeoutMs === undefined ? undefined : AbortSignal.timeout(handler.timeoutMs)];
+  const signals = [options.signal, AbortSignal.timeout(handler.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS)];
   const signal = AbortSignal.any(signals.filter((s): s is AbortSignal => s !== undefined));
   let response: Response;
   let text: string;
@@ -62,7 +72,7 @@ function renderBody(body: unknown, params: Record<string, unknown>, headers: Hea
   // A string body is JSON text when declared so or when it looks like JSON.
   const trimmed = body.trim();
   const json = isJson(headers.get('content-type')) || trimmed.startsWith('{') || trimmed.startsWith('[');
-  if (!json) return renderText(body, params);
+  if (!json) return /application\/x-www-form-urlencoded/i.test(headers.get('content-type') ?? '') ? renderForm(body, params) : renderText(body, params);
   if (!headers.has('content-type')) headers.set('content-type', 'application/json');
   return renderJsonText(body, params);
 }
@@ -82,7 +92,7 @@ function parseJson(text: string): unknown {
 function requestError(tool: string, handler: HttpHandler, url: string, err: unknown, caller?: AbortSignal): ToolError {
   if (caller?.aborted) return new ToolError(tool, `${tool} was cancelled`, { code: 'ORCH_TOOL_CANCELLED', cause: err });
   if (err instanceof Error && err.name === 'TimeoutError') {
-    return new ToolError(tool, `${tool} timed out after ${formatDuration(handler.timeoutMs ?? 0)}`, {
+    return new ToolError(tool, `${tool} timed out after ${formatDuration(handler.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS)}`, {
       code: 'ORCH_TOOL_TIMEOUT',
       hint: "raise the tool's `timeout`, or check that the server answers",
     });

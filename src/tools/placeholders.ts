@@ -1,3 +1,4 @@
+import { ExitCode, OrchError } from '../errors.js';
 /**
  * `{{param}}` placeholders in the strings of a tool definition. Each substitution point
  * has its own encoding, because a value that is harmless in one place injects syntax in
@@ -63,7 +64,23 @@ export function renderText(template: string, params: Record<string, unknown>): s
 
 /** Substitution into a URL: every value is percent-encoded, so it stays one component. */
 export function renderUrl(template: string, params: Record<string, unknown>): string {
-  return replacePlaceholders(template, (path) => encodeURIComponent(valueText(getPath(params, path))));
+  const query = template.search(/[?#]/);
+  return replacePlaceholders(template, (path, offset) => {
+    const value = valueText(getPath(params, path));
+    // URLs resolve `.` and `..` path segments (also percent-encoded), so such a value
+    // would move the request elsewhere on the server: it is refused, not sent.
+    if ((query === -1 || offset < query) && (value === '.' || value === '..')) {
+      throw new OrchError('ORCH_INPUT', `\`${path}\` may not be \`${value}\`: in a URL path it would change which resource is requested`, {
+        exitCode: ExitCode.usage,
+      });
+    }
+    return encodeURIComponent(value);
+  });
+}
+
+/** A form body (`application/x-www-form-urlencoded`): each value encoded, so `&` and `=` in it stay data. */
+export function renderForm(template: string, params: Record<string, unknown>): string {
+  return replacePlaceholders(template, (path) => new URLSearchParams({ v: valueText(getPath(params, path)) }).toString().slice(2));
 }
 
 /**

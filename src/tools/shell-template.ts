@@ -63,10 +63,16 @@ function variableNames(paths: string[]): Map<string, string> {
 function quoteStates(text: string): (offset: number) => Quote {
   const states: Quote[] = new Array<Quote>(text.length).fill('none');
   let state: Quote = 'none';
+  let comment = false;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
     states[i] = state;
-    if (state === 'single') {
+    if (comment) {
+      // Quotes in a comment are words of the comment, not the start of a string.
+      if (ch === '\n') comment = false;
+    } else if (state === 'none' && ch === '#' && (i === 0 || /[\s;&|()]/.test(text[i - 1] ?? ''))) {
+      comment = true;
+    } else if (state === 'single') {
       if (ch === "'") state = 'none';
     } else if (ch === '\\') {
       i++;

@@ -63,6 +63,34 @@ describe('http tools', () => {
     expect(result.value).toMatchObject({ data: { items: [{ name: 'first' }] } });
   });
 
+  it('a value of `.` or `..` cannot climb the URL path', async () => {
+    const before = seen.length;
+    for (const id of ['..', '.']) {
+      const err: unknown = await runHttp(handler({ url: `${base}/api/users/{{id}}/profile` }), { id }, { tool: 't' }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'ORCH_INPUT' });
+    }
+    expect(seen.length).toBe(before);
+    // In the query it is only data.
+    await runHttp(handler({ url: `${base}/api/find?dir={{id}}` }), { id: '..' }, { tool: 't' });
+    expect(last().url).toBe('/api/find?dir=..');
+  });
+
+  it('refuses a header value with a line break as bad input, sending nothing', async () => {
+    const before = seen.length;
+    const err = await failure(runHttp(handler({ headers: { 'X-Val': '{{v}}' } }), { v: 'a\r\nX-Injected: 1' }, { tool: 't' }));
+    expect(err.code).toBe('ORCH_INPUT');
+    expect(seen.length).toBe(before);
+  });
+
+  it('form-encodes values in a form body, so `&` and `=` stay data', async () => {
+    const h = handler({ method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'name={{v}}&role=user' });
+    await runHttp(h, { v: 'x&role=admin' }, { tool: 't' });
+    expect([...new URLSearchParams(last().body)]).toEqual([
+      ['name', 'x&role=admin'],
+      ['role', 'user'],
+    ]);
+  });
+
   it('sends a YAML body as JSON with typed values', async () => {
     await runHttp(handler({ method: 'post', body: { name: '{{name}}', count: '{{count}}', note: 'for {{name}}' } }), { name: 'x"y', count: 4 }, { tool: 't' });
     expect(last().method).toBe('POST');

@@ -41,6 +41,8 @@ describe('script tools', () => {
   it('returns stdout, parsing a JSON object', async () => {
     expect(await run(shell('printf "%s\\n" "hello {{who}}"'), { who: 'you' })).toEqual({ value: 'hello you' });
     expect(await run(shell(`printf '{"ok": true, "n": {{n}}}'`), { n: 2 })).toEqual({ value: { ok: true, n: 2 } });
+    // A quote inside a comment does not open a string for the placeholders after it.
+    expect(await run(shell("# don't quote this\nprintf '%s' {{who}}"), { who: 'a b' })).toEqual({ value: 'a b' });
   });
 
   describe.each([

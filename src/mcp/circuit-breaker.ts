@@ -17,7 +17,7 @@ export type BreakerDecision = { allowed: true } | { allowed: false; retryInMs: n
 export class CircuitBreaker {
   private failures = 0;
   private openedAt: number | undefined;
-  private probing = false;
+  private trial = false;
 
   constructor(
     private readonly policy: BreakerPolicy,
@@ -28,29 +28,41 @@ export class CircuitBreaker {
     return this.failures;
   }
 
+  /** True while the one call let through after the cooldown is under way. */
+  get probing(): boolean {
+    return this.trial;
+  }
+
   check(): BreakerDecision {
     if (this.openedAt === undefined) return { allowed: true };
     const retryInMs = this.openedAt + this.policy.cooldownMs - this.clock.now();
-    if (retryInMs > 0 || this.probing) return { allowed: false, retryInMs: Math.max(retryInMs, 0) };
-    this.probing = true;
+    if (retryInMs > 0 || this.trial) return { allowed: false, retryInMs: Math.max(retryInMs, 0) };
+    this.trial = true;
     return { allowed: true };
   }
 
   recordSuccess(): void {
     this.failures = 0;
     this.openedAt = undefined;
-    this.probing = false;
+    this.trial = false;
   }
 
   /** A probe that ended without a verdict (cancelled by the caller) frees the slot. */
   release(): void {
-    this.probing = false;
+    this.trial = false;
   }
 
+  /** A failed probe reopens the circuit, whatever the count (it may have been tripped). */
   recordFailure(): void {
     this.failures += 1;
-    this.probing = false;
-    if (this.failures >= this.policy.threshold) this.openedAt = this.clock.now();
+    if (this.trial || this.failures >= this.policy.threshold) this.openedAt = this.clock.now();
+    this.trial = false;
+  }
+
+  /** Opens the circuit now, for a verdict reached outside the breaker (restarts exhausted). */
+  trip(): void {
+    this.openedAt = this.clock.now();
+    this.trial = false;
   }
 }
 

@@ -4,10 +4,10 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { CallToolResult, Progress, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServerDef } from '../config/model.js';
-import { registerPid } from './pid-registry.js';
+import { recordProcess, type PidRegistration } from './pid-registry.js';
 import { ProcessTree, type StopTimings } from './process-tree.js';
 import { StderrTail } from './stderr-tail.js';
-import { createTransport } from './transport.js';
+import { SpawnAwareStdioTransport, createTransport } from './transport.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
@@ -45,7 +45,7 @@ export class ServerConnection {
   private readonly client = new Client({ name: 'orch', version }, { capabilities: {} });
   private readonly transport: Transport;
   private tree: ProcessTree | undefined;
-  private unregister: (() => void) | undefined;
+  private registration: PidRegistration | undefined;
   private closing: Promise<void> | undefined;
   private ended = false;
 
@@ -58,7 +58,7 @@ export class ServerConnection {
       stderr: this.stderr,
       onSpawn: (id) => {
         this.tree = new ProcessTree(id);
-        this.unregister = registerPid(options.stateDir, def.name, id);
+        this.registration = recordProcess(options.stateDir, def.name, id);
       },
     });
     this.client.onclose = () => {
@@ -84,8 +84,9 @@ export class ServerConnection {
     const remaining = () => Math.max(deadline - Date.now(), 1);
     await this.client.connect(this.transport, { timeout: remaining() });
     // Children a server starts at once (a wrapper script's real server) are remembered
-    // now, while they can still be found from the server's pid.
-    this.tree?.refresh();
+    // now, while they can still be found from the server's pid, and recorded, so that
+    // they are reaped even if the server exits before a killed orch's leftovers are.
+    if (this.tree?.refresh()) this.registration?.setMembers(this.tree.all);
     const tools: Tool[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < MAX_TOOL_PAGES; page++) {
@@ -119,10 +120,13 @@ export class ServerConnection {
 
   /** Last resort from a synchronous `exit` hook: SIGKILL whatever is left of the tree. */
   killNow(): void {
+    this.tree?.refresh();
     this.tree?.signalAll('SIGKILL');
   }
 
   private async shutDown(): Promise<void> {
+    // Closed the moment it was started: its process is known (and recorded) only once it exists.
+    if (this.transport instanceof SpawnAwareStdioTransport) await this.transport.spawned?.catch(() => {});
     const tree = this.tree;
     tree?.refresh();
     try {
@@ -133,7 +137,7 @@ export class ServerConnection {
       if (tree) await tree.stop(this.options.stopTimings);
       await clientClosed;
     } finally {
-      this.unregister?.();
+      this.registration?.remove();
     }
   }
 }

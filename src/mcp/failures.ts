@@ -2,11 +2,14 @@ import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { formatDuration } from '../config/duration.js';
 import type { McpServerDef } from '../config/model.js';
 import { ExitCode, OrchError, isOrchError } from '../errors.js';
+import type { Redactor } from './redact.js';
 import type { StderrTail } from './stderr-tail.js';
 
 /**
  * The errors of server supervision. Codes are part of the CLI contract; messages name
- * the server (and tool) and end with what the server last wrote to stderr.
+ * the server (and tool) and end with what the server last wrote to stderr. Text that
+ * comes from a server (its stderr, its error messages) is redacted: a server may well
+ * print the credentials it was given, and these messages reach terminals and JSON.
  */
 export const McpErrorCode = {
   start: 'ORCH_SERVER_START',
@@ -30,7 +33,7 @@ export function isTimeout(err: unknown): boolean {
 }
 
 /** A start that failed or hung; the process is already ended when this is thrown. */
-export function startError(def: McpServerDef, cause: unknown, stderr: StderrTail): OrchError {
+export function startError(def: McpServerDef, cause: unknown, stderr: StderrTail, redactor: Redactor): OrchError {
   if (isOrchError(cause)) return cause;
   const what = def.transport === 'http' ? def.url : def.command;
   let reason: string;
@@ -38,10 +41,10 @@ export function startError(def: McpServerDef, cause: unknown, stderr: StderrTail
   else if (cause instanceof Error && 'code' in cause && cause.code === 'ENOENT') reason = `command not found: ${what}`;
   else if (cause instanceof McpError && cause.code === ErrorCode.ConnectionClosed) reason = 'exited during start-up';
   else reason = `failed to start: ${cause instanceof Error ? cause.message : String(cause)}`;
-  return new OrchError(McpErrorCode.start, `MCP server "${def.name}" ${reason}${stderr.describe()}`, {
+  return new OrchError(McpErrorCode.start, redactor.redactString(`MCP server "${def.name}" ${reason}${stderr.describe()}`), {
     hint: isTimeout(cause)
       ? 'raise its startup_timeout, or run the command by hand to see whether it answers on stdio'
-      : `run \`${what ?? ''}\` by hand to see why it does not start`,
+      : redactor.redactString(`run \`${what ?? ''}\` by hand to see why it does not start`),
     location: where(def),
     exitCode: ExitCode.runFailed,
     cause,
@@ -49,11 +52,11 @@ export function startError(def: McpServerDef, cause: unknown, stderr: StderrTail
 }
 
 /** The server ended unasked; `tool` is the call it took down with it, if any. */
-export function exitedError(def: McpServerDef, tool: string | undefined, stderr: StderrTail): OrchError {
+export function exitedError(def: McpServerDef, tool: string | undefined, stderr: StderrTail, redactor: Redactor): OrchError {
   const during = tool === undefined ? '' : ` during a call to "${tool}"`;
   return new OrchError(
     McpErrorCode.exited,
-    `MCP server "${def.name}" exited${during}${stderr.describe()}`,
+    redactor.redactString(`MCP server "${def.name}" exited${during}${stderr.describe()}`),
     { hint: 'orch restarts it on its next use', location: where(def), exitCode: ExitCode.runFailed },
   );
 }
@@ -90,8 +93,8 @@ export function stoppedError(def: McpServerDef): OrchError {
 }
 
 /** An error the server answered with (unknown tool, invalid arguments...): the server itself is fine. */
-export function toolError(def: McpServerDef, tool: string, cause: unknown): OrchError {
-  const message = cause instanceof Error ? cause.message : String(cause);
+export function toolError(def: McpServerDef, tool: string, cause: unknown, redactor: Redactor): OrchError {
+  const message = redactor.redactString(cause instanceof Error ? cause.message : String(cause));
   return new OrchError(McpErrorCode.toolError, `call to "${def.name}.${tool}" failed: ${message}`, {
     exitCode: ExitCode.runFailed,
     cause,

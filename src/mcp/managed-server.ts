@@ -7,6 +7,7 @@ import { ServerConnection, type CallOptions } from './connection.js';
 import * as fail from './failures.js';
 import type { StopTimings } from './process-tree.js';
 import { RateLimiter } from './rate-limit.js';
+import type { Redactor } from './redact.js';
 import { ToolRegistry } from './tool-registry.js';
 
 export interface RestartPolicy {
@@ -30,6 +31,8 @@ export interface ServerContext {
   parentEnv: NodeJS.ProcessEnv;
   clock: Clock;
   policy: SupervisionPolicy;
+  /** Hides secrets in error messages built from what a server wrote. */
+  redactor: Redactor;
 }
 
 export type ServerStatus = 'idle' | 'starting' | 'running' | 'exited' | 'failed' | 'stopped';
@@ -41,13 +44,18 @@ export type ServerStatus = 'idle' | 'starting' | 'running' | 'exited' | 'failed'
 export class ManagedServer {
   private conn: ServerConnection | undefined;
   private starting: Promise<ServerConnection> | undefined;
-  private readonly closings = new Set<Promise<void>>();
+  /** The connection `start` is opening, so that a shutdown can end it mid-start. */
+  private opening: ServerConnection | undefined;
+  /** Connections still being closed; `killNow` must reach them too. */
+  private readonly closings = new Map<ServerConnection, Promise<void>>();
   private readonly breaker: CircuitBreaker;
   private readonly limiter: RateLimiter | undefined;
   private attempts = 0;
   private restartsInARow = 0;
   private lastError: OrchError | undefined;
   private stopped = false;
+  /** Cuts short a backoff wait when the server is stopped. */
+  private readonly stopping = new AbortController();
 
   constructor(
     readonly def: McpServerDef,
@@ -80,7 +88,13 @@ export class ManagedServer {
   /** A running connection: the current one, or a (re)started one. */
   async connection(): Promise<ServerConnection> {
     this.admit();
-    return this.ensureRunning();
+    const probe = this.breaker.probing; // this very request is the breaker's probe
+    try {
+      return await this.ensureRunning();
+    } finally {
+      // No call follows to judge a probe that found the server running: free its slot.
+      if (probe) this.breaker.release();
+    }
   }
 
   async callTool(
@@ -110,17 +124,23 @@ export class ManagedServer {
     }
   }
 
-  /** Ends the server for good; waits until its whole process tree is gone. */
+  /**
+   * Ends the server for good; waits until its whole process tree is gone. A start under
+   * way is cut short, not waited for: a hung server must not hold up Ctrl-C.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.starting?.catch(() => {});
+    this.stopping.abort();
+    if (this.opening) this.closeLater(this.opening);
     if (this.conn) this.closeLater(this.conn);
-    await Promise.all(this.closings);
+    await Promise.all(this.closings.values());
   }
 
-  /** SIGKILLs what is left, synchronously; for the process `exit` hook only. */
+  /** SIGKILLs what is left, synchronously, including a server still starting or closing. */
   killNow(): void {
+    this.opening?.killNow();
     this.conn?.killNow();
+    for (const conn of this.closings.keys()) conn.killNow();
   }
 
   /** Refuses at once while the server is shut down or its circuit is open. */
@@ -139,14 +159,20 @@ export class ManagedServer {
   }
 
   private async start(): Promise<ServerConnection> {
-    if (this.attempts > 0) {
+    // The breaker's probe after its cooldown is a trial start: no backoff (the cooldown
+    // was one) and no restart budget, or a server fixed meanwhile could never come back.
+    const trial = this.breaker.probing;
+    if (this.attempts > 0 && !trial) {
       if (this.restartsInARow >= this.ctx.policy.restart.maxRestarts) {
-        throw fail.unavailableError(this.def, 0, this.lastError);
+        this.breaker.trip();
+        throw fail.unavailableError(this.def, this.ctx.policy.breaker.cooldownMs, this.lastError);
       }
       this.restartsInARow += 1;
       const { baseDelayMs, maxDelayMs } = this.ctx.policy.restart;
-      await this.ctx.clock.sleep(backoffDelay(this.restartsInARow, baseDelayMs, maxDelayMs));
+      const delay = backoffDelay(this.restartsInARow, baseDelayMs, maxDelayMs);
+      await this.ctx.clock.sleep(delay, this.stopping.signal).catch(() => {}); // aborted: stopped, seen below
     }
+    if (this.stopped) throw fail.stoppedError(this.def);
     this.attempts += 1;
     const conn: ServerConnection = new ServerConnection(this.def, {
       stateDir: this.ctx.stateDir,
@@ -154,17 +180,25 @@ export class ManagedServer {
       stopTimings: this.ctx.policy.stop,
       onExit: () => this.onExit(conn),
     });
+    this.opening = conn;
     try {
       await conn.connect(this.def.startupTimeoutMs);
     } catch (err) {
       this.closeLater(conn);
-      this.lastError = fail.startError(this.def, err, conn.stderr);
+      if (this.stopped) throw fail.stoppedError(this.def);
+      this.lastError = fail.startError(this.def, err, conn.stderr, this.ctx.redactor);
       this.breaker.recordFailure();
       throw this.lastError;
+    } finally {
+      this.opening = undefined;
     }
     if (this.stopped) {
       this.closeLater(conn);
       throw fail.stoppedError(this.def);
+    }
+    if (trial) {
+      this.breaker.recordSuccess();
+      this.restartsInARow = 0;
     }
     this.conn = conn;
     return conn;
@@ -172,16 +206,17 @@ export class ManagedServer {
 
   private onExit(conn: ServerConnection): void {
     if (conn !== this.conn || this.stopped) return;
-    this.lastError = fail.exitedError(this.def, undefined, conn.stderr);
+    this.lastError = fail.exitedError(this.def, undefined, conn.stderr, this.ctx.redactor);
     this.breaker.recordFailure();
     // Whatever the server left behind (its own children) is ended now, not at shutdown.
     this.closeLater(conn);
   }
 
   private closeLater(conn: ServerConnection): void {
+    if (this.closings.has(conn)) return;
     const closing = conn.close();
-    this.closings.add(closing);
-    void closing.finally(() => this.closings.delete(closing));
+    this.closings.set(conn, closing);
+    void closing.finally(() => this.closings.delete(conn));
   }
 
   private classify(err: unknown, conn: ServerConnection, tool: string, timeoutMs: number, signal?: AbortSignal): OrchError {
@@ -190,13 +225,13 @@ export class ManagedServer {
       this.breaker.release();
       return fail.cancelledError(this.def, tool, signal.reason instanceof Error ? signal.reason.message : 'aborted');
     }
-    if (conn.hasEnded) return fail.exitedError(this.def, tool, conn.stderr);
+    if (conn.hasEnded) return fail.exitedError(this.def, tool, conn.stderr, this.ctx.redactor);
     if (fail.isTimeout(err)) {
       this.breaker.recordFailure();
       return fail.timeoutError(this.def, tool, timeoutMs);
     }
     // The server answered with an error: it is alive and well.
     this.breaker.recordSuccess();
-    return fail.toolError(this.def, tool, err);
+    return fail.toolError(this.def, tool, err, this.ctx.redactor);
   }
 }

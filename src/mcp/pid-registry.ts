@@ -1,9 +1,13 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { identify, isRunning, type ProcessIdentity } from './proc.js';
+import { groupMembers, identify, isRunning, type ProcessIdentity } from './proc.js';
 import { ProcessTree, type StopTimings } from './process-tree.js';
 
-/** What a recorded process is: an MCP server, or a script tool (its process group's leader). */
+/**
+ * What a recorded process is: an MCP server, or a script tool. A script's process leads
+ * its own process group (src/tools/script.ts spawns it detached), so the whole group is
+ * reaped, even after its leader has exited.
+ */
 export type ProcessKind = 'server' | 'script';
 
 /**
@@ -24,6 +28,11 @@ export interface PidRecord {
   pid: number;
   startTime: string;
   owner: ProcessIdentity;
+  /**
+   * Descendants known when the record was last written. A process re-parented away from
+   * an exited server can no longer be found from it, so it is reaped from here.
+   */
+  members?: ProcessIdentity[];
 }
 
 const PIDS_DIR = 'pids';
@@ -36,15 +45,40 @@ function recordFile(stateDir: string, pid: number): string {
   return path.join(stateDir, PIDS_DIR, `${pid}.json`);
 }
 
-/** Writes the record of a freshly started process; returns a function that removes it. */
-export function registerPid(stateDir: string, name: string, id: ProcessIdentity, kind: ProcessKind = 'server'): () => void {
+/** The record of one running process, kept up to date with the descendants it starts. */
+export interface PidRegistration {
+  /** Rewrites the record with these descendants (all that are known, not only new ones). */
+  setMembers(members: ProcessIdentity[]): void;
+  remove(): void;
+}
+
+/** Writes the record of a freshly started process. */
+export function recordProcess(stateDir: string, name: string, id: ProcessIdentity, kind: ProcessKind = 'server'): PidRegistration {
   const owner = selfIdentity();
-  if (!owner) return () => {}; // no /proc: identities cannot be checked, so none are kept
+  // No /proc: identities cannot be checked, so none are kept.
+  if (!owner) return { setMembers: () => {}, remove: () => {} };
   const record: PidRecord = { kind, name, ...(kind === 'server' && { server: name }), pid: id.pid, startTime: id.startTime, owner };
   const file = recordFile(stateDir, id.pid);
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify(record)}\n`);
-  return () => rmSync(file, { force: true });
+  const write = () => writeFileSync(file, `${JSON.stringify(record)}\n`);
+  write();
+  let removed = false;
+  return {
+    setMembers(members) {
+      if (removed) return;
+      record.members = members.filter((m) => m.pid !== id.pid);
+      write();
+    },
+    remove() {
+      removed = true;
+      rmSync(file, { force: true });
+    },
+  };
+}
+
+/** Writes the record of a freshly started process; returns a function that removes it. */
+export function registerPid(stateDir: string, name: string, id: ProcessIdentity, kind: ProcessKind = 'server'): () => void {
+  return recordProcess(stateDir, name, id, kind).remove;
 }
 
 function readRecord(file: string): PidRecord | undefined {
@@ -61,21 +95,42 @@ function toRecord(value: unknown): PidRecord | undefined {
   if (typeof r.pid !== 'number' || typeof r.startTime !== 'string') return undefined;
   if (typeof r.owner?.pid !== 'number' || typeof r.owner.startTime !== 'string') return undefined;
   const { pid, startTime, owner } = r;
+  const members = Array.isArray(r.members) ? r.members.filter(isIdentity) : [];
+  const extra = members.length > 0 ? { members } : {};
   // A record written before records had a `kind` is a server's.
   if (r.kind === undefined && typeof r.server === 'string') {
-    return { kind: 'server', name: r.server, server: r.server, pid, startTime, owner };
+    return { kind: 'server', name: r.server, server: r.server, pid, startTime, owner, ...extra };
   }
   if ((r.kind === 'server' || r.kind === 'script') && typeof r.name === 'string') {
-    return { ...r, kind: r.kind, name: r.name, pid, startTime, owner };
+    return { kind: r.kind, name: r.name, ...(typeof r.server === 'string' && { server: r.server }), pid, startTime, owner, ...extra };
   }
   return undefined;
 }
 
+function isIdentity(value: unknown): value is ProcessIdentity {
+  if (typeof value !== 'object' || value === null) return false;
+  return 'pid' in value && typeof value.pid === 'number' && 'startTime' in value && typeof value.startTime === 'string';
+}
+
+/**
+ * What is left of a recorded process: itself, the descendants recorded with it and, for
+ * a script, the members of the process group it led; each only while its identity still
+ * matches. The tree built from them finds their descendants in turn.
+ */
+function leftovers(record: PidRecord): ProcessTree | undefined {
+  const root = { pid: record.pid, startTime: record.startTime };
+  const tree = new ProcessTree(root);
+  for (const member of record.members ?? []) tree.adopt(member);
+  if (record.kind === 'script') for (const member of groupMembers(root)) tree.adopt(member);
+  return tree.alive().length > 0 ? tree : undefined;
+}
+
 /**
  * Ends the servers and scripts, with their process trees, of orch processes that no
- * longer run, and forgets their records. A record is acted on only when the pid still
- * belongs to the very process that was started (same start time): a reused pid is never
- * signalled. Returns what was reaped.
+ * longer run, and forgets their records. A process is acted on only when its pid still
+ * belongs to the very process that was recorded (same start time): a reused pid is never
+ * signalled. The recorded process may have exited while its descendants run on; they are
+ * reaped all the same. Returns what was reaped.
  */
 export async function reapOrphans(stateDir: string, timings: StopTimings): Promise<PidRecord[]> {
   let names: string[];
@@ -90,12 +145,12 @@ export async function reapOrphans(stateDir: string, timings: StopTimings): Promi
     const file = path.join(stateDir, PIDS_DIR, name);
     const record = readRecord(file);
     if (record && isRunning(record.owner)) continue; // its orch still runs and owns it
-    const root = record && { pid: record.pid, startTime: record.startTime };
-    if (record && root && isRunning(root)) {
+    const tree = record && leftovers(record);
+    if (record && tree) {
       reaped.push(record);
       // A server's stdin is closed, so it already had its chance to exit on EOF; a script
       // has none, and the call that started it is over, so neither gets a grace period.
-      stops.push(new ProcessTree(root).stop({ graceMs: 0, termMs: timings.termMs }));
+      stops.push(tree.stop({ graceMs: 0, termMs: timings.termMs }));
     }
     stops.push(Promise.resolve().then(() => rmSync(file, { force: true })));
   }

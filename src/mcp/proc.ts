@@ -12,6 +12,7 @@ export interface ProcessIdentity {
 
 interface Stat {
   ppid: number;
+  pgrp: number;
   startTime: string;
   zombie: boolean;
 }
@@ -25,10 +26,10 @@ function readStat(pid: number): Stat | undefined {
   }
   // Field 2 is the command name in parentheses and may itself hold spaces or ')'.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  const [state, ppid] = fields;
+  const [state, ppid, pgrp] = fields;
   const startTime = fields[19];
-  if (state === undefined || ppid === undefined || startTime === undefined) return undefined;
-  return { ppid: Number(ppid), startTime, zombie: state === 'Z' || state === 'X' };
+  if (state === undefined || ppid === undefined || pgrp === undefined || startTime === undefined) return undefined;
+  return { ppid: Number(ppid), pgrp: Number(pgrp), startTime, zombie: state === 'Z' || state === 'X' };
 }
 
 /** The identity of a live process, or undefined when it is gone (or /proc is missing). */
@@ -43,20 +44,39 @@ export function isRunning(id: ProcessIdentity): boolean {
   return stat !== undefined && !stat.zombie && stat.startTime === id.startTime;
 }
 
-/** Every live descendant of `pid` (children, grandchildren...), found by walking /proc. */
-export function descendants(pid: number): ProcessIdentity[] {
+/** Every live process, with its stat. */
+function liveProcesses(): { pid: number; stat: Stat }[] {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
     return [];
   }
-  const children = new Map<number, ProcessIdentity[]>();
+  const found: { pid: number; stat: Stat }[] = [];
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
-    const child = Number(entry);
-    const stat = readStat(child);
-    if (!stat || stat.zombie) continue;
+    const stat = readStat(Number(entry));
+    if (stat && !stat.zombie) found.push({ pid: Number(entry), stat });
+  }
+  return found;
+}
+
+/**
+ * The live members of the process group `leader` led, even after the leader itself has
+ * exited. Empty when its pid now belongs to another process: the kernel does not reuse a
+ * pid while a group of that id has members, so such a group is not the leader's.
+ */
+export function groupMembers(leader: ProcessIdentity): ProcessIdentity[] {
+  const all = liveProcesses();
+  const holder = all.find((p) => p.pid === leader.pid);
+  if (holder && holder.stat.startTime !== leader.startTime) return [];
+  return all.filter((p) => p.stat.pgrp === leader.pid).map((p) => ({ pid: p.pid, startTime: p.stat.startTime }));
+}
+
+/** Every live descendant of `pid` (children, grandchildren...), found by walking /proc. */
+export function descendants(pid: number): ProcessIdentity[] {
+  const children = new Map<number, ProcessIdentity[]>();
+  for (const { pid: child, stat } of liveProcesses()) {
     const list = children.get(stat.ppid) ?? [];
     list.push({ pid: child, startTime: stat.startTime });
     children.set(stat.ppid, list);

@@ -27,11 +27,24 @@ export class ProcessTree {
     this.members.set(root.pid, root);
   }
 
-  /** Adds the current descendants of every live member. */
-  refresh(): void {
+  /** Adds the current descendants of every live member; true when any were new. */
+  refresh(): boolean {
+    const before = this.members.size;
     for (const member of this.alive()) {
-      for (const child of descendants(member.pid)) this.members.set(child.pid, child);
+      for (const child of descendants(member.pid)) this.adopt(child);
     }
+    return this.members.size > before;
+  }
+
+  /** Makes `id` a member: it is signalled and waited for with the rest. */
+  adopt(id: ProcessIdentity): void {
+    const known = this.members.get(id.pid);
+    if (!known || known.startTime !== id.startTime) this.members.set(id.pid, id);
+  }
+
+  /** Every member ever seen, live or not, the root first. */
+  get all(): ProcessIdentity[] {
+    return [...this.members.values()];
   }
 
   alive(): ProcessIdentity[] {

@@ -43,6 +43,8 @@ export type StartOutcome = { server: string; ok: true; tools: number } | { serve
  */
 export class Supervisor {
   readonly audit: AuditLog;
+  /** Hides the secrets of orch's environment and of every server's `env` and `headers`. */
+  readonly redactor: Redactor;
   private readonly servers = new Map<string, ManagedServer>();
   private reaping: Promise<unknown> | undefined;
   private uninstall: (() => void) | undefined;
@@ -55,11 +57,12 @@ export class Supervisor {
     const env = options.env ?? process.env;
     const policy = { ...DEFAULT_POLICY, ...options.policy };
     const list = [...defs];
+    this.redactor = new Redactor(collectSecrets(env, list));
     for (const def of list) {
-      const ctx = { stateDir: options.stateDir, parentEnv: env, clock: options.clock ?? systemClock, policy };
+      const ctx = { stateDir: options.stateDir, parentEnv: env, clock: options.clock ?? systemClock, policy, redactor: this.redactor };
       this.servers.set(def.name, new ManagedServer(def, ctx));
     }
-    this.audit = new AuditLog(path.join(options.stateDir, 'audit.jsonl'), new Redactor(collectSecrets(env, list)));
+    this.audit = new AuditLog(path.join(options.stateDir, 'audit.jsonl'), this.redactor);
   }
 
   names(): string[] {

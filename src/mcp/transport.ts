@@ -11,7 +11,10 @@ import type { StderrTail } from './stderr-tail.js';
  * the process exists, orch learns its identity, before `initialize` is even sent, so a
  * server that hangs at start-up can still be found and ended.
  */
-class SpawnAwareStdioTransport extends StdioClientTransport {
+export class SpawnAwareStdioTransport extends StdioClientTransport {
+  /** Settles once the process exists and `onSpawn` has run, or it failed to spawn. */
+  spawned: Promise<void> | undefined;
+
   constructor(
     params: ConstructorParameters<typeof StdioClientTransport>[0],
     private readonly onSpawn: (id: ProcessIdentity) => void,
@@ -19,7 +22,12 @@ class SpawnAwareStdioTransport extends StdioClientTransport {
     super(params);
   }
 
-  override async start(): Promise<void> {
+  override start(): Promise<void> {
+    this.spawned = this.spawnAndIdentify();
+    return this.spawned;
+  }
+
+  private async spawnAndIdentify(): Promise<void> {
     await super.start();
     const id = this.pid === null ? undefined : identify(this.pid);
     if (id) this.onSpawn(id);

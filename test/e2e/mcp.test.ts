@@ -36,9 +36,37 @@ mcpServers:
     args: [${script('stubborn.mjs')}]
 `,
 });
+// Servers that never finish starting; ten minutes, so that waiting for them shows as a hang.
+const hungProject = tempProject({
+  'gantz.yaml': `name: mcp-e2e-hung
+tools: {}
+mcpServers:
+  silent:
+    command: ${node}
+    args: [${script('silent.mjs')}]
+    startup_timeout: 10m
+  hung:
+    command: ${node}
+    args: [${script('hung.mjs')}]
+    startup_timeout: 10m
+`,
+});
+const LEAKED = 'hunter2-very-secret';
+const leakyProject = tempProject({
+  'gantz.yaml': `name: mcp-e2e-leaky
+tools: {}
+mcpServers:
+  leaky:
+    command: sh
+    args: ["-c", "echo my token is $SVC_CRED >&2; exit 1"]
+    env: { SVC_CRED: ${LEAKED} }
+`,
+});
 afterAll(() => {
   project.cleanup();
   stubbornProject.cleanup();
+  hungProject.cleanup();
+  leakyProject.cleanup();
 });
 
 // Each orch run ends before it returns; nothing it started may outlive it.
@@ -118,6 +146,53 @@ describe('orch mcp', () => {
   it('SIGTERM during a call ends the server; exit 143', async () => {
     const result = await interrupt(project.dir, 'fx', 'SIGTERM', 2);
     expect(result.exitCode).toBe(143);
+    expect(watch.leftovers()).toEqual([]);
+  });
+});
+
+describe('orch mcp while a server is starting', () => {
+  /** Runs `orch mcp call <server> foo` until orch and the server both exist, then signals it. */
+  const interruptStart = async (server: string, signals: number) => {
+    const child = execa(process.execPath, [BIN, '-C', hungProject.dir, 'mcp', 'call', server, 'foo'], { reject: false });
+    try {
+      for (let i = 0; i < 250 && watch.snapshot().length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(watch.snapshot().length).toBe(2);
+      for (let i = 0; i < signals; i++) {
+        if (i > 0) await new Promise((r) => setTimeout(r, 300)); // two presses, not one
+        child.kill('SIGINT');
+      }
+      return await child;
+    } finally {
+      child.kill('SIGKILL');
+    }
+  };
+
+  it('Ctrl-C during a hung start ends the server and exits 130 without waiting for startup_timeout', async () => {
+    const result = await interruptStart('silent', 1);
+    expect(result.exitCode).toBe(130);
+    expect(watch.leftovers()).toEqual([]);
+  });
+
+  it('a second Ctrl-C kills a starting server that ignores EOF and SIGTERM', async () => {
+    const result = await interruptStart('hung', 2);
+    expect(result.exitCode).toBe(130);
+    expect(watch.leftovers()).toEqual([]);
+  });
+});
+
+describe('orch mcp and secrets', () => {
+  it('a server that prints its env values does not get them shown, in JSON or on stderr', () => {
+    const json = orch(['-C', leakyProject.dir, '--json', 'mcp', 'list']);
+    expect(json.code).toBe(1);
+    const [row] = JSON.parse(json.stdout) as { error: { code: string; message: string } }[];
+    expect(row?.error).toMatchObject({ code: 'ORCH_SERVER_START', message: expect.stringContaining('my token is [REDACTED]') });
+    expect(json.stdout + json.stderr).not.toContain(LEAKED);
+    const text = orch(['-C', leakyProject.dir, 'mcp', 'list']);
+    expect(text.stderr).toContain('my token is [REDACTED]');
+    const call = orch(['-C', leakyProject.dir, 'mcp', 'call', 'leaky', 'foo']);
+    expect(call.code).not.toBe(0);
+    expect(call.stderr).toContain('[REDACTED]');
+    for (const r of [text, call]) expect(r.stdout + r.stderr).not.toContain(LEAKED);
     expect(watch.leftovers()).toEqual([]);
   });
 });

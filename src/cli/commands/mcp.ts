@@ -45,7 +45,7 @@ async function list(supervisor: Supervisor, globals: GlobalOptions, io: Io): Pro
   if (globals.json) io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
   else if (rows.length === 0) io.stdout.write('no MCP servers are configured (mcpServers in gantz.yaml, agent-team.yaml or .mcp.json)\n');
   else io.stdout.write(formatServers(rows, globals.color));
-  if (!globals.json) for (const o of outcomes) if (!o.ok) io.stderr.write(`\n${o.error.message}\n`);
+  if (!globals.json) for (const o of outcomes) if (!o.ok) io.stderr.write(`\n${supervisor.redactor.redactString(o.error.message)}\n`);
   return outcomes.every((o) => o.ok) ? ExitCode.ok : ExitCode.runFailed;
 }
 
@@ -58,7 +58,7 @@ async function tools(supervisor: Supervisor, server: string | undefined, globals
   const rows = toolRows(supervisor.runningTools().all(), server);
   if (globals.json) io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
   else io.stdout.write(formatTools(rows, globals.color));
-  for (const o of failed) if (!o.ok) io.stderr.write(`\n${o.error.message}\n`);
+  for (const o of failed) if (!o.ok) io.stderr.write(`\n${supervisor.redactor.redactString(o.error.message)}\n`);
   return failed.length === 0 ? ExitCode.ok : ExitCode.runFailed;
 }
 
@@ -119,7 +119,7 @@ function resultText(result: CallToolResult): string {
   return text === '' || text.endsWith('\n') ? text : `${text}\n`;
 }
 
-/** One server as `orch mcp list` shows it (and prints with --json). */
+/** One server as `orch mcp list` shows it (and prints with --json); errors are redacted of secrets. */
 interface ServerRow {
   name: string;
   transport: 'stdio' | 'http';
@@ -138,7 +138,7 @@ function serverRows(supervisor: Supervisor, outcomes: StartOutcome[]): ServerRow
       status: server.status,
       tools: o.ok ? o.tools : null,
       pid: server.pid ?? null,
-      error: o.ok ? null : { code: o.error.code, message: o.error.message },
+      error: o.ok ? null : { code: o.error.code, message: supervisor.redactor.redactString(o.error.message) },
     };
   });
 }

@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Supervisor } from '../../../src/mcp/supervisor.js';
 import { FAST_POLICY, ManualClock, ProcessWatch, fixture, stdioServer, tempDir } from './helpers.js';
@@ -80,5 +82,53 @@ describe('a server that crashes', () => {
     const [outcome] = await supervisor.start();
     expect(outcome?.ok).toBe(false);
     expect(outcome && !outcome.ok && outcome.error.message).toContain('command not found: orch-no-such-command');
+  });
+
+  it('is used again once fixed: after the cooldown one trial start goes through, even with its restarts used up', async () => {
+    const clock = new ManualClock();
+    const ready = path.join(state.dir, 'until-ready');
+    const cooldownMs = 1000;
+    supervisor = new Supervisor([fixture('flaky', 'until-ready.mjs', { env: { ORCH_FIXTURE_READY: ready } })], {
+      stateDir: state.dir,
+      policy: { ...FAST_POLICY, restart: { baseDelayMs: 1, maxDelayMs: 1, maxRestarts: 2 }, breaker: { threshold: 2, cooldownMs } },
+      clock,
+    });
+    // Six failed starts, a cooldown apart: the restart budget runs out along the way.
+    const codes: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const error: unknown = await supervisor.callTool('flaky', 'echo', {}).catch((err: unknown) => err);
+      codes.push(error instanceof Error && 'code' in error ? String(error.code) : 'none');
+      watch.snapshot();
+      clock.time += cooldownMs;
+    }
+    expect(codes.every((c) => c === 'ORCH_SERVER_START' || c === 'ORCH_SERVER_UNAVAILABLE')).toBe(true);
+    expect(codes).toContain('ORCH_SERVER_START');
+
+    writeFileSync(ready, '');
+    clock.time += cooldownMs;
+    await expect(supervisor.callTool('flaky', 'echo', { message: 'back' })).resolves.toMatchObject({
+      content: [{ type: 'text', text: 'echo: back' }],
+    });
+    watch.snapshot();
+    expect(supervisor.server('flaky').status).toBe('running');
+    // Healthy again: calls flow without waiting for any cooldown.
+    await expect(supervisor.callTool('flaky', 'echo', {})).resolves.toMatchObject({ content: [{ type: 'text' }] });
+  });
+
+  it('never shows the env values it was given in an error, however the server echoes them', async () => {
+    const SECRET = 'hunter2-very-secret';
+    const leaky = stdioServer('leaky', ['-c', 'echo "my token is $SVC_CRED" >&2; exit 1'], { command: '/bin/sh', env: { SVC_CRED: SECRET } });
+    const crashy = fixture('crashy', 'crashy.mjs', { env: { SVC_CRED: SECRET } });
+    supervisor = new Supervisor([leaky, crashy], { stateDir: state.dir, policy: FAST_POLICY });
+    const [outcome] = await supervisor.start(['leaky']);
+    const started = outcome && !outcome.ok ? outcome.error : undefined;
+    expect(started?.message).toContain('my token is [REDACTED]');
+    expect(started?.message).not.toContain(SECRET);
+
+    const call = supervisor.callTool('crashy', 'crash', {});
+    watch.snapshot();
+    const crashed: unknown = await call.catch((err: unknown) => err);
+    expect(crashed).toMatchObject({ code: 'ORCH_SERVER_EXITED', message: expect.stringContaining('my credential was [REDACTED]') });
+    expect(crashed instanceof Error && crashed.message).not.toContain(SECRET);
   });
 });

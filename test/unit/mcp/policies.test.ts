@@ -52,6 +52,23 @@ describe('CircuitBreaker', () => {
     expect(breaker.check()).toEqual({ allowed: false, retryInMs: 500 });
   });
 
+  it('can be tripped below its threshold; a failed probe then reopens it, a good one closes it', () => {
+    const clock = new ManualClock();
+    const breaker = new CircuitBreaker({ threshold: 5, cooldownMs: 100 }, clock);
+    breaker.trip();
+    expect(breaker.check()).toEqual({ allowed: false, retryInMs: 100 });
+    clock.time = 100;
+    expect(breaker.check().allowed).toBe(true);
+    expect(breaker.probing).toBe(true);
+    breaker.recordFailure();
+    expect(breaker.check()).toEqual({ allowed: false, retryInMs: 100 });
+    clock.time = 200;
+    expect(breaker.check().allowed).toBe(true);
+    breaker.recordSuccess();
+    expect(breaker.probing).toBe(false);
+    expect(breaker.check()).toEqual({ allowed: true });
+  });
+
   it('backs off exponentially up to a cap', () => {
     expect([1, 2, 3, 4, 5].map((n) => backoffDelay(n, 100, 1000))).toEqual([100, 200, 400, 800, 1000]);
   });

@@ -1,15 +1,18 @@
 import { execa } from 'execa';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { reapOrphans } from '../../../src/mcp/pid-registry.js';
-import { identify } from '../../../src/mcp/proc.js';
-import { FIXTURES, ProcessWatch, fixture, tempDir } from './helpers.js';
+import { reapOrphans, registerPid } from '../../../src/mcp/pid-registry.js';
+import { descendants, identify, isRunning } from '../../../src/mcp/proc.js';
+import { FIXTURES, ProcessWatch, fixture, stdioServer, tempDir } from './helpers.js';
 
 const state = tempDir();
 afterAll(() => state.cleanup());
 const timings = { graceMs: 0, termMs: 150 };
+const pause = () => new Promise((r) => setTimeout(r, 20));
+/** A process that ignores SIGTERM and sleeps: only SIGKILL ends it. */
+const IGNORES_TERM = "process.on('SIGTERM', () => {}); setInterval(() => {}, 60000)";
 
 describe('reaping servers of an orch that was SIGKILLed', () => {
   it('ends the servers (and their children) left behind, once the owner is gone', async () => {
@@ -31,6 +34,65 @@ describe('reaping servers of an orch that was SIGKILLed', () => {
       host.kill('SIGKILL');
     }
     expect(watch.count).toBeGreaterThanOrEqual(3); // host, server, grandchild
+    expect(watch.leftovers()).toEqual([]);
+    expect(readdirSync(path.join(state.dir, 'pids'))).toEqual([]);
+  });
+
+  it('ends the children of a recorded server that has itself exited', async () => {
+    const watch = new ProcessWatch();
+    // A wrapper starts a helper that ignores SIGTERM, then becomes the server; the server
+    // exits on the EOF its killed orch leaves it, and the helper runs on without a parent.
+    const node = `'${process.execPath}'`;
+    const command = `${node} -e "${IGNORES_TERM}" & exec ${node} '${path.join(FIXTURES, 'echo.mjs')}'`;
+    const defs = [stdioServer('wrapped', ['-c', command], { command: '/bin/sh' })];
+    const host = execa(process.execPath, [path.join(FIXTURES, 'supervise.mjs'), JSON.stringify(defs), state.dir], { reject: false });
+    try {
+      const firstLine = await new Promise<string>((resolve) => host.stdout?.once('data', (d: Buffer) => resolve(d.toString())));
+      const [serverPid] = JSON.parse(firstLine) as number[];
+      const server = identify(serverPid ?? -1);
+      expect(server).toBeDefined();
+      watch.snapshot();
+      expect(watch.count).toBe(3); // host, server, helper
+      host.kill('SIGKILL');
+      await host;
+      for (let i = 0; i < 250 && server && isRunning(server); i++) await pause();
+      expect(server && isRunning(server)).toBe(false);
+      expect(watch.leftovers()).toHaveLength(1); // the helper, orphaned
+      const reaped = await reapOrphans(state.dir, timings);
+      expect(reaped.map((r) => [r.name, r.pid])).toEqual([['wrapped', serverPid]]);
+    } finally {
+      host.kill('SIGKILL');
+    }
+    expect(watch.leftovers()).toEqual([]);
+    expect(readdirSync(path.join(state.dir, 'pids'))).toEqual([]);
+  });
+
+  it('ends the process group of a recorded script whose leader has exited', async () => {
+    const watch = new ProcessWatch();
+    // The shell leads its own group (as a script tool's does) and leaves a helper in it.
+    const shell = spawn('/bin/sh', ['-c', `'${process.execPath}' -e "${IGNORES_TERM}" & read line`], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+    const exited = new Promise((resolve) => shell.once('exit', resolve));
+    try {
+      const leader = identify(shell.pid ?? -1);
+      expect(leader).toBeDefined();
+      if (!leader) return;
+      watch.add(leader);
+      for (let i = 0; i < 250 && descendants(leader.pid).length < 1; i++) await pause();
+      watch.snapshot();
+      expect(watch.count).toBe(2);
+      registerPid(state.dir, 'nap', leader, 'script');
+      // Its orch is gone (an owner that never ran), and so is the shell.
+      const file = path.join(state.dir, 'pids', `${leader.pid}.json`);
+      const record = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      writeFileSync(file, JSON.stringify({ ...record, owner: { pid: process.pid, startTime: '1' } }));
+      shell.stdin?.end('go\n');
+      await exited;
+      expect(watch.leftovers()).toHaveLength(1); // the helper, still in the group
+      const reaped = await reapOrphans(state.dir, timings);
+      expect(reaped.map((r) => [r.kind, r.name])).toEqual([['script', 'nap']]);
+    } finally {
+      shell.kill('SIGKILL');
+    }
     expect(watch.leftovers()).toEqual([]);
     expect(readdirSync(path.join(state.dir, 'pids'))).toEqual([]);
   });

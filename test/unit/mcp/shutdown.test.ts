@@ -1,12 +1,22 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { identify } from '../../../src/mcp/proc.js';
+import { identify, isRunning, type ProcessIdentity } from '../../../src/mcp/proc.js';
 import { Supervisor } from '../../../src/mcp/supervisor.js';
 import { FAST_POLICY, ProcessWatch, fixture, tempDir } from './helpers.js';
 
 const state = tempDir();
 afterAll(() => state.cleanup());
+
+const pause = () => new Promise((r) => setTimeout(r, 20));
+
+/** Waits (boundedly) until the test has caused `count` processes; returns them. */
+async function processes(watch: ProcessWatch, count: number): Promise<ProcessIdentity[]> {
+  for (let i = 0; i < 250 && watch.snapshot().length < count; i++) await pause();
+  const now = watch.snapshot();
+  expect(now).toHaveLength(count);
+  return now;
+}
 
 function textOf(result: { content: { type: string; text?: string }[] }): string {
   return result.content[0]?.text ?? '';
@@ -74,6 +84,44 @@ describe('shutdown', () => {
     await supervisor.shutdown();
     await expect(call).rejects.toMatchObject({ code: 'ORCH_TOOL_CANCELLED', message: expect.stringContaining('shutting down') });
     expect(watch.count).toBeGreaterThanOrEqual(3);
+    expect(watch.leftovers()).toEqual([]);
+  });
+
+  it('a shutdown during a hung start ends the server at once instead of waiting for startup_timeout', async () => {
+    const watch = new ProcessWatch();
+    // Ten minutes: were the shutdown to wait for the start, the test would time out.
+    const supervisor = new Supervisor([fixture('silent', 'silent.mjs', { startupTimeoutMs: 600_000 })], {
+      stateDir: state.dir,
+      policy: FAST_POLICY,
+    });
+    const pending = supervisor.start();
+    try {
+      await processes(watch, 1);
+    } finally {
+      await supervisor.shutdown();
+    }
+    const [outcome] = await pending;
+    expect(outcome).toMatchObject({ server: 'silent', ok: false, error: { code: 'ORCH_SERVER_STOPPED' } });
+    expect(watch.leftovers()).toEqual([]);
+    expect(readdirSync(path.join(state.dir, 'pids'))).toEqual([]);
+  });
+
+  it('killNow reaches a server that is still starting', async () => {
+    const watch = new ProcessWatch();
+    const supervisor = new Supervisor([fixture('hung', 'hung.mjs', { startupTimeoutMs: 600_000 })], {
+      stateDir: state.dir,
+      policy: { ...FAST_POLICY, stop: { graceMs: 60_000, termMs: 60_000 } },
+    });
+    const pending = supervisor.start();
+    try {
+      const [server] = await processes(watch, 1);
+      supervisor.server('hung').killNow();
+      for (let i = 0; i < 250 && server && isRunning(server); i++) await pause();
+      expect(watch.leftovers()).toEqual([]);
+    } finally {
+      await supervisor.shutdown();
+    }
+    expect((await pending)[0]?.ok).toBe(false);
     expect(watch.leftovers()).toEqual([]);
   });
 });

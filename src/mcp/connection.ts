@@ -42,6 +42,8 @@ function hasContent(result: CallToolResult | { toolResult: unknown }): result is
 export class ServerConnection {
   readonly stderr = new StderrTail();
   tools: Tool[] = [];
+  /** Names of `tools`, for the per-call check that a tool exists. */
+  toolNames: ReadonlySet<string> = new Set();
   private readonly client = new Client({ name: 'orch', version }, { capabilities: {} });
   private readonly transport: Transport;
   private tree: ProcessTree | undefined;
@@ -96,6 +98,7 @@ export class ServerConnection {
       if (cursor === undefined) break;
     }
     this.tools = tools;
+    this.toolNames = new Set(tools.map((t) => t.name));
   }
 
   async callTool(tool: string, args: Record<string, unknown>, options: CallOptions): Promise<CallToolResult> {

@@ -107,7 +107,7 @@ export class ManagedServer {
     this.admit();
     // The common case, a running server, skips a promise round-trip per call.
     const conn = this.conn && !this.conn.hasEnded ? this.conn : await this.ensureRunning();
-    if (!conn.tools.some((t) => t.name === tool)) {
+    if (!conn.toolNames.has(tool)) {
       this.breaker.release(); // a typo says nothing about the server's health
       new ToolRegistry([{ server: this.def.name, tools: conn.tools }]).resolve(`${this.def.name}.${tool}`); // throws, with a suggestion
     }

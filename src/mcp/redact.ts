@@ -27,6 +27,21 @@ export function collectSecrets(env: NodeJS.ProcessEnv, servers: Iterable<McpServ
   return [...values].filter((v) => v.length >= MIN_SECRET_LENGTH);
 }
 
+const SECRET_WORDS = new Set(['token', 'tokens', 'key', 'keys', 'secret', 'secrets', 'password', 'passwords', 'passwd', 'apikey', 'passphrase']);
+
+/**
+ * Whether a data key names a secret: one of its words (split at `_`, `-`, `.` and
+ * camelCase) is token, key, secret or password — `api_key`, `accessToken`, `DB_PASSWORD`,
+ * but not `keyword` or `monkey`. Environment variable names match more broadly
+ * (`SECRET_NAME`), as they are declared by people who expect any such name to be hidden.
+ */
+export function secretKey(key: string): boolean {
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .split(/[\s_.-]+/)
+    .some((word) => SECRET_WORDS.has(word.toLowerCase()));
+}
+
 /** Replaces secrets in strings and in any JSON-like value before it is written down. */
 export class Redactor {
   private readonly pattern: RegExp | undefined;
@@ -49,7 +64,7 @@ export class Redactor {
     if (value !== null && typeof value === 'object') {
       const out: Record<string, unknown> = {};
       for (const [key, item] of Object.entries(value)) {
-        out[key] = SECRET_NAME.test(key) && item !== null && item !== '' ? REDACTED : this.redact(item);
+        out[key] = secretKey(key) && item !== null && item !== '' ? REDACTED : this.redact(item);
       }
       return out;
     }

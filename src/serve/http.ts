@@ -50,6 +50,12 @@ export async function serveHttp(options: HttpServeOptions): Promise<HttpServing>
       reply(res, 403, -32000, 'Forbidden: Host or Origin is not this machine (DNS rebinding protection)');
       return;
     }
+    // On a wildcard address any Host may be ours, but a browser's Origin must still be the
+    // very name it reached us by (or loopback): another site's page is refused.
+    if (!guard && !originAllowed(req.headers.origin, new Set([...LOOPBACK, hostnameOf(req.headers.host)]))) {
+      reply(res, 403, -32000, 'Forbidden: Origin is another site');
+      return;
+    }
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (path !== '/mcp') {
       reply(res, 404, -32000, `Not found: the MCP endpoint is /mcp`);
@@ -101,6 +107,14 @@ function nameAllowed(host: string | undefined, allowed: Set<string>): boolean {
     return allowed.has(new URL(`http://${host}`).hostname.toLowerCase());
   } catch {
     return false;
+  }
+}
+
+function hostnameOf(host: string | undefined): string {
+  try {
+    return host === undefined ? '' : new URL(`http://${host}`).hostname.toLowerCase();
+  } catch {
+    return '';
   }
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CircuitBreaker, backoffDelay } from '../../../src/mcp/circuit-breaker.js';
 import { buildServerEnv } from '../../../src/mcp/env.js';
 import { RateLimiter } from '../../../src/mcp/rate-limit.js';
-import { REDACTED, Redactor, collectSecrets } from '../../../src/mcp/redact.js';
+import { REDACTED, Redactor, collectSecrets, secretKey } from '../../../src/mcp/redact.js';
 import { StderrTail } from '../../../src/mcp/stderr-tail.js';
 import { ManualClock, stdioServer } from './helpers.js';
 
@@ -117,5 +117,12 @@ describe('StderrTail', () => {
     expect(lines).toHaveLength(20);
     expect(lines.at(-1)).toBe('partial');
     expect(lines[0]).toBe('line 11');
+  });
+});
+
+describe('secret-looking keys', () => {
+  it('hide values under words like token, key, secret, password — not under words that merely contain them', () => {
+    for (const key of ['api_key', 'apiKey', 'accessToken', 'DB_PASSWORD', 'client-secret', 'token', 'x.key']) expect(secretKey(key), key).toBe(true);
+    for (const key of ['keyword', 'monkey', 'keyboard', 'tokenizer_name', 'secretary']) expect(secretKey(key), key).toBe(false);
   });
 });

@@ -90,16 +90,20 @@ export async function inspectProject(options: LoadOptions = {}): Promise<Inspect
     }
     sources.set(file, read.source);
     texts.set(read.source.display, read.source.text);
-    byKind[kind] = read.source;
-    issues.push(...validateSchema(kind, read.source));
+    const schemaIssues = validateSchema(kind, read.source);
+    issues.push(...schemaIssues);
+    if (!schemaIssues.some((i) => i.severity === 'error')) byKind[kind] = read.source;
   }
-  if (issues.some((i) => i.severity === 'error')) return { issues, files, texts };
+  const complete = (['gantz', 'team', 'mcp'] as const).every((kind) => !files[kind] || byKind[kind]);
 
+  // Files that passed their schema are checked further even when another did not, so one
+  // pass shows as much as can be known; rules that span files wait for all of them.
   const sink = new IssueSink(sources);
-  const project = normalise(dir, files, byKind, sink, env);
-  checkRules(project, sink);
+  const valid: ProjectFiles = { gantz: byKind.gantz && files.gantz, team: byKind.team && files.team, mcp: byKind.mcp && files.mcp };
+  const project = normalise(dir, valid, byKind, sink, env);
+  checkRules(project, sink, { crossFile: complete });
   issues.push(...sink.issues);
-  return { project, issues, files, texts };
+  return complete ? { project, issues, files, texts } : { issues, files, texts };
 }
 
 function normalise(

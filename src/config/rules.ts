@@ -31,21 +31,28 @@ function mayUse(agent: AgentDef, project: Project, action: string): boolean {
 }
 
 /** Cross-file rules, run once every file has passed its schema. */
-export function checkRules(project: Project, sink: IssueSink): void {
-  for (const tool of project.tools.values()) checkTool(project, tool, sink);
-  for (const agent of project.agents.values()) checkAgentTools(project, agent, sink);
-  for (const workflow of project.workflows.values()) checkWorkflow(project, workflow, sink);
+/**
+ * Cross-file rules. With `crossFile: false` (another file failed its schema) only the
+ * rules that one file can answer run: what it says about tools, servers or agents
+ * declared elsewhere is not known yet.
+ */
+export function checkRules(project: Project, sink: IssueSink, options: { crossFile: boolean } = { crossFile: true }): void {
+  for (const tool of project.tools.values()) checkTool(project, tool, sink, options.crossFile);
+  if (options.crossFile) for (const agent of project.agents.values()) checkAgentTools(project, agent, sink);
+  for (const workflow of project.workflows.values()) checkWorkflow(project, workflow, sink, options.crossFile);
 }
 
-function checkTool(project: Project, tool: ToolDef, sink: IssueSink): void {
+function checkTool(project: Project, tool: ToolDef, sink: IssueSink, crossFile: boolean): void {
   const h = tool.handler;
-  if (h.kind === 'mcp' && project.servers.has(h.server)) {
+  if (!crossFile) {
+    // Servers may be declared in the file that failed; only the tool's own text is checked.
+  } else if (h.kind === 'mcp' && project.servers.has(h.server)) {
     const viaHandler = typeof sink.valueAt(under(tool.origin, 'handler')) === 'string';
     sink.warn('ORCH_TOOL_UNVERIFIED', under(tool.origin, viaHandler ? 'handler' : 'mcp'), `\`${h.server}.${h.tool}\` (forwarded to by tool \`${tool.name}\`) can only be confirmed by its MCP server`, {
       hint: 'run `orch validate --connect` to check it against the servers',
     });
   }
-  if (h.kind === 'mcp' && !project.servers.has(h.server)) {
+  if (crossFile && h.kind === 'mcp' && !project.servers.has(h.server)) {
     const guess = suggest(h.server, [...project.servers.keys()]);
     const viaHandler = typeof sink.valueAt(under(tool.origin, 'handler')) === 'string';
     sink.error('ORCH_UNKNOWN_SERVER', under(tool.origin, viaHandler ? 'handler' : 'mcp'), `tool \`${tool.name}\` forwards to unknown MCP server \`${h.server}\``, {
@@ -111,7 +118,7 @@ export function suggestOr(word: string, candidates: string[], fallback: string):
   return guess ? `did you mean \`${guess}\`?` : fallback;
 }
 
-function checkWorkflow(project: Project, workflow: WorkflowDef, sink: IssueSink): void {
+function checkWorkflow(project: Project, workflow: WorkflowDef, sink: IssueSink, crossFile: boolean): void {
   const ids = new Set(workflow.steps.map((s) => s.id));
   for (const step of workflow.steps) {
     const agent = project.agents.get(step.agent);
@@ -119,7 +126,7 @@ function checkWorkflow(project: Project, workflow: WorkflowDef, sink: IssueSink)
       sink.error('ORCH_UNKNOWN_AGENT', under(step.origin, 'agent'), `step \`${step.id}\` names unknown agent \`${step.agent}\``, {
         hint: suggestOr(step.agent, [...project.agents.keys()], project.agents.size ? `agents: ${[...project.agents.keys()].join(', ')}` : 'declare it under `agents` with this `role`'),
       });
-    } else {
+    } else if (crossFile) {
       checkAction(project, workflow, step, agent, sink);
     }
     step.needs.forEach((need, i) => {
@@ -130,7 +137,7 @@ function checkWorkflow(project: Project, workflow: WorkflowDef, sink: IssueSink)
       });
     });
     checkExpressions(step, workflow, sink);
-    if (agent) checkArguments(project, step, agent, sink);
+    if (agent && crossFile) checkArguments(project, step, agent, sink);
   }
   // Duplicate ids are reported on their own; any cycle through them would be an echo.
   const cycle = ids.size === workflow.steps.length ? findCycle(new Map(workflow.steps.map((s) => [s.id, s.needs]))) : undefined;

@@ -89,6 +89,19 @@ const cases: Case[] = [
     ],
   },
   {
+    name: 'one pass: a schema error in one file, rule errors in the other',
+    files: {
+      'gantz.yaml': `${echoTool}bogus: 1\n`,
+      'agent-team.yaml': agentTeam('    - { id: a, agent: worker, action: echo, needs: [zz] }\n    - { id: b, agent: wroker, action: echo }\n'),
+    },
+    // Nothing is said about the action `echo`: its tool is in the file that failed.
+    expected: [
+      { code: 'ORCH_SCHEMA', file: 'gantz.yaml', line: 8, message: 'unknown key `bogus`' },
+      { code: 'ORCH_UNKNOWN_STEP', file: 'agent-team.yaml', line: 6 },
+      { code: 'ORCH_UNKNOWN_AGENT', file: 'agent-team.yaml', line: 7 },
+    ],
+  },
+  {
     name: 'step names an unknown agent',
     files: { 'gantz.yaml': echoTool, 'agent-team.yaml': agentTeam('    - agent: wroker\n      action: echo\n') },
     expected: [{ code: 'ORCH_UNKNOWN_AGENT', file: 'agent-team.yaml', line: 6, column: 14, hint: 'did you mean `worker`?' }],

@@ -15,6 +15,8 @@ import type { Logger, McpCaller } from '../tools/context.js';
 import { invokeTool } from '../tools/invoke.js';
 import { Redactor, collectSecrets } from '../mcp/redact.js';
 import { resolveStateDir } from '../state/state-dir.js';
+import type { Supervisor } from '../mcp/supervisor.js';
+import { callWorkflow, describeWorkflow, servedWorkflows } from './workflow-tools.js';
 import { resultText, ToolError, type ToolResult } from '../tools/result.js';
 
 const require = createRequire(import.meta.url);
@@ -23,6 +25,8 @@ const { version } = require('../../package.json') as { version: string };
 export interface ToolServerOptions {
   /** The supervisor of the project's MCP servers, shared by every session. */
   mcp?: McpCaller;
+  /** The same supervisor, for workflows served as tools. */
+  supervisor?: Supervisor;
   /** A logger for the named tool's messages; never stdout, which may carry the protocol. */
   logger: (tool: string) => Logger;
   /** Where failures that are orch's own bugs are reported. */
@@ -45,13 +49,21 @@ export function createToolServer(project: Project, options: ToolServerOptions): 
   // Error text can carry a script's or server's stderr: secrets are taken out before it leaves.
   const redactor = new Redactor(collectSecrets(process.env, project.servers.values()));
 
-  // Workflows join this list once they can run; until then only declared tools are served.
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [...project.tools.values()].map(describeTool) }));
+  // Declared tools, then the workflows whose names no tool takes.
+  const workflows = new Map(servedWorkflows(project).map((w) => [w.name, w]));
+  server.setRequestHandler(ListToolsRequestSchema, () => ({
+    tools: [...[...project.tools.values()].map(describeTool), ...[...workflows.values()].map(describeWorkflow)],
+  }));
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const { name } = request.params;
-    if (!project.tools.has(name)) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
+    const workflow = workflows.get(name);
+    if (!project.tools.has(name) && !workflow) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
     try {
+      if (workflow) {
+        const result = await callWorkflow(project, workflow, request.params.arguments ?? {}, { signal: extra.signal, supervisor: options.supervisor });
+        return CallToolResultSchema.parse(result);
+      }
       const result = await invokeTool(project, name, request.params.arguments ?? {}, {
         signal: extra.signal,
         logger: options.logger(name),

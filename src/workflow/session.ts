@@ -24,6 +24,10 @@ export interface SessionOptions {
   onEvent?: (event: RunEvent) => void;
   /** Environment secrets are read from (for redaction); default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** MCP servers already running for the caller (`orch serve`); else the run starts its own. */
+  supervisor?: Supervisor;
+  /** Cancels the run from outside (an MCP client's cancellation), as Ctrl-C would. */
+  signal?: AbortSignal;
 }
 
 export interface SessionResult {
@@ -112,8 +116,12 @@ async function drive(
   const env = options.env ?? process.env;
   const redactor = new Redactor(collectSecrets(env, project.servers.values()));
   const journal = await Journal.open(journalFile, (e) => redactor.redact(e) as RunEvent);
-  const supervisor = project.servers.size > 0 ? new Supervisor(project.servers.values(), { stateDir: resolveStateDir(project.dir, env), env }) : undefined;
+  const owned = options.supervisor === undefined && project.servers.size > 0;
+  const supervisor = options.supervisor ?? (owned ? new Supervisor(project.servers.values(), { stateDir: resolveStateDir(project.dir, env), env }) : undefined);
   const controller = new AbortController();
+  const onCancel = (): void => controller.abort('cancelled');
+  if (options.signal?.aborted) onCancel();
+  options.signal?.addEventListener('abort', onCancel, { once: true });
   let received: 'SIGINT' | 'SIGTERM' | undefined;
   const onSignal = (sig: 'SIGINT' | 'SIGTERM') => () => {
     if (received) {
@@ -149,7 +157,8 @@ async function drive(
   } finally {
     process.off('SIGINT', sigint);
     process.off('SIGTERM', sigterm);
-    await supervisor?.shutdown();
+    options.signal?.removeEventListener('abort', onCancel);
+    if (owned) await supervisor?.shutdown();
     await journal.close();
     lock.release();
   }

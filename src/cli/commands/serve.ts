@@ -5,6 +5,8 @@ import { installShutdownHandlers } from '../../mcp/signals.js';
 import { Supervisor } from '../../mcp/supervisor.js';
 import { serveHttp } from '../../serve/http.js';
 import { createToolServer } from '../../serve/tool-server.js';
+import type { Project } from '../../config/model.js';
+import { servedWorkflows } from '../../serve/workflow-tools.js';
 import { resolveStateDir } from '../../state/state-dir.js';
 import { silentLogger, streamLogger } from '../../tools/context.js';
 import { killRunningScripts } from '../../tools/script.js';
@@ -28,6 +30,7 @@ export async function run(globals: GlobalOptions, flags: ServeFlags, _command?: 
     project.servers.size > 0 ? new Supervisor(project.servers.values(), { stateDir: resolveStateDir(project.dir) }) : undefined;
   const options = {
     mcp: supervisor,
+    supervisor,
     logger: (tool: string) => (globals.quiet ? silentLogger : streamLogger(io.stderr, tool, globals.verbose)),
     onBug: (err: unknown) => io.stderr.write(`orch serve: internal error, please report it:\n${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`),
   };
@@ -54,16 +57,16 @@ export async function run(globals: GlobalOptions, flags: ServeFlags, _command?: 
       await server.connect(new StdioServerTransport());
       // The SDK's stdio transport ignores end of input; a client closing stdin is done.
       process.stdin.once('end', () => void server.close());
-      say(`orch serve: ${project.tools.size} tools on stdio`);
+      say(`orch serve: ${served(project)} on stdio`);
       // Ends when the client closes stdin; in-flight calls are aborted with the session.
       await closed;
     } else {
       const http = await serveHttp({ host: flags.host, port, createServer: () => createToolServer(project, options), onError: options.onBug });
       stop = () => http.close();
       if (flags.host === '0.0.0.0' || flags.host === '::') {
-        io.stderr.write(`orch serve: warning: bound to ${flags.host}, so Host and Origin cannot be checked against DNS rebinding\n`);
+        io.stderr.write(`orch serve: warning: bound to ${flags.host}, so the Host header cannot be checked against DNS rebinding (a browser's Origin must still match it)\n`);
       }
-      say(`orch serve: ${project.tools.size} tools at ${http.url}`);
+      say(`orch serve: ${served(project)} at ${http.url}`);
       // Serves until SIGINT/SIGTERM, whose handler stops the server and exits.
       await new Promise<never>(() => undefined);
     }
@@ -83,4 +86,9 @@ function parsePort(text: string): number {
     });
   }
   return port;
+}
+
+function served(project: Project): string {
+  const workflows = servedWorkflows(project).length;
+  return `${project.tools.size} tools${workflows > 0 ? ` and ${workflows} workflow${workflows === 1 ? '' : 's'}` : ''}`;
 }

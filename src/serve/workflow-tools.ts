@@ -1,0 +1,58 @@
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Project, WorkflowDef } from '../config/model.js';
+import type { Supervisor } from '../mcp/supervisor.js';
+import { silentLogger } from '../tools/context.js';
+import { resolveInputs } from '../workflow/inputs.js';
+import { runReport } from '../workflow/report.js';
+import { startRun } from '../workflow/session.js';
+
+/** Workflows served as tools: those whose name no declared tool already takes. */
+export function servedWorkflows(project: Project): WorkflowDef[] {
+  return [...project.workflows.values()].filter((w) => !project.tools.has(w.name));
+}
+
+/** A workflow as an MCP tool: its inputs are the input schema. */
+export function describeWorkflow(workflow: WorkflowDef): Tool {
+  const properties = Object.fromEntries(
+    workflow.inputs.map((i) => [i.name, { type: i.type, ...(i.description ? { description: i.description } : {}), ...(i.default !== undefined ? { default: i.default } : {}) }]),
+  );
+  return {
+    name: workflow.name,
+    description: workflow.description ?? `Runs the workflow ${workflow.name} (${workflow.steps.map((s) => s.id).join(' → ')})`,
+    inputSchema: { type: 'object', properties, required: workflow.inputs.filter((i) => i.required).map((i) => i.name), additionalProperties: false },
+  };
+}
+
+/**
+ * Runs a workflow for an MCP client: a new run with its journal, like `orch run` without
+ * a terminal — so a gate pauses the run, and the result says how a person decides it.
+ * The run report is the structured result; a failed or interrupted run is an error result.
+ */
+export async function callWorkflow(
+  project: Project,
+  workflow: WorkflowDef,
+  args: Record<string, unknown>,
+  options: { signal: AbortSignal; supervisor?: Supervisor },
+): Promise<CallToolResult> {
+  const inputs = resolveInputs(workflow, args);
+  const { outcome, state } = await startRun(
+    { project, workflow, approve: new Set(), approveAll: false, logger: silentLogger, supervisor: options.supervisor, signal: options.signal },
+    inputs,
+  );
+  const report = runReport(state, workflow);
+  const lines = [`${workflow.name} ${report.status} (run ${report.run_id})`];
+  for (const step of report.steps) lines.push(`  ${step.id}: ${step.status}${step.error ? ` — ${step.error.split('\n')[0] ?? ''}` : ''}`);
+  if (outcome === 'paused') {
+    const waiting = report.steps.filter((s) => s.status === 'waiting').map((s) => s.id);
+    lines.push(
+      `Paused: ${waiting.join(', ')} await${waiting.length === 1 ? 's' : ''} a person's approval.`,
+      ...waiting.map((w) => `  orch -C ${JSON.stringify(project.dir)} approve ${report.run_id} ${w}`),
+      `  orch -C ${JSON.stringify(project.dir)} resume ${report.run_id}`,
+    );
+  }
+  return {
+    content: [{ type: 'text', text: lines.join('\n') }],
+    structuredContent: { ...report },
+    isError: outcome === 'failed' || outcome === 'interrupted',
+  };
+}

@@ -36,11 +36,18 @@ const SECRET_WORDS = new Set(['token', 'tokens', 'key', 'keys', 'secret', 'secre
  * (`SECRET_NAME`), as they are declared by people who expect any such name to be hidden.
  */
 export function secretKey(key: string): boolean {
-  return key
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .split(/[\s_.-]+/)
-    .some((word) => SECRET_WORDS.has(word.toLowerCase()));
+  // Argument keys repeat on every call of a tool: each is worked out once.
+  let known = secretKeys.get(key);
+  if (known === undefined) {
+    known = key
+      .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+      .split(/[\s_.-]+/)
+      .some((word) => SECRET_WORDS.has(word.toLowerCase()));
+    if (secretKeys.size < 10_000) secretKeys.set(key, known);
+  }
+  return known;
 }
+const secretKeys = new Map<string, boolean>();
 
 /** Replaces secrets in strings and in any JSON-like value before it is written down. */
 export class Redactor {

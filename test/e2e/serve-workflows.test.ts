@@ -52,6 +52,6 @@ describe('orch serve with workflows', () => {
     // The runs are ordinary runs: listed, and the paused one can be approved and resumed.
     const runs = JSON.parse(orch(['runs', '--json'], { cwd: project.dir }).stdout) as { workflow: string; status: string }[];
     expect(runs.map((r) => [r.workflow, r.status])).toEqual(expect.arrayContaining([['conditional', 'succeeded'], ['gated', 'paused'], ['failing', 'failed']]));
-    expect(await survivors(pid === undefined ? [] : [pid])).toEqual([]);
+    expect(await survivors(typeof pid === 'number' ? [pid] : [])).toEqual([]);
   });
 });

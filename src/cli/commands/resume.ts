@@ -1,5 +1,5 @@
 import { loadProject } from '../../config/load.js';
-import { ExitCode, OrchError } from '../../errors.js';
+import { OrchError } from '../../errors.js';
 import { loadRun } from '../../state/runs.js';
 import { resolveStateDir } from '../../state/state-dir.js';
 import { resumeRun } from '../../workflow/session.js';

@@ -1,4 +1,4 @@
-import { readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { loadProject } from '../../config/load.js';
 import type { Project } from '../../config/model.js';
@@ -6,6 +6,7 @@ import { ExitCode } from '../../errors.js';
 import { orchestration } from '../../orchestration/context.js';
 import { monitor, type MonitorReport } from '../../orchestration/monitor.js';
 import { resolveStateDir } from '../../state/state-dir.js';
+import { listRuns } from '../../state/runs.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
 
@@ -56,11 +57,9 @@ async function recentRuns(tasks: ReturnType<typeof orchestration>['tasks'], stat
     const info = await stat(tasks.dir(id)).catch(() => undefined);
     out.push({ id, kind: 'task', status: report?.status, updated: new Date(info?.mtimeMs ?? 0).toISOString() });
   }
-  // Workflow runs keep a journal each under runs/; their status is the journal's to tell.
-  const runsDir = path.join(stateDir, 'runs');
-  for (const id of await readdir(runsDir).catch(() => [])) {
-    const info = await stat(path.join(runsDir, id)).catch(() => undefined);
-    out.push({ id, kind: 'workflow', updated: new Date(info?.mtimeMs ?? 0).toISOString() });
+  // Workflow runs: their status is a fold over their journal (a run whose process died is interrupted).
+  for (const run of (await listRuns(stateDir)).runs) {
+    out.push({ id: run.runId, kind: 'workflow', status: run.status, updated: run.endedAt ?? run.startedAt });
   }
   return out.sort((a, b) => b.updated.localeCompare(a.updated)).slice(0, limit);
 }

@@ -48,6 +48,8 @@ describe('orch run <workflow>', () => {
     expect(r.stdout).toContain(`orch resume ${runId}`);
     expect(p.log()).toEqual(['a']);
     expect(orch(['runs', '--json'], { cwd: p.dir }).stdout).toContain('"status": "paused"');
+    const status = JSON.parse(orch(['status', '--json'], { cwd: p.dir }).stdout) as { recent: { id: string; kind: string; status: string }[] };
+    expect(status.recent).toContainEqual(expect.objectContaining({ id: runId, kind: 'workflow', status: 'paused' }));
   });
 
   it('pause → approve → resume finishes without re-running the approved step', () => {

@@ -148,7 +148,7 @@ export function buildProgram(): Command {
 
   program
     .command('serve')
-    .description('expose the declared tools as an MCP server (stdio, or Streamable HTTP with --http)')
+    .description('expose the declared tools and workflows as an MCP server (stdio, or Streamable HTTP with --http)')
     .option('--http <port>', 'serve Streamable HTTP at http://<host>:<port>/mcp instead of stdio (0: any free port)')
     .option('--host <host>', 'address to bind with --http; anything but loopback exposes the tools to the network', '127.0.0.1')
     .action(lazy(() => import('./commands/serve.js')));
@@ -219,7 +219,9 @@ export function buildProgram(): Command {
 Examples:
   $ orch init demo --template orchestration-system
   $ orch -C demo validate
-  $ orch init --list
+  $ orch -C demo scale --agent-type worker --count 10
+  $ orch -C demo run orchestrate --task '{"subtasks": [{"id": "a", "tool": "word_count", "input": {"text": "hi"}}]}'
+  $ orch run deploy_request --service payments --version 1.4.2 --approve review
 
 Exit codes: 0 ok · 1 run failed · 2 usage or config error · 3 paused at a gate · 130/143 interrupted`,
   );

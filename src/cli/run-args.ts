@@ -16,7 +16,9 @@ export function protectRunArgs(argv: readonly string[]): string[] {
     while (i < args.length) {
       const token = args[i] ?? '';
       if (token === '--' || !token.startsWith('-')) return;
-      i += withValue.has(token) ? 2 : 1;
+      // Short flags may be bundled (`-qC dir`): the last one may take the value.
+      const bundledC = /^-[A-Za-z]+C$/.test(token);
+      i += withValue.has(token) || bundledC ? 2 : 1;
     }
   };
   skip(GLOBAL_WITH_VALUE);

@@ -109,3 +109,27 @@ export function parseRunTokens(target: RunTarget, tokens: string[], before: RunF
     helped: false,
   };
 }
+
+/**
+ * `-C`/`--dir`, `--config` and `--team` choose the project, which must be known before
+ * the target's own flags can be: after the name they are still orch's. (A parameter
+ * with one of these names is given with `--input`.)
+ */
+export function takeProjectFlags(tokens: readonly string[]): { tokens: string[]; dir?: string; config?: string; team?: string } {
+  const rest: string[] = [];
+  const found: { dir?: string; config?: string; team?: string } = {};
+  const names: Record<string, 'dir' | 'config' | 'team'> = { '-C': 'dir', '--dir': 'dir', '--config': 'config', '--team': 'team' };
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i] ?? '';
+    const eq = token.indexOf('=');
+    const flag = eq === -1 ? token : token.slice(0, eq);
+    const key = names[flag];
+    if (key === undefined || (eq !== -1 && flag === '-C')) {
+      rest.push(token);
+      continue;
+    }
+    if (eq !== -1) found[key] = token.slice(eq + 1);
+    else found[key] = tokens[++i];
+  }
+  return { tokens: rest, ...found };
+}

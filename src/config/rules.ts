@@ -3,6 +3,7 @@ import type { AgentDef, Project, StepDef, ToolDef, WorkflowDef } from './model.j
 import { findCycle } from './cycle.js';
 import { checkArguments, checkExpressions } from './step-rules.js';
 import { suggest } from './suggest.js';
+import { placeholderPaths } from '../tools/placeholders.js';
 
 /** How a tool name an agent refers to resolves before any server has been started. */
 export type ToolResolution =
@@ -70,8 +71,10 @@ function checkTool(project: Project, tool: ToolDef, sink: IssueSink, crossFile: 
     if (h.body !== undefined) templates.push([JSON.stringify(h.body), ['http', 'body']]);
   }
   for (const [text, sub] of templates) {
-    for (const match of text.matchAll(/\{\{\s*([A-Za-z_][\w-]*)[^}]*\}\}/g)) {
-      const param = match[1] ?? '';
+    // Exactly what the handlers will substitute: `{{json .State}}` or awk's `{{print $1}}`
+    // are not placeholders and pass through as written.
+    for (const path of placeholderPaths(text)) {
+      const param = /^[A-Za-z_][\w-]*/.exec(path)?.[0] ?? '';
       if (names.has(param)) continue;
       const guess = suggest(param, [...names]);
       sink.error('ORCH_UNKNOWN_PARAM', under(tool.origin, ...sub), `\`{{${param}}}\` is not a parameter of tool \`${tool.name}\``, {

@@ -6,6 +6,18 @@ import { resolveInputs } from '../workflow/inputs.js';
 import { runReport } from '../workflow/report.js';
 import { startRun } from '../workflow/session.js';
 
+/** Runs started for MCP clients and not finished yet. */
+const inFlight = new Set<Promise<unknown>>();
+
+/**
+ * Waits until every run started for a client has wound down. A signal reaches each run
+ * (it listens for SIGINT/SIGTERM while it runs), which then cancels its steps and
+ * journals `interrupted`; the server must not exit before that is on disk.
+ */
+export async function settleWorkflowCalls(): Promise<void> {
+  await Promise.allSettled([...inFlight]);
+}
+
 /** Workflows served as tools: those whose name no declared tool already takes. */
 export function servedWorkflows(project: Project): WorkflowDef[] {
   return [...project.workflows.values()].filter((w) => !project.tools.has(w.name));
@@ -35,10 +47,12 @@ export async function callWorkflow(
   options: { signal: AbortSignal; supervisor?: Supervisor },
 ): Promise<CallToolResult> {
   const inputs = resolveInputs(workflow, args);
-  const { outcome, state } = await startRun(
+  const running = startRun(
     { project, workflow, approve: new Set(), approveAll: false, logger: silentLogger, supervisor: options.supervisor, signal: options.signal },
     inputs,
   );
+  inFlight.add(running);
+  const { outcome, state } = await running.finally(() => inFlight.delete(running));
   const report = runReport(state, workflow);
   const lines = [`${workflow.name} ${report.status} (run ${report.run_id})`];
   for (const step of report.steps) lines.push(`  ${step.id}: ${step.status}${step.error ? ` — ${step.error.split('\n')[0] ?? ''}` : ''}`);

@@ -29,15 +29,7 @@ export class Journal {
   static async open(file: string, transform: (event: RunEvent) => RunEvent = (e) => e): Promise<Journal> {
     const handle = await open(file, 'a+');
     const { size } = await handle.stat();
-    if (size > 0) {
-      const tailLength = Math.min(size, 64 * 1024);
-      const tail = Buffer.alloc(tailLength);
-      await handle.read(tail, 0, tailLength, size - tailLength);
-      if (tail[tailLength - 1] !== 0x0a) {
-        const lastNewline = tail.lastIndexOf(0x0a);
-        await handle.truncate(lastNewline === -1 ? size - tailLength : size - tailLength + lastNewline + 1);
-      }
-    }
+    if (size > 0) await handle.truncate(await endOfLastLine(handle, size));
     return new Journal(handle, transform);
   }
 
@@ -77,6 +69,19 @@ export class Journal {
     await this.flushing;
     await this.handle.close();
   }
+}
+
+/** The length of the file up to and including its last newline (0 if it has none), scanning back in chunks. */
+async function endOfLastLine(handle: FileHandle, size: number): Promise<number> {
+  const chunk = Buffer.alloc(64 * 1024);
+  for (let end = size; end > 0; ) {
+    const start = Math.max(0, end - chunk.length);
+    const { bytesRead } = await handle.read(chunk, 0, end - start, start);
+    const at = chunk.subarray(0, bytesRead).lastIndexOf(0x0a);
+    if (at !== -1) return start + at + 1;
+    end = start;
+  }
+  return 0;
 }
 
 /**

@@ -80,9 +80,11 @@ function tryUnlink(file: string): void {
   }
 }
 
+/** A guard is stale when the process that made it has died, or it is older than any takeover takes. */
 function clearStaleGuard(guard: string): void {
   try {
-    if (Date.now() - statSync(guard).mtimeMs > STALE_GUARD_MS) tryUnlink(guard);
+    const owner = RunLock.holder(guard);
+    if ((owner && !isRunning(owner)) || Date.now() - statSync(guard).mtimeMs > STALE_GUARD_MS) tryUnlink(guard);
   } catch {
     // Gone already: the next attempt goes ahead.
   }

@@ -95,6 +95,9 @@ describe('orch run flags', () => {
     // Before the name, they are orch's own.
     const g = orch(['--json', 'run', 'show', '--version', '2'], { cwd: dir });
     expect(JSON.parse(g.stdout)).toBe('v=2 j=');
+    // The project can be chosen on either side of the name, bundled short flags too.
+    expect(orch(['run', 'show', '-C', dir, '--version', '3']).stdout.trim()).toBe('v=3 j=');
+    expect(orch(['-qC', dir, 'run', 'show', '--version', '4']).stdout.trim()).toBe('v=4 j=');
   });
 });
 

@@ -55,3 +55,31 @@ describe('orch serve with workflows', () => {
     expect(await survivors(typeof pid === 'number' ? [pid] : [])).toEqual([]);
   });
 });
+
+describe('orch serve ending while a workflow runs', () => {
+  it('SIGTERM cancels the run, journals it interrupted and leaves no process or lock', async () => {
+    const { existsSync } = await import('node:fs');
+    const pathMod = await import('node:path');
+    const { processesWith, until } = await import('../helpers/workflow-project.js');
+    project = workflowProject();
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [BIN, '-C', project.dir, 'serve'],
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1' },
+      stderr: 'pipe',
+    });
+    const client = new Client({ name: 'orch-e2e', version: '0.0.0' });
+    await client.connect(transport);
+    const pid = transport.pid;
+    const call = client.callTool({ name: 'long', arguments: {} }).catch(() => undefined);
+    await until(() => processesWith('123.456', project.dir).length > 0, 'the step to start');
+    if (typeof pid === 'number') process.kill(pid, 'SIGTERM');
+    await call;
+    await until(() => typeof pid !== 'number' || processesWith(String(BIN)).every((p) => p !== pid), 'orch serve to exit');
+    await client.close();
+    const [runId = ''] = project.runIds();
+    expect(project.journal(runId).at(-1)).toMatchObject({ type: 'run_interrupted', signal: 'SIGTERM' });
+    expect(existsSync(pathMod.join(project.dir, '.orch', 'runs', runId, 'lock'))).toBe(false);
+    expect(processesWith('123.456', project.dir)).toEqual([]);
+  });
+});

@@ -12,7 +12,7 @@ import { silentLogger, streamLogger } from '../../tools/context.js';
 import { findTool, invokeTool } from '../../tools/invoke.js';
 import { coerce } from '../../tools/param-flags.js';
 import { suggest } from '../../config/suggest.js';
-import { parseRunTokens, workflowTarget, type RunFlags } from '../run-flags.js';
+import { parseRunTokens, takeProjectFlags, workflowTarget, type RunFlags } from '../run-flags.js';
 import { ToolError, type ContentBlock, type ToolResult } from '../../tools/result.js';
 import { killRunningScripts } from '../../tools/script.js';
 import type { GlobalOptions, Io } from '../context.js';
@@ -30,8 +30,10 @@ export async function run(globals: GlobalOptions, name: unknown, before: RunFlag
       exitCode: ExitCode.usage,
     });
   }
+  const chosen = takeProjectFlags(command.args.slice(1));
+  const tokens = chosen.tokens;
+  globals = { ...globals, dir: chosen.dir === undefined ? globals.dir : path.resolve(globals.dir, chosen.dir), config: chosen.config ?? globals.config, team: chosen.team ?? globals.team };
   const { project } = await loadProject({ dir: globals.dir, config: globals.config, team: globals.team });
-  const tokens = command.args.slice(1);
   const workflow = project.tools.has(name) ? undefined : project.workflows.get(name);
   if (workflow) {
     // Workflows get their own runner (engine, gates, journal); their inputs take flags too.

@@ -6,7 +6,7 @@ import { Supervisor } from '../../mcp/supervisor.js';
 import { serveHttp } from '../../serve/http.js';
 import { createToolServer } from '../../serve/tool-server.js';
 import type { Project } from '../../config/model.js';
-import { servedWorkflows } from '../../serve/workflow-tools.js';
+import { servedWorkflows, settleWorkflowCalls } from '../../serve/workflow-tools.js';
 import { resolveStateDir } from '../../state/state-dir.js';
 import { silentLogger, streamLogger } from '../../tools/context.js';
 import { killRunningScripts } from '../../tools/script.js';
@@ -41,6 +41,7 @@ export async function run(globals: GlobalOptions, flags: ServeFlags, _command?: 
   let stop: () => Promise<void> = async () => undefined;
   const uninstall = installShutdownHandlers(
     async () => {
+      await settleWorkflowCalls();
       await stop();
       await supervisor?.shutdown();
     },

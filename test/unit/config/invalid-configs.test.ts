@@ -180,6 +180,11 @@ const cases: Case[] = [
     expected: [{ code: 'ORCH_UNKNOWN_PARAM', file: 'gantz.yaml', line: 6, hint: 'did you mean `{{who}}`?' }],
   },
   {
+    name: 'braces that are not placeholders are left alone',
+    files: { 'gantz.yaml': "tools:\n  - name: status\n    parameters:\n      - { name: name }\n    script:\n      shell: docker inspect --format '{{json .State}}' {{name}} | awk '{{print $1}}'\n" },
+    expected: [],
+  },
+  {
     name: 'bad duration',
     files: { 'gantz.yaml': 'tools:\n  - name: a\n    script: { command: sleep, timeout: 5 minutes }\n' },
     expected: [{ code: 'ORCH_SCHEMA', file: 'gantz.yaml', line: 3, message: 'must be a duration like' }],

@@ -49,6 +49,18 @@ describe('journal', () => {
     expect(readFileSync(f, 'utf8')).not.toContain('"thr');
   });
 
+  it('cuts off a torn last line longer than one read, too', async () => {
+    const f = file();
+    const first = await Journal.open(f);
+    await first.append({ type: 'run_started', run_id: 'r', workflow: 'w', inputs: {}, dir, pid: 1 });
+    await first.close();
+    appendFileSync(f, JSON.stringify({ type: 'step_succeeded', step: 'x', output: 'A'.repeat(200_000) }).slice(0, 150_000));
+    const second = await Journal.open(f);
+    await second.append({ type: 'run_resumed', pid: 2 });
+    await second.close();
+    expect((await readJournal(f)).map((e) => e.type)).toEqual(['run_started', 'run_resumed']);
+  });
+
   it('passes every event through its transform before writing (redaction)', async () => {
     const f = file();
     const journal = await Journal.open(f, (e) => JSON.parse(JSON.stringify(e).replaceAll('hunter2', '[REDACTED]')) as RunEvent);

@@ -12,17 +12,11 @@ export interface SourceLocation {
 
 export type Severity = 'error' | 'warning';
 
-/** One problem found in a user's configuration. */
-export interface Issue {
+/** One problem found in a user's configuration, and where it stands. */
+export interface Issue extends SourceLocation {
   severity: Severity;
   code: string;
   message: string;
-  file: string;
-  line?: number;
-  column?: number;
-  endLine?: number;
-  endColumn?: number;
-  path?: string;
   hint?: string;
 }
 

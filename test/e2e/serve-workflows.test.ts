@@ -1,8 +1,10 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN, orch } from '../helpers/cli.js';
-import { workflowProject } from '../helpers/workflow-project.js';
+import { connectServe } from '../helpers/serve-client.js';
+import { processesWith, until, workflowProject } from '../helpers/workflow-project.js';
 import { survivors } from '../unit/tools/process-helpers.js';
 
 let project: ReturnType<typeof workflowProject>;
@@ -14,15 +16,7 @@ const text = (result: Awaited<ReturnType<Client['callTool']>>): string =>
 describe('orch serve with workflows', () => {
   it('serves workflows as tools: runs them, pauses at gates, reports failures as errors', async () => {
     project = workflowProject();
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: [BIN, '-C', project.dir, 'serve'],
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1' },
-      stderr: 'pipe',
-    });
-    const client = new Client({ name: 'orch-e2e', version: '0.0.0' });
-    await client.connect(transport);
-    const pid = transport.pid;
+    const { client, pid } = await connectServe(project.dir);
     try {
       const { tools } = await client.listTools();
       const conditional = tools.find((t) => t.name === 'conditional');
@@ -58,19 +52,8 @@ describe('orch serve with workflows', () => {
 
 describe('orch serve ending while a workflow runs', () => {
   it('SIGTERM cancels the run, journals it interrupted and leaves no process or lock', async () => {
-    const { existsSync } = await import('node:fs');
-    const pathMod = await import('node:path');
-    const { processesWith, until } = await import('../helpers/workflow-project.js');
     project = workflowProject();
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: [BIN, '-C', project.dir, 'serve'],
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1' },
-      stderr: 'pipe',
-    });
-    const client = new Client({ name: 'orch-e2e', version: '0.0.0' });
-    await client.connect(transport);
-    const pid = transport.pid;
+    const { client, pid } = await connectServe(project.dir);
     const call = client.callTool({ name: 'long', arguments: {} }).catch(() => undefined);
     await until(() => processesWith('123.456', project.dir).length > 0, 'the step to start');
     if (typeof pid === 'number') process.kill(pid, 'SIGTERM');
@@ -79,7 +62,7 @@ describe('orch serve ending while a workflow runs', () => {
     await client.close();
     const [runId = ''] = project.runIds();
     expect(project.journal(runId).at(-1)).toMatchObject({ type: 'run_interrupted', signal: 'SIGTERM' });
-    expect(existsSync(pathMod.join(project.dir, '.orch', 'runs', runId, 'lock'))).toBe(false);
+    expect(existsSync(path.join(project.dir, '.orch', 'runs', runId, 'lock'))).toBe(false);
     expect(processesWith('123.456', project.dir)).toEqual([]);
   });
 });

@@ -103,7 +103,8 @@ describe('reaping servers of an orch that was SIGKILLed', () => {
     try {
       const id = identify(bystander.pid ?? -1);
       const me = identify(process.pid);
-      expect(id && me).toBeTruthy();
+      expect(id).toBeDefined();
+      expect(me).toBeDefined();
       if (!id || !me) return;
       watch.add(id);
       const dir = path.join(state.dir, 'pids');

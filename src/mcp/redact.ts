@@ -49,6 +49,11 @@ export function secretKey(key: string): boolean {
 }
 const secretKeys = new Map<string, boolean>();
 
+/** The redactor for everything written about a project: its environment's secrets and its servers'. */
+export function secretsRedactor(env: NodeJS.ProcessEnv, servers: Iterable<McpServerDef>): Redactor {
+  return new Redactor(collectSecrets(env, servers));
+}
+
 /** Replaces secrets in strings and in any JSON-like value before it is written down. */
 export class Redactor {
   private readonly pattern: RegExp | undefined;

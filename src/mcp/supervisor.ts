@@ -10,7 +10,7 @@ import { McpErrorCode } from './failures.js';
 import { ManagedServer, type SupervisionPolicy } from './managed-server.js';
 import { reapOrphans } from './pid-registry.js';
 import { DEFAULT_STOP_TIMINGS } from './process-tree.js';
-import { Redactor, collectSecrets } from './redact.js';
+import { secretsRedactor, type Redactor } from './redact.js';
 import { installShutdownHandlers } from './signals.js';
 import { ToolRegistry } from './tool-registry.js';
 
@@ -57,7 +57,7 @@ export class Supervisor {
     const env = options.env ?? process.env;
     const policy = { ...DEFAULT_POLICY, ...options.policy };
     const list = [...defs];
-    this.redactor = new Redactor(collectSecrets(env, list));
+    this.redactor = secretsRedactor(env, list);
     for (const def of list) {
       const ctx = { stateDir: options.stateDir, parentEnv: env, clock: options.clock ?? systemClock, policy, redactor: this.redactor };
       this.servers.set(def.name, new ManagedServer(def, ctx));

@@ -1,7 +1,7 @@
 import { agentTypes, type AgentType } from '../agents/agent-types.js';
 import { AgentStore } from '../agents/store.js';
 import type { Project } from '../config/model.js';
-import { Redactor, collectSecrets } from '../mcp/redact.js';
+import { secretsRedactor } from '../mcp/redact.js';
 import type { HandlerContext } from '../tools/module.js';
 import { TaskStore } from './task-store.js';
 
@@ -22,6 +22,6 @@ export function orchestration(ctx: Pick<HandlerContext, 'project' | 'stateDir'>)
     project: ctx.project,
     types: agentTypes(ctx.project),
     agents: new AgentStore(ctx.stateDir),
-    tasks: new TaskStore(ctx.stateDir, new Redactor(collectSecrets(process.env, ctx.project.servers.values()))),
+    tasks: new TaskStore(ctx.stateDir, secretsRedactor(process.env, ctx.project.servers.values())),
   };
 }

@@ -13,7 +13,7 @@ import type { Project, ToolDef } from '../config/model.js';
 import { isOrchError } from '../errors.js';
 import type { Logger, McpCaller } from '../tools/context.js';
 import { invokeTool } from '../tools/invoke.js';
-import { Redactor, collectSecrets } from '../mcp/redact.js';
+import { secretsRedactor, type Redactor } from '../mcp/redact.js';
 import { resolveStateDir } from '../state/state-dir.js';
 import type { Supervisor } from '../mcp/supervisor.js';
 import { callWorkflow, describeWorkflow, servedWorkflows } from './workflow-tools.js';
@@ -47,7 +47,7 @@ export function createToolServer(project: Project, options: ToolServerOptions): 
 
   const stateDir = resolveStateDir(project.dir);
   // Error text can carry a script's or server's stderr: secrets are taken out before it leaves.
-  const redactor = new Redactor(collectSecrets(process.env, project.servers.values()));
+  const redactor = secretsRedactor(process.env, project.servers.values());
 
   // Declared tools, then the workflows whose names no tool takes.
   const workflows = new Map(servedWorkflows(project).map((w) => [w.name, w]));

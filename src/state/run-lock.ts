@@ -1,6 +1,5 @@
 import { OrchError } from '../errors.js';
-import type { ProcessIdentity } from '../mcp/proc.js';
-import { lockHolder, lockIsHeld, tryLock, unlock } from './lock-file.js';
+import { lockIsHeld, tryLock, unlock } from './lock-file.js';
 
 /**
  * A lock that keeps two processes from driving one run. A lock whose holder has died
@@ -23,11 +22,6 @@ export class RunLock {
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
     }
     throw new OrchError('ORCH_RUN_LOCKED', `could not lock run ${runId}`, { hint: 'other orch processes keep taking it over; try again' });
-  }
-
-  /** The recorded holder of a run's lock, if any. */
-  static holder(file: string): ProcessIdentity | undefined {
-    return lockHolder(file);
   }
 
   static isHeld(file: string): boolean {

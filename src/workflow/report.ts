@@ -30,7 +30,7 @@ export function runReport(state: RunState, workflow: WorkflowDef): RunReport {
         id: def.id,
         status: s?.status ?? 'pending',
         output: s?.output ?? null,
-        error: s?.error ?? (s?.status === 'skipped' ? null : null),
+        error: s?.error ?? null,
         started_at: s?.startedAt ?? null,
         duration_ms: s?.durationMs ?? null,
       };

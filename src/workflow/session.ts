@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { AgentDef, Project, WorkflowDef } from '../config/model.js';
 import { poolSizes } from '../agents/store.js';
 import { Supervisor } from '../mcp/supervisor.js';
-import { Redactor, collectSecrets } from '../mcp/redact.js';
+import { secretsRedactor } from '../mcp/redact.js';
 import type { RunEvent } from '../state/events.js';
 import { Journal } from '../state/journal.js';
 import { RunLock } from '../state/run-lock.js';
@@ -114,7 +114,7 @@ async function drive(
 ): Promise<SessionResult> {
   const { project } = options;
   const env = options.env ?? process.env;
-  const redactor = new Redactor(collectSecrets(env, project.servers.values()));
+  const redactor = secretsRedactor(env, project.servers.values());
   const journal = await Journal.open(journalFile, (e) => redactor.redact(e) as RunEvent);
   const owned = options.supervisor === undefined && project.servers.size > 0;
   const supervisor = options.supervisor ?? (owned ? new Supervisor(project.servers.values(), { stateDir: resolveStateDir(project.dir, env), env }) : undefined);

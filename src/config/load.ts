@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, type Issue } from '../errors.js';
-import { IssueSink } from './locate.js';
+import { IssueSink, type ToolReference } from './locate.js';
 import type { McpServerDef, Project, ProjectFiles, ToolDef } from './model.js';
 import { validateSchema, type FileKind } from './schema.js';
 import { normaliseServers } from './servers.js';
@@ -29,6 +29,8 @@ export interface Inspection {
   files: ProjectFiles;
   /** Text of each file read, by displayed name (for code frames). */
   texts: Map<string, string>;
+  /** Tool names only a running MCP server can confirm (`ORCH_TOOL_UNVERIFIED`), for `validate --connect`. */
+  unverified: ToolReference[];
 }
 
 const DEFAULT_NAMES: Record<FileKind, string[]> = {
@@ -50,7 +52,7 @@ export async function inspectProject(options: LoadOptions = {}): Promise<Inspect
 
   if (!existsSync(dir)) {
     issues.push({ severity: 'error', code: 'ORCH_NO_PROJECT_DIR', message: `project directory ${dir} does not exist`, file: dir, hint: 'check the path given with -C' });
-    return { issues, files, texts };
+    return { issues, files, texts, unverified: [] };
   }
   const pick = (kind: FileKind, explicit: string | undefined, flag: string): void => {
     if (explicit !== undefined) {
@@ -65,7 +67,7 @@ export async function inspectProject(options: LoadOptions = {}): Promise<Inspect
   pick('gantz', options.config, '--config');
   pick('team', options.team, '--team');
   pick('mcp', undefined, '');
-  if (issues.length > 0) return { issues, files, texts };
+  if (issues.length > 0) return { issues, files, texts, unverified: [] };
   if (!files.gantz && !files.team) {
     issues.push({
       severity: 'error',
@@ -74,7 +76,7 @@ export async function inspectProject(options: LoadOptions = {}): Promise<Inspect
       file: dir,
       hint: 'run `orch init --template orchestration-system` to create one, or point at a project with -C <dir>',
     });
-    return { issues, files, texts };
+    return { issues, files, texts, unverified: [] };
   }
 
   const sources = new Map<string, SourceFile>();
@@ -103,7 +105,7 @@ export async function inspectProject(options: LoadOptions = {}): Promise<Inspect
   const project = normalise(dir, valid, byKind, sink, env);
   checkRules(project, sink, { crossFile: complete });
   issues.push(...sink.issues);
-  return complete ? { project, issues, files, texts } : { issues, files, texts };
+  return complete ? { project, issues, files, texts, unverified: sink.unverifiedTools } : { issues, files, texts, unverified: [] };
 }
 
 function normalise(

@@ -3,6 +3,15 @@ import type { Origin } from './model.js';
 import type { KeyPath, SourceFile } from './source.js';
 import { formatKeyPath } from './suggest.js';
 
+/** A tool name as written in a file, with where it stands. */
+export interface ToolReference {
+  name: string;
+  file: string;
+  line?: number;
+  column?: number;
+  path?: string;
+}
+
 /** Builds issues that point into the user's files. */
 export class IssueSink {
   readonly issues: Issue[] = [];
@@ -11,6 +20,8 @@ export class IssueSink {
    * that meet their names stay quiet rather than call them unknown.
    */
   readonly brokenTools = new Set<string>();
+  /** Tool names only a running MCP server can confirm, where they were written (for `validate --connect`). */
+  readonly unverifiedTools: ToolReference[] = [];
 
   constructor(private readonly sources: Map<string, SourceFile>) {}
 
@@ -58,6 +69,13 @@ export class IssueSink {
 
   warn(code: string, where: Origin, message: string, options?: { hint?: string; key?: boolean; sub?: KeyPath }): void {
     this.add('warning', code, where, message, options);
+  }
+
+  /** Warns that `name` is a tool only an MCP server could provide, and remembers where it stands. */
+  unverified(name: string, where: Origin, message: string): void {
+    this.warn('ORCH_TOOL_UNVERIFIED', where, message, { hint: 'run `orch validate --connect` to check it against the servers' });
+    const issue = this.issues[this.issues.length - 1];
+    if (issue) this.unverifiedTools.push({ name, file: issue.file, line: issue.line, column: issue.column, path: issue.path });
   }
 }
 

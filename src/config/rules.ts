@@ -49,9 +49,7 @@ function checkTool(project: Project, tool: ToolDef, sink: IssueSink, crossFile: 
     // Servers may be declared in the file that failed; only the tool's own text is checked.
   } else if (h.kind === 'mcp' && project.servers.has(h.server)) {
     const viaHandler = typeof sink.valueAt(under(tool.origin, 'handler')) === 'string';
-    sink.warn('ORCH_TOOL_UNVERIFIED', under(tool.origin, viaHandler ? 'handler' : 'mcp'), `\`${h.server}.${h.tool}\` (forwarded to by tool \`${tool.name}\`) can only be confirmed by its MCP server`, {
-      hint: 'run `orch validate --connect` to check it against the servers',
-    });
+    sink.unverified(`${h.server}.${h.tool}`, under(tool.origin, viaHandler ? 'handler' : 'mcp'), `\`${h.server}.${h.tool}\` (forwarded to by tool \`${tool.name}\`) can only be confirmed by its MCP server`);
   }
   if (crossFile && h.kind === 'mcp' && !project.servers.has(h.server)) {
     const guess = suggest(h.server, [...project.servers.keys()]);
@@ -94,9 +92,7 @@ function checkAgentTools(project: Project, agent: AgentDef, sink: IssueSink): vo
         return;
       case 'server':
       case 'unverified':
-        sink.warn('ORCH_TOOL_UNVERIFIED', at, `tool \`${name}\` of agent \`${agent.role}\` is not declared in gantz.yaml; only an MCP server could provide it`, {
-          hint: 'run `orch validate --connect` to check it against the servers',
-        });
+        sink.unverified(name, at, `tool \`${name}\` of agent \`${agent.role}\` is not declared in gantz.yaml; only an MCP server could provide it`);
         return;
       case 'unknown-server':
         sink.error('ORCH_UNKNOWN_SERVER', at, `tool \`${name}\` names unknown MCP server \`${r.server}\``, {
@@ -158,9 +154,7 @@ function checkAction(project: Project, workflow: WorkflowDef, step: StepDef, age
   if (sink.brokenTools.has(step.action)) return;
   if (mayUse(agent, project, step.action)) {
     if (!agent.tools && !project.tools.has(step.action) && !agent.model) {
-      sink.warn('ORCH_TOOL_UNVERIFIED', under(step.origin, 'action'), `action \`${step.action}\` is not declared in gantz.yaml; only an MCP server could provide it`, {
-        hint: 'run `orch validate --connect` to check it against the servers',
-      });
+      sink.unverified(step.action, under(step.origin, 'action'), `action \`${step.action}\` is not declared in gantz.yaml; only an MCP server could provide it`);
     }
     return;
   }
@@ -169,24 +163,4 @@ function checkAction(project: Project, workflow: WorkflowDef, step: StepDef, age
   sink.error('ORCH_UNRESOLVED_ACTION', under(step.origin, 'action'), `step \`${step.id}\` of \`${workflow.name}\`: \`${step.action}\` is not a tool agent \`${agent.role}\` may use, and the agent has no \`model\``, {
     hint: suggestOr(step.action, usable, `add \`${step.action}\` to the agent's \`tools\` (and declare it), or give the agent a \`model\``),
   });
-}
-
-/** A tool name that only a running MCP server can confirm, with where it was written. */
-export interface ServerToolReference {
-  name: string;
-  file: string;
-  line?: number;
-  column?: number;
-  path?: string;
-}
-
-/**
- * Every tool name the static rules could not confirm (the `ORCH_TOOL_UNVERIFIED` warnings),
- * for `validate --connect` to check against the servers' real tool lists.
- */
-export function serverToolReferences(issues: readonly { code: string; message: string; file: string; line?: number; column?: number; path?: string }[]): ServerToolReference[] {
-  return issues
-    .filter((i) => i.code === 'ORCH_TOOL_UNVERIFIED')
-    .map((i) => ({ name: /`([^`]+)`/.exec(i.message)?.[1] ?? '', file: i.file, line: i.line, column: i.column, path: i.path }))
-    .filter((r) => r.name !== '');
 }

@@ -1,7 +1,7 @@
 import { inspectProject } from '../../config/load.js';
 import { ExitCode, type Issue } from '../../errors.js';
 import type { Project } from '../../config/model.js';
-import { serverToolReferences } from '../../config/rules.js';
+import type { ToolReference } from '../../config/locate.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
 import { formatIssues } from '../ui/report.js';
@@ -11,9 +11,9 @@ interface ValidateFlags {
 }
 
 /** Starts the servers and turns unconfirmed tool names into confirmed ones or errors. */
-async function connectCheck(project: Project, issues: Issue[]): Promise<Issue[]> {
+async function connectCheck(project: Project, issues: Issue[], unverified: ToolReference[]): Promise<Issue[]> {
   const { checkServerTools } = await import('../../mcp/check.js');
-  const found = await checkServerTools(project, serverToolReferences(issues));
+  const found = await checkServerTools(project, unverified);
   return [...issues.filter((i) => i.code !== 'ORCH_TOOL_UNVERIFIED'), ...found];
 }
 
@@ -23,7 +23,7 @@ export async function run(globals: GlobalOptions, flags: ValidateFlags, _command
   const hasErrors = (list: Issue[]): boolean => list.some((i) => i.severity === 'error');
 
   if (flags.connect && inspection.project && !hasErrors(issues)) {
-    issues = await connectCheck(inspection.project, issues);
+    issues = await connectCheck(inspection.project, issues, inspection.unverified);
   }
 
   const ok = !hasErrors(issues);

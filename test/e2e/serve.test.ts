@@ -1,12 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BIN } from '../helpers/cli.js';
 import { tempProject } from '../helpers/project.js';
 import { survivors } from '../unit/tools/process-helpers.js';
 import { SERVE_GANTZ } from '../fixtures/tools/serve-gantz.js';
+import { connectServe } from '../helpers/serve-client.js';
 
 let project: { dir: string; cleanup: () => void };
 beforeEach(() => {
@@ -17,17 +16,7 @@ afterEach(() => project.cleanup());
 const text = (result: Awaited<ReturnType<Client['callTool']>>): string =>
   (Array.isArray(result.content) ? result.content : []).map((b: { type: string; text?: string }) => b.text ?? '').join('');
 
-async function connectStdio(): Promise<{ client: Client; transport: StdioClientTransport }> {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [BIN, '-C', project.dir, 'serve'],
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1' },
-    stderr: 'pipe',
-  });
-  const client = new Client({ name: 'orch-e2e', version: '0.0.0' });
-  await client.connect(transport);
-  return { client, transport };
-}
+const connectStdio = () => connectServe(project.dir);
 
 describe('orch serve over stdio', () => {
   it('lists the declared tools with input schemas from their parameters', async () => {

@@ -1,5 +1,5 @@
 import type { Project } from '../config/model.js';
-import { suggest } from '../config/suggest.js';
+import { suggest } from '../util/suggest.js';
 import { ExitCode, OrchError } from '../errors.js';
 
 /** What an agent type may do and how its instances run. */

@@ -1,8 +1,8 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isRunning } from '../mcp/proc.js';
-import { writeFileAtomic } from './atomic-file.js';
-import { withLock } from './lock.js';
+import { isRunning } from '../process/identity.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
+import { withLock } from '../state/lock.js';
 import { emptyRegistry, type Registry } from './types.js';
 
 /**

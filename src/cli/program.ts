@@ -40,8 +40,8 @@ async function reapLeftovers(dir: string): Promise<void> {
   const { resolveStateDir } = await import('../state/state-dir.js');
   const stateDir = resolveStateDir(dir);
   if (!existsSync(path.join(stateDir, 'pids'))) return;
-  const { reapOrphans } = await import('../mcp/pid-registry.js');
-  const { DEFAULT_STOP_TIMINGS } = await import('../mcp/process-tree.js');
+  const { reapOrphans } = await import('../process/pid-registry.js');
+  const { DEFAULT_STOP_TIMINGS } = await import('../process/tree.js');
   await reapOrphans(stateDir, DEFAULT_STOP_TIMINGS);
 }
 

@@ -1,7 +1,7 @@
 import type { Issue, Severity } from '../errors.js';
 import type { Origin } from './model.js';
 import type { KeyPath, SourceFile } from './source.js';
-import { formatKeyPath } from './suggest.js';
+import { formatKeyPath } from '../util/suggest.js';
 
 /** A tool name as written in a file, with where it stands. */
 export interface ToolReference {

@@ -1,9 +1,9 @@
 import { under, type IssueSink } from './locate.js';
 import type { AgentDef, Project, StepDef, ToolDef, WorkflowDef } from './model.js';
-import { findCycle } from './cycle.js';
+import { findCycle } from '../util/cycle.js';
 import { checkArguments, checkExpressions } from './step-rules.js';
-import { suggest } from './suggest.js';
-import { placeholderPaths } from '../tools/placeholders.js';
+import { suggest } from '../util/suggest.js';
+import { placeholderPaths } from '../lang/placeholders.js';
 
 /** How a tool name an agent refers to resolves before any server has been started. */
 export type ToolResolution =

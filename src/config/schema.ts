@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Issue } from '../errors.js';
 import type { SourceFile } from './source.js';
-import { formatKeyPath, suggest } from './suggest.js';
+import { formatKeyPath, suggest } from '../util/suggest.js';
 
 export type FileKind = 'gantz' | 'team' | 'mcp';
 

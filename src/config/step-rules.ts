@@ -1,4 +1,4 @@
-import { parseExpression, type Expr } from '../workflow/expressions.js';
+import { parseExpression, type Expr } from '../lang/expressions.js';
 import { isOrchError } from '../errors.js';
 import { under, type IssueSink } from './locate.js';
 import type { AgentDef, JsonType, Project, StepDef, WorkflowDef } from './model.js';

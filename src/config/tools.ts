@@ -5,7 +5,7 @@ import { parseDuration } from './duration.js';
 import { expandField, expandMap } from './expand.js';
 import { under, type IssueSink } from './locate.js';
 import type { JsonSchema, JsonType, Origin, ParamDef, ToolDef, ToolHandler } from './model.js';
-import { suggest } from './suggest.js';
+import { suggest } from '../util/suggest.js';
 
 interface RawParam {
   name?: string;

@@ -1,6 +1,6 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Redactor } from './redact.js';
+import type { Redactor } from '../secrets/redact.js';
 
 export type AuditOutcome = 'ok' | 'tool_error' | 'error';
 

@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import type { Clock } from '../util/clock.js';
 
 export interface BreakerPolicy {
   /** Consecutive failures (failed starts, crashes, timeouts) that open the circuit. */

@@ -4,8 +4,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { CallToolResult, Progress, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServerDef } from '../config/model.js';
-import { recordProcess, type PidRegistration } from './pid-registry.js';
-import { ProcessTree, type StopTimings } from './process-tree.js';
+import { recordProcess, type PidRegistration } from '../process/pid-registry.js';
+import { ProcessTree, type StopTimings } from '../process/tree.js';
 import { StderrTail } from './stderr-tail.js';
 import { SpawnAwareStdioTransport, createTransport } from './transport.js';
 

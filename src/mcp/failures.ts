@@ -2,7 +2,7 @@ import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { formatDuration } from '../config/duration.js';
 import type { McpServerDef } from '../config/model.js';
 import { ExitCode, OrchError, isOrchError } from '../errors.js';
-import type { Redactor } from './redact.js';
+import type { Redactor } from '../secrets/redact.js';
 import type { StderrTail } from './stderr-tail.js';
 
 /**

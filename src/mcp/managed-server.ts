@@ -2,12 +2,12 @@ import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServerDef } from '../config/model.js';
 import type { OrchError } from '../errors.js';
 import { CircuitBreaker, backoffDelay, type BreakerPolicy } from './circuit-breaker.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../util/clock.js';
 import { ServerConnection, type CallOptions } from './connection.js';
 import * as fail from './failures.js';
-import type { StopTimings } from './process-tree.js';
+import type { StopTimings } from '../process/tree.js';
 import { RateLimiter } from './rate-limit.js';
-import type { Redactor } from './redact.js';
+import type { Redactor } from '../secrets/redact.js';
 import { ToolRegistry } from './tool-registry.js';
 
 export interface RestartPolicy {

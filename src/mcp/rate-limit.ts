@@ -1,5 +1,5 @@
 import type { RateLimit } from '../config/model.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../util/clock.js';
 
 /**
  * A sliding-window limit of `calls` per `perMs`. A call over the limit waits for a slot

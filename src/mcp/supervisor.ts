@@ -4,13 +4,13 @@ import { closest } from 'fastest-levenshtein';
 import type { McpServerDef } from '../config/model.js';
 import { ExitCode, OrchError, isOrchError } from '../errors.js';
 import { AuditLog, type AuditOutcome } from './audit.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../util/clock.js';
 import type { CallOptions } from './connection.js';
 import { McpErrorCode } from './failures.js';
 import { ManagedServer, type SupervisionPolicy } from './managed-server.js';
-import { reapOrphans } from './pid-registry.js';
-import { DEFAULT_STOP_TIMINGS } from './process-tree.js';
-import { secretsRedactor, type Redactor } from './redact.js';
+import { reapOrphans } from '../process/pid-registry.js';
+import { DEFAULT_STOP_TIMINGS } from '../process/tree.js';
+import { secretsRedactor, type Redactor } from '../secrets/redact.js';
 import { installShutdownHandlers } from './signals.js';
 import { ToolRegistry } from './tool-registry.js';
 

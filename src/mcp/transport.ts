@@ -3,7 +3,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { McpServerDef } from '../config/model.js';
 import { buildServerEnv } from './env.js';
-import { identify, type ProcessIdentity } from './proc.js';
+import { identify, type ProcessIdentity } from '../process/identity.js';
 import type { StderrTail } from './stderr-tail.js';
 
 /**

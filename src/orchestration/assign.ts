@@ -1,5 +1,5 @@
 import { instancesOf } from '../agents/pool.js';
-import { suggest } from '../config/suggest.js';
+import { suggest } from '../util/suggest.js';
 import { ExitCode, OrchError } from '../errors.js';
 import type { HandlerContext } from '../tools/module.js';
 import { orchestration, type Orchestration } from './context.js';

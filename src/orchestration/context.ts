@@ -1,7 +1,7 @@
 import { agentTypes, type AgentType } from '../agents/agent-types.js';
 import { AgentStore } from '../agents/store.js';
 import type { Project } from '../config/model.js';
-import { secretsRedactor } from '../mcp/redact.js';
+import { secretsRedactor } from '../secrets/redact.js';
 import type { HandlerContext } from '../tools/module.js';
 import { TaskStore } from './task-store.js';
 

@@ -1,7 +1,7 @@
 import { ensurePool, leaseInstances, releaseInstances } from '../agents/pool.js';
 import type { LeaseOwner } from '../agents/types.js';
 import { ExitCode, OrchError } from '../errors.js';
-import { identify } from '../mcp/proc.js';
+import { identify } from '../process/identity.js';
 import type { Orchestration } from './context.js';
 
 const POLL_MS = 100;

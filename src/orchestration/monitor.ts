@@ -1,6 +1,6 @@
 import { ensurePool, instancesOf } from '../agents/pool.js';
 import type { AgentInstance, Registry } from '../agents/types.js';
-import { suggest } from '../config/suggest.js';
+import { suggest } from '../util/suggest.js';
 import { ExitCode, OrchError } from '../errors.js';
 import type { HandlerContext } from '../tools/module.js';
 import { orchestration, type Orchestration } from './context.js';

@@ -1,9 +1,9 @@
 import type { Project } from '../config/model.js';
 import { mayRun, requireType, typesFor, type AgentType } from '../agents/agent-types.js';
-import { suggest } from '../config/suggest.js';
+import { suggest } from '../util/suggest.js';
 import { referencedIds } from './refs.js';
 import { taskError } from './task-spec.js';
-import { findCycle } from '../config/cycle.js';
+import { findCycle } from '../util/cycle.js';
 
 /** A subtask ready to schedule: its agent type is known and may run its tool. */
 export interface Subtask {

@@ -1,7 +1,7 @@
 import { mkdir, open, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../agents/atomic-file.js';
-import type { Redactor } from '../mcp/redact.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
+import type { Redactor } from '../secrets/redact.js';
 import type { TaskEvent } from './events.js';
 import type { Subtask } from './plan.js';
 import type { OrchestrationReport } from './report.js';

@@ -13,7 +13,7 @@ import type { Project, ToolDef } from '../config/model.js';
 import { isOrchError } from '../errors.js';
 import type { Logger, McpCaller } from '../tools/context.js';
 import { invokeTool } from '../tools/invoke.js';
-import { secretsRedactor, type Redactor } from '../mcp/redact.js';
+import { secretsRedactor, type Redactor } from '../secrets/redact.js';
 import { resolveStateDir } from '../state/state-dir.js';
 import type { Supervisor } from '../mcp/supervisor.js';
 import { callWorkflow, describeWorkflow, servedWorkflows } from './workflow-tools.js';

@@ -1,5 +1,5 @@
 import { readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { identify, isRunning, type ProcessIdentity } from '../mcp/proc.js';
+import { identify, isRunning, type ProcessIdentity } from '../process/identity.js';
 
 /**
  * A lock file unreadable for this long was left by a process that died between creating

@@ -3,7 +3,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { OrchError } from '../errors.js';
-import { suggest } from '../config/suggest.js';
+import { suggest } from '../util/suggest.js';
 import { readJournal } from './journal.js';
 import { RunLock } from './run-lock.js';
 import { foldRun, type RunState } from './run-state.js';

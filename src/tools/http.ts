@@ -1,6 +1,6 @@
 import type { HttpHandler } from '../config/model.js';
 import { formatDuration } from '../config/duration.js';
-import { getPath, renderData, renderForm, renderJsonText, renderText, renderUrl } from './placeholders.js';
+import { getPath, renderData, renderForm, renderJsonText, renderText, renderUrl } from '../lang/placeholders.js';
 import { parseOutput, ToolError, type ToolResult } from './result.js';
 
 /** An http tool without its own `timeout` gives up after this long (the schema's documented default). */

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Project, ToolDef } from '../config/model.js';
-import { suggest } from '../config/suggest.js';
+import { suggest } from '../util/suggest.js';
 import { resolveStateDir } from '../state/state-dir.js';
 import { ExitCode, OrchError } from '../errors.js';
 import { silentLogger, type InvokeContext } from './context.js';

@@ -2,11 +2,11 @@ import path from 'node:path';
 import { execa } from 'execa';
 import type { ScriptHandler } from '../config/model.js';
 import { formatDuration } from '../config/duration.js';
-import { registerPid } from '../mcp/pid-registry.js';
-import { identify } from '../mcp/proc.js';
-import { renderText } from './placeholders.js';
+import { registerPid } from '../process/pid-registry.js';
+import { identify } from '../process/identity.js';
+import { renderText } from '../lang/placeholders.js';
 import { parseOutput, ToolError, type ToolResult } from './result.js';
-import { renderShell } from './shell-template.js';
+import { renderShell } from '../lang/shell-template.js';
 
 /** Time a script gets between SIGTERM and SIGKILL. */
 export const KILL_GRACE_MS = 2_000;

@@ -3,7 +3,7 @@ import type { DecisionMethod, NewEvent, RunEvent } from '../state/events.js';
 import type { Journal } from '../state/journal.js';
 import { applyToState, gateDecision, type RunState, type StepState } from '../state/run-state.js';
 import { ToolError } from '../tools/result.js';
-import { condition, render, type Scope } from './expressions.js';
+import { condition, render, type Scope } from '../lang/expressions.js';
 import { checkTestsPassed } from './gates.js';
 
 /** Runs one step's action with its rendered arguments; rejects when the action failed. */

@@ -1,6 +1,6 @@
 import { Ajv } from 'ajv';
 import type { WorkflowDef } from '../config/model.js';
-import { suggest } from '../config/suggest.js';
+import { suggest } from '../util/suggest.js';
 import { ExitCode, OrchError } from '../errors.js';
 
 const ajv = new Ajv({ allErrors: true, coerceTypes: false });

@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { AgentDef, Project, WorkflowDef } from '../config/model.js';
 import { poolSizes } from '../agents/store.js';
 import { Supervisor } from '../mcp/supervisor.js';
-import { secretsRedactor } from '../mcp/redact.js';
+import { secretsRedactor } from '../secrets/redact.js';
 import type { RunEvent } from '../state/events.js';
 import { Journal } from '../state/journal.js';
 import { RunLock } from '../state/run-lock.js';

@@ -1,5 +1,5 @@
 import { loadProject } from '../../config/load.js';
-import { suggest } from '../../config/suggest.js';
+import { suggest } from '../../util/suggest.js';
 import { ExitCode, OrchError } from '../../errors.js';
 import { mermaid } from '../../workflow/plan.js';
 import type { GlobalOptions, Io } from '../context.js';

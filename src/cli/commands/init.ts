@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, OrchError } from '../../errors.js';
-import { suggest } from '../../config/suggest.js';
+import { suggest } from '../../util/suggest.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
 

@@ -11,7 +11,7 @@ import { resolveStateDir } from '../../state/state-dir.js';
 import { silentLogger, streamLogger } from '../../tools/context.js';
 import { findTool, invokeTool } from '../../tools/invoke.js';
 import { coerce } from '../../tools/param-flags.js';
-import { suggest } from '../../config/suggest.js';
+import { suggest } from '../../util/suggest.js';
 import { parseRunTokens, takeProjectFlags, workflowTarget, type RunFlags } from '../run-flags.js';
 import { ToolError, type ContentBlock, type ToolResult } from '../../tools/result.js';
 import { killRunningScripts } from '../../tools/script.js';

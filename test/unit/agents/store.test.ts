@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentType } from '../../../src/agents/agent-types.js';
 import { ensurePool, leaseInstances, scalePool } from '../../../src/agents/pool.js';
 import { AgentStore, poolSizes } from '../../../src/agents/store.js';
-import { identify } from '../../../src/mcp/proc.js';
+import { identify } from '../../../src/process/identity.js';
 
 const bump = fileURLToPath(new URL('../../fixtures/agents/bump.ts', import.meta.url));
 const worker: AgentType = { name: 'worker', tools: 'all', count: 3, isolation: 'inline' };

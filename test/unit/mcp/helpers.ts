@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { McpServerDef } from '../../../src/config/model.js';
-import type { Clock } from '../../../src/mcp/clock.js';
-import { descendants, isRunning, type ProcessIdentity } from '../../../src/mcp/proc.js';
+import type { Clock } from '../../../src/util/clock.js';
+import { descendants, isRunning, type ProcessIdentity } from '../../../src/process/identity.js';
 import type { SupervisionPolicy } from '../../../src/mcp/managed-server.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');

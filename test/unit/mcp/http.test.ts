@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { descendants } from '../../../src/mcp/proc.js';
+import { descendants } from '../../../src/process/identity.js';
 import { Supervisor } from '../../../src/mcp/supervisor.js';
 import { FAST_POLICY, tempDir } from './helpers.js';
 

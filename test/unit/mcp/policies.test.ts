@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CircuitBreaker, backoffDelay } from '../../../src/mcp/circuit-breaker.js';
 import { buildServerEnv } from '../../../src/mcp/env.js';
 import { RateLimiter } from '../../../src/mcp/rate-limit.js';
-import { REDACTED, Redactor, collectSecrets, secretKey } from '../../../src/mcp/redact.js';
+import { REDACTED, Redactor, collectSecrets, secretKey } from '../../../src/secrets/redact.js';
 import { StderrTail } from '../../../src/mcp/stderr-tail.js';
 import { ManualClock, stdioServer } from './helpers.js';
 

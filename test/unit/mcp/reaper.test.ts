@@ -3,8 +3,8 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { reapOrphans, registerPid } from '../../../src/mcp/pid-registry.js';
-import { descendants, identify, isRunning } from '../../../src/mcp/proc.js';
+import { reapOrphans, registerPid } from '../../../src/process/pid-registry.js';
+import { descendants, identify, isRunning } from '../../../src/process/identity.js';
 import { FIXTURES, ProcessWatch, fixture, stdioServer, tempDir } from './helpers.js';
 
 const state = tempDir();

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { identify, isRunning, type ProcessIdentity } from '../../../src/mcp/proc.js';
+import { identify, isRunning, type ProcessIdentity } from '../../../src/process/identity.js';
 import { Supervisor } from '../../../src/mcp/supervisor.js';
 import { FAST_POLICY, ProcessWatch, fixture, tempDir } from './helpers.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { getPath, renderData, renderJsonText, renderText, renderUrl } from '../../../src/tools/placeholders.js';
+import { getPath, renderData, renderJsonText, renderText, renderUrl } from '../../../src/lang/placeholders.js';
 
 describe('placeholders', () => {
   const params = { name: 'Ada Lovelace', count: 3, tags: ['a', 'b'], user: { id: 7, email: 'a@b.c' } };

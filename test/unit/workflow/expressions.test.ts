@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { condition, evaluate, parseExpression, render } from '../../../src/workflow/expressions.js';
+import { condition, evaluate, parseExpression, render } from '../../../src/lang/expressions.js';
 
 const scope = {
   inputs: { service: 'payments', count: 3, tags: ['a', 'b'], flag: false },

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { identify } from '../../../src/mcp/proc.js';
+import { identify } from '../../../src/process/identity.js';
 import { RunLock } from '../../../src/state/run-lock.js';
 
 let dir = '';

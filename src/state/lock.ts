@@ -1,4 +1,4 @@
-import { tryLock, unlock } from '../state/lock-file.js';
+import { tryLock, unlock } from './lock-file.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -1,4 +1,8 @@
-import type { McpServerDef } from '../config/model.js';
+/** What redaction needs of a server: the values of its `env` and `headers`, all secret. */
+export interface SecretSource {
+  env: Readonly<Record<string, string>>;
+  headers: Readonly<Record<string, string>>;
+}
 
 /** Names of variables whose values are secrets wherever they show up. */
 export const SECRET_NAME = /TOKEN|KEY|SECRET|PASSWORD/i;
@@ -15,7 +19,7 @@ const MIN_SECRET_LENGTH = 3;
  * Every value that must never reach a file orch writes: secret-looking variables of
  * orch's environment, and every `env` and `headers` value of every server.
  */
-export function collectSecrets(env: NodeJS.ProcessEnv, servers: Iterable<McpServerDef>): string[] {
+export function collectSecrets(env: NodeJS.ProcessEnv, servers: Iterable<SecretSource>): string[] {
   const values = new Set<string>();
   for (const [name, value] of Object.entries(env)) {
     if (value !== undefined && SECRET_NAME.test(name)) values.add(value);
@@ -27,7 +31,8 @@ export function collectSecrets(env: NodeJS.ProcessEnv, servers: Iterable<McpServ
   return [...values].filter((v) => v.length >= MIN_SECRET_LENGTH);
 }
 
-const SECRET_WORDS = new Set(['token', 'tokens', 'key', 'keys', 'secret', 'secrets', 'password', 'passwords', 'passwd', 'apikey', 'passphrase']);
+// `tokens` is not among them: `input_tokens`, `max_tokens` and the like are usage counts, never secrets.
+const SECRET_WORDS = new Set(['token', 'key', 'keys', 'secret', 'secrets', 'password', 'passwords', 'passwd', 'apikey', 'passphrase']);
 
 /**
  * Whether a data key names a secret: one of its words (split at `_`, `-`, `.` and
@@ -50,7 +55,7 @@ export function secretKey(key: string): boolean {
 const secretKeys = new Map<string, boolean>();
 
 /** The redactor for everything written about a project: its environment's secrets and its servers'. */
-export function secretsRedactor(env: NodeJS.ProcessEnv, servers: Iterable<McpServerDef>): Redactor {
+export function secretsRedactor(env: NodeJS.ProcessEnv, servers: Iterable<SecretSource>): Redactor {
   return new Redactor(collectSecrets(env, servers));
 }
 

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { descendants, isRunning, signal, type ProcessIdentity } from './proc.js';
+import { descendants, isRunning, signal, type ProcessIdentity } from './identity.js';
 
 /** How long each stage of a shutdown may take before the next, harsher one. */
 export interface StopTimings {

@@ -11,7 +11,7 @@ import { invokeTool } from '../dist/tools/invoke.js';
 import { scalePool } from '../dist/agents/pool.js';
 import { AgentStore } from '../dist/agents/store.js';
 import { emptyRegistry } from '../dist/agents/types.js';
-import { LocalExecutor } from '../dist/orchestration/local-executor.js';
+import { Slots } from '../dist/engine/slots.js';
 
 const SUBTASKS = Number(process.env.BENCH_SUBTASKS ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -60,7 +60,7 @@ async function footprint() {
   const inRegistry = (heap() - before) / INSTANCES;
   const ids = registry.pools.worker.instances.map((a) => a.id);
   const beforeSlots = heap();
-  const executor = new LocalExecutor(new Map([['worker', ids]]), () => async () => null);
+  const executor = new Slots(new Map([['worker', ids]]), () => ({ run: async () => ({ output: null }), stop: async () => undefined }));
   const inExecutor = (heap() - beforeSlots) / INSTANCES;
   const dir = path.join(tmp, 'registry');
   const store = new AgentStore(dir);

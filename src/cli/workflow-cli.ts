@@ -4,7 +4,10 @@ import { stringify } from 'yaml';
 import type { Project, WorkflowDef } from '../config/model.js';
 import { formatDuration } from '../config/duration.js';
 import { ExitCode, OrchError } from '../errors.js';
+import { Supervisor } from '../mcp/supervisor.js';
+import { resolveStateDir } from '../state/state-dir.js';
 import { silentLogger, streamLogger } from '../tools/context.js';
+import { killRunningScripts } from '../tools/script.js';
 import { githubAnnotations, junitReport, markdownSummary, runReport } from '../workflow/report.js';
 import type { SessionOptions, SessionResult } from '../workflow/session.js';
 import type { RunState } from '../state/run-state.js';
@@ -50,6 +53,12 @@ export async function driveWorkflow(
   const ask = tty ? terminalGate(io.stdin, io.stderr, () => view?.pause(), () => view?.resume()) : undefined;
   const logger = globals.quiet || !io.stderr.isTTY ? silentLogger : streamLogger(io.stderr, '', globals.verbose);
 
+  const supervisor = project.servers.size > 0 ? new Supervisor(project.servers.values(), { stateDir: resolveStateDir(project.dir) }) : undefined;
+  const interrupt = interruptOnSignals(() => {
+    // Asked twice: end every child now and leave; the journal already says what finished.
+    killRunningScripts();
+    for (const name of supervisor?.names() ?? []) supervisor?.server(name).killNow();
+  });
   let result: SessionResult;
   try {
     result = await session({
@@ -60,9 +69,13 @@ export async function driveWorkflow(
       ask,
       logger,
       onEvent: view?.onEvent,
+      supervisor,
+      signal: interrupt.signal,
     });
   } finally {
+    interrupt.uninstall();
     view?.stop();
+    await supervisor?.shutdown();
   }
   if (result.nothingToDo) return reportNothingToDo(globals, io, result.state);
   const report = runReport(result.state, workflow);
@@ -87,6 +100,32 @@ export async function driveWorkflow(
       return never;
     }
   }
+}
+
+/**
+ * Ctrl-C (or SIGTERM) cancels the run: its signal aborts with the signal's name, running
+ * steps are cancelled and the run is journalled `interrupted`. A second one forces.
+ */
+function interruptOnSignals(force: () => void): { signal: AbortSignal; uninstall: () => void } {
+  const controller = new AbortController();
+  const on = (sig: 'SIGINT' | 'SIGTERM') => () => {
+    if (controller.signal.aborted) {
+      force();
+      process.exit(sig === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm);
+    }
+    controller.abort(sig);
+  };
+  const sigint = on('SIGINT');
+  const sigterm = on('SIGTERM');
+  process.on('SIGINT', sigint);
+  process.on('SIGTERM', sigterm);
+  return {
+    signal: controller.signal,
+    uninstall: () => {
+      process.off('SIGINT', sigint);
+      process.off('SIGTERM', sigterm);
+    },
+  };
 }
 
 function summary(report: ReturnType<typeof runReport>, result: SessionResult, globals: GlobalOptions): string {

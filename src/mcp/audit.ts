@@ -15,6 +15,10 @@ export interface AuditEntry {
   outcome: AuditOutcome;
   /** For outcome `error`: the stable error code and its message. */
   error?: { code: string; message: string };
+  /** How the tool is handled (`script`, `http`, `module`, `mcp`, `server`); absent on a direct server call. */
+  kind?: string;
+  /** The run, step, task, agent and instance the call was made for, when it was made for one. */
+  ids?: object;
 }
 
 /** Lines wait at most this long before they reach the file. */
@@ -37,10 +41,12 @@ export class AuditLog {
   ) {}
 
   record(entry: AuditEntry): void {
-    const safe: AuditEntry = {
+    const safe: AuditEntry & Record<string, unknown> = {
       time: entry.time,
       server: entry.server,
       tool: entry.tool,
+      ...(entry.kind === undefined ? {} : { kind: entry.kind }),
+      ...definedIds(entry.ids),
       arguments: this.redactor.redact(entry.arguments),
       durationMs: entry.durationMs,
       outcome: entry.outcome,
@@ -74,4 +80,11 @@ export class AuditLog {
   async close(): Promise<void> {
     this.flush();
   }
+}
+
+/** The ids of an entry as top-level keys of its line, leaving out those not set. */
+function definedIds(ids: AuditEntry['ids']): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  for (const [key, value] of Object.entries(ids ?? {})) if (typeof value === 'string' || typeof value === 'number') out[key] = value;
+  return out;
 }

@@ -32,7 +32,8 @@ export interface SupervisorOptions {
   handleSignals?: boolean;
 }
 
-export type CallRequest = Omit<CallOptions, 'timeoutMs'> & { timeoutMs?: number };
+/** `audited`: the caller (the agent runtime's audit link) records the call, so the supervisor does not. */
+export type CallRequest = Omit<CallOptions, 'timeoutMs'> & { timeoutMs?: number; audited?: boolean };
 
 export type StartOutcome = { server: string; ok: true; tools: number } | { server: string; ok: false; error: OrchError };
 
@@ -127,6 +128,7 @@ export class Supervisor {
       started = performance.now();
     };
     const record = (outcome: AuditOutcome, error?: OrchError) =>
+      request.audited ||
       this.audit.record({
         time: new Date(time).toISOString(),
         server,

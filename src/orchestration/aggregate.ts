@@ -1,7 +1,7 @@
 import { ExitCode, OrchError } from '../errors.js';
 import type { HandlerContext } from '../tools/module.js';
 import { orchestration } from './context.js';
-import type { TaskError } from './executor.js';
+import type { TaskError } from './run-graph.js';
 import type { TaskStatus } from './report.js';
 
 /** The seed's `aggregate_results` fields, computed from the persisted report. */

@@ -3,7 +3,7 @@ import { suggest } from '../util/suggest.js';
 import { ExitCode, OrchError } from '../errors.js';
 import type { HandlerContext } from '../tools/module.js';
 import { orchestration, type Orchestration } from './context.js';
-import type { TaskError } from './executor.js';
+import type { TaskError } from './run-graph.js';
 import { currentRegistry } from './monitor.js';
 import { newTaskId } from './orchestrate.js';
 import { resolveType } from './plan.js';

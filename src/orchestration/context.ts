@@ -2,6 +2,7 @@ import { agentTypes, type AgentType } from '../agents/agent-types.js';
 import { AgentStore } from '../agents/store.js';
 import type { Project } from '../config/model.js';
 import { secretsRedactor } from '../secrets/redact.js';
+import { LocalEngine } from '../engine/local-engine.js';
 import type { HandlerContext } from '../tools/module.js';
 import { TaskStore } from './task-store.js';
 
@@ -11,14 +12,17 @@ export interface Orchestration {
   types: ReadonlyMap<string, AgentType>;
   agents: AgentStore;
   tasks: TaskStore;
+  /** Schedules subtasks on the pools; the same engine workflow steps run on. */
+  engine: LocalEngine;
 }
 
 /**
  * From a handler's context, or from a loaded project and its state dir (CLI commands).
  * Task files are redacted of the secrets of orch's environment and of the servers.
  */
-export function orchestration(ctx: Pick<HandlerContext, 'project' | 'stateDir'>): Orchestration {
+export function orchestration(ctx: Pick<HandlerContext, 'project' | 'stateDir'> & Partial<Pick<HandlerContext, 'mcp' | 'logger'>>): Orchestration {
   return {
+    engine: new LocalEngine({ project: ctx.project, stateDir: ctx.stateDir, servers: ctx.mcp, logger: ctx.logger }),
     project: ctx.project,
     types: agentTypes(ctx.project),
     agents: new AgentStore(ctx.stateDir),

@@ -1,4 +1,4 @@
-import type { TaskError } from './executor.js';
+import type { TaskError } from './run-graph.js';
 import type { RecoveryAction } from './failure-policy.js';
 
 /** What the orchestration journal records: decisions a person may need to audit later. */

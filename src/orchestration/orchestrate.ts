@@ -3,14 +3,10 @@ import { instancesOf } from '../agents/pool.js';
 import type { Registry } from '../agents/types.js';
 import type { HandlerContext } from '../tools/module.js';
 import { orchestration, type Orchestration } from './context.js';
-import type { TaskRunner } from './executor.js';
 import { mergePolicy } from './failure-policy.js';
-import { acquire, release } from './lease.js';
-import { LocalExecutor } from './local-executor.js';
 import { patternFor } from './patterns/index.js';
 import type { PatternContext } from './patterns/pattern.js';
 import { checkGraph } from './plan.js';
-import { ProcessRunners } from './process-runner.js';
 import { buildReport, type OrchestrationReport } from './report.js';
 import { runGraph, type Execute } from './run-graph.js';
 import { readTask, taskError } from './task-spec.js';
@@ -40,16 +36,15 @@ export async function orchestrate(params: Record<string, unknown>, ctx: HandlerC
   const taskId = newTaskId();
   const startedAt = Date.now();
   const journal = orch.tasks.journal(taskId);
-  const leased = await acquire(orch, wanted, taskId, ctx.signal);
-  const processes = new ProcessRunners(orch.project);
-  const inline: TaskRunner = (_agent, tool, input) => ctx.callTool(tool, input);
-  const executor = new LocalExecutor(leased, (type) => (orch.types.get(type)?.isolation === 'process' ? processes.runner : inline), ctx.signal);
+  const session = await orch.engine.open({ owner: taskId, wanted, signal: ctx.signal });
+  const leased = session.leased();
   journal.append({ type: 'task_started', task_id: taskId, coordination, subtasks: subtasks.length, agents: [...leased.values()].flat() });
   try {
-    const base: Execute = (subtask, input, where) => executor.submit({ key: subtask.id, agentType: subtask.agentType, tool: subtask.tool ?? '', input, ...where });
+    const base: Execute = (subtask, input, where) =>
+      session.submit({ key: `${taskId}:${subtask.id}`, agentType: subtask.agentType, action: subtask.tool ?? '', input, ids: { task: taskId, subtask: subtask.id }, ...where });
     const results = await runGraph(subtasks, {
       taskId,
-      executor,
+      executor: session,
       policy,
       execute: prepared.wrap ? prepared.wrap(base) : base,
       onEvent: (event) => journal.append(event),
@@ -62,9 +57,7 @@ export async function orchestrate(params: Record<string, unknown>, ctx: HandlerC
     const [saved] = await Promise.all([orch.tasks.saveReport(report), orch.tasks.savePlan(taskId, subtasks)]);
     return saved;
   } finally {
-    await executor.close();
-    await processes.close();
-    await release(orch, leased, executor.reports());
+    await session.close();
     for (const agent of await unhealthyAmong(orch, leased)) {
       journal.append({ type: 'agent_unhealthy', task_id: taskId, agent_id: agent.id, failure_count: agent.failureCount });
     }

@@ -1,8 +1,15 @@
-import { isCallerError, isCancellation, type Executor, type TaskError, type TaskOutcome } from './executor.js';
+import type { EngineSession } from '../engine/engine.js';
+import { isCancellation, reportedError, type TaskFailure, type TaskOutcome } from '../engine/task.js';
 import type { TaskEvent } from './events.js';
 import { decideRecovery, type FailurePolicy, type RecoveryHistory } from './failure-policy.js';
 import type { Subtask } from './plan.js';
 import { resolveInput } from './refs.js';
+
+/** A failure as reports and the task journal show it. */
+export interface TaskError {
+  code: string;
+  message: string;
+}
 
 /** How one subtask ended; each appears exactly once in a report. */
 export type SubtaskResult =
@@ -13,7 +20,7 @@ export type Execute = (subtask: Subtask, input: Record<string, unknown>, where: 
 
 export interface GraphOptions {
   taskId: string;
-  executor: Executor;
+  executor: Pick<EngineSession, 'healthyAgents'>;
   policy: FailurePolicy;
   /** Runs one attempt; patterns (blackboard) wrap the executor here. */
   execute: Execute;
@@ -22,8 +29,8 @@ export interface GraphOptions {
 }
 
 /** Errors no retry or other agent can fix: the call's own, or no instance left to take it. */
-function permanent(error: TaskError): boolean {
-  return isCallerError(error) || error.code === 'ORCH_NO_HEALTHY_AGENT';
+function permanent(error: TaskFailure): boolean {
+  return !error.retryable;
 }
 
 /**
@@ -83,13 +90,14 @@ async function runOne(subtask: Subtask, values: ReadonlyMap<string, unknown>, op
   for (let attempt = 1; ; attempt++) {
     const outcome = await options.execute(subtask, input, where);
     if (outcome.ok) return { status: 'succeeded', agent_id: outcome.agentId, attempts: attempt, result: outcome.value };
-    const { agentId, error } = outcome;
+    const { agentId } = outcome;
+    const error = reportedError(outcome.error);
     if (agentId !== null) ran = { agentId, attempts: attempt };
     options.onEvent({ type: 'subtask_failed', task_id: options.taskId, subtask: subtask.id, agent_id: agentId, attempt, error });
     // Stopped on purpose: no recovery, and the report names the agent it was running on.
     if (isCancellation(error)) return { status: 'failed', agent_id: ran.agentId, attempts: ran.attempts, error };
-    const healthy = options.executor.healthyAgents(subtask.agentType);
-    const fixable = !permanent(error) && agentId !== null;
+    const healthy = await options.executor.healthyAgents(subtask.agentType);
+    const fixable = !permanent(outcome.error) && agentId !== null;
     const action = decideRecovery(options.policy, history, {
       retry: fixable && healthy.includes(agentId),
       reassign: fixable && healthy.some((id) => id !== agentId),

@@ -12,7 +12,8 @@ import {
 import type { Project, ToolDef } from '../config/model.js';
 import { isOrchError } from '../errors.js';
 import type { Logger, McpCaller } from '../tools/context.js';
-import { invokeTool } from '../tools/invoke.js';
+import { defaultInterceptors } from '../agents/interceptors.js';
+import { callTool } from '../agents/runtime.js';
 import { secretsRedactor, type Redactor } from '../secrets/redact.js';
 import { resolveStateDir } from '../state/state-dir.js';
 import type { Supervisor } from '../mcp/supervisor.js';
@@ -31,6 +32,8 @@ export interface ToolServerOptions {
   logger: (tool: string) => Logger;
   /** Where failures that are orch's own bugs are reported. */
   onBug: (err: unknown) => void;
+  /** Aborted (with the signal's name) when the server is shutting down: running workflow calls are interrupted. */
+  shutdown?: AbortSignal;
 }
 
 /**
@@ -48,6 +51,8 @@ export function createToolServer(project: Project, options: ToolServerOptions): 
   const stateDir = resolveStateDir(project.dir);
   // Error text can carry a script's or server's stderr: secrets are taken out before it leaves.
   const redactor = secretsRedactor(process.env, project.servers.values());
+  // Every served call is audited with the rest, through the agent runtime's interceptors.
+  const interceptors = defaultInterceptors(stateDir, project.servers.values());
 
   // Declared tools, then the workflows whose names no tool takes.
   const workflows = new Map(servedWorkflows(project).map((w) => [w.name, w]));
@@ -61,14 +66,17 @@ export function createToolServer(project: Project, options: ToolServerOptions): 
     if (!project.tools.has(name) && !workflow) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
     try {
       if (workflow) {
-        const result = await callWorkflow(project, workflow, request.params.arguments ?? {}, { signal: extra.signal, supervisor: options.supervisor });
+        const signal = options.shutdown ? AbortSignal.any([options.shutdown, extra.signal]) : extra.signal;
+        const result = await callWorkflow(project, workflow, request.params.arguments ?? {}, { signal, supervisor: options.supervisor });
         return CallToolResultSchema.parse(result);
       }
-      const result = await invokeTool(project, name, request.params.arguments ?? {}, {
+      const result = await callTool({ kind: 'tool', tool: name }, request.params.arguments ?? {}, {
+        project,
         signal: extra.signal,
         logger: options.logger(name),
-        mcp: options.mcp,
+        servers: options.mcp,
         stateDir,
+        interceptors,
       });
       return toCallResult(result);
     } catch (err) {

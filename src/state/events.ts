@@ -10,7 +10,8 @@ export type DecisionMethod = 'prompt' | 'flag' | 'command';
 export type RunEvent =
   | { type: 'run_started'; at: string; run_id: string; workflow: string; inputs: Record<string, unknown>; dir: string; pid: number }
   | { type: 'run_resumed'; at: string; pid: number }
-  | { type: 'step_started'; at: string; step: string; attempt: number }
+  /** `agent_id`: the instance the attempt runs on, once one is free. */
+  | { type: 'step_started'; at: string; step: string; attempt: number; agent_id?: string }
   | { type: 'step_succeeded'; at: string; step: string; output: unknown; duration_ms: number }
   | { type: 'step_failed'; at: string; step: string; error: string; attempt: number; duration_ms: number; final: boolean }
   /** `blocked`: skipped because a step it needs failed — reconsidered on resume. */

@@ -20,12 +20,15 @@ export interface McpCallResult {
  * module only needs the one call, so tools stay independent of supervision.
  */
 export interface McpCaller {
-  callTool(
-    server: string,
-    tool: string,
-    args: Record<string, unknown>,
-    options: { signal?: AbortSignal },
-  ): Promise<McpCallResult>;
+  /** `audited`: the caller records the call in the audit log itself, so the supervisor does not. */
+  callTool(server: string, tool: string, args: Record<string, unknown>, options: CallOptions): Promise<McpCallResult>;
+  /** Calls a tool by the name an agent uses: `server.tool`, or a bare name unique among the servers. */
+  call(name: string, args: Record<string, unknown>, options: CallOptions): Promise<McpCallResult>;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  audited?: boolean;
 }
 
 /** What an invocation may use besides its input. */
@@ -40,6 +43,13 @@ export interface InvokeContext {
    * so that the next orch command ends those a SIGKILLed orch left behind.
    */
   stateDir?: string;
+  /**
+   * How a module handler's `ctx.callTool` reaches other tools. The agent runtime sets it,
+   * so nested calls pass its interceptors (audit) too; without it they are called directly.
+   */
+  callTool?: (name: string, args: Record<string, unknown>) => Promise<unknown>;
+  /** The runtime records this call in the audit log: an `mcp:` tool's server call is not recorded again. */
+  audited?: boolean;
 }
 
 /** A logger that drops everything, for callers that have nowhere to show messages. */

@@ -50,7 +50,7 @@ function dispatch(project: Project, tool: ToolDef, params: Record<string, unknow
     case 'module':
       return runModule(handler, params, handlerContext(project, tool, ctx));
     case 'mcp':
-      return runMcp(handler, params, { tool: tool.name, mcp: ctx.mcp, signal: ctx.signal });
+      return runMcp(handler, params, { tool: tool.name, mcp: ctx.mcp, signal: ctx.signal, audited: ctx.audited });
     default: {
       const unknown: never = handler;
       throw new Error(`unknown handler kind ${JSON.stringify(unknown)}`);
@@ -69,8 +69,10 @@ function handlerContext(project: Project, tool: ToolDef, ctx: InvokeContext): Ha
     logger: ctx.logger ?? silentLogger,
     signal: ctx.signal ?? new AbortController().signal,
     project,
-    stateDir: resolveStateDir(project.dir),
+    stateDir: ctx.stateDir ?? resolveStateDir(project.dir),
+    mcp: ctx.mcp,
     async callTool(name, args = {}) {
+      if (ctx.callTool) return ctx.callTool(name, args);
       if (project.tools.has(name)) return (await invokeTool(project, name, args, ctx)).value;
       const split = /^([^./]+)[./](.+)$/.exec(name);
       if (!split?.[1] || !split[2]) return (await invokeTool(project, name, args, ctx)).value;

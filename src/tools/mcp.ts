@@ -7,9 +7,9 @@ import { parseOutput, ToolError, type ToolResult } from './result.js';
 export async function runMcp(
   handler: McpHandler,
   params: Record<string, unknown>,
-  options: { tool: string; mcp?: McpCaller; signal?: AbortSignal },
+  options: { tool: string; mcp?: McpCaller; signal?: AbortSignal; audited?: boolean },
 ): Promise<ToolResult> {
-  const result = await callServerTool(options.mcp, handler.server, handler.tool, params, options.signal);
+  const result = await callServerTool(options.mcp, handler.server, handler.tool, params, options.signal, options.audited);
   return fromMcpResult(options.tool, result);
 }
 
@@ -20,13 +20,14 @@ export function callServerTool(
   tool: string,
   args: Record<string, unknown>,
   signal?: AbortSignal,
+  audited?: boolean,
 ): Promise<McpCallResult> {
   if (!mcp) {
     throw new OrchError('ORCH_MCP_UNAVAILABLE', `cannot call ${server}.${tool}: MCP servers are not running in this command`, {
       exitCode: ExitCode.usage,
     });
   }
-  return mcp.callTool(server, tool, args, { signal });
+  return mcp.callTool(server, tool, args, { signal, audited });
 }
 
 /**

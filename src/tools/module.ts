@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import type { ModuleHandler, Project } from '../config/model.js';
 import { ExitCode, OrchError, isOrchError } from '../errors.js';
 import { builtinHandler } from './builtin.js';
-import type { Logger } from './context.js';
+import type { Logger, McpCaller } from './context.js';
 import { ToolError, type ToolResult } from './result.js';
 
 /** The second argument of a module handler. */
@@ -23,6 +23,8 @@ export interface HandlerContext {
   project: Project;
   /** orch's state directory (`.orch/` or ORCH_STATE_DIR), for handlers that keep state. */
   stateDir: string;
+  /** The project's running MCP servers, for built-in handlers that schedule work on agents. */
+  mcp?: McpCaller;
 }
 
 /** What a handler module exports under the function's name. */

@@ -1,4 +1,7 @@
-import type { AgentDef, StepDef, WorkflowDef } from '../config/model.js';
+import type { Usage } from '../agents/runtime.js';
+import type { StepDef, WorkflowDef } from '../config/model.js';
+import { retryableCode } from '../engine/task.js';
+import { isOrchError } from '../errors.js';
 import type { DecisionMethod, NewEvent, RunEvent } from '../state/events.js';
 import type { Journal } from '../state/journal.js';
 import { applyToState, gateDecision, type RunState, type StepState } from '../state/run-state.js';
@@ -6,8 +9,27 @@ import { ToolError } from '../tools/result.js';
 import { condition, render, type Scope } from '../lang/expressions.js';
 import { checkTestsPassed } from './gates.js';
 
-/** Runs one step's action with its rendered arguments; rejects when the action failed. */
-export type StepRunner = (step: StepDef, args: Record<string, unknown>, signal: AbortSignal) => Promise<unknown>;
+/** One attempt of a step, as the engine asks a runner to carry it out. */
+export interface StepRequest {
+  step: StepDef;
+  /** The step's `with:`, rendered. */
+  args: Record<string, unknown>;
+  attempt: number;
+  /** `on_failure: reassign`: the instance the previous attempt failed on, to be avoided. */
+  reassignFrom?: string;
+  /** Aborted on a timeout of the step or when the run is interrupted. */
+  signal: AbortSignal;
+  /** Tells the engine the attempt starts now, on that instance (after any wait for a free one). */
+  started(agentId?: string): Promise<void>;
+}
+
+export interface StepDone {
+  output: unknown;
+  usage?: Usage;
+}
+
+/** Runs one attempt of a step; rejects when the action failed. */
+export type StepRunner = (request: StepRequest) => Promise<StepDone>;
 
 /** What a person is shown at a gate; resolves true to approve. */
 export interface GateRequest {
@@ -22,7 +44,6 @@ export type GateAsker = (request: GateRequest, signal: AbortSignal) => Promise<b
 
 export interface EngineOptions {
   workflow: WorkflowDef;
-  agents: ReadonlyMap<string, AgentDef>;
   journal: Journal;
   /** The run as its journal stands (a new run: just started; a resumed run: its history). */
   state: RunState;
@@ -43,15 +64,14 @@ export type EngineOutcome = 'succeeded' | 'failed' | 'paused' | 'interrupted';
 type Phase = 'pending' | 'running' | 'done' | 'failed' | 'waiting' | 'blocked';
 
 /**
- * Drives a run to its end, a gate, or an interruption. Steps whose needs are done start
- * at once, bounded by their agent's pool size; each completion is durable in the journal
- * before any step that needs it starts.
+ * Drives a run to its end, a gate, or an interruption. Steps whose needs are done are
+ * handed to the runner at once (the engine bounds them by their agent's pool); each
+ * completion is durable in the journal before any step that needs it starts.
  */
 export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
   const steps = o.workflow.steps;
   const phase = new Map<string, Phase>(steps.map((s) => [s.id, initialPhase(o.state.steps.get(s.id), s)]));
   const tolerated = new Set<string>();
-  const busy = new Map<string, number>();
   const running = new Set<Promise<void>>();
   let stopScheduling = false;
   let failuresToPropagate = true;
@@ -120,31 +140,55 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
     return decision;
   };
 
+  // Steps handed to the engine that still wait for a free instance: when scheduling stops,
+  // they are withdrawn and stay pending, as if they had never been handed over.
+  const unstarted = new Set<AbortController>();
+  const stop = (): void => {
+    stopScheduling = true;
+    for (const c of unstarted) c.abort('not started');
+  };
+
   const FAILED = Symbol('failed');
+  const NOT_RUN = Symbol('not run');
   const attempt = async (step: StepDef, args: Record<string, unknown>): Promise<unknown> => {
     const maxAttempts = 1 + (step.retry?.max ?? (step.onFailure === 'retry' || step.onFailure === 'reassign' ? 1 : 0));
+    let lastInstance: string | undefined;
     for (let n = 1; ; n++) {
+      let started = performance.now();
+      let begun = false;
       // Losing this event in a crash changes nothing (the step re-runs), so it is not synced alone.
-      await write({ type: 'step_started', step: step.id, attempt: n }, false);
-      const started = performance.now();
+      const begin = async (agentId?: string): Promise<void> => {
+        if (begun) return;
+        begun = true;
+        unstarted.delete(controller);
+        lastInstance = agentId;
+        await write({ type: 'step_started', step: step.id, attempt: n, ...(agentId === undefined ? {} : { agent_id: agentId }) }, false);
+        started = performance.now();
+      };
       const controller = new AbortController();
       active.add(controller);
+      unstarted.add(controller);
       if (o.signal.aborted) controller.abort(o.signal.reason);
       const timer = step.timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(new Error(`timed out after ${step.timeoutMs} ms`)), step.timeoutMs);
       try {
-        const output = await o.runStep(step, args, controller.signal);
+        const reassignFrom = n > 1 && step.onFailure === 'reassign' ? lastInstance : undefined;
+        const { output } = await o.runStep({ step, args, attempt: n, reassignFrom, signal: controller.signal, started: begin });
+        await begin();
         if (step.gate?.type === 'tests_must_pass') checkTestsPassed(output);
         await write({ type: 'step_succeeded', step: step.id, output: output ?? null, duration_ms: Math.round(performance.now() - started) });
         return output;
       } catch (err) {
+        if (!begun && (stopScheduling || o.signal.aborted)) return NOT_RUN;
+        await begin();
         const interrupted = o.signal.aborted;
-        const final = interrupted || n >= maxAttempts;
+        // A failure no attempt can fix (bad input, an unknown tool, an empty pool) is final at once.
+        const final = interrupted || n >= maxAttempts || !retryable(err);
         const message = controller.signal.aborted && !interrupted ? `timed out after ${step.timeoutMs} ms` : errorText(err);
         await write({ type: 'step_failed', step: step.id, error: message, attempt: n, duration_ms: Math.round(performance.now() - started), final });
         if (final) {
           markFailed(step.id);
           if (step.onFailure === 'continue') tolerated.add(step.id);
-          else stopScheduling = true;
+          else stop();
           return FAILED;
         }
         await sleep((step.retry?.backoffMs ?? 1000) * 2 ** (n - 1), o.signal);
@@ -156,6 +200,7 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
       } finally {
         clearTimeout(timer);
         active.delete(controller);
+        unstarted.delete(controller);
       }
     }
   };
@@ -173,7 +218,9 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
       if (!ok) return markFailed(step.id);
     }
     if (!o.state.steps.get(step.id)?.completed) {
-      if ((await attempt(step, args)) === FAILED) return;
+      const done = await attempt(step, args);
+      if (done === NOT_RUN) return void phase.set(step.id, 'pending');
+      if (done === FAILED) return;
     }
     if (gate?.type === 'approval_required' && gate.when === 'after') {
       const ok = await decide(step, 'after', args, o.state.steps.get(step.id)?.output);
@@ -186,16 +233,14 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
   let wake: (() => void) | undefined;
   const launch = (step: StepDef): void => {
     phase.set(step.id, 'running');
-    busy.set(step.agent, (busy.get(step.agent) ?? 0) + 1);
     const p = runOne(step)
       .catch(async (err: unknown) => {
         // An expression or journal error: the step fails, and so does the run.
         markFailed(step.id);
-        stopScheduling = true;
+        stop();
         await write({ type: 'step_failed', step: step.id, error: errorText(err), attempt: 1, duration_ms: 0, final: true }).catch(() => undefined);
       })
       .finally(() => {
-        busy.set(step.agent, (busy.get(step.agent) ?? 1) - 1);
         running.delete(p);
         wake?.();
       });
@@ -224,14 +269,9 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
         await block();
       }
       if (!o.signal.aborted && !stopScheduling) {
-        const waitingForPool: StepDef[] = [];
-        for (const step of ready) {
-          if (phase.get(step.id) !== 'pending') continue;
-          const limit = o.agents.get(step.agent)?.count ?? 1;
-          if ((busy.get(step.agent) ?? 0) >= limit) waitingForPool.push(step);
-          else launch(step);
-        }
-        ready = waitingForPool;
+        const launching = ready;
+        ready = [];
+        for (const step of launching) if (phase.get(step.id) === 'pending') launch(step);
       }
       if (running.size === 0) break;
       await new Promise<void>((resolve) => (wake = resolve));
@@ -265,6 +305,11 @@ function initialPhase(s: StepState | undefined, step: StepDef): Phase {
     return gateDecision(s, 'after') === 'approved' ? 'done' : 'pending';
   }
   return 'pending';
+}
+
+/** Whether another attempt may succeed: a tool that ran and failed may; a refused call never does. */
+function retryable(err: unknown): boolean {
+  return isOrchError(err) ? retryableCode(err.code) : true;
 }
 
 /** A failure as one line for the journal: the message, plus the tail of a script's stderr. */

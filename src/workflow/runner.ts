@@ -1,30 +1,15 @@
+import { planAction } from '../agents/runtime.js';
 import type { Project, StepDef } from '../config/model.js';
+import type { EngineSession } from '../engine/engine.js';
 import { ExitCode, OrchError } from '../errors.js';
-import type { Supervisor } from '../mcp/supervisor.js';
-import { resolveStateDir } from '../state/state-dir.js';
-import type { Logger } from '../tools/context.js';
-import { invokeTool } from '../tools/invoke.js';
-import { fromMcpResult } from '../tools/mcp.js';
 import type { StepRunner } from './engine.js';
-
-/** How a step's action is carried out, decided before the run starts. */
-export type ActionKind = { kind: 'tool' } | { kind: 'server'; name: string } | { kind: 'llm' };
-
-/** DESIGN section 4: a tool the agent may use is called directly; otherwise an agent with a model would ask an LLM. */
-export function actionKind(project: Project, step: StepDef): ActionKind {
-  const agent = project.agents.get(step.agent);
-  const allowed = agent?.tools === undefined || agent.tools.includes(step.action);
-  if (allowed && project.tools.has(step.action)) return { kind: 'tool' };
-  if (agent?.model && (agent.tools === undefined || !agent.tools.includes(step.action))) return { kind: 'llm' };
-  return { kind: 'server', name: step.action };
-}
 
 /**
  * Refuses, before any step runs, a workflow that needs an LLM: orch does not run LLM
  * agents yet, and a run that fails halfway would be worse than one that never starts.
  */
 export function assertRunnable(project: Project, steps: readonly StepDef[]): void {
-  const llm = steps.filter((s) => actionKind(project, s).kind === 'llm');
+  const llm = steps.filter((s) => planAction(project, s.agent, s.action).kind === 'llm');
   if (llm.length === 0) return;
   const list = llm.map((s) => `\`${s.id}\` (${s.agent}: ${s.action})`).join(', ');
   throw new OrchError('ORCH_LLM_UNAVAILABLE', `step${llm.length > 1 ? 's' : ''} ${list} need${llm.length > 1 ? '' : 's'} an LLM agent, which this version of orch cannot run yet`, {
@@ -33,19 +18,27 @@ export function assertRunnable(project: Project, steps: readonly StepDef[]): voi
   });
 }
 
-/** Runs steps: declared tools through their handlers, server tools through the supervisor. */
-export function stepRunner(project: Project, supervisor: Supervisor | undefined, logger: Logger): StepRunner {
-  const stateDir = resolveStateDir(project.dir);
-  return async (step, args, signal) => {
-    const kind = actionKind(project, step);
-    if (kind.kind === 'tool') {
-      const result = await invokeTool(project, step.action, args, { signal, logger, mcp: supervisor, stateDir });
-      return result.value;
-    }
-    if (kind.kind === 'llm' || !supervisor) {
-      throw new OrchError('ORCH_UNRESOLVED_ACTION', `\`${step.action}\` is not a declared tool and no MCP server is configured`, { exitCode: ExitCode.usage });
-    }
-    const result = await supervisor.call(kind.name, args, { signal });
-    return fromMcpResult(kind.name, result).value;
+/**
+ * Runs each step as a task on the engine: queued for an instance of its agent's pool,
+ * performed by the agent runtime there. `on_failure: reassign` asks for another
+ * instance than the one that failed, when the run holds another healthy one.
+ */
+export function sessionRunner(session: EngineSession, runId: string): StepRunner {
+  return async ({ step, args, attempt, reassignFrom, signal, started }) => {
+    const others = reassignFrom === undefined ? [] : (await session.healthyAgents(step.agent)).filter((id) => id !== reassignFrom);
+    const outcome = await session.submit(
+      {
+        key: `${runId}:${step.id}:${attempt}`,
+        agentType: step.agent,
+        action: step.action,
+        input: args,
+        ids: { run: runId, step: step.id, attempt },
+        avoid: others.length > 0 ? reassignFrom : undefined,
+      },
+      { onStart: started, signal },
+    );
+    if (outcome.ok) return { output: outcome.value, usage: outcome.usage };
+    // The error as it was thrown inline (a ToolError keeps the script's stderr); a worker's by its code.
+    throw outcome.cause ?? new OrchError(outcome.error.code, outcome.error.message, { exitCode: ExitCode.runFailed });
   };
 }

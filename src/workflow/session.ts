@@ -1,6 +1,9 @@
 import os from 'node:os';
-import type { AgentDef, Project, WorkflowDef } from '../config/model.js';
-import { poolSizes } from '../agents/store.js';
+import type { Project, StepDef, WorkflowDef } from '../config/model.js';
+import { agentTypes } from '../agents/agent-types.js';
+import { AgentStore } from '../agents/store.js';
+import { checkPools } from '../engine/leases.js';
+import { LocalEngine } from '../engine/local-engine.js';
 import { Supervisor } from '../mcp/supervisor.js';
 import { secretsRedactor } from '../secrets/redact.js';
 import type { RunEvent } from '../state/events.js';
@@ -9,10 +12,9 @@ import { RunLock } from '../state/run-lock.js';
 import { foldRun, type RunState } from '../state/run-state.js';
 import { createRunDir, loadRun, newRunId, runPaths } from '../state/runs.js';
 import { resolveStateDir } from '../state/state-dir.js';
-import { killRunningScripts } from '../tools/script.js';
 import type { Logger } from '../tools/context.js';
 import { executeRun, type EngineOutcome, type GateAsker } from './engine.js';
-import { assertRunnable, stepRunner } from './runner.js';
+import { assertRunnable, sessionRunner } from './runner.js';
 
 export interface SessionOptions {
   project: Project;
@@ -26,7 +28,10 @@ export interface SessionOptions {
   env?: NodeJS.ProcessEnv;
   /** MCP servers already running for the caller (`orch serve`); else the run starts its own. */
   supervisor?: Supervisor;
-  /** Cancels the run from outside (an MCP client's cancellation), as Ctrl-C would. */
+  /**
+   * Cancels the run from outside: Ctrl-C in the CLI (reason `SIGINT` or `SIGTERM`), an MCP
+   * client's cancellation. Running steps are cancelled and the run journalled `interrupted`.
+   */
   signal?: AbortSignal;
 }
 
@@ -40,12 +45,25 @@ export interface SessionResult {
 }
 
 /**
- * Each agent type's pool size bounds how many of its steps run at once: the size set
- * with `orch scale` (as `orch status` shows it), else the `count` of agent-team.yaml.
+ * Refuses a run before it starts when it could not finish: a step that needs an LLM, or
+ * an agent type whose pool was scaled to 0 (the same refusal orchestrate gives).
  */
-async function poolBounds(project: Project, stateDir: string): Promise<Map<string, AgentDef>> {
-  const sizes = await poolSizes(stateDir);
-  return new Map([...project.agents].map(([role, agent]) => [role, { ...agent, count: Math.max(1, sizes.get(role) ?? agent.count) }]));
+async function assertStartable(project: Project, steps: readonly StepDef[], stateDir: string): Promise<void> {
+  assertRunnable(project, steps);
+  checkPools(await new AgentStore(stateDir).read(), agentTypes(project), new Set(steps.map((s) => s.agent)));
+}
+
+/**
+ * How many instances of each agent type the run's unfinished steps could use at once:
+ * one per step, and one more for a step that may be reassigned to another instance.
+ */
+function wantedInstances(workflow: WorkflowDef, state: RunState): Map<string, number> {
+  const wanted = new Map<string, number>();
+  for (const step of workflow.steps) {
+    if (state.steps.get(step.id)?.completed) continue;
+    wanted.set(step.agent, (wanted.get(step.agent) ?? 0) + (step.onFailure === 'reassign' ? 2 : 1));
+  }
+  return wanted;
 }
 
 /** Who decides gates from this terminal, for the journal. */
@@ -59,8 +77,8 @@ export function currentUser(): string {
 
 /** Starts a new run of a workflow with the given (resolved) inputs. */
 export async function startRun(options: SessionOptions, inputs: Record<string, unknown>): Promise<SessionResult> {
-  assertRunnable(options.project, options.workflow.steps);
   const stateDir = resolveStateDir(options.project.dir, options.env);
+  await assertStartable(options.project, options.workflow.steps, stateDir);
   const runId = newRunId();
   await createRunDir(stateDir, runId);
   const paths = runPaths(stateDir, runId);
@@ -79,8 +97,8 @@ export async function startRun(options: SessionOptions, inputs: Record<string, u
  * same history; a run that finished meanwhile is left alone (`nothingToDo`).
  */
 export async function resumeRun(options: SessionOptions, runId: string): Promise<SessionResult> {
-  assertRunnable(options.project, options.workflow.steps);
   const stateDir = resolveStateDir(options.project.dir, options.env);
+  await assertStartable(options.project, options.workflow.steps, stateDir);
   const paths = runPaths(stateDir, runId);
   const lock = RunLock.acquire(paths.lock, runId);
   let previous: RunState;
@@ -102,9 +120,9 @@ export async function resumeRun(options: SessionOptions, runId: string): Promise
 }
 
 /**
- * Owns everything a run needs while it runs — lock, journal, MCP servers, signal
- * handlers — and releases all of it however the run ends. Ctrl-C (or SIGTERM) cancels
- * running steps and marks the run interrupted; a second one forces.
+ * Owns everything a run needs while it runs — lock, journal, MCP servers, the engine
+ * session holding its agent instances — and releases all of it however the run ends.
+ * Cancelling `options.signal` cancels running steps and marks the run interrupted.
  */
 async function drive(
   options: SessionOptions,
@@ -114,52 +132,46 @@ async function drive(
 ): Promise<SessionResult> {
   const { project } = options;
   const env = options.env ?? process.env;
+  const stateDir = resolveStateDir(project.dir, env);
   const redactor = secretsRedactor(env, project.servers.values());
   const journal = await Journal.open(journalFile, (e) => redactor.redact(e) as RunEvent);
   const owned = options.supervisor === undefined && project.servers.size > 0;
-  const supervisor = options.supervisor ?? (owned ? new Supervisor(project.servers.values(), { stateDir: resolveStateDir(project.dir, env), env }) : undefined);
+  const supervisor = options.supervisor ?? (owned ? new Supervisor(project.servers.values(), { stateDir, env }) : undefined);
   const controller = new AbortController();
-  const onCancel = (): void => controller.abort('cancelled');
+  const onCancel = (): void => controller.abort(interruption(options.signal?.reason));
   if (options.signal?.aborted) onCancel();
   options.signal?.addEventListener('abort', onCancel, { once: true });
-  let received: 'SIGINT' | 'SIGTERM' | undefined;
-  const onSignal = (sig: 'SIGINT' | 'SIGTERM') => () => {
-    if (received) {
-      // Asked twice: end every child now and leave; the journal already says what finished.
-      killRunningScripts();
-      for (const name of supervisor?.names() ?? []) supervisor?.server(name).killNow();
-      lock.release();
-      process.exit(sig === 'SIGINT' ? 130 : 143);
-    }
-    received = sig;
-    controller.abort(sig);
-  };
-  const sigint = onSignal('SIGINT');
-  const sigterm = onSignal('SIGTERM');
-  process.on('SIGINT', sigint);
-  process.on('SIGTERM', sigterm);
   try {
     const state = await begin(journal);
-    const outcome = await executeRun({
-      workflow: options.workflow,
-      agents: await poolBounds(project, resolveStateDir(project.dir, env)),
-      journal,
-      state,
-      runStep: stepRunner(project, supervisor, options.logger),
-      approve: options.approve,
-      approveAll: options.approveAll,
-      ask: options.ask,
-      who: currentUser(),
-      signal: controller.signal,
-      onEvent: options.onEvent,
-    });
-    return { outcome, state, signal: received };
+    const engine = new LocalEngine({ project, stateDir, servers: supervisor, logger: options.logger, env });
+    const session = await engine.open({ owner: state.runId, wanted: wantedInstances(options.workflow, state), signal: controller.signal });
+    try {
+      const outcome = await executeRun({
+        workflow: options.workflow,
+        journal,
+        state,
+        runStep: sessionRunner(session, state.runId),
+        approve: options.approve,
+        approveAll: options.approveAll,
+        ask: options.ask,
+        who: currentUser(),
+        signal: controller.signal,
+        onEvent: options.onEvent,
+      });
+      const reason: unknown = controller.signal.reason;
+      return { outcome, state, signal: reason === 'SIGINT' || reason === 'SIGTERM' ? reason : undefined };
+    } finally {
+      await session.close();
+    }
   } finally {
-    process.off('SIGINT', sigint);
-    process.off('SIGTERM', sigterm);
     options.signal?.removeEventListener('abort', onCancel);
     if (owned) await supervisor?.shutdown();
     await journal.close();
     lock.release();
   }
+}
+
+/** What the journal says interrupted a run: the signal the CLI passed on, else a cancellation. */
+function interruption(reason: unknown): string {
+  return reason === 'SIGINT' || reason === 'SIGTERM' ? reason : 'cancelled';
 }

@@ -9,7 +9,10 @@ import { installShutdownHandlers } from '../../mcp/signals.js';
 import { Supervisor } from '../../mcp/supervisor.js';
 import { resolveStateDir } from '../../state/state-dir.js';
 import { silentLogger, streamLogger } from '../../tools/context.js';
-import { findTool, invokeTool } from '../../tools/invoke.js';
+import { defaultInterceptors } from '../../agents/interceptors.js';
+import { callTool } from '../../agents/runtime.js';
+import { findTool } from '../../tools/invoke.js';
+import { validateInput } from '../../tools/validate-input.js';
 import { coerce } from '../../tools/param-flags.js';
 import { suggest } from '../../util/suggest.js';
 import { parseRunTokens, takeProjectFlags, workflowTarget, type RunFlags } from '../run-flags.js';
@@ -164,11 +167,15 @@ async function invokeWithShutdown(project: Project, tool: ToolDef, input: unknow
   );
   try {
     const logger = globals.quiet ? silentLogger : streamLogger(io.stderr, tool.name, globals.verbose);
-    const call = invokeTool(project, tool.name, input, {
+    const stateDir = resolveStateDir(project.dir);
+    // Through the agent runtime's interceptors, so a direct run is audited like every other call.
+    const call = callTool({ kind: 'tool', tool: tool.name }, validateInput(tool, input), {
+      project,
       signal: controller.signal,
       logger,
-      mcp: supervisor,
-      stateDir: resolveStateDir(project.dir),
+      servers: supervisor,
+      stateDir,
+      interceptors: defaultInterceptors(stateDir, project.servers.values()),
     });
     settled = call.catch(() => undefined);
     return await call;

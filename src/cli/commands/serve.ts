@@ -28,7 +28,14 @@ export async function run(globals: GlobalOptions, flags: ServeFlags, _command?: 
   const port = flags.http === undefined ? undefined : parsePort(flags.http);
   const supervisor =
     project.servers.size > 0 ? new Supervisor(project.servers.values(), { stateDir: resolveStateDir(project.dir) }) : undefined;
+  // Workflow runs learn of a shutdown through this signal, with the name of the one received.
+  const shutdown = new AbortController();
+  const onSigint = () => shutdown.abort('SIGINT');
+  const onSigterm = () => shutdown.abort('SIGTERM');
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
   const options = {
+    shutdown: shutdown.signal,
     mcp: supervisor,
     supervisor,
     logger: (tool: string) => (globals.quiet ? silentLogger : streamLogger(io.stderr, tool, globals.verbose)),
@@ -74,6 +81,8 @@ export async function run(globals: GlobalOptions, flags: ServeFlags, _command?: 
   } finally {
     await supervisor?.shutdown();
     uninstall();
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
   }
   return ExitCode.ok;
 }

@@ -27,7 +27,7 @@ export const blackboard: Pattern = (spec, ctx) => {
       if (commit.ok) return outcome;
       conflicts++;
       if (attempt >= MAX_CONFLICTS) {
-        return { ok: false, key: outcome.key, agentId: outcome.agentId, durationMs: outcome.durationMs, error: { code: 'ORCH_CONFLICT', message: `gave up after ${attempt + 1} conflicting writes to ${commit.conflicts.join(', ')}` } };
+        return { ok: false, key: outcome.key, agentId: outcome.agentId, durationMs: outcome.durationMs, error: { code: 'ORCH_CONFLICT', message: `gave up after ${attempt + 1} conflicting writes to ${commit.conflicts.join(', ')}`, retryable: true } };
       }
     }
   };

@@ -5,7 +5,7 @@ import { agentTypes } from '../../../src/agents/agent-types.js';
 import type { Aggregate } from '../../../src/orchestration/aggregate.js';
 import type { AssignResult } from '../../../src/orchestration/assign.js';
 import type { FailureHandled } from '../../../src/orchestration/handle-failure.js';
-import { selfOwner, release } from '../../../src/orchestration/lease.js';
+import { selfOwner, release } from '../../../src/engine/leases.js';
 import { orchestration } from '../../../src/orchestration/context.js';
 import type { MonitorReport } from '../../../src/orchestration/monitor.js';
 import type { OrchestrationReport } from '../../../src/orchestration/report.js';
@@ -19,7 +19,7 @@ async function occupy(ids: string[]): Promise<() => Promise<void>> {
   const store = new AgentStore(p!.stateDir);
   const worker = agentTypes(p!.project).get('worker')!;
   await store.update((r) => ids.forEach((id) => leaseInstances(r, worker, 1, selfOwner(), 'elsewhere', id)));
-  return () => release(orchestration({ project: p!.project, stateDir: p!.stateDir }), new Map([['worker', ids]]), []);
+  return () => release(orchestration({ project: p!.project, stateDir: p!.stateDir }).agents, new Map([['worker', ids]]), []);
 }
 
 describe('assign_task', () => {

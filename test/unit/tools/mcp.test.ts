@@ -19,6 +19,9 @@ const mcp: McpCaller = {
     const result = await client.callTool({ name, arguments: args }, undefined, { signal });
     return { content: Array.isArray(result.content) ? result.content : [], structuredContent: result.structuredContent, isError: result.isError === true };
   },
+  call(name, args, options) {
+    return this.callTool('everything', name.replace(/^everything\./, ''), args, options);
+  },
 };
 
 beforeAll(async () => {

@@ -1,6 +1,8 @@
 import type { InstanceReport } from '../agents/pool.js';
 import { UNHEALTHY_AFTER } from '../agents/types.js';
-import { blamesAgent, taskError, type Capacity, type Executor, type TaskOutcome, type TaskRunner, type TaskSpec } from './executor.js';
+import type { Capacity, SubmitHooks } from './engine.js';
+import { blamesAgent, retryableCode, toFailure, type TaskOutcome, type TaskSpec } from './task.js';
+import type { Instance, Worker } from './worker.js';
 
 interface Slot {
   id: string;
@@ -14,17 +16,18 @@ interface Slot {
 
 interface Waiting {
   spec: TaskSpec;
+  hooks: SubmitHooks;
   resolve: (outcome: TaskOutcome) => void;
 }
 
 /**
- * The in-process executor: one FIFO queue per agent type drained by that type's leased
- * instances, each running one task at a time. An instance that fails more than
- * UNHEALTHY_AFTER times in a row gets no more work (cancellations and errors in the
- * call itself do not count: they say nothing about the instance); a task no healthy
- * instance can take fails at once instead of waiting forever.
+ * The leased instances of one session and their queues: one FIFO queue per agent type,
+ * drained by that type's instances, each running one task at a time. An instance that
+ * fails more than UNHEALTHY_AFTER times in a row gets no more work (cancellations and
+ * failures no attempt could fix do not count: they say nothing about the instance); a
+ * task no healthy instance can take fails at once instead of waiting forever.
  */
-export class LocalExecutor implements Executor {
+export class Slots {
   private readonly slots = new Map<string, Slot[]>();
   private readonly queues = new Map<string, Waiting[]>();
   private readonly controller = new AbortController();
@@ -32,7 +35,7 @@ export class LocalExecutor implements Executor {
 
   constructor(
     leased: ReadonlyMap<string, readonly string[]>,
-    private readonly runnerFor: (agentType: string) => TaskRunner,
+    private readonly workerFor: (instance: Instance) => Worker,
     signal?: AbortSignal,
   ) {
     for (const [type, ids] of leased) {
@@ -41,15 +44,17 @@ export class LocalExecutor implements Executor {
     signal?.addEventListener('abort', () => void this.close(), { once: true });
   }
 
-  submit(spec: TaskSpec): Promise<TaskOutcome> {
+  submit(spec: TaskSpec, hooks: SubmitHooks = {}): Promise<TaskOutcome> {
     return new Promise((resolve) => {
-      if (this.closed) return resolve(failed(spec, null, 'ORCH_CANCELLED', 'cancelled before it ran'));
+      if (this.closed || hooks.signal?.aborted) return resolve(failed(spec, 'ORCH_CANCELLED', 'cancelled before it ran'));
       if (!(this.slots.get(spec.agentType) ?? []).some((s) => healthy(s) && fits(s, spec))) {
-        return resolve(failed(spec, null, 'ORCH_NO_HEALTHY_AGENT', noAgentMessage(spec)));
+        return resolve(failed(spec, 'ORCH_NO_HEALTHY_AGENT', noAgentMessage(spec)));
       }
       const queue = this.queues.get(spec.agentType) ?? [];
       this.queues.set(spec.agentType, queue);
-      queue.push({ spec, resolve });
+      const waiting: Waiting = { spec, hooks, resolve };
+      queue.push(waiting);
+      hooks.signal?.addEventListener('abort', () => this.dequeue(waiting), { once: true });
       this.pump(spec.agentType);
     });
   }
@@ -82,8 +87,17 @@ export class LocalExecutor implements Executor {
     this.closed = true;
     this.controller.abort();
     for (const queue of this.queues.values()) {
-      for (const w of queue.splice(0)) w.resolve(failed(w.spec, null, 'ORCH_CANCELLED', 'cancelled before it ran'));
+      for (const w of queue.splice(0)) w.resolve(failed(w.spec, 'ORCH_CANCELLED', 'cancelled before it ran'));
     }
+  }
+
+  /** A task cancelled while it waited for an instance leaves the queue. */
+  private dequeue(waiting: Waiting): void {
+    const queue = this.queues.get(waiting.spec.agentType) ?? [];
+    const at = queue.indexOf(waiting);
+    if (at < 0) return;
+    queue.splice(at, 1);
+    waiting.resolve(failed(waiting.spec, 'ORCH_CANCELLED', 'cancelled before it ran'));
   }
 
   /** Starts queued tasks of the type, oldest first, while an instance they fit is idle. */
@@ -107,7 +121,7 @@ export class LocalExecutor implements Executor {
     const slots = this.slots.get(type) ?? [];
     const keep = (this.queues.get(type) ?? []).filter((w) => {
       if (slots.some((s) => healthy(s) && fits(s, w.spec))) return true;
-      w.resolve(failed(w.spec, null, 'ORCH_NO_HEALTHY_AGENT', noAgentMessage(w.spec)));
+      w.resolve(failed(w.spec, 'ORCH_NO_HEALTHY_AGENT', noAgentMessage(w.spec)));
       return false;
     });
     this.queues.set(type, keep);
@@ -115,22 +129,25 @@ export class LocalExecutor implements Executor {
 
   private async start(slot: Slot, waiting: Waiting): Promise<void> {
     slot.busy = true;
-    const started = Date.now();
     const { spec } = waiting;
     let outcome: TaskOutcome;
+    let started = Date.now();
+    const signal = waiting.hooks.signal ? AbortSignal.any([this.controller.signal, waiting.hooks.signal]) : this.controller.signal;
     try {
-      const value = await this.runnerFor(slot.type)({ id: slot.id, type: slot.type }, spec.tool, spec.input, this.controller.signal);
+      await waiting.hooks.onStart?.(slot.id);
+      started = Date.now();
+      const done = await this.workerFor(slot).run(spec, { id: slot.id, type: slot.type }, signal);
       slot.completed++;
       slot.consecutive = 0;
-      outcome = { ok: true, key: spec.key, agentId: slot.id, value, durationMs: Date.now() - started };
+      outcome = { ok: true, key: spec.key, agentId: slot.id, value: done.output, usage: done.usage, durationMs: Date.now() - started };
     } catch (err) {
       // However a tool reports being stopped, a task cut short by close() was cancelled.
-      const error = this.controller.signal.aborted ? { code: 'ORCH_CANCELLED', message: `cancelled while running on ${slot.id}` } : taskError(err);
+      const error = this.controller.signal.aborted ? { code: 'ORCH_CANCELLED', message: `cancelled while running on ${slot.id}`, retryable: false } : toFailure(err);
       if (blamesAgent(error)) {
         slot.failures++;
         slot.consecutive++;
       }
-      outcome = { ok: false, key: spec.key, agentId: slot.id, error, durationMs: Date.now() - started };
+      outcome = { ok: false, key: spec.key, agentId: slot.id, error, durationMs: Date.now() - started, cause: err };
     }
     slot.busy = false;
     slot.lastActive = new Date().toISOString();
@@ -158,6 +175,6 @@ function noAgentMessage(spec: TaskSpec): string {
   return `no healthy ${spec.agentType} instance is left to run it`;
 }
 
-function failed(spec: TaskSpec, agentId: string | null, code: string, message: string): TaskOutcome {
-  return { ok: false, key: spec.key, agentId, error: { code, message }, durationMs: 0 };
+function failed(spec: TaskSpec, code: string, message: string): TaskOutcome {
+  return { ok: false, key: spec.key, agentId: null, error: { code, message, retryable: retryableCode(code) }, durationMs: 0 };
 }

@@ -1,0 +1,94 @@
+import path from 'node:path';
+import { isOrchError } from '../errors.js';
+import { AuditLog, type AuditOutcome } from '../mcp/audit.js';
+import { secretsRedactor, type Redactor, type SecretSource } from '../secrets/redact.js';
+import { ToolError, type ToolResult } from '../tools/result.js';
+
+/** Which work a tool call belongs to; every audit line carries them. */
+export interface CallIds {
+  run?: string;
+  step?: string;
+  attempt?: number;
+  task?: string;
+  subtask?: string;
+  /** The agent type (role) making the call. */
+  agent?: string;
+  /** The leased instance of that type, e.g. `worker-2`. */
+  instance?: string;
+}
+
+/** One tool call as the chain sees it. `kind` is the handler kind, or `server` for a tool of an MCP server. */
+export interface ToolCall {
+  tool: string;
+  kind: 'script' | 'http' | 'module' | 'mcp' | 'server';
+  args: Record<string, unknown>;
+  ids: CallIds;
+}
+
+export type CallNext = (call: ToolCall) => Promise<ToolResult>;
+
+/**
+ * A link around every tool call, in the manner of Temporal's activity interceptors:
+ * it may look at or change the call, call `next`, and look at or change the result.
+ */
+export type Interceptor = (call: ToolCall, next: CallNext) => Promise<ToolResult>;
+
+/** Runs `call` through the links, outermost first, ending in `last`. */
+export function runChain(links: readonly Interceptor[], call: ToolCall, last: CallNext): Promise<ToolResult> {
+  const step = (i: number): CallNext => {
+    const link = links[i];
+    return link === undefined ? last : (c) => link(c, step(i + 1));
+  };
+  return step(0)(call);
+}
+
+const logs = new Map<string, AuditLog>();
+
+/** The audit log of a state dir, one per process, so every caller's lines share one batch. */
+export function auditLogFor(stateDir: string, redactor: Redactor): AuditLog {
+  const file = path.join(stateDir, 'audit.jsonl');
+  let log = logs.get(file);
+  if (!log) {
+    log = new AuditLog(file, redactor);
+    logs.set(file, log);
+  }
+  return log;
+}
+
+/**
+ * Records every tool call of every kind in `.orch/audit.jsonl`: the tool, how it was
+ * handled, its arguments (redacted by the log), duration, outcome, and the run, step,
+ * task, agent and instance it was made for.
+ */
+export function auditInterceptor(log: AuditLog): Interceptor {
+  return async (call, next) => {
+    const time = new Date().toISOString();
+    const started = performance.now();
+    const record = (outcome: AuditOutcome, error?: { code: string; message: string }) =>
+      log.record({
+        time,
+        server: call.kind === 'server' ? call.tool.split('.')[0] ?? '' : '',
+        tool: call.tool,
+        kind: call.kind,
+        arguments: call.args,
+        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+        outcome,
+        error,
+        ids: call.ids,
+      });
+    try {
+      const result = await next(call);
+      record('ok');
+      return result;
+    } catch (err) {
+      const failed = err instanceof ToolError;
+      record(failed ? 'tool_error' : 'error', isOrchError(err) ? { code: err.code, message: err.message } : { code: 'ORCH_INTERNAL', message: String(err) });
+      throw err;
+    }
+  };
+}
+
+/** The links every tool call passes by default: the audit log of the state dir, redacting the project's secrets. */
+export function defaultInterceptors(stateDir: string, servers: Iterable<SecretSource>, env: NodeJS.ProcessEnv = process.env): Interceptor[] {
+  return [auditInterceptor(auditLogFor(stateDir, secretsRedactor(env, servers)))];
+}

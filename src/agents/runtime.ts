@@ -1,0 +1,138 @@
+import type { AgentDef, Project } from '../config/model.js';
+import { ExitCode, OrchError } from '../errors.js';
+import type { Logger, McpCallResult, McpCaller } from '../tools/context.js';
+import { invokeTool } from '../tools/invoke.js';
+import { fromMcpResult } from '../tools/mcp.js';
+import type { ToolResult } from '../tools/result.js';
+import { runChain, type CallIds, type Interceptor, type ToolCall } from './interceptors.js';
+
+/** Tokens and money one action used; LLM actions report it, tool calls use none. */
+export interface Usage {
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd?: number;
+}
+
+/** What `perform` gives back: the action's output, and what it used. */
+export interface Performance {
+  output: unknown;
+  usage?: Usage;
+}
+
+/** The MCP servers as an agent addresses their tools: `server.tool`, or a bare name unique among them. */
+export interface ServerTools extends McpCaller {
+  call(name: string, args: Record<string, unknown>, request: { signal?: AbortSignal; audited?: boolean }): Promise<McpCallResult>;
+}
+
+/** Everything an action may use besides its input. */
+export interface PerformContext {
+  project: Project;
+  stateDir: string;
+  signal: AbortSignal;
+  logger?: Logger;
+  /** The project's MCP servers; absent where none are configured. */
+  servers?: ServerTools;
+  /** Which run, step, task and instance the work belongs to, for audit lines. */
+  ids?: Omit<CallIds, 'agent' | 'instance'>;
+  /** Links around every tool call, outermost first (audit, redaction, budgets, tracing). */
+  interceptors: readonly Interceptor[];
+}
+
+/** The agent performing an action: its role (the agent type) and, when leased, the instance. */
+export interface Performer {
+  role: string;
+  instance?: string;
+}
+
+/** How an action is carried out (DESIGN section 4), decided from the project alone. */
+export type ActionPlan = { kind: 'tool'; tool: string } | { kind: 'server'; name: string } | { kind: 'llm'; model: string };
+
+/**
+ * DESIGN section 4's action resolution, the one place it is decided: (1) a tool the agent
+ * may use — a tool of gantz.yaml, else a tool of an MCP server (`server.tool` or a bare
+ * name) — is called directly; (2) otherwise an agent with a model runs its LLM loop;
+ * (3) otherwise the action cannot be carried out. An agent without a `tools` list may
+ * use every tool; a role the team does not declare (the default `worker`) likewise.
+ */
+export function planAction(project: Project, role: string, action: string): ActionPlan {
+  const agent: AgentDef | undefined = project.agents.get(role);
+  const name = action.includes('/') && !project.tools.has(action) ? action.replace('/', '.') : action;
+  const allowed = agent?.tools === undefined || agent.tools.includes(action) || agent.tools.includes(name);
+  if (allowed && project.tools.has(name)) return { kind: 'tool', tool: name };
+  if (agent?.model && !(agent.tools ?? []).includes(action)) return { kind: 'llm', model: agent.model };
+  if (allowed) return { kind: 'server', name };
+  throw new OrchError('ORCH_UNRESOLVED_ACTION', `agent \`${role}\` may not use \`${action}\`, and has no \`model\` to act otherwise`, {
+    hint: `add \`${action}\` to the agent's \`tools\` in agent-team.yaml`,
+    exitCode: ExitCode.usage,
+  });
+}
+
+/**
+ * The agent runtime: the only place where an agent performs an action, for workflow
+ * steps, orchestrate subtasks and process workers alike. Tool calls pass through the
+ * interceptor chain; an LLM loop will be one more way an action is carried out.
+ */
+export async function perform(agent: Performer, action: string, input: Record<string, unknown>, ctx: PerformContext): Promise<Performance> {
+  const plan = planAction(ctx.project, agent.role, action);
+  switch (plan.kind) {
+    case 'tool':
+    case 'server': {
+      const result = await callTool(plan, input, { ...ctx, ids: { ...ctx.ids, agent: agent.role, instance: agent.instance } });
+      return { output: result.value };
+    }
+    case 'llm':
+      throw new OrchError('ORCH_LLM_UNAVAILABLE', `\`${action}\` needs agent \`${agent.role}\`'s model (${plan.model}), which this version of orch cannot run yet`, {
+        hint: 'make the action a tool the agent lists in `tools` (declared in gantz.yaml or provided by an MCP server)',
+        exitCode: ExitCode.usage,
+      });
+    default: {
+      const never: never = plan;
+      throw new Error(`unknown action plan ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+type CallContext = Omit<PerformContext, 'ids'> & { ids?: CallIds };
+
+/**
+ * Calls one tool through the interceptor chain: a declared tool through its handler, a
+ * server tool through the supervisor. A module handler's own `ctx.callTool` comes back
+ * here, so nested calls are audited as well.
+ */
+export function callTool(target: { kind: 'tool'; tool: string } | { kind: 'server'; name: string }, input: Record<string, unknown>, ctx: CallContext): Promise<ToolResult> {
+  const ids = ctx.ids ?? {};
+  const call: ToolCall =
+    target.kind === 'tool'
+      ? { tool: target.tool, kind: ctx.project.tools.get(target.tool)?.handler.kind ?? 'module', args: input, ids }
+      : { tool: target.name, kind: 'server', args: input, ids };
+  return runChain(ctx.interceptors, call, (c) => dispatch(c, ctx));
+}
+
+/** A tool by the name a handler or a user gives it: declared in gantz.yaml, else a server tool. */
+export function callNamedTool(name: string, input: Record<string, unknown>, ctx: CallContext): Promise<ToolResult> {
+  if (ctx.project.tools.has(name)) return callTool({ kind: 'tool', tool: name }, input, ctx);
+  const qualified = /^([^./]+)[./](.+)$/.exec(name);
+  if (!qualified || !ctx.servers) return callTool({ kind: 'tool', tool: name }, input, ctx);
+  return callTool({ kind: 'server', name: `${qualified[1]}.${qualified[2]}` }, input, ctx);
+}
+
+async function dispatch(call: ToolCall, ctx: CallContext): Promise<ToolResult> {
+  if (call.kind !== 'server') {
+    return invokeTool(ctx.project, call.tool, call.args, {
+      signal: ctx.signal,
+      logger: ctx.logger,
+      mcp: ctx.servers,
+      stateDir: ctx.stateDir,
+      callTool: async (name, args) => (await callNamedTool(name, args, { ...ctx, ids: call.ids })).value,
+    });
+  }
+  if (!ctx.servers) {
+    throw new OrchError('ORCH_UNRESOLVED_ACTION', `\`${call.tool}\` is not a declared tool and no MCP server is configured`, {
+      hint: 'declare it in gantz.yaml, or configure the MCP server that provides it in mcpServers',
+      exitCode: ExitCode.usage,
+    });
+  }
+  // The chain's audit link records this call, so the supervisor does not record it again.
+  const result = await ctx.servers.call(call.tool, call.args, { signal: ctx.signal, audited: true });
+  return fromMcpResult(call.tool, result);
+}

@@ -1,0 +1,55 @@
+import type { TaskOutcome, TaskSpec } from './task.js';
+
+/** What a pool of one type can still do, for reassignment and monitoring. */
+export interface Capacity {
+  healthy: number;
+  busy: number;
+  queued: number;
+}
+
+/** Called when a task starts on an instance, before the action runs (the journal's `step_started`). */
+export type OnStart = (agentId: string) => void | Promise<void>;
+
+export interface SubmitHooks {
+  onStart?: OnStart;
+  /** Cancels this task alone (a step's timeout): queued, it leaves the queue; running, its action is aborted. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The instances one run or task holds, and the tasks it runs on them. Every scheduler
+ * (the workflow engine, orchestrate, assign_task) works through a session; whether its
+ * tasks run in this process, in child processes or on workers elsewhere is the engine's.
+ */
+export interface EngineSession {
+  /** Queues a task for its agent type and resolves with its outcome; never rejects for a failure. */
+  submit(task: TaskSpec, hooks?: SubmitHooks): Promise<TaskOutcome>;
+  capacity(agentType: string): Promise<Capacity>;
+  /** Ids of the type's instances held by this session that may still take work. */
+  healthyAgents(agentType: string): Promise<string[]>;
+  /** The instances held, by agent type. */
+  leased(): ReadonlyMap<string, readonly string[]>;
+  /** Cancels what is queued, stops the session's workers and gives the instances back. */
+  close(): Promise<void>;
+}
+
+export interface OpenRequest {
+  /** The run or task the instances are held for (shown as their current task). */
+  owner: string;
+  /** How many instances of each agent type the work could use at once; at least one of each is held. */
+  wanted: ReadonlyMap<string, number>;
+  signal: AbortSignal;
+  /**
+   * Hold a single instance, queued first come first served in the registry when none is
+   * free (assign_task, handle_failure). `prefer` is taken when it is free; with `only`,
+   * it is waited for rather than another taken; `avoid` is never taken. `wanted` names one type.
+   */
+  single?: { prefer?: string; only?: boolean; avoid?: string };
+}
+
+/** Schedules tasks on agent pools. `local` is embedded; a queue engine implements the same calls. */
+export interface Engine {
+  readonly name: string;
+  /** Holds instances for a run or task: an empty pool or one with only unhealthy instances is an error at once. */
+  open(request: OpenRequest): Promise<EngineSession>;
+}

@@ -1,0 +1,100 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Performance } from '../agents/runtime.js';
+import type { Project } from '../config/model.js';
+import { OrchError } from '../errors.js';
+import type { ParentMessage, WorkerMessage } from './process-protocol.js';
+import type { Instance, Worker } from './worker.js';
+import type { TaskSpec } from './task.js';
+
+const GRACE_MS = 2000;
+
+interface Pending {
+  resolve: (value: Performance) => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * One child process for one agent instance (`isolation: process`), started on its first
+ * task; this class is the only owner of the child. The child runs the same agent runtime
+ * with MCP servers of its own, so every kind of action works there as it does inline.
+ */
+export class ProcessWorker implements Worker {
+  private child: ChildProcess | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+
+  constructor(
+    private readonly instanceId: string,
+    private readonly init: ParentMessage,
+  ) {}
+
+  run(task: TaskSpec, instance: Instance, signal: AbortSignal): Promise<Performance> {
+    const child = this.child ?? this.spawn();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      // Cancelling a task means stopping its worker: a call cannot be interrupted inside it.
+      const onAbort = () => void this.stop();
+      signal.addEventListener('abort', onAbort, { once: true });
+      const cleanup = () => signal.removeEventListener('abort', onAbort);
+      this.pending.set(id, { resolve: (v) => (cleanup(), resolve(v)), reject: (e) => (cleanup(), reject(e)) });
+      const message: ParentMessage = { type: 'run', id, task, instance };
+      child.send(message);
+    });
+  }
+
+  private spawn(): ChildProcess {
+    const { file, execArgv } = workerEntry();
+    const child = fork(file, [], { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced' });
+    child.on('message', (message: WorkerMessage) => {
+      const waiting = this.pending.get(message.id);
+      this.pending.delete(message.id);
+      if (message.ok) waiting?.resolve({ output: message.value, usage: message.usage });
+      else waiting?.reject(new WorkerTaskError(message.error.code, message.error.message));
+    });
+    child.on('exit', (code, sig) => {
+      if (this.child === child) this.child = undefined;
+      const reason = `the worker process of ${this.instanceId} exited (${sig ?? `code ${code ?? '?'}`}) while running it`;
+      for (const waiting of this.pending.values()) waiting.reject(new OrchError('ORCH_WORKER_DIED', reason, { exitCode: 1 }));
+      this.pending.clear();
+    });
+    child.send(this.init);
+    this.child = child;
+    return child;
+  }
+
+  /** Disconnect (the worker ends its servers and exits) → wait → SIGTERM → wait → SIGKILL. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const within = (ms: number) => Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+    if (child.connected) child.disconnect();
+    if (await within(GRACE_MS)) return;
+    child.kill('SIGTERM');
+    if (await within(GRACE_MS)) return;
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+/** A failure reported by a child worker, keeping the code it had there. */
+class WorkerTaskError extends OrchError {
+  constructor(code: string, message: string) {
+    super(code, message, { exitCode: 1 });
+  }
+}
+
+/** The first message a child worker gets: where the project is. */
+export function initMessage(project: Project, stateDir: string): ParentMessage {
+  return { type: 'init', dir: project.dir, config: project.files.gantz, team: project.files.team, stateDir };
+}
+
+/** The worker entry: the built file, or the TypeScript source through tsx under tests. */
+function workerEntry(): { file: string; execArgv: string[] } {
+  const own = fileURLToPath(import.meta.url);
+  if (own.endsWith('.ts')) {
+    return { file: fileURLToPath(new URL('../cli/worker-main.ts', import.meta.url)), execArgv: ['--import', import.meta.resolve('tsx')] };
+  }
+  return { file: fileURLToPath(new URL('../cli/worker-main.js', import.meta.url)), execArgv: [] };
+}

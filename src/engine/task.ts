@@ -1,0 +1,106 @@
+import { isOrchError } from '../errors.js';
+import type { Usage } from '../agents/runtime.js';
+
+/** Which run, step, task or subtask a piece of work belongs to: carried into audit lines and worker messages. */
+export interface WorkIds {
+  run?: string;
+  step?: string;
+  attempt?: number;
+  task?: string;
+  subtask?: string;
+}
+
+/**
+ * One unit of work for an agent type: an action with its input. The engine picks the
+ * instance; `pin` and `avoid` are constraints a queue backend can honour with
+ * per-instance routing.
+ */
+export interface TaskSpec {
+  /** Unique per submission (`run:step:attempt`, `task:subtask`), for logs, reports and job ids. */
+  key: string;
+  agentType: string;
+  /** What the agent is asked to do: a tool it may use, a server tool, or (with a model) an action for its LLM. */
+  action: string;
+  input: Record<string, unknown>;
+  ids: WorkIds;
+  /** Run on this instance only (retry on the same agent, assign_task). */
+  pin?: string;
+  /** Run on any instance but this one (reassignment after a failure). */
+  avoid?: string;
+  /** Trace context (W3C `traceparent` and the like), reserved so every worker message can carry it. */
+  carrier?: Record<string, string>;
+}
+
+/** A failure as every scheduler reads it: a stable code, a message, and whether another attempt may succeed. */
+export interface TaskFailure {
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
+/** How a task ended. Engines resolve with a failure; they never reject for one. */
+export type TaskOutcome =
+  | { ok: true; key: string; agentId: string; value: unknown; usage?: Usage; durationMs: number }
+  | { ok: false; key: string; agentId: string | null; error: TaskFailure; durationMs: number; cause?: unknown };
+
+/** Codes of work that was stopped, not work that failed: never retried, never held against an agent. */
+const CANCELLED = new Set(['ORCH_CANCELLED', 'ORCH_TOOL_CANCELLED']);
+
+/**
+ * Codes no other attempt can fix: the call's own mistakes (bad input, an unknown or
+ * misdeclared tool or agent), exhausted budgets, an empty pool. Everything else — a
+ * tool that ran and failed, a timeout, a dead worker or server — may succeed next time.
+ */
+const PERMANENT = new Set([
+  'ORCH_INPUT',
+  'ORCH_TASK',
+  'ORCH_UNKNOWN_TOOL',
+  'ORCH_TOOL_UNKNOWN',
+  'ORCH_TOOL_INVALID',
+  'ORCH_UNKNOWN_AGENT',
+  'ORCH_UNKNOWN_AGENT_TYPE',
+  'ORCH_UNRESOLVED_ACTION',
+  'ORCH_LLM_UNAVAILABLE',
+  'ORCH_MCP_UNAVAILABLE',
+  'ORCH_UNKNOWN_SERVER',
+  'ORCH_SERVER_UNKNOWN',
+  'ORCH_TOOL_AMBIGUOUS',
+  'ORCH_HANDLER_NOT_FOUND',
+  'ORCH_HANDLER_LOAD',
+  'ORCH_HANDLER_EXPORT',
+  'ORCH_NOT_AVAILABLE',
+  'ORCH_EXPRESSION',
+  'ORCH_POOL_EMPTY',
+  'ORCH_NO_HEALTHY_AGENT',
+  'ORCH_BUDGET_EXCEEDED',
+  'ORCH_REPLAY_MISS',
+]);
+
+/** Whether another attempt of work that failed with this code may succeed. */
+export function retryableCode(code: string): boolean {
+  return !CANCELLED.has(code) && !PERMANENT.has(code);
+}
+
+export function isCancellation(error: Pick<TaskFailure, 'code'>): boolean {
+  return CANCELLED.has(error.code);
+}
+
+/** Whether a failure says something about the instance that ran it, and so counts towards unhealthy. */
+export function blamesAgent(error: TaskFailure): boolean {
+  return error.retryable && !isCancellation(error);
+}
+
+/** Any thrown value as a failure: OrchErrors keep their code; anything else is a tool failure. */
+export function toFailure(err: unknown): TaskFailure {
+  if (isOrchError(err)) return { code: err.code, message: err.message, retryable: retryableCode(err.code) };
+  if (err instanceof Error) {
+    const code = 'code' in err && typeof err.code === 'string' && err.code.startsWith('ORCH_') ? err.code : 'ORCH_TOOL_FAILED';
+    return { code, message: err.message, retryable: retryableCode(code) };
+  }
+  return { code: 'ORCH_TOOL_FAILED', message: String(err), retryable: true };
+}
+
+/** A failure for the report, as `{code, message}` — the shape reports and the task journal have always had. */
+export function reportedError(error: TaskFailure): { code: string; message: string } {
+  return { code: error.code, message: error.message };
+}

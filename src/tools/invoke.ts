@@ -48,7 +48,7 @@ function dispatch(project: Project, tool: ToolDef, params: Record<string, unknow
     case 'http':
       return runHttp(handler, params, { tool: tool.name, signal: ctx.signal });
     case 'module':
-      return runModule(handler, params, handlerContext(project, tool, ctx));
+      return runModule(handler, params, handlerContext(project, tool.name, ctx));
     case 'mcp':
       return runMcp(handler, params, { tool: tool.name, mcp: ctx.mcp, signal: ctx.signal, audited: ctx.audited });
     default: {
@@ -63,9 +63,10 @@ function configDir(project: Project): string {
   return project.files.gantz ? path.dirname(project.files.gantz) : project.dir;
 }
 
-function handlerContext(project: Project, tool: ToolDef, ctx: InvokeContext): HandlerContext {
+/** What a module handler run as `tool` gets: its `callTool` reaches declared tools and MCP server tools. */
+export function handlerContext(project: Project, tool: string, ctx: InvokeContext): HandlerContext {
   return {
-    tool: tool.name,
+    tool,
     logger: ctx.logger ?? silentLogger,
     signal: ctx.signal ?? new AbortController().signal,
     project,

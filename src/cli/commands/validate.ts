@@ -1,7 +1,5 @@
-import { inspectProject } from '../../config/load.js';
-import { ExitCode, type Issue } from '../../errors.js';
-import type { Project } from '../../config/model.js';
-import type { ToolReference } from '../../config/locate.js';
+import { ExitCode } from '../../errors.js';
+import { validateProject } from '../../mcp/validate.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
 import { formatIssues } from '../ui/report.js';
@@ -10,23 +8,10 @@ interface ValidateFlags {
   connect?: boolean;
 }
 
-/** Starts the servers and turns unconfirmed tool names into confirmed ones or errors. */
-async function connectCheck(project: Project, issues: Issue[], unverified: ToolReference[]): Promise<Issue[]> {
-  const { checkServerTools } = await import('../../mcp/check.js');
-  const found = await checkServerTools(project, unverified);
-  return [...issues.filter((i) => i.code !== 'ORCH_TOOL_UNVERIFIED'), ...found];
-}
-
 export async function run(globals: GlobalOptions, flags: ValidateFlags, _command?: unknown, io: Io = processIo): Promise<number> {
-  const inspection = await inspectProject({ dir: globals.dir, config: globals.config, team: globals.team });
-  let issues = inspection.issues;
-  const hasErrors = (list: Issue[]): boolean => list.some((i) => i.severity === 'error');
-
-  if (flags.connect && inspection.project && !hasErrors(issues)) {
-    issues = await connectCheck(inspection.project, issues, inspection.unverified);
-  }
-
-  const ok = !hasErrors(issues);
+  const { dir, config, team } = globals;
+  const validation = await validateProject({ dir, config, team, connect: flags.connect, handleSignals: true });
+  const { issues, ok } = validation;
   if (globals.json) {
     const report = issues.map(({ severity, code, message, file, line, column, path, hint }) => ({
       severity,
@@ -44,11 +29,11 @@ export async function run(globals: GlobalOptions, flags: ValidateFlags, _command
 
   if (issues.length > 0 && !(globals.quiet && ok)) {
     const shown = globals.quiet ? issues.filter((i) => i.severity === 'error') : issues;
-    io.stdout.write(`${formatIssues(shown, inspection.texts, globals.color, globals.verbose)}\n`);
+    io.stdout.write(`${formatIssues(shown, validation.texts, globals.color, globals.verbose)}\n`);
   }
-  if (ok && !globals.quiet && inspection.project) {
-    const p = inspection.project;
-    const names = Object.values(inspection.files).map((f) => f.slice(p.dir.length + 1) || f);
+  if (ok && !globals.quiet && validation.project) {
+    const p = validation.project;
+    const names = Object.values(validation.files).map((f) => f.slice(p.dir.length + 1) || f);
     const count = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
     io.stdout.write(
       `${issues.length > 0 ? '\n' : ''}valid: ${names.join(', ')} — ${count(p.tools.size, 'tool')}, ${count(p.agents.size, 'agent')}, ${count(p.workflows.size, 'workflow')}, ${count(p.servers.size, 'MCP server')}\n`,

@@ -45,16 +45,14 @@ async function once(parallel, round) {
   const journal = await Journal.open(path.join(tmp, `${wf.name}-${round}.jsonl`));
   await journal.append({ type: 'run_started', run_id: `r${round}`, workflow: wf.name, inputs: {}, dir: tmp, pid: process.pid });
   const state = foldRun(journal.appended);
-  const agents = new Map([['worker', { role: 'worker', count: parallel ? STEPS : 1, isolation: 'inline', origin: { file: 'bench', path: [] } }]]);
   const syncsBefore = journal.syncs;
   const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   const outcome = await executeRun({
     workflow: wf,
-    agents,
     journal,
     state,
-    runStep: async () => null, // a no-op in-process tool: only the engine is measured
+    runStep: async () => ({ output: null }), // a no-op in-process tool: only the engine is measured
     approve: new Set(),
     approveAll: false,
     who: 'bench',

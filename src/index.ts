@@ -26,7 +26,9 @@ import type { RunState } from './state/run-state.js';
 import { listRuns as listInternal, loadRun as loadRunInternal, runPaths } from './state/runs.js';
 import { resolveStateDir } from './state/state-dir.js';
 import { silentLogger, type Logger } from './tools/context.js';
-import { handlerContext, invokeTool as invokeInternal } from './tools/invoke.js';
+import { defaultInterceptors } from './agents/interceptors.js';
+import { callTool } from './agents/runtime.js';
+import { findTool, handlerContext } from './tools/invoke.js';
 import type { ToolResult } from './tools/result.js';
 import { suggest } from './util/suggest.js';
 import type { GateAsker } from './workflow/engine.js';
@@ -132,11 +134,15 @@ export function invokeTool(
   input: Record<string, unknown> = {},
   options: InvokeOptions = {},
 ): Promise<ToolResult> {
-  return invokeInternal(project, tool, input, {
-    signal: options.signal,
+  const stateDir = resolveStateDir(project.dir);
+  // Through the agent runtime's interceptors, so a programmatic call is audited like every other.
+  return callTool({ kind: 'tool', tool: findTool(project, tool).name }, input, {
+    project,
+    signal: options.signal ?? new AbortController().signal,
     logger: options.logger,
-    mcp: options.supervisor,
-    stateDir: resolveStateDir(project.dir),
+    servers: options.supervisor,
+    stateDir,
+    interceptors: defaultInterceptors(stateDir, project.servers.values()),
   });
 }
 

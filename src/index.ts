@@ -1,3 +1,4 @@
+import './orchestration/register.js';
 /**
  * orch's programmatic API. It never exits the process and installs no signal handlers:
  * errors are thrown as `OrchError`s (with a stable `code`, a `hint` and the `exitCode`

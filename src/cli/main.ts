@@ -1,3 +1,4 @@
+import '../orchestration/register.js';
 import { CommanderError } from 'commander';
 import { buildProgram, exitCode, useColor } from './program.js';
 import { ConfigError, ExitCode, isOrchError } from '../errors.js';

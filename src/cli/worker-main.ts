@@ -1,4 +1,5 @@
 /**
+import '../orchestration/register.js';
  * Entry point of a child-process worker (`isolation: process`). It exits when the
  * parent disconnects — once its own MCP servers are stopped — so a parent that dies
  * never leaves it behind.

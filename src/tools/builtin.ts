@@ -10,9 +10,15 @@ import type { HandlerFn } from './module.js';
 const implementations: Record<string, Record<string, HandlerFn>> = {};
 
 /** Namespaces whose implementation is imported on first use, keeping startup light. */
-const lazyNamespaces: Record<string, () => Promise<Record<string, HandlerFn>>> = {
-  orchestration: () => import('../orchestration/index.js').then((m) => m.orchestrationHandlers),
-};
+const lazyNamespaces: Record<string, () => Promise<Record<string, HandlerFn>>> = {};
+
+/**
+ * Registers a built-in namespace that is loaded on first use. The layers above tools
+ * register theirs (src/orchestration/register.ts), so this module never imports upward.
+ */
+export function registerLazyBuiltin(namespace: string, load: () => Promise<Record<string, HandlerFn>>): void {
+  lazyNamespaces[namespace] = load;
+}
 
 /** Registers a built-in namespace's implementation. */
 export function registerBuiltin(namespace: string, handlers: Record<string, HandlerFn>): void {

@@ -1,3 +1,4 @@
+import '../../../src/orchestration/register.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

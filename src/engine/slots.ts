@@ -153,7 +153,10 @@ export class Slots {
     slot.lastActive = new Date().toISOString();
     waiting.resolve(outcome);
     if (!healthy(slot)) this.sweep(slot.type);
-    this.pump(slot.type);
+    // The next queued task starts once the caller has taken this outcome in: a scheduler
+    // that stops on a failure withdraws what is queued before it could start, and what
+    // it journals of this task comes before what the next one journals.
+    setImmediate(() => this.pump(slot.type));
   }
 }
 

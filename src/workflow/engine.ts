@@ -184,11 +184,12 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
         // A failure no attempt can fix (bad input, an unknown tool, an empty pool) is final at once.
         const final = interrupted || n >= maxAttempts || !retryable(err);
         const message = controller.signal.aborted && !interrupted ? `timed out after ${step.timeoutMs} ms` : errorText(err);
+        // Scheduling stops at once, before the failure is journalled, so nothing queued starts meanwhile.
+        if (final && step.onFailure !== 'continue') stop();
         await write({ type: 'step_failed', step: step.id, error: message, attempt: n, duration_ms: Math.round(performance.now() - started), final });
         if (final) {
           markFailed(step.id);
           if (step.onFailure === 'continue') tolerated.add(step.id);
-          else stop();
           return FAILED;
         }
         await sleep((step.retry?.backoffMs ?? 1000) * 2 ** (n - 1), o.signal);

@@ -2,11 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { onTestFinished } from 'vitest';
-import type { AgentDef, StepDef, WorkflowDef } from '../../src/config/model.js';
+import type { StepDef, WorkflowDef } from '../../src/config/model.js';
+import type { EngineSession } from '../../src/engine/engine.js';
+import { Slots } from '../../src/engine/slots.js';
+import type { Worker } from '../../src/engine/worker.js';
 import type { RunEvent } from '../../src/state/events.js';
 import { Journal, readJournal } from '../../src/state/journal.js';
 import { foldRun, type RunState } from '../../src/state/run-state.js';
 import { executeRun, type EngineOutcome, type GateAsker, type GateRequest, type StepRunner } from '../../src/workflow/engine.js';
+import { sessionRunner } from '../../src/workflow/runner.js';
 
 // Every construction of the engine's options and of the fake step runner is in this file,
 // so a change to executeRun's options or to the StepRunner signature is absorbed here and
@@ -83,8 +87,7 @@ export async function runWorkflow(steps: StepDef[], options: WorkflowOptions = {
   const before = options.resume ? (await readJournal(file)).length : 0;
   const journal = await Journal.open(file);
   const workflow: WorkflowDef = { name: 'test', inputs: [], steps, origin: ORIGIN };
-  const pool: AgentDef = { role: AGENT, count: options.pool ?? Math.max(1, steps.length), isolation: 'inline', origin: ORIGIN };
-  const agents = new Map([[AGENT, pool]]);
+  const pool = options.pool ?? Math.max(1, steps.length);
   const calls: StepCall[] = [];
   const asked: Asked[] = [];
   let state: RunState | undefined;
@@ -106,13 +109,28 @@ export async function runWorkflow(steps: StepDef[], options: WorkflowOptions = {
     return written;
   };
 
-  const runStep: StepRunner = async (def, args, signal) => {
-    // The engine journals step_started with its attempt number before it calls the runner.
-    const attempt = state?.steps.get(def.id)?.attempts ?? 0;
-    calls.push({ step: def.id, args, attempt });
-    const behaviour = options.runner?.[def.id] ?? (() => ({ step: def.id }));
-    return behaviour(args, { attempt, signal, durable: () => [...durable] });
+  // The steps run as the session runs them: queued on the engine's slots for `pool`
+  // instances of the agent, performed by a fake worker that plays each step's behaviour.
+  const worker: Worker = {
+    run: async (task, _instance, signal) => {
+      const id = task.ids.step ?? task.key;
+      const attempt = task.ids.attempt ?? 0;
+      calls.push({ step: id, args: task.input, attempt });
+      const behaviour = options.runner?.[id] ?? (() => ({ step: id }));
+      return { output: await behaviour(task.input, { attempt, signal, durable: () => [...durable] }) };
+    },
+    stop: async () => undefined,
   };
+  const ids = Array.from({ length: pool }, (_, i) => `${AGENT}-${i + 1}`);
+  const slots = new Slots(new Map([[AGENT, ids]]), () => worker);
+  const session: EngineSession = {
+    submit: (task, hooks) => slots.submit(task, hooks),
+    capacity: async (type) => slots.capacity(type),
+    healthyAgents: async (type) => slots.healthyAgents(type),
+    leased: () => new Map([[AGENT, ids]]),
+    close: () => slots.close(),
+  };
+  const runStep: StepRunner = sessionRunner(session, 'run-1');
   const ask: GateAsker | undefined = options.ask
     ? async (request) => {
         const alreadyRan = calls.some((c) => c.step === request.step.id);
@@ -133,7 +151,6 @@ export async function runWorkflow(steps: StepDef[], options: WorkflowOptions = {
     if (!state) throw new Error('the journal did not start a run');
     outcome = await executeRun({
       workflow,
-      agents,
       journal,
       state,
       runStep,
@@ -144,6 +161,7 @@ export async function runWorkflow(steps: StepDef[], options: WorkflowOptions = {
       signal: options.signal ?? new AbortController().signal,
     });
   } finally {
+    await slots.close();
     await journal.close();
   }
   const all = await readJournal(file);

@@ -1,6 +1,6 @@
-import type { InstanceReport } from '../../src/agents/pool.js';
 import type { TaskEvent } from '../../src/orchestration/events.js';
-import { taskError, type Capacity, type Executor, type TaskOutcome, type TaskSpec } from '../../src/orchestration/executor.js';
+import type { Capacity, EngineSession } from '../../src/engine/engine.js';
+import { toFailure, type TaskOutcome, type TaskSpec } from '../../src/engine/task.js';
 import { mergePolicy, type FailurePolicy } from '../../src/orchestration/failure-policy.js';
 import type { Subtask } from '../../src/orchestration/plan.js';
 import { runGraph, type Execute, type SubtaskResult } from '../../src/orchestration/run-graph.js';
@@ -73,7 +73,7 @@ export async function runSubtasks(subtasks: Subtask[], options: GraphOptions = {
     },
   };
 
-  const executor: Executor = {
+  const executor: EngineSession = {
     async submit(task: TaskSpec): Promise<TaskOutcome> {
       const ids = healthy.get(task.agentType) ?? [];
       const agentId = (task.pin !== undefined ? ids.find((id) => id === task.pin) : ids.find((id) => id !== task.avoid)) ?? null;
@@ -84,23 +84,23 @@ export async function runSubtasks(subtasks: Subtask[], options: GraphOptions = {
       const call: GraphCall = { subtask: task.key, input: task.input, where, agentId, attempt };
       calls.push(call);
       if (agentId === null) {
-        const error = { code: 'ORCH_NO_HEALTHY_AGENT', message: 'no healthy instance' };
+        const error = { code: 'ORCH_NO_HEALTHY_AGENT', message: 'no healthy instance', retryable: false };
         return { ok: false, key: task.key, agentId, error, durationMs: 0 };
       }
       try {
         const value = await (options.behave?.[task.key] ?? (() => ({ subtask: task.key })))(call, ctx);
         return { ok: true, key: task.key, agentId, value, durationMs: 0 };
       } catch (err) {
-        return { ok: false, key: task.key, agentId, error: taskError(err), durationMs: 0 };
+        return { ok: false, key: task.key, agentId, error: toFailure(err), durationMs: 0 };
       }
     },
-    capacity: (agentType): Capacity => ({ healthy: healthy.get(agentType)?.length ?? 0, busy: 0, queued: 0 }),
-    healthyAgents: (agentType) => [...(healthy.get(agentType) ?? [])],
-    reports: (): InstanceReport[] => [],
+    capacity: async (agentType): Promise<Capacity> => ({ healthy: healthy.get(agentType)?.length ?? 0, busy: 0, queued: 0 }),
+    healthyAgents: async (agentType) => [...(healthy.get(agentType) ?? [])],
+    leased: () => new Map(),
     close: async () => undefined,
   };
   // As orchestrate wires it: one attempt is one submission to the executor.
-  const execute: Execute = (s, input, where) => executor.submit({ key: s.id, agentType: s.agentType, tool: s.tool ?? '', input, ...where });
+  const execute: Execute = (s, input, where) => executor.submit({ key: s.id, agentType: s.agentType, action: s.tool ?? '', input, ids: { task: 'task-1', subtask: s.id }, ...where });
 
   const results = await runGraph(subtasks, {
     taskId: 'task-1',

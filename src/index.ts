@@ -129,7 +129,7 @@ export interface InvokeOptions {
  * Resolves to the result; a tool that ran and failed rejects with a `ToolError`.
  * An `mcp:` tool needs `supervisor`.
  */
-export function invokeTool(
+export async function invokeTool(
   project: Project,
   tool: string,
   input: Record<string, unknown> = {},

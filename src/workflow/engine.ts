@@ -1,7 +1,7 @@
 import type { Usage } from '../agents/runtime.js';
 import type { StepDef, WorkflowDef } from '../config/model.js';
 import { retryableCode } from '../engine/task.js';
-import { isOrchError } from '../errors.js';
+import { isOrchError, OrchError } from '../errors.js';
 import type { DecisionMethod, NewEvent, RunEvent } from '../state/events.js';
 import type { Journal } from '../state/journal.js';
 import { applyToState, gateDecision, type RunState, type StepState } from '../state/run-state.js';
@@ -108,7 +108,8 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
   const write = async (event: NewEvent, sync = true): Promise<void> => {
     const written = await o.journal.append(event, { sync });
     applyToState(o.state, written);
-    if ('step' in written) syncScope(written.step);
+    // Expressions read only steps that ran before theirs, so only events that settle a step change what they see.
+    if (written.type !== 'step_started' && written.type !== 'gate_waiting' && 'step' in written) syncScope(written.step);
     o.onEvent?.(written);
   };
 
@@ -140,12 +141,8 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
     return decision;
   };
 
-  // Steps handed to the engine that still wait for a free instance: when scheduling stops,
-  // they are withdrawn and stay pending, as if they had never been handed over.
-  const unstarted = new Set<AbortController>();
   const stop = (): void => {
     stopScheduling = true;
-    for (const c of unstarted) c.abort('not started');
   };
 
   const FAILED = Symbol('failed');
@@ -156,34 +153,43 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
     for (let n = 1; ; n++) {
       let started = performance.now();
       let begun = false;
-      // Losing this event in a crash changes nothing (the step re-runs), so it is not synced alone.
-      const begin = async (agentId?: string): Promise<void> => {
+      // A step with a timeout gets a signal of its own; the others share the run's.
+      const controller = step.timeoutMs === undefined ? undefined : new AbortController();
+      let timer: NodeJS.Timeout | undefined;
+      /**
+       * The attempt starts now, on that instance (after any wait for a free one). A step
+       * still waiting when scheduling stopped is withdrawn instead, as if it had never
+       * been handed over. Losing `step_started` in a crash changes nothing (the step
+       * re-runs), so it is not synced on its own.
+       */
+      const begin = async (agentId?: string, ran = false): Promise<void> => {
         if (begun) return;
+        if (!ran && (stopScheduling || o.signal.aborted)) throw WITHDRAWN;
         begun = true;
-        unstarted.delete(controller);
         lastInstance = agentId;
-        await write({ type: 'step_started', step: step.id, attempt: n, ...(agentId === undefined ? {} : { agent_id: agentId }) }, false);
+        if (controller) {
+          active.add(controller);
+          if (o.signal.aborted) controller.abort(o.signal.reason);
+          timer = setTimeout(() => controller.abort(new Error(`timed out after ${step.timeoutMs} ms`)), step.timeoutMs);
+        }
+        await write(agentId === undefined ? { type: 'step_started', step: step.id, attempt: n } : { type: 'step_started', step: step.id, attempt: n, agent_id: agentId }, false);
         started = performance.now();
       };
-      const controller = new AbortController();
-      active.add(controller);
-      unstarted.add(controller);
-      if (o.signal.aborted) controller.abort(o.signal.reason);
-      const timer = step.timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(new Error(`timed out after ${step.timeoutMs} ms`)), step.timeoutMs);
       try {
         const reassignFrom = n > 1 && step.onFailure === 'reassign' ? lastInstance : undefined;
-        const { output } = await o.runStep({ step, args, attempt: n, reassignFrom, signal: controller.signal, started: begin });
-        await begin();
+        const signal = controller?.signal ?? o.signal;
+        const { output } = await o.runStep({ step, args, attempt: n, reassignFrom, signal, started: begin });
+        if (!begun) await begin(undefined, true);
         if (step.gate?.type === 'tests_must_pass') checkTestsPassed(output);
         await write({ type: 'step_succeeded', step: step.id, output: output ?? null, duration_ms: Math.round(performance.now() - started) });
         return output;
       } catch (err) {
-        if (!begun && (stopScheduling || o.signal.aborted)) return NOT_RUN;
-        await begin();
+        if (!begun && (err === WITHDRAWN || stopScheduling || o.signal.aborted)) return NOT_RUN;
+        if (!begun) await begin(undefined, true);
         const interrupted = o.signal.aborted;
         // A failure no attempt can fix (bad input, an unknown tool, an empty pool) is final at once.
         const final = interrupted || n >= maxAttempts || !retryable(err);
-        const message = controller.signal.aborted && !interrupted ? `timed out after ${step.timeoutMs} ms` : errorText(err);
+        const message = controller?.signal.aborted && !interrupted ? `timed out after ${step.timeoutMs} ms` : errorText(err);
         // Scheduling stops at once, before the failure is journalled, so nothing queued starts meanwhile.
         if (final && step.onFailure !== 'continue') stop();
         await write({ type: 'step_failed', step: step.id, error: message, attempt: n, duration_ms: Math.round(performance.now() - started), final });
@@ -200,8 +206,7 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
         }
       } finally {
         clearTimeout(timer);
-        active.delete(controller);
-        unstarted.delete(controller);
+        if (controller) active.delete(controller);
       }
     }
   };
@@ -307,6 +312,9 @@ function initialPhase(s: StepState | undefined, step: StepDef): Phase {
   }
   return 'pending';
 }
+
+/** Thrown from `started` to withdraw a step that was still waiting when scheduling stopped; it never ran. */
+const WITHDRAWN = new OrchError('ORCH_CANCELLED', 'withdrawn before it started: the run stopped scheduling', { exitCode: 1 });
 
 /** Whether another attempt may succeed: a tool that ran and failed may; a refused call never does. */
 function retryable(err: unknown): boolean {

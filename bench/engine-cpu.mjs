@@ -1,0 +1,88 @@
+// Workflow engine CPU beyond the journal: executeRun over an in-memory journal that does
+// what the real one does before its write (timestamp, redaction hook, one JSON line), for
+// 10, 100 and 1,000 sequential no-op steps, minus the same journal traffic without the
+// engine, measured in the same run. Target: at most 10 µs per step, flat across sizes.
+// Usage: npm run bench engine-cpu   (BENCH_ROUNDS changes the sample size)
+import { executeRun } from '../dist/workflow/engine.js';
+import { foldRun } from '../dist/state/run-state.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
+const TARGET_US = 10;
+const origin = { file: 'bench', path: [] };
+
+/** The real Journal's work per append, short of the file: the timestamped event and its line. */
+class MemoryJournal {
+  appended = [];
+  bytes = 0;
+  syncs = 0;
+  async append(event, options = {}) {
+    const full = { ...event, at: new Date().toISOString() };
+    this.appended.push(full);
+    this.bytes += `${JSON.stringify(full)}\n`.length;
+    if (options.sync !== false) this.syncs++;
+    return full;
+  }
+  async close() {}
+}
+
+function workflow(n) {
+  const steps = Array.from({ length: n }, (_, i) => ({ id: `s${i}`, agent: 'worker', action: 'noop', with: { i }, needs: i === 0 ? [] : [`s${i - 1}`], onFailure: 'abort', origin }));
+  return { name: 'sequential', inputs: [], steps, origin };
+}
+
+function cpuOf(fn) {
+  return async () => {
+    const before = process.cpuUsage();
+    await fn();
+    const used = process.cpuUsage(before);
+    return used.user + used.system;
+  };
+}
+
+async function engine(n) {
+  const journal = new MemoryJournal();
+  await journal.append({ type: 'run_started', run_id: 'r', workflow: 'sequential', inputs: {}, dir: '.', pid: process.pid });
+  const state = foldRun(journal.appended);
+  const wf = workflow(n);
+  return cpuOf(async () => {
+    const outcome = await executeRun({ workflow: wf, journal, state, runStep: async () => ({ output: null }), approve: new Set(), approveAll: false, who: 'bench', signal: new AbortController().signal });
+    if (outcome !== 'succeeded') throw new Error(`run ${outcome}`);
+  })();
+}
+
+/** The same events the engine writes for n sequential steps (a start, a success, the end), without the engine. */
+async function journalAlone(n) {
+  const journal = new MemoryJournal();
+  return cpuOf(async () => {
+    for (let i = 0; i < n; i++) {
+      await journal.append({ type: 'step_started', step: `s${i}`, attempt: 1 }, { sync: false });
+      await journal.append({ type: 'step_succeeded', step: `s${i}`, output: null, duration_ms: 0 });
+    }
+    await journal.append({ type: 'run_finished', status: 'succeeded' });
+  })();
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const figures = [];
+for (const n of [10, 100, 1000]) {
+  const reps = Math.max(1, Math.round(2000 / n)); // about 2,000 steps per sample
+  const sample = async (fn) => {
+    let total = 0;
+    for (let r = 0; r < reps; r++) total += await fn(n);
+    return total / (reps * n);
+  };
+  for (let w = 0; w < 3; w++) await sample(engine), await sample(journalAlone);
+  const withEngine = [];
+  const alone = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    globalThis.gc?.();
+    withEngine.push(await sample(engine));
+    alone.push(await sample(journalAlone));
+  }
+  const beyond = median(withEngine) - median(alone);
+  figures.push(beyond);
+  console.log(`${String(n).padStart(5)} sequential steps: engine CPU beyond the journal ${beyond.toFixed(1)} µs per step (journal alone ${median(alone).toFixed(1)} µs; target <= ${TARGET_US} µs)`);
+}
+const flat = Math.max(...figures) / Math.max(0.1, Math.min(...figures));
+console.log(`flatness: largest / smallest per-step figure ${flat.toFixed(2)}x across 10 -> 1,000 steps`);

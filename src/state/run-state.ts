@@ -1,4 +1,4 @@
-import type { GateDecision, RunEvent } from './events.js';
+import type { GateDecision, RunEvent, ToolCallRecord, UsageRecord } from './events.js';
 
 export type RunStatus = 'running' | 'paused' | 'succeeded' | 'failed' | 'interrupted';
 
@@ -17,6 +17,28 @@ export interface StepState {
   skipReason?: string;
   gates: { when: 'before' | 'after'; decision: GateDecision; by: string; method: string; at: string; reason?: string }[];
   waitingGate?: 'before' | 'after';
+  /** What the step's model calls used, over all its attempts. */
+  usage?: UsageRecord;
+  /**
+   * The model turns and tool calls of the step's current attempt, in order: what a resumed
+   * LLM step continues from (a failed attempt starts a new conversation).
+   */
+  conversation: ConversationEvent[];
+  /** A model's tool call waiting for a person's approval. */
+  pendingToolCall?: ToolCallRecord;
+  /** Decisions on the model's tool calls, by call id. */
+  toolDecisions: Record<string, { decision: GateDecision; by: string; reason?: string }>;
+}
+
+/** The journal events an LLM step is rebuilt from. */
+export type ConversationEvent = Extract<RunEvent, { type: 'model_turn' | 'tool_call_started' | 'tool_call_finished' }>;
+
+/** Adds two usage records; a cost is kept only while every part has one. */
+export function addUsage(a: UsageRecord | undefined, b: UsageRecord): UsageRecord {
+  if (!a) return { ...b };
+  const sum: UsageRecord = { input_tokens: a.input_tokens + b.input_tokens, output_tokens: a.output_tokens + b.output_tokens };
+  if (a.cost_usd !== undefined && b.cost_usd !== undefined) sum.cost_usd = Math.round((a.cost_usd + b.cost_usd) * 1e6) / 1e6;
+  return sum;
 }
 
 export interface RunState {
@@ -35,7 +57,7 @@ export interface RunState {
 function step(state: RunState, id: string): StepState {
   let s = state.steps.get(id);
   if (!s) {
-    s = { id, status: 'pending', attempts: 0, completed: false, gates: [] };
+    s = { id, status: 'pending', attempts: 0, completed: false, gates: [], conversation: [], toolDecisions: {} };
     state.steps.set(id, s);
   }
   return s;
@@ -93,8 +115,19 @@ export function applyToState(state: RunState, e: RunEvent): void {
       s.error = e.error;
       s.durationMs = e.duration_ms;
       s.status = e.final ? 'failed' : 'running';
+      s.conversation = [];
       return;
     }
+    case 'model_turn': {
+      const s = step(state, e.step);
+      s.conversation.push(e);
+      s.usage = addUsage(s.usage, e.usage);
+      return;
+    }
+    case 'tool_call_started':
+    case 'tool_call_finished':
+      step(state, e.step).conversation.push(e);
+      return;
     case 'step_skipped': {
       const s = step(state, e.step);
       s.status = 'skipped';
@@ -106,10 +139,19 @@ export function applyToState(state: RunState, e: RunEvent): void {
       const s = step(state, e.step);
       s.status = 'waiting';
       s.waitingGate = e.when;
+      s.pendingToolCall = e.tool_call;
       return;
     }
     case 'gate_decided': {
       const s = step(state, e.step);
+      if (e.call_id !== undefined) {
+        // A decision on a model's tool call: the step goes on either way (a rejection reaches the model).
+        s.toolDecisions[e.call_id] = { decision: e.decision, by: e.by, reason: e.reason };
+        s.waitingGate = undefined;
+        s.pendingToolCall = undefined;
+        s.status = 'pending';
+        return;
+      }
       s.gates.push({ when: e.when, decision: e.decision, by: e.by, method: e.method, at: e.at, reason: e.reason });
       s.waitingGate = undefined;
       if (e.decision === 'rejected') {

@@ -13,6 +13,12 @@ function oneLine(value: unknown, max = 120): string {
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }
 
+/** Tokens and cost as one short phrase: `1,234 in / 56 out tokens, $0.0042`. Token counts are never redacted. */
+export function usageText(usage: { input_tokens: number; output_tokens: number; cost_usd?: number }): string {
+  const cost = usage.cost_usd === undefined ? '' : `, $${usage.cost_usd.toFixed(4)}`;
+  return `${usage.input_tokens.toLocaleString('en-US')} in / ${usage.output_tokens.toLocaleString('en-US')} out tokens${cost}`;
+}
+
 /** One journal event as a line a person reads. */
 export function describeEvent(e: RunEvent, verbose = false): string {
   switch (e.type) {
@@ -23,15 +29,22 @@ export function describeEvent(e: RunEvent, verbose = false): string {
     case 'step_started':
       return `${e.step}: started${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`;
     case 'step_succeeded':
-      return `${e.step}: succeeded in ${e.duration_ms} ms${e.output === null || e.output === '' ? '' : verbose ? `\n${stringify(e.output).trimEnd().split('\n').map((l) => `      ${l}`).join('\n')}` : ` → ${oneLine(e.output)}`}`;
+      return `${e.step}: succeeded in ${e.duration_ms} ms${e.usage ? ` (${usageText(e.usage)})` : ''}${e.output === null || e.output === '' ? '' : verbose ? `\n${stringify(e.output).trimEnd().split('\n').map((l) => `      ${l}`).join('\n')}` : ` → ${oneLine(e.output)}`}`;
     case 'step_failed':
       return `${e.step}: failed${e.final ? '' : `, will retry (attempt ${e.attempt})`}: ${oneLine(e.error, verbose ? 10_000 : 200)}`;
     case 'step_skipped':
       return `${e.step}: skipped, ${e.reason}`;
     case 'gate_waiting':
+      if (e.tool_call) return `${e.step}: waiting for approval of the model's call ${e.tool_call.tool} ${oneLine(e.tool_call.input)}`;
       return `${e.step}: waiting for approval (${e.when} the step)`;
     case 'gate_decided':
-      return `${e.step}: ${e.decision} by ${e.by} via ${e.method === 'prompt' ? 'the terminal prompt' : e.method === 'flag' ? 'a flag given up front' : 'orch approve/reject'}${e.reason ? ` — ${e.reason}` : ''}`;
+      return `${e.step}: ${e.call_id === undefined ? '' : `tool call ${e.call_id} `}${e.decision} by ${e.by} via ${e.method === 'prompt' ? 'the terminal prompt' : e.method === 'flag' ? 'a flag given up front' : 'orch approve/reject'}${e.reason ? ` — ${e.reason}` : ''}`;
+    case 'model_turn':
+      return `${e.step}:   turn ${e.turn} (${e.model}, ${usageText(e.usage)}, ${e.duration_ms} ms)${e.tool_calls.length > 0 ? ` → calls ${e.tool_calls.map((c) => c.tool).join(', ')}` : ` → ${oneLine(e.text, verbose ? 10_000 : 120)}`}`;
+    case 'tool_call_started':
+      return `${e.step}:     ${e.tool} ${oneLine(e.input, verbose ? 10_000 : 100)}`;
+    case 'tool_call_finished':
+      return `${e.step}:     ${e.tool} ${e.refused ? 'refused' : e.ok ? 'returned' : 'failed'} in ${e.duration_ms} ms${e.ok ? ` → ${oneLine(e.output, verbose ? 10_000 : 100)}` : `: ${oneLine(e.error ?? '', 200)}`}`;
     case 'run_paused':
       return `run paused: ${e.waiting.join(', ')} await${e.waiting.length === 1 ? 's' : ''} approval`;
     case 'run_interrupted':

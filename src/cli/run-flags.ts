@@ -1,6 +1,6 @@
 import { CommanderError, Option } from 'commander';
 import type { ParamDef, WorkflowDef } from '../config/model.js';
-import { ExitCode, OrchError } from '../errors.js';
+import { OrchError } from '../errors.js';
 import { normaliseFlagTokens, paramFlags } from '../tools/param-flags.js';
 import type { GlobalOptions, Io } from './context.js';
 
@@ -78,7 +78,6 @@ export function parseRunTokens(target: RunTarget, tokens: string[], before: RunF
     if (err instanceof CommanderError) {
       throw new OrchError('ORCH_USAGE', err.message.replace(/^error: /, ''), {
         hint: `\`orch run ${target.name} --help\` lists the flags`,
-        exitCode: ExitCode.usage,
       });
     }
     throw err;

@@ -1,4 +1,5 @@
 import type { InstanceReport } from '../agents/pool.js';
+import { isErrorCode, type ErrorCode } from '../error-codes.js';
 
 /**
  * One unit of work for an agent type. The executor picks the instance; `pin` and `avoid`
@@ -17,7 +18,7 @@ export interface TaskSpec {
 }
 
 export interface TaskError {
-  code: string;
+  code: ErrorCode;
   message: string;
 }
 
@@ -53,10 +54,10 @@ export interface Executor {
 export type TaskRunner = (agent: { id: string; type: string }, tool: string, input: Record<string, unknown>, signal: AbortSignal) => Promise<unknown>;
 
 /** Codes of a task that was stopped, not one that failed: never retried, never held against an agent. */
-const CANCELLED = new Set(['ORCH_CANCELLED', 'ORCH_TOOL_CANCELLED']);
+const CANCELLED = new Set<ErrorCode>(['ORCH_CANCELLED']);
 
 /** Codes of errors in the call itself (bad input, unknown or misdeclared tool): no agent can do better. */
-const CALLER_ERRORS = new Set(['ORCH_INPUT', 'ORCH_TASK', 'ORCH_UNKNOWN_TOOL', 'ORCH_TOOL_UNKNOWN', 'ORCH_TOOL_INVALID']);
+const CALLER_ERRORS = new Set<ErrorCode>(['ORCH_INPUT', 'ORCH_TASK', 'ORCH_UNKNOWN_TOOL', 'ORCH_TOOL_INVALID']);
 
 export function isCancellation(error: TaskError): boolean {
   return CANCELLED.has(error.code);
@@ -74,7 +75,7 @@ export function blamesAgent(error: TaskError): boolean {
 /** An error as a report shows it: a stable code and a message. */
 export function taskError(err: unknown): TaskError {
   if (err instanceof Error) {
-    const code = 'code' in err && typeof err.code === 'string' && err.code.startsWith('ORCH_') ? err.code : 'ORCH_TOOL_FAILED';
+    const code = 'code' in err && isErrorCode(err.code) ? err.code : 'ORCH_TOOL_FAILED';
     return { code, message: err.message };
   }
   return { code: 'ORCH_TOOL_FAILED', message: String(err) };

@@ -1,6 +1,6 @@
 import type { InstanceReport } from '../agents/pool.js';
 import { UNHEALTHY_AFTER } from '../agents/types.js';
-import { blamesAgent, taskError, type Capacity, type Executor, type TaskOutcome, type TaskRunner, type TaskSpec } from './executor.js';
+import { blamesAgent, taskError, type Capacity, type Executor, type TaskError, type TaskOutcome, type TaskRunner, type TaskSpec } from './executor.js';
 
 interface Slot {
   id: string;
@@ -125,7 +125,7 @@ export class LocalExecutor implements Executor {
       outcome = { ok: true, key: spec.key, agentId: slot.id, value, durationMs: Date.now() - started };
     } catch (err) {
       // However a tool reports being stopped, a task cut short by close() was cancelled.
-      const error = this.controller.signal.aborted ? { code: 'ORCH_CANCELLED', message: `cancelled while running on ${slot.id}` } : taskError(err);
+      const error: TaskError = this.controller.signal.aborted ? { code: 'ORCH_CANCELLED', message: `cancelled while running on ${slot.id}` } : taskError(err);
       if (blamesAgent(error)) {
         slot.failures++;
         slot.consecutive++;
@@ -158,6 +158,6 @@ function noAgentMessage(spec: TaskSpec): string {
   return `no healthy ${spec.agentType} instance is left to run it`;
 }
 
-function failed(spec: TaskSpec, agentId: string | null, code: string, message: string): TaskOutcome {
+function failed(spec: TaskSpec, agentId: string | null, code: TaskError['code'], message: string): TaskOutcome {
   return { ok: false, key: spec.key, agentId, error: { code, message }, durationMs: 0 };
 }

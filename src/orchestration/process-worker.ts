@@ -23,7 +23,7 @@ process.on('message', (message: ParentMessage) => {
     case 'run': {
       const loaded = project;
       if (!loaded) {
-        send({ type: 'result', id: message.id, ok: false, error: { code: 'ORCH_WORKER', message: 'worker got a task before its project' } });
+        send({ type: 'result', id: message.id, ok: false, error: { code: 'ORCH_WORKER_DIED', message: 'worker got a task before its project' } });
         return;
       }
       loaded

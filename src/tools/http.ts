@@ -90,7 +90,7 @@ function parseJson(text: string): unknown {
 }
 
 function requestError(tool: string, handler: HttpHandler, url: string, err: unknown, caller?: AbortSignal): ToolError {
-  if (caller?.aborted) return new ToolError(tool, `${tool} was cancelled`, { code: 'ORCH_TOOL_CANCELLED', cause: err });
+  if (caller?.aborted) return new ToolError(tool, `${tool} was cancelled`, { code: 'ORCH_CANCELLED', cause: err });
   if (err instanceof Error && err.name === 'TimeoutError') {
     return new ToolError(tool, `${tool} timed out after ${formatDuration(handler.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS)}`, {
       code: 'ORCH_TOOL_TIMEOUT',

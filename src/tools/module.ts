@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ModuleHandler, Project } from '../config/model.js';
-import { ExitCode, OrchError, isOrchError } from '../errors.js';
+import { OrchError, isOrchError } from '../errors.js';
 import { builtinHandler } from './builtin.js';
 import type { Logger } from './context.js';
 import { ToolError, type ToolResult } from './result.js';
@@ -50,7 +50,6 @@ async function loadModule(file: string): Promise<Record<string, unknown>> {
     const reason = err instanceof Error ? err.message : String(err);
     throw new OrchError('ORCH_HANDLER_LOAD', `cannot load ${path.basename(file)}: ${reason}`, {
       location: { file },
-      exitCode: ExitCode.usage,
       cause: err,
     });
   }
@@ -64,7 +63,6 @@ function exported(mod: Record<string, unknown>, handler: ModuleHandler, file: st
   throw new OrchError('ORCH_HANDLER_EXPORT', `${path.basename(file)} does not export a function \`${handler.fn}\``, {
     location: { file },
     hint: `add \`export async function ${handler.fn}(params, ctx) { ... }\``,
-    exitCode: ExitCode.usage,
   });
 }
 

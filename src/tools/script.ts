@@ -120,7 +120,7 @@ export async function runScript(
       });
     }
     if (ended === 'cancelled') {
-      throw new ToolError(options.tool, `${options.tool} was cancelled`, { code: 'ORCH_TOOL_CANCELLED', detail });
+      throw new ToolError(options.tool, `${options.tool} was cancelled`, { code: 'ORCH_CANCELLED', detail });
     }
     if (result.exitCode === undefined) {
       // It never started (not found, not executable, bad working_dir) or died by a signal.

@@ -27,7 +27,6 @@ export async function run(globals: GlobalOptions, name: unknown, before: RunFlag
     }
     throw new OrchError('ORCH_USAGE', 'name the tool or workflow to run: `orch run <name>`', {
       hint: '`orch validate` lists what the project declares; `orch run <tool> --help` lists a tool\'s parameters',
-      exitCode: ExitCode.usage,
     });
   }
   const chosen = takeProjectFlags(command.args.slice(1));
@@ -51,7 +50,6 @@ export async function run(globals: GlobalOptions, name: unknown, before: RunFlag
   if (flags.approve?.length || flags.approveAll || flags.dryRun || flags.report !== undefined) {
     throw new OrchError('ORCH_USAGE', '--approve, --approve-all, --dry-run and --report are for workflows', {
       hint: `\`${name}\` is a tool; run it without them`,
-      exitCode: ExitCode.usage,
     });
   }
   const input = { ...(await jsonInput(tool, flags, project.dir)), ...parsed.values };
@@ -85,7 +83,6 @@ function findTarget(project: Project, name: string): ToolDef {
   const guess = suggest(name, names);
   throw new OrchError('ORCH_UNKNOWN_TOOL', `no tool or workflow named \`${name}\``, {
     hint: guess ? `did you mean \`${guess}\`?` : `tools: ${[...project.tools.keys()].join(', ') || 'none'}; workflows: ${[...project.workflows.keys()].join(', ')}`,
-    exitCode: ExitCode.usage,
   });
 }
 
@@ -110,7 +107,7 @@ function coerceFlag(param: ToolDef['params'][number], raw: string): unknown {
   try {
     return coerce(param, raw);
   } catch (err) {
-    throw new OrchError('ORCH_INPUT', err instanceof Error ? err.message : String(err), { exitCode: ExitCode.usage });
+    throw new OrchError('ORCH_INPUT', err instanceof Error ? err.message : String(err));
   }
 }
 
@@ -123,7 +120,6 @@ async function readJsonObject(source: string, dir: string): Promise<Record<strin
     text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
       throw new OrchError('ORCH_INPUT', `cannot read ${origin}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`, {
         hint: `@file paths are relative to the project directory (${dir})`,
-        exitCode: ExitCode.usage,
       });
     });
   }
@@ -133,11 +129,10 @@ async function readJsonObject(source: string, dir: string): Promise<Record<strin
   } catch (err) {
     throw new OrchError('ORCH_INPUT', `${origin} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, {
       hint: `quote it for the shell: --input '{"name": "value"}', or use --input @file.json`,
-      exitCode: ExitCode.usage,
     });
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new OrchError('ORCH_INPUT', `${origin} must be a JSON object of parameters`, { exitCode: ExitCode.usage });
+    throw new OrchError('ORCH_INPUT', `${origin} must be a JSON object of parameters`);
   }
   return { ...value };
 }

@@ -9,16 +9,10 @@ import { githubAnnotations, junitReport, markdownSummary, runReport } from '../w
 import type { SessionOptions, SessionResult } from '../workflow/session.js';
 import type { RunState } from '../state/run-state.js';
 import type { GlobalOptions, Io } from './context.js';
+import type { WorkflowFlags } from './flags.js';
 import { terminalGate } from './ui/gate-prompt.js';
 import { StepView } from './ui/step-view.js';
 import { inspectStepLine } from './step-lines.js';
-
-/** Flags shared by `orch run <workflow>` and `orch resume`. */
-export interface WorkflowFlags {
-  approve?: string[];
-  approveAll?: boolean;
-  report?: string;
-}
 
 /** A resumed run that had already succeeded. */
 export function reportNothingToDo(globals: GlobalOptions, io: Io, state: RunState): number {

@@ -12,14 +12,15 @@ import { silentLogger, streamLogger } from '../../tools/context.js';
 import { findTool, invokeTool } from '../../tools/invoke.js';
 import { coerce } from '../../tools/param-flags.js';
 import { suggest } from '../../util/suggest.js';
-import { parseRunTokens, takeProjectFlags, workflowTarget, type RunFlags } from '../run-flags.js';
+import { flagEntries, isGiven, longOf, RUN_FLAGS, type RunFlags } from '../flags.js';
+import { parseRunTokens, takeProjectFlags, workflowTarget } from '../run-flags.js';
 import { ToolError, type ContentBlock, type ToolResult } from '../../tools/result.js';
 import { killRunningScripts } from '../../tools/script.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
 
 /** `orch run <tool|workflow> [--input json | --task json | --<param> value...]`. */
-export async function run(globals: GlobalOptions, name: unknown, before: RunFlags, command: Command, io: Io = processIo): Promise<number> {
+export async function run(globals: GlobalOptions, name: unknown, before: RunFlags & { help?: boolean }, command: Command, io: Io = processIo): Promise<number> {
   if (typeof name !== 'string' || name.startsWith('-')) {
     if (before.help) {
       command.outputHelp();
@@ -47,8 +48,10 @@ export async function run(globals: GlobalOptions, name: unknown, before: RunFlag
   if (parsed.helped) return ExitCode.ok;
   const { flags } = parsed;
   globals = parsed.globals;
-  if (flags.approve?.length || flags.approveAll || flags.dryRun || flags.report !== undefined) {
-    throw new OrchError('ORCH_USAGE', '--approve, --approve-all, --dry-run and --report are for workflows', {
+  const workflowOnly = flagEntries(RUN_FLAGS).filter(([, spec]) => spec.workflowOnly);
+  if (workflowOnly.some(([key]) => isGiven(flags[key]))) {
+    const names = workflowOnly.map(([, spec]) => longOf(spec));
+    throw new OrchError('ORCH_USAGE', `${names.slice(0, -1).join(', ')} and ${names.at(-1) ?? ''} are for workflows`, {
       hint: `\`${name}\` is a tool; run it without them`,
     });
   }

@@ -109,7 +109,10 @@ export function buildProgram(): Command {
     .option('-h, --help', "show help; after a tool's name, list its parameters as flags")
     .allowUnknownOption(true)
     .allowExcessArguments(true)
-    .addHelpText('after', '\nFlags from the tool\'s parameters: `orch run <tool> --help`, e.g. orch run scale_agents --agent-type worker --count 10')
+    .addHelpText(
+      'after',
+      "\nFlags from the tool's parameters: `orch run <tool> --help`, e.g. orch run scale_agents --agent-type worker --count 10",
+    )
     .action(lazy(() => import('./commands/run.js')));
 
   const mcp = program.command('mcp').description('inspect and call the configured MCP servers');

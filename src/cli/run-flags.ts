@@ -12,6 +12,9 @@ export interface RunTarget {
   params: ParamDef[];
 }
 
+/** What commander parsed before the name: `orch run`'s flags, and its `-h`. */
+export type FlagsBeforeName = RunFlags & { help?: boolean };
+
 export interface ParsedRun {
   /** Values of the target's own flags, by parameter (or input) name. */
   values: Record<string, unknown>;
@@ -27,7 +30,14 @@ export function workflowTarget(workflow: WorkflowDef): RunTarget {
     kind: 'workflow',
     name: workflow.name,
     description: workflow.description ?? `workflow ${workflow.name}: ${workflow.steps.map((s) => s.id).join(' → ')}`,
-    params: workflow.inputs.map((i) => ({ name: i.name, type: i.type, description: i.description, required: i.required, default: i.default, schema: { type: i.type } })),
+    params: workflow.inputs.map((i) => ({
+      name: i.name,
+      type: i.type,
+      description: i.description,
+      required: i.required,
+      default: i.default,
+      schema: { type: i.type },
+    })),
   };
 }
 
@@ -37,7 +47,7 @@ export function workflowTarget(workflow: WorkflowDef): RunTarget {
  * parameter's. Then `orch run`'s flags and the global output flags. Anything else is an
  * error with a suggestion, never silently ignored.
  */
-export function parseRunTokens(target: RunTarget, tokens: string[], before: RunFlags & { help?: boolean }, globals: GlobalOptions, io: Io): ParsedRun {
+export function parseRunTokens(target: RunTarget, tokens: string[], before: FlagsBeforeName, globals: GlobalOptions, io: Io): ParsedRun {
   const { command, read } = paramFlags(target, `orch run ${target.name}`);
   const taken = new Set(command.options.map((o) => o.long));
   /** Whether a flag is orch's here: no parameter of the target took its name. */
@@ -57,7 +67,9 @@ export function parseRunTokens(target: RunTarget, tokens: string[], before: RunF
       return { values: {}, flags: before, globals, helped: true };
     }
     if (err instanceof CommanderError) {
-      throw new OrchError('ORCH_USAGE', err.message.replace(/^error: /, ''), { hint: `\`orch run ${target.name} --help\` lists the flags` });
+      throw new OrchError('ORCH_USAGE', err.message.replace(/^error: /, ''), {
+        hint: `\`orch run ${target.name} --help\` lists the flags`,
+      });
     }
     throw err;
   }

@@ -16,7 +16,9 @@ import { inspectStepLine } from './step-lines.js';
 
 /** A resumed run that had already succeeded. */
 export function reportNothingToDo(globals: GlobalOptions, io: Io, state: RunState): number {
-  if (globals.json) io.stdout.write(`${JSON.stringify({ run_id: state.runId, workflow: state.workflow, status: state.status, nothing_to_do: true })}\n`);
+  if (globals.json) {
+    io.stdout.write(`${JSON.stringify({ run_id: state.runId, workflow: state.workflow, status: state.status, nothing_to_do: true })}\n`);
+  }
   else if (!globals.quiet) io.stdout.write(`run ${state.runId} already succeeded; nothing to do\n`);
   return ExitCode.ok;
 }
@@ -88,7 +90,8 @@ function summary(report: ReturnType<typeof runReport>, result: SessionResult, gl
   const lines = [`${report.workflow} ${report.status} (run ${report.run_id})`];
   for (const s of report.steps) {
     const time = s.duration_ms === null ? '' : formatDuration(s.duration_ms).padStart(7);
-    const detail = s.error ? `  ${s.error.split('\n')[0] ?? ''}` : s.status === 'skipped' ? `  ${result.state.steps.get(s.id)?.skipReason ?? ''}` : '';
+    const skipped = s.status === 'skipped' ? `  ${result.state.steps.get(s.id)?.skipReason ?? ''}` : '';
+    const detail = s.error ? `  ${s.error.split('\n')[0] ?? ''}` : skipped;
     lines.push(`  ${s.id.padEnd(width)}  ${s.status.padEnd(9)} ${time}${detail}`);
   }
   const last = [...report.steps].reverse().find((s) => s.status === 'succeeded');
@@ -120,7 +123,13 @@ function summary(report: ReturnType<typeof runReport>, result: SessionResult, gl
   return `${lines.join('\n')}\n`;
 }
 
-async function github(report: ReturnType<typeof runReport>, project: Project, workflow: WorkflowDef, globals: GlobalOptions, io: Io): Promise<void> {
+async function github(
+  report: ReturnType<typeof runReport>,
+  project: Project,
+  workflow: WorkflowDef,
+  globals: GlobalOptions,
+  io: Io,
+): Promise<void> {
   const file = project.files.team ? path.relative(process.cwd(), project.files.team) : undefined;
   const lines = githubAnnotations(report, (id) => ({ file, line: inspectStepLine(workflow, id) }));
   // Workflow commands are read from the log; with --json, stdout carries only the document.

@@ -13,14 +13,20 @@ import { findTool, invokeTool } from '../../tools/invoke.js';
 import { coerce } from '../../tools/param-flags.js';
 import { suggest } from '../../util/suggest.js';
 import { flagEntries, isGiven, longOf, RUN_FLAGS, type RunFlags } from '../flags.js';
-import { parseRunTokens, takeProjectFlags, workflowTarget } from '../run-flags.js';
+import { parseRunTokens, takeProjectFlags, workflowTarget, type FlagsBeforeName } from '../run-flags.js';
 import { ToolError, type ContentBlock, type ToolResult } from '../../tools/result.js';
 import { killRunningScripts } from '../../tools/script.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
 
 /** `orch run <tool|workflow> [--input json | --task json | --<param> value...]`. */
-export async function run(globals: GlobalOptions, name: unknown, before: RunFlags & { help?: boolean }, command: Command, io: Io = processIo): Promise<number> {
+export async function run(
+  globals: GlobalOptions,
+  name: unknown,
+  before: FlagsBeforeName,
+  command: Command,
+  io: Io = processIo,
+): Promise<number> {
   if (typeof name !== 'string' || name.startsWith('-')) {
     if (before.help) {
       command.outputHelp();
@@ -32,7 +38,12 @@ export async function run(globals: GlobalOptions, name: unknown, before: RunFlag
   }
   const chosen = takeProjectFlags(command.args.slice(1));
   const tokens = chosen.tokens;
-  globals = { ...globals, dir: chosen.dir === undefined ? globals.dir : path.resolve(globals.dir, chosen.dir), config: chosen.config ?? globals.config, team: chosen.team ?? globals.team };
+  globals = {
+    ...globals,
+    dir: chosen.dir === undefined ? globals.dir : path.resolve(globals.dir, chosen.dir),
+    config: chosen.config ?? globals.config,
+    team: chosen.team ?? globals.team,
+  };
   const { project } = await loadProject({ dir: globals.dir, config: globals.config, team: globals.team });
   const workflow = project.tools.has(name) ? undefined : project.workflows.get(name);
   if (workflow) {
@@ -44,7 +55,8 @@ export async function run(globals: GlobalOptions, name: unknown, before: RunFlag
     return runWorkflowCommand(parsed.globals, io, project, name, input, parsed.flags);
   }
   const tool = findTarget(project, name);
-  const parsed = parseRunTokens({ kind: 'tool', name: tool.name, description: tool.description, params: tool.params }, tokens, before, globals, io);
+  const target = { kind: 'tool', name: tool.name, description: tool.description, params: tool.params } as const;
+  const parsed = parseRunTokens(target, tokens, before, globals, io);
   if (parsed.helped) return ExitCode.ok;
   const { flags } = parsed;
   globals = parsed.globals;
@@ -85,7 +97,9 @@ function findTarget(project: Project, name: string): ToolDef {
   const names = [...project.tools.keys(), ...project.workflows.keys()];
   const guess = suggest(name, names);
   throw new OrchError('ORCH_UNKNOWN_TOOL', `no tool or workflow named \`${name}\``, {
-    hint: guess ? `did you mean \`${guess}\`?` : `tools: ${[...project.tools.keys()].join(', ') || 'none'}; workflows: ${[...project.workflows.keys()].join(', ')}`,
+    hint: guess
+      ? `did you mean \`${guess}\`?`
+      : `tools: ${[...project.tools.keys()].join(', ') || 'none'}; workflows: ${[...project.workflows.keys()].join(', ')}`,
   });
 }
 

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -15,7 +15,7 @@ export let exitCode = 0;
  * A command module's entry point: the global flags, then commander's own action
  * arguments (positionals, the command's options, the Command itself).
  */
-export type Action = (globals: GlobalOptions, ...args: never[]) => Promise<number>;
+type Action = (globals: GlobalOptions, ...args: never[]) => Promise<number>;
 type Invoke = (globals: GlobalOptions, ...args: unknown[]) => Promise<number>;
 
 /**
@@ -191,15 +191,6 @@ export function buildProgram(): Command {
     .description('agent pools, servers and recent runs')
     .action(lazy(() => import('./commands/status.js')));
 
-  for (const [name, description] of pending) {
-    program
-      .command(name)
-      .description(`${description} (not available yet)`)
-      .allowUnknownOption(true)
-      .allowExcessArguments(true)
-      .action(lazy(() => import('./commands/pending.js')));
-  }
-
   program.addHelpText(
     'after',
     `
@@ -214,9 +205,3 @@ Exit codes: 0 ok · 1 run failed · 2 usage or config error · 3 paused at a gat
   );
   return program;
 }
-
-/** Commands of the CLI contract that later work fills in; they say so when called. */
-const pending: [string, string][] = [
-];
-
-export { Option };

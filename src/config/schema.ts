@@ -10,7 +10,7 @@ import { formatKeyPath, suggest } from '../util/suggest.js';
 export type FileKind = 'gantz' | 'team' | 'mcp';
 
 /** The published schemas, beside the package root. */
-export const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
+const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
 
 const SCHEMA_FILES: Record<FileKind, string> = {
   gantz: 'gantz.schema.json',

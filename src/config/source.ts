@@ -5,7 +5,7 @@ import type { ErrorCode } from '../error-codes.js';
 import type { Issue } from '../errors.js';
 
 /** Larger config files are refused: real ones are a few KiB, and parsing stays well under a second. */
-export const MAX_CONFIG_BYTES = 1024 * 1024;
+const MAX_CONFIG_BYTES = 1024 * 1024;
 /** Alias expansions allowed when a document is converted to data (billion-laughs guard). */
 const MAX_ALIAS_COUNT = 100;
 

@@ -4,7 +4,7 @@ import { getPath, renderData, renderForm, renderJsonText, renderText, renderUrl 
 import { parseOutput, ToolError, type ToolResult } from './result.js';
 
 /** An http tool without its own `timeout` gives up after this long (the schema's documented default). */
-export const DEFAULT_HTTP_TIMEOUT_MS = 30_000;
+const DEFAULT_HTTP_TIMEOUT_MS = 30_000;
 
 export interface HttpOptions {
   tool: string;

@@ -1,3 +1,5 @@
+import { exitCodeOf, type ErrorCode } from './error-codes.js';
+
 /** Where a problem sits in a file the user wrote. Lines and columns are 1-based. */
 export interface SourceLocation {
   file: string;
@@ -15,7 +17,7 @@ export type Severity = 'error' | 'warning';
 /** One problem found in a user's configuration, and where it stands. */
 export interface Issue extends SourceLocation {
   severity: Severity;
-  code: string;
+  code: ErrorCode;
   message: string;
   hint?: string;
 }
@@ -32,16 +34,17 @@ export const ExitCode = {
 
 /**
  * The one error class orch throws for problems a user can act on. `code` is stable
- * (`ORCH_*`) and never changes once shipped; `hint` says how to fix it.
+ * (`ORCH_*`, one of ERROR_CODES) and never changes once shipped; `hint` says how to fix
+ * it. The exit code is the code's own, unless a call site gives another.
  */
 export class OrchError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly hint?: string;
   readonly location?: SourceLocation;
   readonly exitCode: number;
 
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     options: { hint?: string; location?: SourceLocation; exitCode?: number; cause?: unknown } = {},
   ) {
@@ -50,7 +53,7 @@ export class OrchError extends Error {
     this.code = code;
     this.hint = options.hint;
     this.location = options.location;
-    this.exitCode = options.exitCode ?? ExitCode.usage;
+    this.exitCode = options.exitCode ?? exitCodeOf(code);
   }
 }
 
@@ -66,6 +69,8 @@ export class ConfigError extends OrchError {
     super(
       first?.code ?? 'ORCH_CONFIG',
       errors.length === 1 && first ? first.message : `${errors.length} problems in the configuration`,
+      // A configuration that does not load is a config error (2), whichever issue comes
+      // first: `validate --connect` reports ORCH_SERVER_START, a run failure elsewhere.
       { exitCode: ExitCode.usage },
     );
     this.name = 'ConfigError';

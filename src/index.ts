@@ -50,7 +50,7 @@ export type { AgentDef, McpServerDef, ParamDef, Project, ProjectFiles, StepDef, 
 export type { Logger } from './tools/context.js';
 export type { Supervisor, StartOutcome } from './mcp/supervisor.js';
 export type { SupervisionPolicy } from './mcp/managed-server.js';
-export type { RunEvent, RunEventType } from './state/events.js';
+export type { RunEvent } from './state/events.js';
 export type { RunState, RunStatus, StepState, StepStatus } from './state/run-state.js';
 export type { EngineOutcome as RunOutcome, GateAsker, GateRequest } from './workflow/engine.js';
 export type { OrchestrationReport } from './orchestration/report.js';

@@ -1,8 +1,9 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { GlobalOptions } from './context.js';
+import { flagEntries, GLOBAL_FLAGS, optionOf, RUN_FLAGS } from './flags.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
@@ -14,7 +15,7 @@ export let exitCode = 0;
  * A command module's entry point: the global flags, then commander's own action
  * arguments (positionals, the command's options, the Command itself).
  */
-export type Action = (globals: GlobalOptions, ...args: never[]) => Promise<number>;
+type Action = (globals: GlobalOptions, ...args: never[]) => Promise<number>;
 type Invoke = (globals: GlobalOptions, ...args: unknown[]) => Promise<number>;
 
 /**
@@ -73,22 +74,12 @@ export function useColor(flag: boolean, stream: { isTTY?: boolean }): boolean {
   return stream.isTTY === true;
 }
 
-/** Commander reducer for repeatable options. */
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
 export function buildProgram(): Command {
   const program = new Command('orch')
     .description('Declarative runtime for multi-agent systems built on MCP')
-    .version(version, '-V, --version', 'print the version')
-    .option('-C, --dir <dir>', 'project directory (default: the current directory)')
-    .option('--config <file>', 'tools file (default: gantz.yaml)')
-    .option('--team <file>', 'team file (default: agent-team.yaml)')
-    .option('--json', 'print one JSON document on stdout and nothing else there')
-    .option('-q, --quiet', 'print only errors')
-    .option('-v, --verbose', 'print more detail')
-    .option('--no-color', 'disable colours (also: NO_COLOR)')
+    .version(version, '-V, --version', 'print the version');
+  for (const [, spec] of flagEntries(GLOBAL_FLAGS)) program.addOption(optionOf(spec));
+  program
     // Set before any subcommand exists, so every subcommand inherits it: main.ts maps
     // commander's exits onto the CLI contract (usage errors are 2).
     .exitOverride()
@@ -111,21 +102,17 @@ export function buildProgram(): Command {
     .option('--connect', 'also start the MCP servers and check tool names against their real tool lists')
     .action(lazy(() => import('./commands/validate.js')));
 
-  program
-    .command('run')
-    .description('run a declared tool or workflow')
-    .argument('[name]', 'the tool (or workflow) to run')
-    .option('--input <json>', 'the input as a JSON object, or @file.json to read it from a file')
-    .option('--task <json>', 'the `task` parameter of a tool that has one; otherwise the same as --input')
-    .option('--approve <step>', 'workflow: approve this step\'s gate up front (repeatable)', collect, [])
-    .option('--approve-all', 'workflow: approve every gate up front')
-    .option('--dry-run', 'workflow: print the plan and its gates; run nothing')
-    .option('--report <file>', 'workflow: write a JUnit XML report (one testcase per step)')
+  const run = program.command('run').description('run a declared tool or workflow').argument('[name]', 'the tool (or workflow) to run');
+  for (const [, spec] of flagEntries(RUN_FLAGS)) run.addOption(optionOf(spec, spec.workflowOnly ? `workflow: ${spec.help}` : spec.help));
+  run
     .helpOption(false)
     .option('-h, --help', "show help; after a tool's name, list its parameters as flags")
     .allowUnknownOption(true)
     .allowExcessArguments(true)
-    .addHelpText('after', '\nFlags from the tool\'s parameters: `orch run <tool> --help`, e.g. orch run scale_agents --agent-type worker --count 10')
+    .addHelpText(
+      'after',
+      "\nFlags from the tool's parameters: `orch run <tool> --help`, e.g. orch run scale_agents --agent-type worker --count 10",
+    )
     .action(lazy(() => import('./commands/run.js')));
 
   const mcp = program.command('mcp').description('inspect and call the configured MCP servers');
@@ -181,9 +168,9 @@ export function buildProgram(): Command {
     .command('resume')
     .description('continue a paused, failed or interrupted run without re-running finished steps')
     .argument('<run>', 'run id')
-    .option('--approve <step>', "approve this step's gate up front (repeatable)", collect, [])
-    .option('--approve-all', 'approve every gate up front')
-    .option('--report <file>', 'write a JUnit XML report (one testcase per step)')
+    .addOption(optionOf(RUN_FLAGS.approve))
+    .addOption(optionOf(RUN_FLAGS.approveAll))
+    .addOption(optionOf(RUN_FLAGS.report))
     .action(lazy(() => import('./commands/resume.js')));
 
   program
@@ -204,15 +191,6 @@ export function buildProgram(): Command {
     .description('agent pools, servers and recent runs')
     .action(lazy(() => import('./commands/status.js')));
 
-  for (const [name, description] of pending) {
-    program
-      .command(name)
-      .description(`${description} (not available yet)`)
-      .allowUnknownOption(true)
-      .allowExcessArguments(true)
-      .action(lazy(() => import('./commands/pending.js')));
-  }
-
   program.addHelpText(
     'after',
     `
@@ -227,9 +205,3 @@ Exit codes: 0 ok · 1 run failed · 2 usage or config error · 3 paused at a gat
   );
   return program;
 }
-
-/** Commands of the CLI contract that later work fills in; they say so when called. */
-const pending: [string, string][] = [
-];
-
-export { Option };

@@ -1,19 +1,9 @@
-import { CommanderError, Option } from 'commander';
+import { CommanderError } from 'commander';
 import type { ParamDef, WorkflowDef } from '../config/model.js';
-import { ExitCode, OrchError } from '../errors.js';
+import { OrchError } from '../errors.js';
 import { normaliseFlagTokens, paramFlags } from '../tools/param-flags.js';
 import type { GlobalOptions, Io } from './context.js';
-
-/** What `orch run` itself takes, besides a tool's or workflow's own flags. */
-export interface RunFlags {
-  input?: string;
-  task?: string;
-  help?: boolean;
-  approve?: string[];
-  approveAll?: boolean;
-  dryRun?: boolean;
-  report?: string;
-}
+import { flagEntries, GLOBAL_FLAGS, longOf, namesOf, optionOf, RUN_FLAGS, type FlagSpec, type RunFlags } from './flags.js';
 
 export interface RunTarget {
   kind: 'tool' | 'workflow';
@@ -21,6 +11,9 @@ export interface RunTarget {
   description: string;
   params: ParamDef[];
 }
+
+/** What commander parsed before the name: `orch run`'s flags, and its `-h`. */
+export type FlagsBeforeName = RunFlags & { help?: boolean };
 
 export interface ParsedRun {
   /** Values of the target's own flags, by parameter (or input) name. */
@@ -37,7 +30,14 @@ export function workflowTarget(workflow: WorkflowDef): RunTarget {
     kind: 'workflow',
     name: workflow.name,
     description: workflow.description ?? `workflow ${workflow.name}: ${workflow.steps.map((s) => s.id).join(' → ')}`,
-    params: workflow.inputs.map((i) => ({ name: i.name, type: i.type, description: i.description, required: i.required, default: i.default, schema: { type: i.type } })),
+    params: workflow.inputs.map((i) => ({
+      name: i.name,
+      type: i.type,
+      description: i.description,
+      required: i.required,
+      default: i.default,
+      schema: { type: i.type },
+    })),
   };
 }
 
@@ -47,24 +47,15 @@ export function workflowTarget(workflow: WorkflowDef): RunTarget {
  * parameter's. Then `orch run`'s flags and the global output flags. Anything else is an
  * error with a suggestion, never silently ignored.
  */
-export function parseRunTokens(target: RunTarget, tokens: string[], before: RunFlags, globals: GlobalOptions, io: Io): ParsedRun {
+export function parseRunTokens(target: RunTarget, tokens: string[], before: FlagsBeforeName, globals: GlobalOptions, io: Io): ParsedRun {
   const { command, read } = paramFlags(target, `orch run ${target.name}`);
   const taken = new Set(command.options.map((o) => o.long));
-  const add = (option: Option): void => {
-    if (!taken.has(option.long)) command.addOption(option);
-  };
-  add(new Option('--input <json>', `the whole input as a JSON object, or @file.json`));
-  add(new Option('--task <json>', target.kind === 'tool' ? 'the whole input (for a tool without a `task` parameter)' : 'the same as --input'));
-  if (target.kind === 'workflow') {
-    add(new Option('--approve <step>', "approve this step's gate up front (repeatable)").argParser((v: string, prev: string[] = []) => [...prev, v]));
-    add(new Option('--approve-all', 'approve every gate up front'));
-    add(new Option('--dry-run', 'print the plan and its gates; run nothing'));
-    add(new Option('--report <file>', 'write a JUnit XML report (one testcase per step)'));
+  /** Whether a flag is orch's here: no parameter of the target took its name. */
+  const own = (spec: FlagSpec): boolean => !taken.has(longOf(spec));
+  for (const [, spec] of flagEntries(RUN_FLAGS)) {
+    if (own(spec) && (target.kind === 'workflow' || !spec.workflowOnly)) command.addOption(optionOf(spec));
   }
-  add(new Option('--json', 'print one JSON document on stdout'));
-  add(new Option('-q, --quiet', 'print only errors'));
-  add(new Option('-v, --verbose', 'print more detail'));
-  add(new Option('--no-color', 'disable colours'));
+  for (const [, spec] of flagEntries(GLOBAL_FLAGS)) if (!spec.project && own(spec)) command.addOption(optionOf(spec));
   command
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: () => undefined })
     .addHelpText('after', target.params.length > 0 ? `\nOr give the whole input as JSON: --input '{...}' or --input @file.json` : '');
@@ -78,7 +69,6 @@ export function parseRunTokens(target: RunTarget, tokens: string[], before: RunF
     if (err instanceof CommanderError) {
       throw new OrchError('ORCH_USAGE', err.message.replace(/^error: /, ''), {
         hint: `\`orch run ${target.name} --help\` lists the flags`,
-        exitCode: ExitCode.usage,
       });
     }
     throw err;
@@ -87,24 +77,25 @@ export function parseRunTokens(target: RunTarget, tokens: string[], before: RunF
     command.outputHelp();
     return { values: {}, flags: before, globals, helped: true };
   }
-  const own = (long: string): boolean => !taken.has(long);
-  const o = command.opts<{ input?: string; task?: string; approve?: string[]; approveAll?: boolean; dryRun?: boolean; report?: string; json?: boolean; quiet?: boolean; verbose?: boolean; color?: boolean }>();
+  const o = command.opts<RunFlags & Partial<Pick<GlobalOptions, 'json' | 'quiet' | 'verbose' | 'color'>>>();
+  /** A value given after the name, when the flag there was orch's and not a parameter's. */
+  const after = <K extends keyof typeof o>(key: K, spec: FlagSpec): (typeof o)[K] | undefined => (own(spec) ? o[key] : undefined);
   return {
     values: read(),
     flags: {
-      input: (own('--input') ? o.input : undefined) ?? before.input,
-      task: (own('--task') ? o.task : undefined) ?? before.task,
-      approve: [...(before.approve ?? []), ...(own('--approve') ? (o.approve ?? []) : [])],
-      approveAll: before.approveAll === true || (own('--approve-all') && o.approveAll === true),
-      dryRun: before.dryRun === true || (own('--dry-run') && o.dryRun === true),
-      report: (own('--report') ? o.report : undefined) ?? before.report,
+      input: after('input', RUN_FLAGS.input) ?? before.input,
+      task: after('task', RUN_FLAGS.task) ?? before.task,
+      approve: [...(before.approve ?? []), ...(after('approve', RUN_FLAGS.approve) ?? [])],
+      approveAll: before.approveAll === true || after('approveAll', RUN_FLAGS.approveAll) === true,
+      dryRun: before.dryRun === true || after('dryRun', RUN_FLAGS.dryRun) === true,
+      report: after('report', RUN_FLAGS.report) ?? before.report,
     },
     globals: {
       ...globals,
-      json: globals.json || (own('--json') && o.json === true),
-      quiet: globals.quiet || (own('--quiet') && o.quiet === true),
-      verbose: globals.verbose || (own('--verbose') && o.verbose === true),
-      color: globals.color && !(own('--no-color') && o.color === false),
+      json: globals.json || after('json', GLOBAL_FLAGS.json) === true,
+      quiet: globals.quiet || after('quiet', GLOBAL_FLAGS.quiet) === true,
+      verbose: globals.verbose || after('verbose', GLOBAL_FLAGS.verbose) === true,
+      color: globals.color && after('color', GLOBAL_FLAGS.color) !== false,
     },
     helped: false,
   };
@@ -118,13 +109,17 @@ export function parseRunTokens(target: RunTarget, tokens: string[], before: RunF
 export function takeProjectFlags(tokens: readonly string[]): { tokens: string[]; dir?: string; config?: string; team?: string } {
   const rest: string[] = [];
   const found: { dir?: string; config?: string; team?: string } = {};
-  const names: Record<string, 'dir' | 'config' | 'team'> = { '-C': 'dir', '--dir': 'dir', '--config': 'config', '--team': 'team' };
+  const names = new Map<string, keyof typeof found>();
+  for (const [key, spec] of flagEntries(GLOBAL_FLAGS)) {
+    if (spec.project && (key === 'dir' || key === 'config' || key === 'team')) for (const name of namesOf(spec)) names.set(name, key);
+  }
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i] ?? '';
     const eq = token.indexOf('=');
     const flag = eq === -1 ? token : token.slice(0, eq);
-    const key = names[flag];
-    if (key === undefined || (eq !== -1 && flag === '-C')) {
+    const key = names.get(flag);
+    // Only long flags take `--flag=value`; `-C=dir` is not orch's spelling.
+    if (key === undefined || (eq !== -1 && !flag.startsWith('--'))) {
       rest.push(token);
       continue;
     }

@@ -12,20 +12,16 @@ import { githubAnnotations, junitReport, markdownSummary, runReport } from '../w
 import type { SessionOptions, SessionResult } from '../workflow/session.js';
 import type { RunState } from '../state/run-state.js';
 import type { GlobalOptions, Io } from './context.js';
+import type { WorkflowFlags } from './flags.js';
 import { terminalGate } from './ui/gate-prompt.js';
 import { StepView } from './ui/step-view.js';
 import { inspectStepLine } from './step-lines.js';
 
-/** Flags shared by `orch run <workflow>` and `orch resume`. */
-export interface WorkflowFlags {
-  approve?: string[];
-  approveAll?: boolean;
-  report?: string;
-}
-
 /** A resumed run that had already succeeded. */
 export function reportNothingToDo(globals: GlobalOptions, io: Io, state: RunState): number {
-  if (globals.json) io.stdout.write(`${JSON.stringify({ run_id: state.runId, workflow: state.workflow, status: state.status, nothing_to_do: true })}\n`);
+  if (globals.json) {
+    io.stdout.write(`${JSON.stringify({ run_id: state.runId, workflow: state.workflow, status: state.status, nothing_to_do: true })}\n`);
+  }
   else if (!globals.quiet) io.stdout.write(`run ${state.runId} already succeeded; nothing to do\n`);
   return ExitCode.ok;
 }
@@ -133,7 +129,8 @@ function summary(report: ReturnType<typeof runReport>, result: SessionResult, gl
   const lines = [`${report.workflow} ${report.status} (run ${report.run_id})`];
   for (const s of report.steps) {
     const time = s.duration_ms === null ? '' : formatDuration(s.duration_ms).padStart(7);
-    const detail = s.error ? `  ${s.error.split('\n')[0] ?? ''}` : s.status === 'skipped' ? `  ${result.state.steps.get(s.id)?.skipReason ?? ''}` : '';
+    const skipped = s.status === 'skipped' ? `  ${result.state.steps.get(s.id)?.skipReason ?? ''}` : '';
+    const detail = s.error ? `  ${s.error.split('\n')[0] ?? ''}` : skipped;
     lines.push(`  ${s.id.padEnd(width)}  ${s.status.padEnd(9)} ${time}${detail}`);
   }
   const last = [...report.steps].reverse().find((s) => s.status === 'succeeded');
@@ -165,7 +162,13 @@ function summary(report: ReturnType<typeof runReport>, result: SessionResult, gl
   return `${lines.join('\n')}\n`;
 }
 
-async function github(report: ReturnType<typeof runReport>, project: Project, workflow: WorkflowDef, globals: GlobalOptions, io: Io): Promise<void> {
+async function github(
+  report: ReturnType<typeof runReport>,
+  project: Project,
+  workflow: WorkflowDef,
+  globals: GlobalOptions,
+  io: Io,
+): Promise<void> {
   const file = project.files.team ? path.relative(process.cwd(), project.files.team) : undefined;
   const lines = githubAnnotations(report, (id) => ({ file, line: inspectStepLine(workflow, id) }));
   // Workflow commands are read from the log; with --json, stdout carries only the document.

@@ -1,9 +1,6 @@
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 
-/** The pattern the schemas use for duration strings. */
-export const DURATION_PATTERN = '^\\d+(\\.\\d+)?(ms|s|m|h)$';
-
 /**
  * Parses `"500ms"`, `"3s"`, `"2m"`, `"1h"` or a number of seconds into milliseconds.
  * Returns undefined for anything else (the schema has already rejected it by then).

@@ -6,7 +6,7 @@ import type { McpServerDef, Project, ProjectFiles, ToolDef } from './model.js';
 import { validateSchema, type FileKind } from './schema.js';
 import { normaliseServers } from './servers.js';
 import { displayPath, readSource, type SourceFile } from './source.js';
-import { checkRules } from './rules.js';
+import { checkRules } from './rules/index.js';
 import { normaliseTeam, type RawTeamFile } from './team.js';
 import { normaliseTools } from './tools.js';
 

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../error-codes.js';
 import type { Issue, Severity } from '../errors.js';
 import type { Origin } from './model.js';
 import type { KeyPath, SourceFile } from './source.js';
@@ -41,7 +42,7 @@ export class IssueSink {
 
   add(
     severity: Severity,
-    code: string,
+    code: ErrorCode,
     where: Origin,
     message: string,
     options: { hint?: string; key?: boolean; sub?: KeyPath } = {},
@@ -63,11 +64,11 @@ export class IssueSink {
     });
   }
 
-  error(code: string, where: Origin, message: string, options?: { hint?: string; key?: boolean; sub?: KeyPath }): void {
+  error(code: ErrorCode, where: Origin, message: string, options?: { hint?: string; key?: boolean; sub?: KeyPath }): void {
     this.add('error', code, where, message, options);
   }
 
-  warn(code: string, where: Origin, message: string, options?: { hint?: string; key?: boolean; sub?: KeyPath }): void {
+  warn(code: ErrorCode, where: Origin, message: string, options?: { hint?: string; key?: boolean; sub?: KeyPath }): void {
     this.add('warning', code, where, message, options);
   }
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorCode } from '../error-codes.js';
 import type { Issue } from '../errors.js';
 import type { SourceFile } from './source.js';
 import { formatKeyPath, suggest } from '../util/suggest.js';
@@ -9,7 +10,7 @@ import { formatKeyPath, suggest } from '../util/suggest.js';
 export type FileKind = 'gantz' | 'team' | 'mcp';
 
 /** The published schemas, beside the package root. */
-export const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
+const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
 
 const SCHEMA_FILES: Record<FileKind, string> = {
   gantz: 'gantz.schema.json',
@@ -93,7 +94,7 @@ function toIssue(error: ErrorObject, source: SourceFile, kind: FileKind): Issue 
   let at = keyPath;
   let onKey = false;
   let severity: Issue['severity'] = 'error';
-  let code = 'ORCH_SCHEMA';
+  let code: ErrorCode = 'ORCH_SCHEMA';
 
   switch (error.keyword) {
     case 'additionalProperties': {

@@ -18,7 +18,7 @@ interface RawServer {
   rate_limit?: { calls: number; per: number | string };
 }
 
-export const DEFAULT_STARTUP_TIMEOUT_MS = 30_000;
+const DEFAULT_STARTUP_TIMEOUT_MS = 30_000;
 
 /** Adds the servers of one file's `mcpServers` map, reporting names already declared elsewhere. */
 export function normaliseServers(

@@ -1,10 +1,11 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+import type { ErrorCode } from '../error-codes.js';
 import type { Issue } from '../errors.js';
 
 /** Larger config files are refused: real ones are a few KiB, and parsing stays well under a second. */
-export const MAX_CONFIG_BYTES = 1024 * 1024;
+const MAX_CONFIG_BYTES = 1024 * 1024;
 /** Alias expansions allowed when a document is converted to data (billion-laughs guard). */
 const MAX_ALIAS_COUNT = 100;
 
@@ -39,7 +40,7 @@ export function displayPath(file: string, dir: string): string {
 /** Reads and parses one YAML (or JSON) config file, turning every failure into issues. */
 export async function readSource(file: string, dir: string): Promise<ReadResult> {
   const display = displayPath(file, dir);
-  const fail = (code: string, message: string, hint?: string, line?: number, column?: number): ReadResult => ({
+  const fail = (code: ErrorCode, message: string, hint?: string, line?: number, column?: number): ReadResult => ({
     ok: false,
     issues: [{ severity: 'error', code, message, file: display, line, column, hint }],
   });
@@ -72,7 +73,7 @@ export async function readSource(file: string, dir: string): Promise<ReadResult>
 
 /** Parses text already in memory (tests and templates use this too). */
 export function parseSource(text: string, file: string, display = file): ReadResult {
-  const fail = (code: string, message: string, hint?: string, line?: number, column?: number): ReadResult => ({
+  const fail = (code: ErrorCode, message: string, hint?: string, line?: number, column?: number): ReadResult => ({
     ok: false,
     issues: [{ severity: 'error', code, message, file: display, line, column, hint }],
     text,

@@ -54,7 +54,7 @@ export interface RawTeamFile {
   workflows?: Record<string, RawWorkflow>;
 }
 
-export const DEFAULT_RETRY_BACKOFF_MS = 1000;
+const DEFAULT_RETRY_BACKOFF_MS = 1000;
 
 export function normaliseTeam(
   raw: RawTeamFile,

@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Performance } from '../agents/runtime.js';
 import type { Project } from '../config/model.js';
+import type { ErrorCode } from '../error-codes.js';
 import { OrchError } from '../errors.js';
 import type { ParentMessage, WorkerMessage } from './process-protocol.js';
 import type { Instance, Worker } from './worker.js';
@@ -80,8 +81,9 @@ export class ProcessWorker implements Worker {
 
 /** A failure reported by a child worker, keeping the code it had there. */
 class WorkerTaskError extends OrchError {
-  constructor(code: string, message: string) {
-    super(code, message, { exitCode: 1 });
+  constructor(code: ErrorCode, message: string) {
+    // The registry's exit code, as the same error thrown inline would have.
+    super(code, message);
   }
 }
 

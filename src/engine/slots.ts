@@ -1,7 +1,8 @@
 import type { InstanceReport } from '../agents/pool.js';
 import { UNHEALTHY_AFTER } from '../agents/types.js';
 import type { Capacity, SubmitHooks } from './engine.js';
-import { blamesAgent, retryableCode, toFailure, type TaskOutcome, type TaskSpec } from './task.js';
+import type { ErrorCode } from '../error-codes.js';
+import { blamesAgent, retryableCode, toFailure, type TaskFailure, type TaskOutcome, type TaskSpec } from './task.js';
 import type { Instance, Worker } from './worker.js';
 
 interface Slot {
@@ -142,7 +143,7 @@ export class Slots {
       outcome = { ok: true, key: spec.key, agentId: slot.id, value: done.output, usage: done.usage, durationMs: Date.now() - started };
     } catch (err) {
       // However a tool reports being stopped, a task cut short by close() was cancelled.
-      const error = this.controller.signal.aborted ? { code: 'ORCH_CANCELLED', message: `cancelled while running on ${slot.id}`, retryable: false } : toFailure(err);
+      const error: TaskFailure = this.controller.signal.aborted ? { code: 'ORCH_CANCELLED', message: `cancelled while running on ${slot.id}`, retryable: false } : toFailure(err);
       if (blamesAgent(error)) {
         slot.failures++;
         slot.consecutive++;
@@ -178,6 +179,6 @@ function noAgentMessage(spec: TaskSpec): string {
   return `no healthy ${spec.agentType} instance is left to run it`;
 }
 
-function failed(spec: TaskSpec, code: string, message: string): TaskOutcome {
+function failed(spec: TaskSpec, code: ErrorCode, message: string): TaskOutcome {
   return { ok: false, key: spec.key, agentId: null, error: { code, message, retryable: retryableCode(code) }, durationMs: 0 };
 }

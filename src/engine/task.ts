@@ -1,3 +1,4 @@
+import { isErrorCode, isRetryable, type ErrorCode } from '../error-codes.js';
 import { isOrchError } from '../errors.js';
 import type { Usage } from '../agents/runtime.js';
 
@@ -33,7 +34,7 @@ export interface TaskSpec {
 
 /** A failure as every scheduler reads it: a stable code, a message, and whether another attempt may succeed. */
 export interface TaskFailure {
-  code: string;
+  code: ErrorCode;
   message: string;
   retryable: boolean;
 }
@@ -43,46 +44,13 @@ export type TaskOutcome =
   | { ok: true; key: string; agentId: string; value: unknown; usage?: Usage; durationMs: number }
   | { ok: false; key: string; agentId: string | null; error: TaskFailure; durationMs: number; cause?: unknown };
 
-/** Codes of work that was stopped, not work that failed: never retried, never held against an agent. */
-const CANCELLED = new Set(['ORCH_CANCELLED', 'ORCH_TOOL_CANCELLED']);
-
-/**
- * Codes no other attempt can fix: the call's own mistakes (bad input, an unknown or
- * misdeclared tool or agent), exhausted budgets, an empty pool. Everything else — a
- * tool that ran and failed, a timeout, a dead worker or server — may succeed next time.
- */
-const PERMANENT = new Set([
-  'ORCH_INPUT',
-  'ORCH_TASK',
-  'ORCH_UNKNOWN_TOOL',
-  'ORCH_TOOL_UNKNOWN',
-  'ORCH_TOOL_INVALID',
-  'ORCH_UNKNOWN_AGENT',
-  'ORCH_UNKNOWN_AGENT_TYPE',
-  'ORCH_UNRESOLVED_ACTION',
-  'ORCH_LLM_UNAVAILABLE',
-  'ORCH_MCP_UNAVAILABLE',
-  'ORCH_UNKNOWN_SERVER',
-  'ORCH_SERVER_UNKNOWN',
-  'ORCH_TOOL_AMBIGUOUS',
-  'ORCH_HANDLER_NOT_FOUND',
-  'ORCH_HANDLER_LOAD',
-  'ORCH_HANDLER_EXPORT',
-  'ORCH_NOT_AVAILABLE',
-  'ORCH_EXPRESSION',
-  'ORCH_POOL_EMPTY',
-  'ORCH_NO_HEALTHY_AGENT',
-  'ORCH_BUDGET_EXCEEDED',
-  'ORCH_REPLAY_MISS',
-]);
-
-/** Whether another attempt of work that failed with this code may succeed. */
-export function retryableCode(code: string): boolean {
-  return !CANCELLED.has(code) && !PERMANENT.has(code);
+/** Whether another attempt of work that failed with this code may succeed (the registry says). */
+export function retryableCode(code: ErrorCode): boolean {
+  return isRetryable(code);
 }
 
 export function isCancellation(error: Pick<TaskFailure, 'code'>): boolean {
-  return CANCELLED.has(error.code);
+  return error.code === 'ORCH_CANCELLED';
 }
 
 /** Whether a failure says something about the instance that ran it, and so counts towards unhealthy. */
@@ -92,15 +60,15 @@ export function blamesAgent(error: TaskFailure): boolean {
 
 /** Any thrown value as a failure: OrchErrors keep their code; anything else is a tool failure. */
 export function toFailure(err: unknown): TaskFailure {
-  if (isOrchError(err)) return { code: err.code, message: err.message, retryable: retryableCode(err.code) };
+  if (isOrchError(err)) return { code: err.code, message: err.message, retryable: isRetryable(err.code) };
   if (err instanceof Error) {
-    const code = 'code' in err && typeof err.code === 'string' && err.code.startsWith('ORCH_') ? err.code : 'ORCH_TOOL_FAILED';
-    return { code, message: err.message, retryable: retryableCode(code) };
+    const code = 'code' in err && isErrorCode(err.code) ? err.code : 'ORCH_TOOL_FAILED';
+    return { code, message: err.message, retryable: isRetryable(code) };
   }
   return { code: 'ORCH_TOOL_FAILED', message: String(err), retryable: true };
 }
 
 /** A failure for the report, as `{code, message}` — the shape reports and the task journal have always had. */
-export function reportedError(error: TaskFailure): { code: string; message: string } {
+export function reportedError(error: TaskFailure): { code: ErrorCode; message: string } {
   return { code: error.code, message: error.message };
 }

@@ -152,7 +152,7 @@ function get(value: unknown, key: string | number): unknown {
   return (value as Record<string | number, unknown>)[key];
 }
 
-export function truthy(value: unknown): boolean {
+function truthy(value: unknown): boolean {
   if (typeof value === 'string') return value !== '' && value !== 'false' && value !== '0';
   return Boolean(value);
 }

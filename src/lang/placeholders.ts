@@ -1,4 +1,4 @@
-import { ExitCode, OrchError } from '../errors.js';
+import { OrchError } from '../errors.js';
 /**
  * `{{param}}` placeholders in the strings of a tool definition. Each substitution point
  * has its own encoding, because a value that is harmless in one place injects syntax in
@@ -70,9 +70,7 @@ export function renderUrl(template: string, params: Record<string, unknown>): st
     // URLs resolve `.` and `..` path segments (also percent-encoded), so such a value
     // would move the request elsewhere on the server: it is refused, not sent.
     if ((query === -1 || offset < query) && (value === '.' || value === '..')) {
-      throw new OrchError('ORCH_INPUT', `\`${path}\` may not be \`${value}\`: in a URL path it would change which resource is requested`, {
-        exitCode: ExitCode.usage,
-      });
+      throw new OrchError('ORCH_INPUT', `\`${path}\` may not be \`${value}\`: in a URL path it would change which resource is requested`);
     }
     return encodeURIComponent(value);
   });

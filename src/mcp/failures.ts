@@ -1,6 +1,7 @@
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { formatDuration } from '../config/duration.js';
 import type { McpServerDef } from '../config/model.js';
+import type { ErrorCode as OrchErrorCode } from '../error-codes.js';
 import { ExitCode, OrchError, isOrchError } from '../errors.js';
 import type { Redactor } from '../secrets/redact.js';
 import type { StderrTail } from './stderr-tail.js';
@@ -15,14 +16,14 @@ export const McpErrorCode = {
   start: 'ORCH_SERVER_START',
   exited: 'ORCH_SERVER_EXITED',
   unavailable: 'ORCH_SERVER_UNAVAILABLE',
-  unknownServer: 'ORCH_SERVER_UNKNOWN',
+  unknownServer: 'ORCH_UNKNOWN_SERVER',
   stopped: 'ORCH_SERVER_STOPPED',
-  unknownTool: 'ORCH_TOOL_UNKNOWN',
+  unknownTool: 'ORCH_UNKNOWN_TOOL',
   ambiguousTool: 'ORCH_TOOL_AMBIGUOUS',
   timeout: 'ORCH_TOOL_TIMEOUT',
-  cancelled: 'ORCH_TOOL_CANCELLED',
+  cancelled: 'ORCH_CANCELLED',
   toolError: 'ORCH_TOOL_ERROR',
-} as const;
+} as const satisfies Record<string, OrchErrorCode>;
 
 function where(def: McpServerDef): { file: string; path: string } {
   return { file: def.origin.file, path: def.origin.path.join('.') };
@@ -46,7 +47,6 @@ export function startError(def: McpServerDef, cause: unknown, stderr: StderrTail
       ? 'raise its startup_timeout, or run the command by hand to see whether it answers on stdio'
       : redactor.redactString(`run \`${what ?? ''}\` by hand to see why it does not start`),
     location: where(def),
-    exitCode: ExitCode.runFailed,
     cause,
   });
 }
@@ -57,7 +57,7 @@ export function exitedError(def: McpServerDef, tool: string | undefined, stderr:
   return new OrchError(
     McpErrorCode.exited,
     redactor.redactString(`MCP server "${def.name}" exited${during}${stderr.describe()}`),
-    { hint: 'orch restarts it on its next use', location: where(def), exitCode: ExitCode.runFailed },
+    { hint: 'orch restarts it on its next use', location: where(def) },
   );
 }
 
@@ -65,12 +65,14 @@ export function timeoutError(def: McpServerDef, tool: string, timeoutMs: number)
   return new OrchError(
     McpErrorCode.timeout,
     `tool "${def.name}.${tool}" did not answer within ${formatDuration(timeoutMs)}; the call was cancelled`,
-    { hint: 'raise the server\'s tool_timeout if the tool is slow by nature', location: where(def), exitCode: ExitCode.runFailed },
+    { hint: 'raise the server\'s tool_timeout if the tool is slow by nature', location: where(def) },
   );
 }
 
 export function cancelledError(def: McpServerDef, tool: string, why: string): OrchError {
   return new OrchError(McpErrorCode.cancelled, `call to "${def.name}.${tool}" was cancelled: ${why}`, {
+    // A call its caller gave up on (a timeout, a run ending elsewhere) fails the command
+    // that made it; only an interrupt of orch itself exits 130.
     exitCode: ExitCode.runFailed,
   });
 }
@@ -83,20 +85,16 @@ export function unavailableError(def: McpServerDef, retryInMs: number, last: Orc
     {
       hint: retryInMs > 0 ? `orch tries it again in ${formatDuration(retryInMs)}` : 'fix the server, then run orch again',
       location: where(def),
-      exitCode: ExitCode.runFailed,
     },
   );
 }
 
 export function stoppedError(def: McpServerDef): OrchError {
-  return new OrchError(McpErrorCode.stopped, `MCP server "${def.name}" was shut down`, { exitCode: ExitCode.runFailed });
+  return new OrchError(McpErrorCode.stopped, `MCP server "${def.name}" was shut down`);
 }
 
 /** An error the server answered with (unknown tool, invalid arguments...): the server itself is fine. */
 export function toolError(def: McpServerDef, tool: string, cause: unknown, redactor: Redactor): OrchError {
   const message = redactor.redactString(cause instanceof Error ? cause.message : String(cause));
-  return new OrchError(McpErrorCode.toolError, `call to "${def.name}.${tool}" failed: ${message}`, {
-    exitCode: ExitCode.runFailed,
-    cause,
-  });
+  return new OrchError(McpErrorCode.toolError, `call to "${def.name}.${tool}" failed: ${message}`, { cause });
 }

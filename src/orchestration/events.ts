@@ -1,5 +1,11 @@
-import type { TaskError } from './run-graph.js';
+import type { ErrorCode } from '../error-codes.js';
 import type { RecoveryAction } from './failure-policy.js';
+
+/** A failure as reports and the task journal show it. */
+export interface TaskError {
+  code: ErrorCode;
+  message: string;
+}
 
 /** What the orchestration journal records: decisions a person may need to audit later. */
 export type TaskEvent =

@@ -1,15 +1,11 @@
 import type { EngineSession } from '../engine/engine.js';
 import { isCancellation, reportedError, type TaskFailure, type TaskOutcome } from '../engine/task.js';
-import type { TaskEvent } from './events.js';
+import type { TaskError, TaskEvent } from './events.js';
 import { decideRecovery, type FailurePolicy, type RecoveryHistory } from './failure-policy.js';
 import type { Subtask } from './plan.js';
 import { resolveInput } from './refs.js';
 
-/** A failure as reports and the task journal show it. */
-export interface TaskError {
-  code: string;
-  message: string;
-}
+export type { TaskError } from './events.js';
 
 /** How one subtask ended; each appears exactly once in a report. */
 export type SubtaskResult =

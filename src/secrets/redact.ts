@@ -5,7 +5,7 @@ export interface SecretSource {
 }
 
 /** Names of variables whose values are secrets wherever they show up. */
-export const SECRET_NAME = /TOKEN|KEY|SECRET|PASSWORD/i;
+const SECRET_NAME = /TOKEN|KEY|SECRET|PASSWORD/i;
 
 export const REDACTED = '[REDACTED]';
 

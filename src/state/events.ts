@@ -76,7 +76,5 @@ export type RunEvent =
   | { type: 'run_interrupted'; at: string; signal: string }
   | { type: 'run_finished'; at: string; status: 'succeeded' | 'failed' };
 
-export type RunEventType = RunEvent['type'];
-
 /** The event without its timestamp, as callers write it. */
 export type NewEvent = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, 'at'> : never) : never;

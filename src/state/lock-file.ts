@@ -40,7 +40,7 @@ export function tryLock(file: string): LockAttempt {
 }
 
 /** The recorded holder of a lock file, if it can be read. */
-export function lockHolder(file: string): ProcessIdentity | undefined {
+function lockHolder(file: string): ProcessIdentity | undefined {
   try {
     const id = JSON.parse(readFileSync(file, 'utf8')) as ProcessIdentity;
     return typeof id.pid === 'number' && typeof id.startTime === 'string' ? id : undefined;

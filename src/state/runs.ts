@@ -9,7 +9,7 @@ import { RunLock } from './run-lock.js';
 import { foldRun, type RunState } from './run-state.js';
 
 /** Where a project's runs live: `<state>/runs/<id>/journal.jsonl` (+ `lock`). */
-export function runsDir(stateDir: string): string {
+function runsDir(stateDir: string): string {
   return path.join(stateDir, 'runs');
 }
 
@@ -54,7 +54,7 @@ export async function loadRun(stateDir: string, runId: string): Promise<RunState
   return state;
 }
 
-export async function listRunIds(stateDir: string): Promise<string[]> {
+async function listRunIds(stateDir: string): Promise<string[]> {
   try {
     const entries = await readdir(runsDir(stateDir), { withFileTypes: true });
     return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();

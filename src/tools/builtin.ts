@@ -1,6 +1,6 @@
 import { BUILTIN_HANDLERS } from '../config/builtins.js';
 import { ExitCode, OrchError } from '../errors.js';
-import type { HandlerFn } from './module.js';
+import type { HandlerFn } from './handler.js';
 
 /**
  * Implementations of the built-in handler namespaces, by namespace and function. The

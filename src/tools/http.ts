@@ -4,7 +4,7 @@ import { getPath, renderData, renderForm, renderJsonText, renderText, renderUrl 
 import { parseOutput, ToolError, type ToolResult } from './result.js';
 
 /** An http tool without its own `timeout` gives up after this long (the schema's documented default). */
-export const DEFAULT_HTTP_TIMEOUT_MS = 30_000;
+const DEFAULT_HTTP_TIMEOUT_MS = 30_000;
 
 export interface HttpOptions {
   tool: string;
@@ -90,7 +90,7 @@ function parseJson(text: string): unknown {
 }
 
 function requestError(tool: string, handler: HttpHandler, url: string, err: unknown, caller?: AbortSignal): ToolError {
-  if (caller?.aborted) return new ToolError(tool, `${tool} was cancelled`, { code: 'ORCH_TOOL_CANCELLED', cause: err });
+  if (caller?.aborted) return new ToolError(tool, `${tool} was cancelled`, { code: 'ORCH_CANCELLED', cause: err });
   if (err instanceof Error && err.name === 'TimeoutError') {
     return new ToolError(tool, `${tool} timed out after ${formatDuration(handler.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS)}`, {
       code: 'ORCH_TOOL_TIMEOUT',

@@ -1,34 +1,13 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ModuleHandler, Project } from '../config/model.js';
-import { ExitCode, OrchError, isOrchError } from '../errors.js';
+import type { ModuleHandler } from '../config/model.js';
+import { OrchError, isOrchError } from '../errors.js';
 import { builtinHandler } from './builtin.js';
-import type { Logger, McpCaller } from './context.js';
+import type { HandlerContext, HandlerFn } from './handler.js';
 import { ToolError, type ToolResult } from './result.js';
 
-/** The second argument of a module handler. */
-export interface HandlerContext {
-  /** Name of the tool being run. */
-  tool: string;
-  /**
-   * Calls another tool: a tool declared in gantz.yaml by name, or a tool of a configured
-   * MCP server as `server.tool` (also `server/tool`). Resolves to the result as data;
-   * a failed tool rejects.
-   */
-  callTool(name: string, args?: Record<string, unknown>): Promise<unknown>;
-  logger: Logger;
-  /** Aborted when the call is cancelled (Ctrl-C, timeout of the step); stop promptly. */
-  signal: AbortSignal;
-  /** The project the tool belongs to. */
-  project: Project;
-  /** orch's state directory (`.orch/` or ORCH_STATE_DIR), for handlers that keep state. */
-  stateDir: string;
-  /** The project's running MCP servers, for built-in handlers that schedule work on agents. */
-  mcp?: McpCaller;
-}
-
-/** What a handler module exports under the function's name. */
-export type HandlerFn = (params: Record<string, unknown>, ctx: HandlerContext) => unknown;
+// The handler contract lives in ./handler.ts, which builtin.ts can import without a cycle.
+export type { HandlerContext, HandlerFn } from './handler.js';
 
 const loaded = new Map<string, Promise<Record<string, unknown>>>();
 
@@ -52,7 +31,6 @@ async function loadModule(file: string): Promise<Record<string, unknown>> {
     const reason = err instanceof Error ? err.message : String(err);
     throw new OrchError('ORCH_HANDLER_LOAD', `cannot load ${path.basename(file)}: ${reason}`, {
       location: { file },
-      exitCode: ExitCode.usage,
       cause: err,
     });
   }
@@ -66,7 +44,6 @@ function exported(mod: Record<string, unknown>, handler: ModuleHandler, file: st
   throw new OrchError('ORCH_HANDLER_EXPORT', `${path.basename(file)} does not export a function \`${handler.fn}\``, {
     location: { file },
     hint: `add \`export async function ${handler.fn}(params, ctx) { ... }\``,
-    exitCode: ExitCode.usage,
   });
 }
 

@@ -42,7 +42,7 @@ export function normaliseFlagTokens(tokens: string[]): string[] {
   });
 }
 
-export function flagName(param: ParamDef): string {
+function flagName(param: ParamDef): string {
   return param.name.replace(/_/g, '-');
 }
 

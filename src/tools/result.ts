@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../error-codes.js';
 import { ExitCode, OrchError } from '../errors.js';
 
 /**
@@ -42,9 +43,11 @@ export class ToolError extends OrchError {
   constructor(
     tool: string,
     message: string,
-    options: { code?: string; detail?: ToolFailureDetail; hint?: string; cause?: unknown } = {},
+    options: { code?: ErrorCode; detail?: ToolFailureDetail; hint?: string; cause?: unknown } = {},
   ) {
     super(options.code ?? 'ORCH_TOOL_FAILED', message, {
+      // A tool that was called fails the run (1) whatever its code: a header value it
+      // refuses (ORCH_INPUT) or a call cancelled under it (ORCH_CANCELLED) included.
       exitCode: ExitCode.runFailed,
       hint: options.hint,
       cause: options.cause,

@@ -9,7 +9,7 @@ import { parseOutput, ToolError, type ToolResult } from './result.js';
 import { renderShell } from '../lang/shell-template.js';
 
 /** Time a script gets between SIGTERM and SIGKILL. */
-export const KILL_GRACE_MS = 2_000;
+const KILL_GRACE_MS = 2_000;
 
 /**
  * Process groups of the scripts running now, each with what forgets its pid record, for
@@ -120,7 +120,7 @@ export async function runScript(
       });
     }
     if (ended === 'cancelled') {
-      throw new ToolError(options.tool, `${options.tool} was cancelled`, { code: 'ORCH_TOOL_CANCELLED', detail });
+      throw new ToolError(options.tool, `${options.tool} was cancelled`, { code: 'ORCH_CANCELLED', detail });
     }
     if (result.exitCode === undefined) {
       // It never started (not found, not executable, bad working_dir) or died by a signal.

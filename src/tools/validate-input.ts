@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { ToolDef } from '../config/model.js';
-import { ExitCode, OrchError } from '../errors.js';
+import { OrchError } from '../errors.js';
 
 // Defaults fill in omitted parameters; formats are annotations here (ajv-formats is not a
 // dependency), and a parameter schema may carry keys ajv does not know, so not strict.
@@ -30,7 +30,6 @@ function inputError(tool: ToolDef, problems: string[]): OrchError {
   const unique = [...new Set(problems)];
   return new OrchError('ORCH_INPUT', `invalid input for ${tool.name}: ${unique.join('; ')}`, {
     hint: `\`orch run ${tool.name} --help\` lists its parameters`,
-    exitCode: ExitCode.usage,
   });
 }
 

@@ -27,3 +27,9 @@ export function formatKeyPath(keyPath: readonly (string | number)[]): string {
   }
   return out;
 }
+
+/** A hint: "did you mean `x`?" when a candidate is close to the word, else the fallback. */
+export function suggestOr(word: string, candidates: readonly string[], fallback: string): string {
+  const guess = suggest(word, candidates);
+  return guess ? `did you mean \`${guess}\`?` : fallback;
+}

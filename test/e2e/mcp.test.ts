@@ -113,7 +113,7 @@ describe('orch mcp', () => {
   it('an unknown server, tool or malformed --args is a usage error with a suggestion', () => {
     const server = run(['mcp', 'call', 'fxx', 'echo']);
     expect(server.code).toBe(2);
-    expect(server.stderr).toContain('ORCH_SERVER_UNKNOWN');
+    expect(server.stderr).toContain('ORCH_UNKNOWN_SERVER');
     expect(server.stderr).toContain('did you mean "fx"');
     const tool = run(['mcp', 'call', 'fx', 'ecko']);
     expect(tool.code).toBe(2);

@@ -84,7 +84,7 @@ export async function runSubtasks(subtasks: Subtask[], options: GraphOptions = {
       const call: GraphCall = { subtask: task.key, input: task.input, where, agentId, attempt };
       calls.push(call);
       if (agentId === null) {
-        const error = { code: 'ORCH_NO_HEALTHY_AGENT', message: 'no healthy instance', retryable: false };
+        const error = { code: 'ORCH_NO_HEALTHY_AGENT' as const, message: 'no healthy instance', retryable: false };
         return { ok: false, key: task.key, agentId, error, durationMs: 0 };
       }
       try {

@@ -70,11 +70,10 @@ function parseArgs(text: string | undefined): Record<string, unknown> {
   } catch (err) {
     throw new OrchError('ORCH_INPUT', `--args is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, {
       hint: `quote it for the shell: --args '{"message": "hi"}'`,
-      exitCode: ExitCode.usage,
     });
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new OrchError('ORCH_INPUT', '--args must be a JSON object of arguments', { exitCode: ExitCode.usage });
+    throw new OrchError('ORCH_INPUT', '--args must be a JSON object of arguments');
   }
   return { ...value };
 }

@@ -5,7 +5,8 @@ import { resolveStateDir } from '../../state/state-dir.js';
 import { resumeRun } from '../../workflow/session.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
-import { driveWorkflow, reportNothingToDo, type WorkflowFlags } from '../workflow-cli.js';
+import type { WorkflowFlags } from '../flags.js';
+import { driveWorkflow, reportNothingToDo } from '../workflow-cli.js';
 
 /** `orch resume <run>`: continue a paused, failed or interrupted run. */
 export async function run(globals: GlobalOptions, runId: string, flags: WorkflowFlags, _command?: unknown, io: Io = processIo): Promise<number> {

@@ -15,14 +15,21 @@ import { findTool } from '../../tools/invoke.js';
 import { validateInput } from '../../tools/validate-input.js';
 import { coerce } from '../../tools/param-flags.js';
 import { suggest } from '../../util/suggest.js';
-import { parseRunTokens, takeProjectFlags, workflowTarget, type RunFlags } from '../run-flags.js';
+import { flagEntries, isGiven, longOf, RUN_FLAGS, type RunFlags } from '../flags.js';
+import { parseRunTokens, takeProjectFlags, workflowTarget, type FlagsBeforeName } from '../run-flags.js';
 import { ToolError, type ContentBlock, type ToolResult } from '../../tools/result.js';
 import { killRunningScripts } from '../../tools/script.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
 
 /** `orch run <tool|workflow> [--input json | --task json | --<param> value...]`. */
-export async function run(globals: GlobalOptions, name: unknown, before: RunFlags, command: Command, io: Io = processIo): Promise<number> {
+export async function run(
+  globals: GlobalOptions,
+  name: unknown,
+  before: FlagsBeforeName,
+  command: Command,
+  io: Io = processIo,
+): Promise<number> {
   if (typeof name !== 'string' || name.startsWith('-')) {
     if (before.help) {
       command.outputHelp();
@@ -30,12 +37,16 @@ export async function run(globals: GlobalOptions, name: unknown, before: RunFlag
     }
     throw new OrchError('ORCH_USAGE', 'name the tool or workflow to run: `orch run <name>`', {
       hint: '`orch validate` lists what the project declares; `orch run <tool> --help` lists a tool\'s parameters',
-      exitCode: ExitCode.usage,
     });
   }
   const chosen = takeProjectFlags(command.args.slice(1));
   const tokens = chosen.tokens;
-  globals = { ...globals, dir: chosen.dir === undefined ? globals.dir : path.resolve(globals.dir, chosen.dir), config: chosen.config ?? globals.config, team: chosen.team ?? globals.team };
+  globals = {
+    ...globals,
+    dir: chosen.dir === undefined ? globals.dir : path.resolve(globals.dir, chosen.dir),
+    config: chosen.config ?? globals.config,
+    team: chosen.team ?? globals.team,
+  };
   const { project } = await loadProject({ dir: globals.dir, config: globals.config, team: globals.team });
   const workflow = project.tools.has(name) ? undefined : project.workflows.get(name);
   if (workflow) {
@@ -47,14 +58,16 @@ export async function run(globals: GlobalOptions, name: unknown, before: RunFlag
     return runWorkflowCommand(parsed.globals, io, project, name, input, parsed.flags);
   }
   const tool = findTarget(project, name);
-  const parsed = parseRunTokens({ kind: 'tool', name: tool.name, description: tool.description, params: tool.params }, tokens, before, globals, io);
+  const target = { kind: 'tool', name: tool.name, description: tool.description, params: tool.params } as const;
+  const parsed = parseRunTokens(target, tokens, before, globals, io);
   if (parsed.helped) return ExitCode.ok;
   const { flags } = parsed;
   globals = parsed.globals;
-  if (flags.approve?.length || flags.approveAll || flags.dryRun || flags.report !== undefined) {
-    throw new OrchError('ORCH_USAGE', '--approve, --approve-all, --dry-run and --report are for workflows', {
+  const workflowOnly = flagEntries(RUN_FLAGS).filter(([, spec]) => spec.workflowOnly);
+  if (workflowOnly.some(([key]) => isGiven(flags[key]))) {
+    const names = workflowOnly.map(([, spec]) => longOf(spec));
+    throw new OrchError('ORCH_USAGE', `${names.slice(0, -1).join(', ')} and ${names.at(-1) ?? ''} are for workflows`, {
       hint: `\`${name}\` is a tool; run it without them`,
-      exitCode: ExitCode.usage,
     });
   }
   const input = { ...(await jsonInput(tool, flags, project.dir)), ...parsed.values };
@@ -87,8 +100,9 @@ function findTarget(project: Project, name: string): ToolDef {
   const names = [...project.tools.keys(), ...project.workflows.keys()];
   const guess = suggest(name, names);
   throw new OrchError('ORCH_UNKNOWN_TOOL', `no tool or workflow named \`${name}\``, {
-    hint: guess ? `did you mean \`${guess}\`?` : `tools: ${[...project.tools.keys()].join(', ') || 'none'}; workflows: ${[...project.workflows.keys()].join(', ')}`,
-    exitCode: ExitCode.usage,
+    hint: guess
+      ? `did you mean \`${guess}\`?`
+      : `tools: ${[...project.tools.keys()].join(', ') || 'none'}; workflows: ${[...project.workflows.keys()].join(', ')}`,
   });
 }
 
@@ -113,7 +127,7 @@ function coerceFlag(param: ToolDef['params'][number], raw: string): unknown {
   try {
     return coerce(param, raw);
   } catch (err) {
-    throw new OrchError('ORCH_INPUT', err instanceof Error ? err.message : String(err), { exitCode: ExitCode.usage });
+    throw new OrchError('ORCH_INPUT', err instanceof Error ? err.message : String(err));
   }
 }
 
@@ -126,7 +140,6 @@ async function readJsonObject(source: string, dir: string): Promise<Record<strin
     text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
       throw new OrchError('ORCH_INPUT', `cannot read ${origin}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`, {
         hint: `@file paths are relative to the project directory (${dir})`,
-        exitCode: ExitCode.usage,
       });
     });
   }
@@ -136,11 +149,10 @@ async function readJsonObject(source: string, dir: string): Promise<Record<strin
   } catch (err) {
     throw new OrchError('ORCH_INPUT', `${origin} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, {
       hint: `quote it for the shell: --input '{"name": "value"}', or use --input @file.json`,
-      exitCode: ExitCode.usage,
     });
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new OrchError('ORCH_INPUT', `${origin} must be a JSON object of parameters`, { exitCode: ExitCode.usage });
+    throw new OrchError('ORCH_INPUT', `${origin} must be a JSON object of parameters`);
   }
   return { ...value };
 }

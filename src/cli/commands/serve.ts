@@ -92,7 +92,6 @@ function parsePort(text: string): number {
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new OrchError('ORCH_USAGE', `--http needs a port number (0-65535), not ${JSON.stringify(text)}`, {
       hint: 'e.g. orch serve --http 3000; 0 picks a free port',
-      exitCode: ExitCode.usage,
     });
   }
   return port;

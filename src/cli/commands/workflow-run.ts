@@ -5,7 +5,8 @@ import { describePlan } from '../../workflow/plan.js';
 import { assertRunnable } from '../../workflow/runner.js';
 import { startRun } from '../../workflow/session.js';
 import type { GlobalOptions, Io } from '../context.js';
-import { driveWorkflow, type WorkflowFlags } from '../workflow-cli.js';
+import type { RunFlags } from '../flags.js';
+import { driveWorkflow } from '../workflow-cli.js';
 
 /** `orch run <workflow>`: plan (`--dry-run`) or start a run. */
 export async function runWorkflowCommand(
@@ -14,7 +15,7 @@ export async function runWorkflowCommand(
   project: Project,
   name: string,
   input: Record<string, unknown>,
-  flags: WorkflowFlags & { dryRun?: boolean },
+  flags: RunFlags,
 ): Promise<number> {
   const workflow = project.workflows.get(name);
   if (!workflow) throw new Error(`workflow ${name} vanished`);

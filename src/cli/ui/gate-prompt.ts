@@ -11,7 +11,7 @@ function preview(value: unknown, limit = 20): string {
 }
 
 /** What the person at the terminal is asked about: the step, its arguments and (after it ran) its output. */
-export function describeGate(request: GateRequest): string {
+function describeGate(request: GateRequest): string {
   const { step, when } = request;
   const lines = [
     '',

@@ -82,7 +82,7 @@ describe('shutdown', () => {
     await supervisor.callTool('stubborn', 'echo', {});
     watch.snapshot();
     await supervisor.shutdown();
-    await expect(call).rejects.toMatchObject({ code: 'ORCH_TOOL_CANCELLED', message: expect.stringContaining('shutting down') });
+    await expect(call).rejects.toMatchObject({ code: 'ORCH_CANCELLED', message: expect.stringContaining('shutting down') });
     expect(watch.count).toBeGreaterThanOrEqual(3);
     expect(watch.leftovers()).toEqual([]);
   });

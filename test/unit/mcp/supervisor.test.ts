@@ -34,10 +34,10 @@ describe('Supervisor with real servers', () => {
       code: 'ORCH_TOOL_AMBIGUOUS',
       hint: expect.stringContaining('every.echo, fx.echo'),
     });
-    await expect(supervisor.call('ecko', {})).rejects.toMatchObject({ code: 'ORCH_TOOL_UNKNOWN', hint: expect.stringContaining('"echo"') });
-    await expect(supervisor.callTool('every', 'nope', {})).rejects.toMatchObject({ code: 'ORCH_TOOL_UNKNOWN' });
+    await expect(supervisor.call('ecko', {})).rejects.toMatchObject({ code: 'ORCH_UNKNOWN_TOOL', hint: expect.stringContaining('"echo"') });
+    await expect(supervisor.callTool('every', 'nope', {})).rejects.toMatchObject({ code: 'ORCH_UNKNOWN_TOOL' });
     await expect(supervisor.callTool('evry', 'echo', {})).rejects.toMatchObject({
-      code: 'ORCH_SERVER_UNKNOWN',
+      code: 'ORCH_UNKNOWN_SERVER',
       hint: expect.stringContaining('"every"'),
     });
   });
@@ -90,7 +90,7 @@ describe('Supervisor with real servers', () => {
       timeoutMs: 60_000,
       onProgress: () => controller.abort(new Error('user pressed Ctrl-C')),
     });
-    await expect(pending).rejects.toMatchObject({ code: 'ORCH_TOOL_CANCELLED', message: expect.stringContaining('Ctrl-C') });
+    await expect(pending).rejects.toMatchObject({ code: 'ORCH_CANCELLED', message: expect.stringContaining('Ctrl-C') });
     // The server survives both and keeps answering.
     const after = await supervisor.call('echo', { message: 'still here' });
     expect(after.content).toEqual([{ type: 'text', text: 'Echo: still here' }]);

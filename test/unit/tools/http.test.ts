@@ -128,7 +128,7 @@ describe('http tools', () => {
     const controller = new AbortController();
     const pending = runHttp(handler({ url: `${base}/hang` }), {}, { tool: 't', signal: controller.signal });
     controller.abort();
-    expect((await failure(pending)).code).toBe('ORCH_TOOL_CANCELLED');
+    expect((await failure(pending)).code).toBe('ORCH_CANCELLED');
   });
 
   it('reports a server that is not there', async () => {

@@ -107,7 +107,7 @@ describe('script tools', () => {
     const pending = runScript(shell(`echo $$ >> ${pids}; sleep 30`), {}, { tool: 't', baseDir: dir, environment: {}, signal: controller.signal });
     while ((await readPids(pids).catch(() => [])).length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
     controller.abort();
-    expect((await failure(pending)).code).toBe('ORCH_TOOL_CANCELLED');
+    expect((await failure(pending)).code).toBe('ORCH_CANCELLED');
 
     const bg = path.join(dir, 'bg');
     expect((await run(shell(`sleep 30 >/dev/null 2>&1 & echo $! > ${bg}; echo done`))).value).toBe('done');

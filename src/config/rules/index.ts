@@ -1,0 +1,37 @@
+import type { IssueSink } from '../locate.js';
+import type { Project } from '../model.js';
+import { agentTools } from './agents.js';
+import { stepExpressions } from './expressions.js';
+import type { Rule } from './rule.js';
+import { stepAction, stepAgent, stepArguments, stepNeeds } from './steps.js';
+import { toolPlaceholders, toolServer } from './tools.js';
+import { workflowCycle } from './workflows.js';
+
+/** The cross-file rules, in the order their issues appear for one tool, agent or step. */
+export const rules: readonly Rule[] = [
+  toolServer,
+  toolPlaceholders,
+  agentTools,
+  stepAgent,
+  stepAction,
+  stepNeeds,
+  stepExpressions,
+  stepArguments,
+  workflowCycle,
+];
+
+/**
+ * Runs the rules over a project whose files passed their schemas. With `crossFile: false`
+ * (another file failed its schema) only the rules one file can answer run: what it says
+ * about tools, servers or agents declared elsewhere is not known yet.
+ */
+export function checkRules(project: Project, sink: IssueSink, options: { crossFile: boolean } = { crossFile: true }): void {
+  const active = rules.filter((rule) => options.crossFile || !rule.crossFile);
+  const ctx = { project, sink };
+  for (const tool of project.tools.values()) for (const rule of active) rule.tool?.(ctx, tool);
+  for (const agent of project.agents.values()) for (const rule of active) rule.agent?.(ctx, agent);
+  for (const workflow of project.workflows.values()) {
+    for (const step of workflow.steps) for (const rule of active) rule.step?.(ctx, step, workflow);
+    for (const rule of active) rule.workflow?.(ctx, workflow);
+  }
+}

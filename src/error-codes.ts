@@ -69,7 +69,8 @@ export const ERROR_CODES = {
   ORCH_HANDLER_EXPORT: { exit: 2, retryable: false, doc: 'a handler module does not export the function' },
   ORCH_NOT_AVAILABLE: { exit: 2, retryable: false, doc: 'a built-in handler this version does not provide' },
   ORCH_MCP_UNAVAILABLE: { exit: 2, retryable: false, doc: 'an MCP tool was called where no MCP servers run' },
-  ORCH_LLM_UNAVAILABLE: { exit: 2, retryable: false, doc: 'a step needs an LLM agent that cannot run here' },
+  ORCH_LLM_KEY_MISSING: { exit: 2, retryable: false, doc: 'an LLM step\'s provider needs an API key that is not set (checked before any step runs)' },
+  ORCH_MODEL_UNKNOWN: { exit: 2, retryable: false, doc: 'an agent\'s model names no provider orch knows and no `models:` entry' },
   ORCH_POOL_EMPTY: { exit: 2, retryable: false, doc: 'an agent type is scaled to 0 instances (`orch scale` it up)' },
 
   // State on disk.
@@ -93,6 +94,14 @@ export const ERROR_CODES = {
   ORCH_ABORTED: { exit: 1, retryable: false, doc: 'a subtask did not run because the task was aborted' },
   ORCH_BUDGET_EXCEEDED: { exit: 1, retryable: false, doc: 'a step used up its turns, tokens, cost or time budget' },
   ORCH_REPLAY_MISS: { exit: 1, retryable: false, doc: '`--replay`: the recording has no answer for this model call' },
+  ORCH_REPLAY_CORRUPT: { exit: 1, retryable: false, doc: '`--replay`: a recording file cannot be read as one' },
+  ORCH_LLM_REQUEST: { exit: 1, retryable: false, doc: 'the LLM provider refused the request (a 4xx other than 429); the message is the provider\'s' },
+  ORCH_LLM_PROVIDER: { exit: 1, retryable: true, doc: 'the LLM provider kept failing (429, 5xx, no connection) past orch\'s bounded retries' },
+  ORCH_LLM_RESPONSE: { exit: 1, retryable: true, doc: 'the LLM provider\'s answer could not be read' },
+  ORCH_OUTPUT_INVALID: { exit: 1, retryable: true, doc: 'an LLM step\'s answer does not match its `output_schema`, even after a repair turn' },
+
+  // Paused (exit 3): the run waits for a person.
+  ORCH_APPROVAL_PENDING: { exit: 3, retryable: false, doc: 'a model\'s tool call needs a person\'s approval; the run pauses until `orch approve` / `orch reject`' },
   ORCH_INTERNAL: { exit: 1, retryable: false, doc: 'a bug in orch; please report it' },
 
   // Interrupted (130 after SIGINT; a run ended by SIGTERM exits 143).

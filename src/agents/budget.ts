@@ -1,13 +1,9 @@
+import type { BudgetDef } from '../config/model.js';
 import { ExitCode, OrchError } from '../errors.js';
 import type { UsageRecord } from '../state/events.js';
 
 /** Limits on an LLM action (DESIGN section 6). Every field is optional; the tightest of team, agent and step applies. */
-export interface Budget {
-  maxTurns?: number;
-  maxTokens?: number;
-  maxCostUsd?: number;
-  timeoutMs?: number;
-}
+export type Budget = BudgetDef;
 
 /** The default when no level sets `max_turns`. */
 export const DEFAULT_MAX_TURNS = 20;

@@ -4,7 +4,9 @@ import type { Logger, McpCallResult, McpCaller } from '../tools/context.js';
 import { invokeTool } from '../tools/invoke.js';
 import { fromMcpResult } from '../tools/mcp.js';
 import type { ToolResult } from '../tools/result.js';
+import type { ActionChannel } from './action-channel.js';
 import { runChain, type CallIds, type Interceptor, type ToolCall } from './interceptors.js';
+import { performWithModel, type LlmSettings, type StepContext } from './llm-action.js';
 
 /** Tokens and money one action used; LLM actions report it, tool calls use none. */
 export interface Usage {
@@ -36,6 +38,12 @@ export interface PerformContext {
   ids?: Omit<CallIds, 'agent' | 'instance'>;
   /** Links around every tool call, outermost first (audit, redaction, budgets, tracing). */
   interceptors: readonly Interceptor[];
+  /** Providers, keys and the cassette, for actions an agent's model carries out. */
+  llm?: LlmSettings;
+  /** What the workflow step asks beyond the input: the needed steps' outputs, budget, output schema. */
+  step?: StepContext;
+  /** The run's journal and approvers, for actions of several turns; absent outside a workflow run. */
+  channel?: ActionChannel;
 }
 
 /** The agent performing an action: its role (the agent type) and, when leased, the instance. */
@@ -80,11 +88,10 @@ export async function perform(agent: Performer, action: string, input: Record<st
       const result = await callTool(plan, input, { ...ctx, ids: { ...ctx.ids, agent: agent.role, instance: agent.instance } });
       return { output: result.value };
     }
-    case 'llm':
-      throw new OrchError('ORCH_LLM_UNAVAILABLE', `\`${action}\` needs agent \`${agent.role}\`'s model (${plan.model}), which this version of orch cannot run yet`, {
-        hint: 'make the action a tool the agent lists in `tools` (declared in gantz.yaml or provided by an MCP server)',
-        exitCode: ExitCode.usage,
-      });
+    case 'llm': {
+      const ids = { ...ctx.ids, agent: agent.role, instance: agent.instance };
+      return performWithModel(agent, action, input, ctx, async (tool, toolInput, signal) => (await callNamedTool(tool, toolInput, { ...ctx, signal, ids })).value);
+    }
     default: {
       const never: never = plan;
       throw new Error(`unknown action plan ${JSON.stringify(never)}`);
@@ -110,10 +117,10 @@ export function callTool(target: { kind: 'tool'; tool: string } | { kind: 'serve
 
 /** A tool by the name a handler or a user gives it: declared in gantz.yaml, else a server tool. */
 export function callNamedTool(name: string, input: Record<string, unknown>, ctx: CallContext): Promise<ToolResult> {
-  if (ctx.project.tools.has(name)) return callTool({ kind: 'tool', tool: name }, input, ctx);
-  const qualified = /^([^./]+)[./](.+)$/.exec(name);
-  if (!qualified || !ctx.servers) return callTool({ kind: 'tool', tool: name }, input, ctx);
-  return callTool({ kind: 'server', name: `${qualified[1]}.${qualified[2]}` }, input, ctx);
+  if (ctx.project.tools.has(name) || !ctx.servers) return callTool({ kind: 'tool', tool: name }, input, ctx);
+  // `server/tool` is `server.tool`; a bare name is resolved among the servers' tools.
+  const qualified = /^([^./]+)\/(.+)$/.exec(name);
+  return callTool({ kind: 'server', name: qualified ? `${qualified[1]}.${qualified[2]}` : name }, input, ctx);
 }
 
 async function dispatch(call: ToolCall, ctx: CallContext): Promise<ToolResult> {

@@ -42,6 +42,8 @@ export interface RunFlags {
   approveAll?: boolean;
   dryRun?: boolean;
   report?: string;
+  record?: string;
+  replay?: string;
 }
 
 export const RUN_FLAGS: FlagTable<RunFlags> = {
@@ -51,10 +53,12 @@ export const RUN_FLAGS: FlagTable<RunFlags> = {
   approveAll: { flags: '--approve-all', help: 'approve every gate up front', workflowOnly: true },
   dryRun: { flags: '--dry-run', help: 'print the plan and its gates; run nothing', workflowOnly: true },
   report: { flags: '--report <file>', help: 'write a JUnit XML report (one testcase per step)', workflowOnly: true },
+  record: { flags: '--record <dir>', help: "write every LLM provider exchange to this folder (keys redacted)", workflowOnly: true },
+  replay: { flags: '--replay <dir>', help: 'answer LLM calls from a --record folder; no network, no key needed', workflowOnly: true },
 };
 
 /** The flags `orch resume` shares with `orch run <workflow>`. */
-export type WorkflowFlags = Pick<RunFlags, 'approve' | 'approveAll' | 'report'>;
+export type WorkflowFlags = Pick<RunFlags, 'approve' | 'approveAll' | 'report' | 'record' | 'replay'>;
 
 /** A table's entries with their keys typed; `Object.entries` would widen each key to string. */
 export function flagEntries<T>(table: FlagTable<T>): [keyof T, FlagSpec][] {

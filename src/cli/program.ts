@@ -171,6 +171,8 @@ export function buildProgram(): Command {
     .addOption(optionOf(RUN_FLAGS.approve))
     .addOption(optionOf(RUN_FLAGS.approveAll))
     .addOption(optionOf(RUN_FLAGS.report))
+    .addOption(optionOf(RUN_FLAGS.record))
+    .addOption(optionOf(RUN_FLAGS.replay))
     .action(lazy(() => import('./commands/resume.js')));
 
   program

@@ -11,6 +11,7 @@ import { killRunningScripts } from '../tools/script.js';
 import { githubAnnotations, junitReport, markdownSummary, runReport } from '../workflow/report.js';
 import type { SessionOptions, SessionResult } from '../workflow/session.js';
 import type { RunState } from '../state/run-state.js';
+import type { CassetteSpec } from '../agents/llm-action.js';
 import type { GlobalOptions, Io } from './context.js';
 import type { WorkflowFlags } from './flags.js';
 import { terminalGate } from './ui/gate-prompt.js';
@@ -67,6 +68,7 @@ export async function driveWorkflow(
       onEvent: view?.onEvent,
       supervisor,
       signal: interrupt.signal,
+      cassette: cassetteOf(flags),
     });
   } finally {
     interrupt.uninstall();
@@ -96,6 +98,16 @@ export async function driveWorkflow(
       return never;
     }
   }
+}
+
+/** `--record` and `--replay` as the session takes them; both at once make no sense. */
+function cassetteOf(flags: WorkflowFlags): CassetteSpec | undefined {
+  if (flags.record !== undefined && flags.replay !== undefined) {
+    throw new OrchError('ORCH_USAGE', '--record and --replay cannot be used together', { hint: 'record once with --record <dir>, then run with --replay <dir>' });
+  }
+  if (flags.replay !== undefined) return { replay: path.resolve(flags.replay) };
+  if (flags.record !== undefined) return { record: path.resolve(flags.record) };
+  return undefined;
 }
 
 /**

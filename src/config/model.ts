@@ -75,6 +75,8 @@ export interface ToolDef {
   /** Extra environment for script tools. */
   environment: Record<string, string>;
   dialect: 'map' | 'list';
+  /** Changes what is hard to undo: an agent with `approval: destructive` needs approval for its model's calls of it. */
+  destructive?: boolean;
   origin: Origin;
 }
 
@@ -115,6 +117,14 @@ export interface RetryDef {
 
 export type OnFailure = 'abort' | 'continue' | 'retry' | 'reassign';
 
+/** Limits on LLM actions (`budget:` of a team, an agent or a step); the tightest applies. */
+export interface BudgetDef {
+  maxTurns?: number;
+  maxTokens?: number;
+  maxCostUsd?: number;
+  timeoutMs?: number;
+}
+
 export interface StepDef {
   id: string;
   agent: string;
@@ -126,6 +136,10 @@ export interface StepDef {
   retry?: RetryDef;
   timeoutMs?: number;
   onFailure: OnFailure;
+  /** The LLM loop's budget for this step. */
+  budget?: BudgetDef;
+  /** JSON Schema the LLM's final answer must match. */
+  outputSchema?: Record<string, unknown>;
   origin: Origin;
 }
 
@@ -158,13 +172,40 @@ export interface TeamDef {
   name: string;
   description?: string;
   coordination: Coordination;
+  /** A budget spanning a whole run. */
+  budget?: BudgetDef;
+}
+
+/** An LLM provider orch can talk to: its wire API, not who hosts it. */
+export type LlmProvider = 'anthropic' | 'openai' | 'openai-compatible';
+
+/** USD per million tokens. */
+export interface ModelPrice {
+  inputPerMTok: number;
+  outputPerMTok: number;
+}
+
+/** A named model of the team's `models:` map, used by an agent as `model: <name>`. */
+export interface ModelDef {
+  name: string;
+  /** Absent: inferred from `model`, as for an agent's own model name. */
+  provider?: LlmProvider;
+  /** The name the provider knows the model by. */
+  model: string;
+  baseUrl?: string;
+  /** Variable holding the API key; absent: the provider's usual one (none for openai-compatible). */
+  apiKeyEnv?: string;
+  price?: ModelPrice;
+  origin: Origin;
 }
 
 export interface AgentDef {
   role: string;
   description?: string;
+  /** A provider's model name, or a name from the team's `models:`. */
   model?: string;
-  provider?: string;
+  /** Overrides the provider the model name implies. */
+  provider?: LlmProvider;
   systemPrompt?: string;
   /** Tools this agent may use; undefined means every tool declared in gantz.yaml. */
   tools?: string[];
@@ -172,6 +213,12 @@ export interface AgentDef {
   count: number;
   isolation: 'inline' | 'process';
   maxIterations?: number;
+  /** Tools whose every call by the model needs a person's approval (`{name, approval: required}`). */
+  approvalRequired?: string[];
+  /** `destructive`: approval for every call of a destructive tool. */
+  approval?: 'destructive';
+  budget?: BudgetDef;
+  maxToolResultChars?: number;
   origin: Origin;
 }
 
@@ -206,4 +253,6 @@ export interface Project {
   agents: Map<string, AgentDef>;
   workflows: Map<string, WorkflowDef>;
   orchestration?: OrchestrationDef;
+  /** The team's `models:` map by name; absent when the team declares none. */
+  models?: Map<string, ModelDef>;
 }

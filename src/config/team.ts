@@ -2,11 +2,14 @@ import { parseDuration } from './duration.js';
 import { under, type IssueSink } from './locate.js';
 import type {
   AgentDef,
+  BudgetDef,
   Coordination,
   GateDef,
   GateType,
   InputDef,
   JsonType,
+  LlmProvider,
+  ModelDef,
   OnFailure,
   OrchestrationDef,
   Origin,
@@ -19,13 +22,23 @@ interface RawAgent {
   role: string;
   description?: string;
   model?: string;
-  provider?: string;
+  provider?: LlmProvider;
   system_prompt?: string;
-  tools?: string[];
+  tools?: (string | { name: string; approval?: 'required' })[];
   count?: number;
   replicas?: number;
   isolation?: 'inline' | 'process';
   max_iterations?: number;
+  approval?: 'destructive';
+  budget?: RawBudget;
+  max_tool_result_chars?: number;
+}
+
+interface RawBudget {
+  max_turns?: number;
+  max_tokens?: number;
+  max_cost_usd?: number;
+  timeout?: number | string;
 }
 
 interface RawStep {
@@ -39,6 +52,8 @@ interface RawStep {
   retry?: number | { max: number; backoff?: number | string };
   timeout?: number | string;
   on_failure?: OnFailure;
+  budget?: RawBudget;
+  output_schema?: Record<string, unknown>;
 }
 
 type RawWorkflow =
@@ -46,12 +61,21 @@ type RawWorkflow =
   | { description?: string; inputs?: Record<string, { type?: JsonType; description?: string; required?: boolean; default?: unknown }>; steps: RawStep[] };
 
 export interface RawTeamFile {
-  team?: { name: string; description?: string; coordination?: Coordination };
+  team?: { name: string; description?: string; coordination?: Coordination; budget?: RawBudget };
   orchestration?: {
     failure_policy?: { max_retries?: number; max_reassignments?: number; on_exhausted?: 'partial' | 'abort' };
   };
   agents?: RawAgent[];
   workflows?: Record<string, RawWorkflow>;
+  models?: Record<string, RawModel>;
+}
+
+interface RawModel {
+  provider?: LlmProvider;
+  model: string;
+  base_url?: string;
+  api_key_env?: string;
+  price?: { input_per_mtok: number; output_per_mtok: number };
 }
 
 const DEFAULT_RETRY_BACKOFF_MS = 1000;
@@ -60,10 +84,16 @@ export function normaliseTeam(
   raw: RawTeamFile,
   file: string,
   sink: IssueSink,
-): { team?: TeamDef; agents: Map<string, AgentDef>; workflows: Map<string, WorkflowDef>; orchestration?: OrchestrationDef } {
+): {
+  team?: TeamDef;
+  agents: Map<string, AgentDef>;
+  workflows: Map<string, WorkflowDef>;
+  orchestration?: OrchestrationDef;
+  models?: Map<string, ModelDef>;
+} {
   const root: Origin = { file, path: [] };
   const team: TeamDef | undefined = raw.team
-    ? { name: raw.team.name, description: raw.team.description, coordination: raw.team.coordination ?? 'centralized' }
+    ? { name: raw.team.name, description: raw.team.description, coordination: raw.team.coordination ?? 'centralized', budget: budgetOf(raw.team.budget) }
     : undefined;
 
   const agents = new Map<string, AgentDef>();
@@ -87,10 +117,15 @@ export function normaliseTeam(
       model: a.model,
       provider: a.provider,
       systemPrompt: a.system_prompt,
-      tools: a.tools,
+      tools: a.tools?.map((t) => (typeof t === 'string' ? t : t.name)),
       count: a.count ?? a.replicas ?? 1,
       isolation: a.isolation ?? 'inline',
       maxIterations: a.max_iterations,
+      approvalRequired: a.tools?.flatMap((t) => (typeof t !== 'string' && t.approval === 'required' ? [t.name] : [])),
+      approval: a.approval,
+      // `max_iterations` is the older name of a turn limit: it is the agent's `max_turns` unless its budget says otherwise.
+      budget: budgetOf(a.budget, a.max_iterations),
+      maxToolResultChars: a.max_tool_result_chars,
       origin: at,
     });
   });
@@ -123,7 +158,24 @@ export function normaliseTeam(
         failurePolicy: policy && { maxRetries: policy.max_retries, maxReassignments: policy.max_reassignments, onExhausted: policy.on_exhausted },
       }
     : undefined;
-  return { team, agents, workflows, orchestration };
+  const models = raw.models ? normaliseModels(raw.models, under(root, 'models')) : undefined;
+  return { team, agents, workflows, orchestration, models };
+}
+
+function normaliseModels(raw: Record<string, RawModel>, at: Origin): Map<string, ModelDef> {
+  const models = new Map<string, ModelDef>();
+  for (const [name, m] of Object.entries(raw)) {
+    models.set(name, {
+      name,
+      provider: m.provider,
+      model: m.model,
+      baseUrl: m.base_url,
+      apiKeyEnv: m.api_key_env,
+      price: m.price && { inputPerMTok: m.price.input_per_mtok, outputPerMTok: m.price.output_per_mtok },
+      origin: under(at, name),
+    });
+  }
+  return models;
 }
 
 function normaliseSteps(raw: RawStep[], at: Origin, sink: IssueSink): StepDef[] {
@@ -170,9 +222,21 @@ function normaliseSteps(raw: RawStep[], at: Origin, sink: IssueSink): StepDef[] 
             : { max: step.retry.max, backoffMs: parseDuration(step.retry.backoff) ?? DEFAULT_RETRY_BACKOFF_MS },
       timeoutMs: parseDuration(step.timeout),
       onFailure: step.on_failure ?? 'abort',
+      budget: budgetOf(step.budget),
+      outputSchema: step.output_schema,
       origin: stepAt,
     };
   });
+}
+
+function budgetOf(raw: RawBudget | undefined, maxIterations?: number): BudgetDef | undefined {
+  if (!raw && maxIterations === undefined) return undefined;
+  return {
+    maxTurns: raw?.max_turns ?? maxIterations,
+    maxTokens: raw?.max_tokens,
+    maxCostUsd: raw?.max_cost_usd,
+    timeoutMs: parseDuration(raw?.timeout),
+  };
 }
 
 function normaliseGate(raw: RawStep['gate'], stepAt: Origin, sink: IssueSink): GateDef | undefined {

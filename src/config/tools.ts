@@ -32,6 +32,7 @@ interface RawTool {
   };
   mcp?: { server: string; tool: string };
   environment?: Record<string, unknown>;
+  destructive?: boolean;
 }
 
 export interface ToolContext {
@@ -74,6 +75,7 @@ export function normaliseTools(
       handler,
       environment: expandMap(ctx.sink, ctx.env, under(at, 'environment'), tool.environment),
       dialect,
+      ...(tool.destructive === true ? { destructive: true } : {}),
       origin: at,
     });
   }

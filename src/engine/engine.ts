@@ -1,3 +1,4 @@
+import type { ActionChannel } from '../agents/action-channel.js';
 import type { TaskOutcome, TaskSpec } from './task.js';
 
 /** What a pool of one type can still do, for reassignment and monitoring. */
@@ -12,6 +13,8 @@ export type OnStart = (agentId: string) => void | Promise<void>;
 
 export interface SubmitHooks {
   onStart?: OnStart;
+  /** The run's journal and approvers, for an action of several turns (an LLM loop). */
+  channel?: ActionChannel;
   /** Cancels this task alone (a step's timeout): queued, it leaves the queue; running, its action is aborted. */
   signal?: AbortSignal;
 }

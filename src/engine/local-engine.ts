@@ -1,5 +1,7 @@
 import { agentTypes, type AgentType } from '../agents/agent-types.js';
 import { defaultInterceptors, type Interceptor } from '../agents/interceptors.js';
+import { llmSettings, type CassetteSpec } from '../agents/llm-action.js';
+import { secretsRedactor } from '../secrets/redact.js';
 import type { InstanceReport } from '../agents/pool.js';
 import { AgentStore } from '../agents/store.js';
 import type { Project } from '../config/model.js';
@@ -21,6 +23,8 @@ export interface LocalEngineOptions {
   env?: NodeJS.ProcessEnv;
   /** Links around every tool call, outermost first; default: the audit log. */
   interceptors?: readonly Interceptor[];
+  /** `--record` / `--replay` of LLM provider exchanges. */
+  cassette?: CassetteSpec;
 }
 
 /**
@@ -37,12 +41,14 @@ export class LocalEngine implements Engine {
   constructor(private readonly options: LocalEngineOptions) {
     this.store = new AgentStore(options.stateDir);
     this.types = agentTypes(options.project);
+    const env = options.env ?? process.env;
     this.inline = new InlineWorker({
       project: options.project,
       stateDir: options.stateDir,
       servers: options.servers,
       logger: options.logger,
       interceptors: options.interceptors ?? defaultInterceptors(options.stateDir, options.project.servers.values(), options.env),
+      llm: llmSettings(options.cassette, env, secretsRedactor(env, options.project.servers.values())),
     });
   }
 
@@ -61,7 +67,7 @@ export class LocalEngine implements Engine {
       if (this.types.get(instance.type)?.isolation !== 'process') return this.inline;
       let worker = processes.get(instance.id);
       if (!worker) {
-        worker = new ProcessWorker(instance.id, initMessage(this.options.project, this.options.stateDir));
+        worker = new ProcessWorker(instance.id, initMessage(this.options.project, this.options.stateDir, this.options.cassette));
         processes.set(instance.id, worker);
       }
       return worker;

@@ -1,5 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { ActionChannel } from '../agents/action-channel.js';
+import type { CassetteSpec } from '../agents/llm-action.js';
 import type { Performance } from '../agents/runtime.js';
 import type { Project } from '../config/model.js';
 import type { ErrorCode } from '../error-codes.js';
@@ -13,6 +15,7 @@ const GRACE_MS = 2000;
 interface Pending {
   resolve: (value: Performance) => void;
   reject: (err: Error) => void;
+  channel?: ActionChannel;
 }
 
 /**
@@ -30,7 +33,7 @@ export class ProcessWorker implements Worker {
     private readonly init: ParentMessage,
   ) {}
 
-  run(task: TaskSpec, instance: Instance, signal: AbortSignal): Promise<Performance> {
+  run(task: TaskSpec, instance: Instance, signal: AbortSignal, channel?: ActionChannel): Promise<Performance> {
     const child = this.child ?? this.spawn();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -38,8 +41,9 @@ export class ProcessWorker implements Worker {
       const onAbort = () => void this.stop();
       signal.addEventListener('abort', onAbort, { once: true });
       const cleanup = () => signal.removeEventListener('abort', onAbort);
-      this.pending.set(id, { resolve: (v) => (cleanup(), resolve(v)), reject: (e) => (cleanup(), reject(e)) });
-      const message: ParentMessage = { type: 'run', id, task, instance };
+      this.pending.set(id, { resolve: (v) => (cleanup(), resolve(v)), reject: (e) => (cleanup(), reject(e)), channel });
+      const snapshot = channel ? { history: [...channel.history], runUsage: channel.runUsage() } : undefined;
+      const message: ParentMessage = { type: 'run', id, task, instance, channel: snapshot };
       child.send(message);
     });
   }
@@ -49,6 +53,7 @@ export class ProcessWorker implements Worker {
     const child = fork(file, [], { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced' });
     child.on('message', (message: WorkerMessage) => {
       const waiting = this.pending.get(message.id);
+      if (message.type === 'record' || message.type === 'decide') return void this.relay(child, message, waiting?.channel);
       this.pending.delete(message.id);
       if (message.ok) waiting?.resolve({ output: message.value, usage: message.usage });
       else waiting?.reject(new WorkerTaskError(message.error.code, message.error.message));
@@ -62,6 +67,18 @@ export class ProcessWorker implements Worker {
     child.send(this.init);
     this.child = child;
     return child;
+  }
+
+  /** Carries a worker's journal write or approval question to the run's channel, and the answer back. */
+  private relay(child: ChildProcess, message: Extract<WorkerMessage, { type: 'record' | 'decide' }>, channel: ActionChannel | undefined): void {
+    const reply = (extra: Partial<Extract<ParentMessage, { type: 'reply' }>>) => {
+      if (child.connected) child.send({ type: 'reply', id: message.id, seq: message.seq, ...extra } satisfies ParentMessage);
+    };
+    const done =
+      message.type === 'record'
+        ? (channel?.record(message.event, message.durable) ?? Promise.resolve()).then(() => reply({}))
+        : (channel?.decide(message.call, new AbortController().signal) ?? Promise.resolve({ decision: 'pending' as const })).then((decision) => reply({ decision }));
+    done.catch((err: unknown) => reply({ error: err instanceof Error ? err.message : String(err) }));
   }
 
   /** Disconnect (the worker ends its servers and exits) → wait → SIGTERM → wait → SIGKILL. */
@@ -88,8 +105,8 @@ class WorkerTaskError extends OrchError {
 }
 
 /** The first message a child worker gets: where the project is. */
-export function initMessage(project: Project, stateDir: string): ParentMessage {
-  return { type: 'init', dir: project.dir, config: project.files.gantz, team: project.files.team, stateDir };
+export function initMessage(project: Project, stateDir: string, cassette?: CassetteSpec): ParentMessage {
+  return { type: 'init', dir: project.dir, config: project.files.gantz, team: project.files.team, stateDir, cassette };
 }
 
 /** The worker entry: the built file, or the TypeScript source through tsx under tests. */

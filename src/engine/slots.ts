@@ -137,7 +137,7 @@ export class Slots {
     try {
       await waiting.hooks.onStart?.(slot.id);
       started = Date.now();
-      const done = await this.workerFor(slot).run(spec, { id: slot.id, type: slot.type }, signal);
+      const done = await this.workerFor(slot).run(spec, { id: slot.id, type: slot.type }, signal, waiting.hooks.channel);
       slot.completed++;
       slot.consecutive = 0;
       outcome = { ok: true, key: spec.key, agentId: slot.id, value: done.output, usage: done.usage, durationMs: Date.now() - started };

@@ -1,5 +1,6 @@
 import { isErrorCode, isRetryable, type ErrorCode } from '../error-codes.js';
 import { isOrchError } from '../errors.js';
+import type { StepContext } from '../agents/llm-action.js';
 import type { Usage } from '../agents/runtime.js';
 
 /** Which run, step, task or subtask a piece of work belongs to: carried into audit lines and worker messages. */
@@ -28,6 +29,8 @@ export interface TaskSpec {
   pin?: string;
   /** Run on any instance but this one (reassignment after a failure). */
   avoid?: string;
+  /** A workflow step's label, needed outputs, budget and output schema, for an LLM action. */
+  step?: StepContext;
   /** Trace context (W3C `traceparent` and the like), reserved so every worker message can carry it. */
   carrier?: Record<string, string>;
 }

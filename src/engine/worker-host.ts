@@ -1,9 +1,13 @@
+import type { ActionChannel, ToolDecision } from '../agents/action-channel.js';
 import { defaultInterceptors } from '../agents/interceptors.js';
+import { llmSettings, type LlmSettings } from '../agents/llm-action.js';
 import { perform } from '../agents/runtime.js';
 import { loadProject } from '../config/load.js';
 import type { Project } from '../config/model.js';
+import { OrchError } from '../errors.js';
 import { Supervisor } from '../mcp/supervisor.js';
-import type { ParentMessage, WorkerMessage } from './process-protocol.js';
+import { secretsRedactor } from '../secrets/redact.js';
+import type { ChannelSnapshot, ParentMessage, WorkerMessage } from './process-protocol.js';
 import { toFailure } from './task.js';
 
 /** The IPC channel of a child-process worker (`process` in the child). */
@@ -17,18 +21,36 @@ interface Loaded {
   project: Project;
   stateDir: string;
   supervisor?: Supervisor;
+  llm: LlmSettings;
 }
+
+type Waiting = { resolve: (decision?: ToolDecision) => void; reject: (err: Error) => void };
 
 /**
  * The child side of a process worker: loads the project once, starts the project's MCP
  * servers when a task first needs one, and runs each task through the agent runtime as
- * an inline worker would. Resolves once the parent has disconnected and every server
+ * an inline worker would — its journal writes and approval questions relayed to the
+ * parent, which owns the run. Resolves once the parent has disconnected and every server
  * this worker started is gone; the entry point then exits.
  */
 export function hostWorker(channel: Channel): Promise<void> {
   let loaded: Promise<Loaded> | undefined;
   const controller = new AbortController();
   const send = (message: WorkerMessage) => channel.send?.(message);
+  const waiting = new Map<number, Waiting>();
+  let seq = 0;
+  const ask = (message: Omit<Extract<WorkerMessage, { type: 'record' }>, 'seq'> | Omit<Extract<WorkerMessage, { type: 'decide' }>, 'seq'>) =>
+    new Promise<ToolDecision | undefined>((resolve, reject) => {
+      const n = ++seq;
+      waiting.set(n, { resolve, reject });
+      send({ ...message, seq: n } as WorkerMessage);
+    });
+  const relayed = (id: number, snapshot: ChannelSnapshot): ActionChannel => ({
+    history: snapshot.history,
+    runUsage: () => snapshot.runUsage,
+    record: async (event, durable) => void (await ask({ type: 'record', id, event, durable })),
+    decide: async (call) => (await ask({ type: 'decide', id, call })) ?? { decision: 'pending' },
+  });
 
   channel.on('message', (message) => {
     switch (message.type) {
@@ -37,8 +59,16 @@ export function hostWorker(channel: Channel): Promise<void> {
           project,
           stateDir: message.stateDir,
           supervisor: project.servers.size > 0 ? new Supervisor(project.servers.values(), { stateDir: message.stateDir }) : undefined,
+          llm: llmSettings(message.cassette, process.env, secretsRedactor(process.env, project.servers.values())),
         }));
         return;
+      case 'reply': {
+        const w = waiting.get(message.seq);
+        waiting.delete(message.seq);
+        if (message.error !== undefined) w?.reject(new OrchError('ORCH_WORKER_DIED', `the run could not take a worker's message: ${message.error}`));
+        else w?.resolve(message.decision);
+        return;
+      }
       case 'run': {
         const { id, task, instance } = message;
         if (!loaded) {
@@ -46,16 +76,19 @@ export function hostWorker(channel: Channel): Promise<void> {
           return;
         }
         loaded
-          .then(({ project, stateDir, supervisor }) => {
-            return perform({ role: instance.type, instance: instance.id }, task.action, task.input, {
+          .then(({ project, stateDir, supervisor, llm }) =>
+            perform({ role: instance.type, instance: instance.id }, task.action, task.input, {
               project,
               stateDir,
               servers: supervisor,
               signal: controller.signal,
               ids: task.ids,
               interceptors: defaultInterceptors(stateDir, project.servers.values()),
-            });
-          })
+              llm,
+              step: task.step,
+              channel: message.channel ? relayed(id, message.channel) : undefined,
+            }),
+          )
           .then(
             (done) => send({ type: 'result', id, ok: true, value: done.output ?? null, usage: done.usage }),
             (err: unknown) => send({ type: 'result', id, ok: false, error: toFailure(err) }),
@@ -72,6 +105,7 @@ export function hostWorker(channel: Channel): Promise<void> {
   return new Promise((resolve) => {
     channel.once('disconnect', () => {
       controller.abort('disconnected');
+      for (const w of waiting.values()) w.reject(new OrchError('ORCH_CANCELLED', 'the run ended'));
       void (loaded ?? Promise.resolve(undefined))
         .then((l) => l?.supervisor?.shutdown())
         .catch(() => undefined)

@@ -1,3 +1,4 @@
+import type { ActionChannel } from '../agents/action-channel.js';
 import type { Performance } from '../agents/runtime.js';
 import type { TaskSpec } from './task.js';
 
@@ -13,7 +14,7 @@ export interface Instance {
  * type's `isolation`; the caller never knows which.
  */
 export interface Worker {
-  run(task: TaskSpec, instance: Instance, signal: AbortSignal): Promise<Performance>;
+  run(task: TaskSpec, instance: Instance, signal: AbortSignal, channel?: ActionChannel): Promise<Performance>;
   /** Ends what the worker started; waits until it is gone. */
   stop(): Promise<void>;
 }

@@ -12,7 +12,7 @@ import { reapOrphans } from '../process/pid-registry.js';
 import { DEFAULT_STOP_TIMINGS } from '../process/tree.js';
 import { secretsRedactor, type Redactor } from '../secrets/redact.js';
 import { installShutdownHandlers } from './signals.js';
-import { ToolRegistry } from './tool-registry.js';
+import { ToolRegistry, type ServerToolInfo } from './tool-registry.js';
 
 export const DEFAULT_POLICY: SupervisionPolicy = {
   restart: { baseDelayMs: 500, maxDelayMs: 30_000, maxRestarts: 5 },
@@ -146,6 +146,16 @@ export class Supervisor {
       record('error', isOrchError(err) ? err : new OrchError(McpErrorCode.toolError, String(err)));
       throw err;
     }
+  }
+
+  /** The tools of every server (starting them), as an LLM agent is offered them: `server.tool`, with its schema. */
+  async describeTools(): Promise<ServerToolInfo[]> {
+    return (await this.registry()).all().map(({ qualifiedName, tool }) => ({
+      name: qualifiedName,
+      description: tool.description ?? tool.title ?? qualifiedName,
+      inputSchema: tool.inputSchema,
+      destructive: tool.annotations?.destructiveHint === true,
+    }));
   }
 
   /** Ends every server and waits until all their processes are gone. Safe to call twice. */

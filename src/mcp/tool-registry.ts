@@ -3,6 +3,14 @@ import { closest } from 'fastest-levenshtein';
 import { ExitCode, OrchError } from '../errors.js';
 import { McpErrorCode } from './failures.js';
 
+/** A server tool as an agent sees it. `destructive`: its MCP annotations say `destructiveHint: true`. */
+export interface ServerToolInfo {
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+  destructive: boolean;
+}
+
 /** A tool as a server provides it, with the name agents address it by. */
 export interface ServerTool {
   server: string;

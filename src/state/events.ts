@@ -26,8 +26,8 @@ export type RunEvent =
   | { type: 'run_resumed'; at: string; pid: number }
   /** `agent_id`: the instance the attempt runs on, once one is free. */
   | { type: 'step_started'; at: string; step: string; attempt: number; agent_id?: string }
-  | { type: 'step_succeeded'; at: string; step: string; output: unknown; duration_ms: number; usage?: UsageRecord }
-  | { type: 'step_failed'; at: string; step: string; error: string; attempt: number; duration_ms: number; final: boolean; code?: string; usage?: UsageRecord }
+  | { type: 'step_succeeded'; at: string; step: string; output: unknown; duration_ms: number }
+  | { type: 'step_failed'; at: string; step: string; error: string; attempt: number; duration_ms: number; final: boolean; code?: string }
   /** `blocked`: skipped because a step it needs failed — reconsidered on resume. */
   | { type: 'step_skipped'; at: string; step: string; reason: string; blocked: boolean }
   /** `tool_call`: a model's call of a tool that needs a person's approval (gate `tool_approval`). */

@@ -1,4 +1,7 @@
+import type { ServerToolInfo } from '../mcp/tool-registry.js';
 import type { ContentBlock } from './result.js';
+
+export type { ServerToolInfo } from '../mcp/tool-registry.js';
 
 /** Where a handler's messages go; never stdout, which carries results and MCP frames. */
 export interface Logger {
@@ -24,6 +27,8 @@ export interface McpCaller {
   callTool(server: string, tool: string, args: Record<string, unknown>, options: CallOptions): Promise<McpCallResult>;
   /** Calls a tool by the name an agent uses: `server.tool`, or a bare name unique among the servers. */
   call(name: string, args: Record<string, unknown>, options: CallOptions): Promise<McpCallResult>;
+  /** Every server tool with its schema, for the tools an LLM agent is offered. */
+  describeTools?(): Promise<ServerToolInfo[]>;
 }
 
 export interface CallOptions {

@@ -1,10 +1,11 @@
+import type { ActionChannel } from '../agents/action-channel.js';
 import type { Usage } from '../agents/runtime.js';
 import type { StepDef, WorkflowDef } from '../config/model.js';
 import { retryableCode } from '../engine/task.js';
 import { isOrchError, OrchError } from '../errors.js';
-import type { DecisionMethod, NewEvent, RunEvent } from '../state/events.js';
+import type { DecisionMethod, NewEvent, RunEvent, ToolCallRecord, UsageRecord } from '../state/events.js';
 import type { Journal } from '../state/journal.js';
-import { applyToState, gateDecision, type RunState, type StepState } from '../state/run-state.js';
+import { addUsage, applyToState, gateDecision, type RunState, type StepState } from '../state/run-state.js';
 import { ToolError } from '../tools/result.js';
 import { condition, render, type Scope } from '../lang/expressions.js';
 import { checkTestsPassed } from './gates.js';
@@ -21,6 +22,10 @@ export interface StepRequest {
   signal: AbortSignal;
   /** Tells the engine the attempt starts now, on that instance (after any wait for a free one). */
   started(agentId?: string): Promise<void>;
+  /** The run's journal and approvers, for an action of several turns (an LLM loop). */
+  channel: ActionChannel;
+  /** The outputs of the steps this one needs, by id. */
+  needs: Record<string, unknown>;
 }
 
 export interface StepDone {
@@ -38,6 +43,8 @@ export interface GateRequest {
   when: 'before' | 'after';
   args: Record<string, unknown>;
   output?: unknown;
+  /** Set when a model's tool call is what needs approval (`args` are the call's arguments). */
+  toolCall?: ToolCallRecord;
 }
 /** Resolves true to approve, false to reject, undefined when `signal` ended the question unanswered. */
 export type GateAsker = (request: GateRequest, signal: AbortSignal) => Promise<boolean | undefined>;
@@ -145,8 +152,40 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
     stopScheduling = true;
   };
 
+  /**
+   * The channel an LLM step's loop talks to the run through: its conversation so far, the
+   * journal, and decisions on its tool calls — from a flag given up front, an earlier
+   * `orch approve`, or the prompt; otherwise pending, and the step waits.
+   */
+  const channelFor = (step: StepDef): ActionChannel & { pending?: ToolCallRecord } => {
+    const channel: ActionChannel & { pending?: ToolCallRecord } = {
+      history: [...(o.state.steps.get(step.id)?.conversation ?? [])],
+      record: (event, durable) => write({ ...event, step: step.id } as NewEvent, durable),
+      runUsage: () => runUsage(o.state),
+      decide: async (call, signal) => {
+        const earlier = o.state.steps.get(step.id)?.toolDecisions[call.call_id];
+        if (earlier) return earlier.decision === 'approved' ? { decision: 'approved' } : { decision: 'rejected', reason: earlier.reason };
+        let decision: boolean | undefined;
+        let method: DecisionMethod = 'flag';
+        if (o.approveAll || o.approve.has(step.id)) decision = true;
+        else if (o.ask && !o.signal.aborted) {
+          method = 'prompt';
+          decision = await o.ask({ runId: o.state.runId, step, when: 'before', args: call.input, toolCall: call }, signal);
+        }
+        if (decision === undefined) {
+          channel.pending = call;
+          return { decision: 'pending' };
+        }
+        await write({ type: 'gate_decided', step: step.id, decision: decision ? 'approved' : 'rejected', by: o.who, method, when: 'before', call_id: call.call_id });
+        return decision ? { decision: 'approved' } : { decision: 'rejected' };
+      },
+    };
+    return channel;
+  };
+
   const FAILED = Symbol('failed');
   const NOT_RUN = Symbol('not run');
+  const WAITING = Symbol('waiting');
   const attempt = async (step: StepDef, args: Record<string, unknown>): Promise<unknown> => {
     const maxAttempts = 1 + (step.retry?.max ?? (step.onFailure === 'retry' || step.onFailure === 'reassign' ? 1 : 0));
     let lastInstance: string | undefined;
@@ -175,16 +214,24 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
         await write(agentId === undefined ? { type: 'step_started', step: step.id, attempt: n } : { type: 'step_started', step: step.id, attempt: n, agent_id: agentId }, false);
         started = performance.now();
       };
+      const channel = channelFor(step);
       try {
         const reassignFrom = n > 1 && step.onFailure === 'reassign' ? lastInstance : undefined;
         const signal = controller?.signal ?? o.signal;
-        const { output } = await o.runStep({ step, args, attempt: n, reassignFrom, signal, started: begin });
+        const needs = Object.fromEntries(step.needs.map((id) => [id, o.state.steps.get(id)?.output ?? null]));
+        const { output } = await o.runStep({ step, args, attempt: n, reassignFrom, signal, started: begin, channel, needs });
         if (!begun) await begin(undefined, true);
         if (step.gate?.type === 'tests_must_pass') checkTestsPassed(output);
         await write({ type: 'step_succeeded', step: step.id, output: output ?? null, duration_ms: Math.round(performance.now() - started) });
         return output;
       } catch (err) {
         if (!begun && (err === WITHDRAWN || stopScheduling || o.signal.aborted)) return NOT_RUN;
+        if (isOrchError(err) && err.code === 'ORCH_APPROVAL_PENDING') {
+          // Not a failure: the model's tool call waits for a person; resume continues the loop.
+          if (o.signal.aborted || !channel.pending) return NOT_RUN;
+          await write({ type: 'gate_waiting', step: step.id, gate: 'tool_approval', when: 'before', tool_call: channel.pending });
+          return WAITING;
+        }
         if (!begun) await begin(undefined, true);
         const interrupted = o.signal.aborted;
         // A failure no attempt can fix (bad input, an unknown tool, an empty pool) is final at once.
@@ -192,7 +239,8 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
         const message = controller?.signal.aborted && !interrupted ? `timed out after ${step.timeoutMs} ms` : errorText(err);
         // Scheduling stops at once, before the failure is journalled, so nothing queued starts meanwhile.
         if (final && step.onFailure !== 'continue') stop();
-        await write({ type: 'step_failed', step: step.id, error: message, attempt: n, duration_ms: Math.round(performance.now() - started), final });
+        const code = isOrchError(err) ? { code: err.code } : {};
+        await write({ type: 'step_failed', step: step.id, error: message, attempt: n, duration_ms: Math.round(performance.now() - started), final, ...code });
         if (final) {
           markFailed(step.id);
           if (step.onFailure === 'continue') tolerated.add(step.id);
@@ -226,6 +274,7 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
     if (!o.state.steps.get(step.id)?.completed) {
       const done = await attempt(step, args);
       if (done === NOT_RUN) return void phase.set(step.id, 'pending');
+      if (done === WAITING) return void phase.set(step.id, 'waiting');
       if (done === FAILED) return;
     }
     if (gate?.type === 'approval_required' && gate.when === 'after') {
@@ -311,6 +360,13 @@ function initialPhase(s: StepState | undefined, step: StepDef): Phase {
     return gateDecision(s, 'after') === 'approved' ? 'done' : 'pending';
   }
   return 'pending';
+}
+
+/** What the run's steps have used so far, for the team budget. */
+function runUsage(state: RunState): UsageRecord | undefined {
+  let total: UsageRecord | undefined;
+  for (const s of state.steps.values()) if (s.usage) total = addUsage(total, s.usage);
+  return total;
 }
 
 /** Thrown from `started` to withdraw a step that was still waiting when scheduling stopped; it never ran. */

@@ -1,21 +1,23 @@
+import { keyMissing } from '../agents/llm-action.js';
 import { planAction } from '../agents/runtime.js';
+import { missingKey, resolveModel } from '../llm/models.js';
 import type { Project, StepDef } from '../config/model.js';
 import type { EngineSession } from '../engine/engine.js';
 import { ExitCode, OrchError } from '../errors.js';
 import type { StepRunner } from './engine.js';
 
 /**
- * Refuses, before any step runs, a workflow that needs an LLM: orch does not run LLM
- * agents yet, and a run that fails halfway would be worse than one that never starts.
+ * Refuses, before any step runs, a workflow that could not finish: a step whose agent's
+ * model needs a key that is not set (unless the run replays a recording), or a model
+ * orch cannot place. A run that fails halfway would be worse than one that never starts.
  */
-export function assertRunnable(project: Project, steps: readonly StepDef[]): void {
-  const llm = steps.filter((s) => planAction(project, s.agent, s.action).kind === 'llm');
-  if (llm.length === 0) return;
-  const list = llm.map((s) => `\`${s.id}\` (${s.agent}: ${s.action})`).join(', ');
-  throw new OrchError('ORCH_LLM_UNAVAILABLE', `step${llm.length > 1 ? 's' : ''} ${list} need${llm.length > 1 ? '' : 's'} an LLM agent, which this version of orch cannot run yet`, {
-    hint: 'make the action a tool the agent lists in `tools` (declared in gantz.yaml or provided by an MCP server)',
-    exitCode: ExitCode.usage,
-  });
+export function assertRunnable(project: Project, steps: readonly StepDef[], env: NodeJS.ProcessEnv, replaying: boolean): void {
+  for (const s of steps) {
+    if (planAction(project, s.agent, s.action).kind !== 'llm') continue;
+    const model = resolveModel(project, s.agent, env);
+    const variable = replaying ? undefined : missingKey(model, env);
+    if (variable) throw keyMissing(s.agent, project.agents.get(s.agent)?.model ?? model.model, variable);
+  }
 }
 
 /**
@@ -24,7 +26,7 @@ export function assertRunnable(project: Project, steps: readonly StepDef[]): voi
  * instance than the one that failed, when the run holds another healthy one.
  */
 export function sessionRunner(session: EngineSession, runId: string): StepRunner {
-  return async ({ step, args, attempt, reassignFrom, signal, started }) => {
+  return async ({ step, args, attempt, reassignFrom, signal, started, channel, needs }) => {
     const others = reassignFrom === undefined ? [] : (await session.healthyAgents(step.agent)).filter((id) => id !== reassignFrom);
     const outcome = await session.submit(
       {
@@ -34,8 +36,9 @@ export function sessionRunner(session: EngineSession, runId: string): StepRunner
         input: args,
         ids: { run: runId, step: step.id, attempt },
         avoid: others.length > 0 ? reassignFrom : undefined,
+        step: { label: `step ${step.id}`, needs, budget: step.budget, outputSchema: step.outputSchema },
       },
-      { onStart: started, signal },
+      { onStart: started, signal, channel },
     );
     if (outcome.ok) return { output: outcome.value, usage: outcome.usage };
     // The error as it was thrown inline (a ToolError keeps the script's stderr); a worker's by its code.

@@ -14,6 +14,7 @@ import { createRunDir, loadRun, newRunId, runPaths } from '../state/runs.js';
 import { resolveStateDir } from '../state/state-dir.js';
 import type { Logger } from '../tools/context.js';
 import { executeRun, type EngineOutcome, type GateAsker } from './engine.js';
+import type { CassetteSpec } from '../agents/llm-action.js';
 import { assertRunnable, sessionRunner } from './runner.js';
 
 export interface SessionOptions {
@@ -26,6 +27,8 @@ export interface SessionOptions {
   onEvent?: (event: RunEvent) => void;
   /** Environment secrets are read from (for redaction); default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** `--record <dir>` / `--replay <dir>`: provider exchanges of LLM steps written down, or served from a recording. */
+  cassette?: CassetteSpec;
   /** MCP servers already running for the caller (`orch serve`); else the run starts its own. */
   supervisor?: Supervisor;
   /**
@@ -48,8 +51,9 @@ export interface SessionResult {
  * Refuses a run before it starts when it could not finish: a step that needs an LLM, or
  * an agent type whose pool was scaled to 0 (the same refusal orchestrate gives).
  */
-async function assertStartable(project: Project, steps: readonly StepDef[], stateDir: string): Promise<void> {
-  assertRunnable(project, steps);
+async function assertStartable(options: SessionOptions, steps: readonly StepDef[], stateDir: string): Promise<void> {
+  const { project } = options;
+  assertRunnable(project, steps, options.env ?? process.env, options.cassette?.replay !== undefined);
   checkPools(await new AgentStore(stateDir).read(), agentTypes(project), new Set(steps.map((s) => s.agent)));
 }
 
@@ -78,7 +82,7 @@ export function currentUser(): string {
 /** Starts a new run of a workflow with the given (resolved) inputs. */
 export async function startRun(options: SessionOptions, inputs: Record<string, unknown>): Promise<SessionResult> {
   const stateDir = resolveStateDir(options.project.dir, options.env);
-  await assertStartable(options.project, options.workflow.steps, stateDir);
+  await assertStartable(options, options.workflow.steps, stateDir);
   const runId = newRunId();
   await createRunDir(stateDir, runId);
   const paths = runPaths(stateDir, runId);
@@ -98,7 +102,7 @@ export async function startRun(options: SessionOptions, inputs: Record<string, u
  */
 export async function resumeRun(options: SessionOptions, runId: string): Promise<SessionResult> {
   const stateDir = resolveStateDir(options.project.dir, options.env);
-  await assertStartable(options.project, options.workflow.steps, stateDir);
+  await assertStartable(options, options.workflow.steps, stateDir);
   const paths = runPaths(stateDir, runId);
   const lock = RunLock.acquire(paths.lock, runId);
   let previous: RunState;
@@ -143,7 +147,7 @@ async function drive(
   options.signal?.addEventListener('abort', onCancel, { once: true });
   try {
     const state = await begin(journal);
-    const engine = new LocalEngine({ project, stateDir, servers: supervisor, logger: options.logger, env });
+    const engine = new LocalEngine({ project, stateDir, servers: supervisor, logger: options.logger, env, cassette: options.cassette });
     const session = await engine.open({ owner: state.runId, wanted: wantedInstances(options.workflow, state), signal: controller.signal });
     try {
       const outcome = await executeRun({

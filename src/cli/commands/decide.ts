@@ -31,7 +31,9 @@ export async function decide(
     const journal = await Journal.open(paths.journal);
     try {
       const when = step.waitingGate ?? step.gates.at(-1)?.when ?? 'after';
-      await journal.append({ type: 'gate_decided', step: step.id, decision, by: currentUser(), method: 'command', when, reason });
+      // A model's tool call waiting for approval is decided by its call id; the model gets a rejection's reason.
+      const call = step.pendingToolCall ? { call_id: step.pendingToolCall.call_id } : {};
+      await journal.append({ type: 'gate_decided', step: step.id, decision, by: currentUser(), method: 'command', when, reason, ...call });
     } finally {
       await journal.close();
     }

@@ -29,7 +29,7 @@ export function describeEvent(e: RunEvent, verbose = false): string {
     case 'step_started':
       return `${e.step}: started${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`;
     case 'step_succeeded':
-      return `${e.step}: succeeded in ${e.duration_ms} ms${e.usage ? ` (${usageText(e.usage)})` : ''}${e.output === null || e.output === '' ? '' : verbose ? `\n${stringify(e.output).trimEnd().split('\n').map((l) => `      ${l}`).join('\n')}` : ` → ${oneLine(e.output)}`}`;
+      return `${e.step}: succeeded in ${e.duration_ms} ms${e.output === null || e.output === '' ? '' : verbose ? `\n${stringify(e.output).trimEnd().split('\n').map((l) => `      ${l}`).join('\n')}` : ` → ${oneLine(e.output)}`}`;
     case 'step_failed':
       return `${e.step}: failed${e.final ? '' : `, will retry (attempt ${e.attempt})`}: ${oneLine(e.error, verbose ? 10_000 : 200)}`;
     case 'step_skipped':

@@ -21,7 +21,7 @@ export async function runWorkflowCommand(
   if (!workflow) throw new Error(`workflow ${name} vanished`);
   const inputs = resolveInputs(workflow, input);
   if (flags.dryRun) {
-    assertRunnable(project, workflow.steps);
+    assertRunnable(project, workflow.steps, process.env, flags.replay !== undefined);
     if (globals.json) {
       io.stdout.write(
         `${JSON.stringify(

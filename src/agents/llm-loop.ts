@@ -1,0 +1,250 @@
+import { createHash } from 'node:crypto';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { ExitCode, OrchError } from '../errors.js';
+import type { Cassette } from '../llm/cassette.js';
+import { chat, type ChatMessage, type ChatTool, type ToolCallPart } from '../llm/chat.js';
+import type { ModelRef } from '../llm/models.js';
+import { costOf, priceOf } from '../llm/prices.js';
+import type { ToolCallRecord, UsageRecord } from '../state/events.js';
+import { addUsage, type ConversationEvent } from '../state/run-state.js';
+import { parseOutput, resultText } from '../tools/result.js';
+import type { ActionChannel, ToolDecision } from './action-channel.js';
+import { checkBefore, checkSpent, type Budget } from './budget.js';
+import type { Performance } from './runtime.js';
+
+/** A tool as the loop offers it to the model, and how to run it. */
+export interface OfferedTool extends ChatTool {
+  /** A person approves each call before it runs. */
+  approval: boolean;
+  run(input: Record<string, unknown>, signal: AbortSignal): Promise<unknown>;
+}
+
+export interface LoopOptions {
+  model: ModelRef;
+  system: string;
+  /** The first user message: the action, its input, and what the steps before produced. */
+  prompt: string;
+  tools: readonly OfferedTool[];
+  budget: Budget;
+  outputSchema?: Record<string, unknown>;
+  maxToolResultChars: number;
+  /** Names the step in replay misses and errors, e.g. `step review`. */
+  label: string;
+  env: NodeJS.ProcessEnv;
+  cassette?: Cassette;
+  channel?: ActionChannel;
+  signal: AbortSignal;
+}
+
+/** Thrown when a tool call waits for a person: the run pauses, and resumes the loop where it stopped. */
+export class ApprovalPending extends OrchError {
+  constructor(readonly call: ToolCallRecord) {
+    super('ORCH_APPROVAL_PENDING', `the model's call of \`${call.tool}\` needs a person's approval`, { exitCode: ExitCode.paused });
+    this.name = 'ApprovalPending';
+  }
+}
+
+/** About how many characters of history a model takes in, for the context guard (a quarter of a 200k-token window). */
+const CONTEXT_CHARS = 200_000;
+
+const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false, logger: false });
+
+/**
+ * The tool-use loop of an LLM agent: ask the model, run the tool calls it makes (in
+ * parallel, each only if the agent may use it, and only once a person approved it when
+ * it needs approval), give it the results, until it answers. Every model turn and tool
+ * call goes to the journal through the channel, and a loop given a history continues from
+ * it: a finished turn is not asked again, a finished tool call is not run again.
+ */
+export async function runLoop(o: LoopOptions): Promise<Performance> {
+  const startedAt = Date.now();
+  const messages: ChatMessage[] = [{ role: 'user', text: o.prompt }];
+  const byName = new Map(o.tools.map((t) => [t.name, t]));
+  const validate = o.outputSchema ? compile(o.outputSchema) : undefined;
+  let usage: UsageRecord = { input_tokens: 0, output_tokens: 0, ...(priceOf(o.model) ? { cost_usd: 0 } : {}) };
+  let turns = 0;
+  let repaired = false;
+
+  // What the journal already holds of this attempt: turns to replay, tool results to reuse.
+  const history = o.channel?.history ?? [];
+  const finished = new Map<string, Extract<ConversationEvent, { type: 'tool_call_finished' }>>();
+  for (const e of history) if (e.type === 'tool_call_finished') finished.set(e.call_id, e);
+  const recorded = history.filter((e): e is Extract<ConversationEvent, { type: 'model_turn' }> => e.type === 'model_turn');
+
+  for (;;) {
+    const past = recorded[turns];
+    let text: string;
+    let calls: ToolCallPart[];
+    if (past) {
+      // A turn the journal has: its answer as it came, without asking the model again.
+      text = past.text;
+      calls = past.tool_calls.map((c) => ({ callId: c.call_id, name: c.tool, input: c.input }));
+      usage = addUsage(usage, past.usage);
+      turns++;
+    } else {
+      checkBefore(o.budget, turns, usage, startedAt);
+      const started = Date.now();
+      const request = {
+        system: o.system,
+        messages: fitContext(messages),
+        tools: o.tools.map(({ name, description, inputSchema }) => ({ name, description, inputSchema })),
+      };
+      const digest = createHash('sha256').update(JSON.stringify([o.model.model, request])).digest('hex').slice(0, 16);
+      const response = await chat({
+        model: o.model,
+        ...request,
+        signal: o.signal,
+        env: o.env,
+        fetch: o.cassette?.fetchFor(`${o.label}, turn ${turns + 1}`),
+      });
+      turns++;
+      const price = priceOf(o.model);
+      const used: UsageRecord = { ...response.usage, ...(price ? { cost_usd: round(costOf(response.usage, price)) } : {}) };
+      usage = addUsage(usage, used);
+      text = response.text;
+      calls = response.toolCalls;
+      await o.channel?.record(
+        {
+          type: 'model_turn',
+          turn: turns,
+          model: o.model.model,
+          request_digest: digest,
+          text,
+          tool_calls: calls.map((c) => ({ call_id: c.callId, tool: c.name, input: c.input })),
+          usage: used,
+          duration_ms: Date.now() - started,
+        },
+        true,
+      );
+      checkSpent(o.budget, turns, usage);
+    }
+    messages.push({ role: 'assistant', text, toolCalls: calls });
+
+    if (calls.length === 0) {
+      const output = answerOf(text);
+      const problems = validate ? schemaProblems(validate, output) : undefined;
+      if (!problems) return { output, usage };
+      if (repaired) {
+        throw new OrchError('ORCH_OUTPUT_INVALID', `the model's answer does not match the step's output_schema after a repair turn: ${problems}`, {
+          hint: 'loosen `output_schema`, or say in the system prompt what the answer must look like',
+        });
+      }
+      repaired = true;
+      messages.push({ role: 'user', text: `Your answer does not match the required JSON Schema: ${problems}. Answer again with only the JSON value, nothing else.` });
+      continue;
+    }
+
+    const results = await Promise.all(calls.map((call) => runCall(o, byName, turns, call, finished)));
+    const pending = results.find((r): r is { pending: ToolCallRecord } => 'pending' in r);
+    if (pending) throw new ApprovalPending(pending.pending);
+    messages.push({
+      role: 'tool',
+      results: results.map((r, i) => {
+        const call = calls[i];
+        const done = r as { output: unknown; isError: boolean };
+        return { callId: call?.callId ?? '', name: call?.name ?? '', output: done.output, isError: done.isError };
+      }),
+    });
+  }
+}
+
+type CallResult = { output: unknown; isError: boolean } | { pending: ToolCallRecord };
+
+/** One tool call of the model: refused, reused from the journal, waiting for a person, or run. */
+async function runCall(
+  o: LoopOptions,
+  byName: ReadonlyMap<string, OfferedTool>,
+  turn: number,
+  call: ToolCallPart,
+  finished: ReadonlyMap<string, { ok: boolean; output?: unknown; error?: string }>,
+): Promise<CallResult> {
+  const done = finished.get(call.callId);
+  if (done) return done.ok ? { output: done.output, isError: false } : { output: done.error ?? 'failed', isError: true };
+  const record: ToolCallRecord = { call_id: call.callId, tool: call.name, input: call.input };
+  const tool = byName.get(call.name);
+  const finish = async (ok: boolean, value: unknown, started: number, refused = false): Promise<CallResult> => {
+    const shown = ok ? truncate(value, o.maxToolResultChars) : String(value);
+    await o.channel?.record(
+      {
+        type: 'tool_call_finished',
+        turn,
+        call_id: call.callId,
+        tool: call.name,
+        ok,
+        ...(ok ? { output: shown } : { error: String(value) }),
+        ...(refused ? { refused: true } : {}),
+        duration_ms: Date.now() - started,
+      },
+      true,
+    );
+    return { output: shown, isError: !ok };
+  };
+  if (!tool) {
+    // Never executed: the model is told which tools it has, and the refusal is journalled.
+    const allowed = [...byName.keys()];
+    return finish(false, `tool \`${call.name}\` is not available to this agent; its tools are: ${allowed.length ? allowed.join(', ') : '(none)'}`, Date.now(), true);
+  }
+  if (call.inputError) return finish(false, call.inputError, Date.now());
+  if (tool.approval) {
+    const decision: ToolDecision = o.channel ? await o.channel.decide(record, o.signal) : { decision: 'rejected', reason: 'approval is required and nobody can be asked here' };
+    if (decision.decision === 'pending') return { pending: record };
+    if (decision.decision === 'rejected') {
+      return finish(false, `a person rejected this call${decision.reason ? `: ${decision.reason}` : ''}`, Date.now(), true);
+    }
+  }
+  const started = Date.now();
+  await o.channel?.record({ type: 'tool_call_started', turn, call_id: call.callId, tool: call.name, input: call.input }, false);
+  try {
+    return await finish(true, await tool.run(call.input, o.signal), started);
+  } catch (err) {
+    if (o.signal.aborted) throw err;
+    return finish(false, err instanceof Error ? err.message : String(err), started);
+  }
+}
+
+/** A tool result as the model gets it: text, cut with a note past the limit. */
+function truncate(value: unknown, max: number): unknown {
+  const text = resultText(value);
+  if (text.length <= max) return value;
+  return `${text.slice(0, max)}\n[orch: result truncated, ${text.length - max} of ${text.length} characters left out (max_tool_result_chars: ${max})]`;
+}
+
+/**
+ * Keeps the history within what the model takes in: the oldest tool results are cut
+ * first, each leaving a note, so nothing disappears silently.
+ */
+function fitContext(messages: ChatMessage[]): ChatMessage[] {
+  const size = (m: ChatMessage) => (m.role === 'tool' ? JSON.stringify(m.results).length : m.text.length + JSON.stringify(m.role === 'assistant' ? m.toolCalls : []).length);
+  let total = messages.reduce((n, m) => n + size(m), 0);
+  if (total <= CONTEXT_CHARS) return messages;
+  return messages.map((m, i) => {
+    if (total <= CONTEXT_CHARS || m.role !== 'tool' || i === messages.length - 1) return m;
+    const before = size(m);
+    const cut: ChatMessage = { role: 'tool', results: m.results.map((r) => ({ ...r, output: `[orch: this earlier result (${resultText(r.output).length} characters) was cut to fit the model's context]` })) };
+    total -= before - size(cut);
+    return cut;
+  });
+}
+
+/** The final answer as the step's output: JSON when it is JSON (a fenced block too), else the text. */
+function answerOf(text: string): unknown {
+  const fenced = /^\s*```(?:json)?\s*\n([\s\S]*?)\n```\s*$/.exec(text);
+  return parseOutput(fenced?.[1] ?? text);
+}
+
+function compile(schema: Record<string, unknown>): ValidateFunction {
+  try {
+    return ajv.compile(schema);
+  } catch (err) {
+    throw new OrchError('ORCH_SCHEMA', `the step's output_schema is not a valid JSON Schema: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function schemaProblems(validate: ValidateFunction, value: unknown): string | undefined {
+  if (validate(value)) return undefined;
+  return (validate.errors ?? []).map((e) => `${e.instancePath || '(the answer)'} ${e.message ?? 'is invalid'}`).join('; ');
+}
+
+function round(usd: number): number {
+  return Math.round(usd * 1e6) / 1e6;
+}

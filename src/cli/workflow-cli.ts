@@ -3,6 +3,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import type { Project, WorkflowDef } from '../config/model.js';
 import { formatDuration } from '../config/duration.js';
+import { usageText } from './ui/usage.js';
 import { ExitCode, OrchError } from '../errors.js';
 import { Supervisor } from '../mcp/supervisor.js';
 import { resolveStateDir } from '../state/state-dir.js';
@@ -143,8 +144,10 @@ function summary(report: ReturnType<typeof runReport>, result: SessionResult, gl
     const time = s.duration_ms === null ? '' : formatDuration(s.duration_ms).padStart(7);
     const skipped = s.status === 'skipped' ? `  ${result.state.steps.get(s.id)?.skipReason ?? ''}` : '';
     const detail = s.error ? `  ${s.error.split('\n')[0] ?? ''}` : skipped;
-    lines.push(`  ${s.id.padEnd(width)}  ${s.status.padEnd(9)} ${time}${detail}`);
+    const usage = s.usage ? `  (${usageText({ ...s.usage, cost_usd: s.cost_usd })})` : '';
+    lines.push(`  ${s.id.padEnd(width)}  ${s.status.padEnd(9)} ${time}${usage}${detail}`);
   }
+  if (report.usage) lines.push(`  total: ${usageText({ ...report.usage, cost_usd: report.cost_usd })}`);
   const last = [...report.steps].reverse().find((s) => s.status === 'succeeded');
   if (result.outcome === 'succeeded' && last && last.output !== null && last.output !== '') {
     const text = typeof last.output === 'string' ? last.output : stringify(last.output).trimEnd();
@@ -154,6 +157,9 @@ function summary(report: ReturnType<typeof runReport>, result: SessionResult, gl
     const cd = globals.dir === process.cwd() ? '' : ` -C ${JSON.stringify(globals.dir)}`;
     const waiting = report.steps.filter((s) => s.status === 'waiting').map((s) => s.id);
     lines.push('', `Paused: ${waiting.map((w) => `\`${w}\``).join(', ')} await${waiting.length === 1 ? 's' : ''} approval. Decide with:`);
+    for (const s of report.steps) {
+      if (s.pending_tool_call) lines.push(`  (${s.id}: the model wants to call ${s.pending_tool_call.tool} ${JSON.stringify(s.pending_tool_call.input)})`);
+    }
     for (const w of waiting) {
       lines.push(`  orch${cd} approve ${report.run_id} ${w}`, `  orch${cd} reject ${report.run_id} ${w} --reason '...'`);
     }

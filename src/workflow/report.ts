@@ -1,5 +1,6 @@
 import type { WorkflowDef } from '../config/model.js';
-import type { RunState, StepState } from '../state/run-state.js';
+import type { UsageRecord } from '../state/events.js';
+import { addUsage, type RunState, type StepState } from '../state/run-state.js';
 
 /** One step as `--json` and the reports show it. */
 export interface StepReport {
@@ -9,6 +10,12 @@ export interface StepReport {
   error: string | null;
   started_at: string | null;
   duration_ms: number | null;
+  /** Tokens an LLM step's model calls used; absent for a tool step. */
+  usage?: UsageRecord;
+  /** What they cost, when the model's price is known. */
+  cost_usd?: number;
+  /** A model's tool call waiting for approval. */
+  pending_tool_call?: { tool: string; input: Record<string, unknown> };
 }
 
 export interface RunReport {
@@ -16,26 +23,38 @@ export interface RunReport {
   workflow: string;
   status: RunState['status'];
   steps: StepReport[];
+  /** The whole run's LLM usage; absent when no step called a model. */
+  usage?: UsageRecord;
+  cost_usd?: number;
 }
 
 /** The `--json` document: every step of the workflow, in declaration order. */
 export function runReport(state: RunState, workflow: WorkflowDef): RunReport {
-  return {
-    run_id: state.runId,
-    workflow: state.workflow,
-    status: state.status,
-    steps: workflow.steps.map((def): StepReport => {
-      const s = state.steps.get(def.id);
-      return {
-        id: def.id,
-        status: s?.status ?? 'pending',
-        output: s?.output ?? null,
-        error: s?.error ?? null,
-        started_at: s?.startedAt ?? null,
-        duration_ms: s?.durationMs ?? null,
-      };
-    }),
-  };
+  let total: UsageRecord | undefined;
+  const steps = workflow.steps.map((def): StepReport => {
+    const s = state.steps.get(def.id);
+    const report: StepReport = {
+      id: def.id,
+      status: s?.status ?? 'pending',
+      output: s?.output ?? null,
+      error: s?.error ?? null,
+      started_at: s?.startedAt ?? null,
+      duration_ms: s?.durationMs ?? null,
+    };
+    if (s?.usage) {
+      total = addUsage(total, s.usage);
+      report.usage = { input_tokens: s.usage.input_tokens, output_tokens: s.usage.output_tokens };
+      if (s.usage.cost_usd !== undefined) report.cost_usd = s.usage.cost_usd;
+    }
+    if (s?.pendingToolCall) report.pending_tool_call = { tool: s.pendingToolCall.tool, input: s.pendingToolCall.input };
+    return report;
+  });
+  const run: RunReport = { run_id: state.runId, workflow: state.workflow, status: state.status, steps };
+  if (total) {
+    run.usage = { input_tokens: total.input_tokens, output_tokens: total.output_tokens };
+    if (total.cost_usd !== undefined) run.cost_usd = total.cost_usd;
+  }
+  return run;
 }
 
 function xml(text: string): string {
@@ -48,7 +67,11 @@ export function junitReport(report: RunReport, skipReasons: ReadonlyMap<string, 
   const skipped = report.steps.filter((s) => s.status === 'skipped' || s.status === 'pending' || s.status === 'waiting').length;
   const total = report.steps.reduce((t, s) => t + (s.duration_ms ?? 0), 0) / 1000;
   const cases = report.steps.map((s) => {
+    const props = s.usage
+      ? `\n      <properties>\n        <property name="input_tokens" value="${s.usage.input_tokens}"/>\n        <property name="output_tokens" value="${s.usage.output_tokens}"/>${s.cost_usd === undefined ? '' : `\n        <property name="cost_usd" value="${s.cost_usd}"/>`}\n      </properties>`
+      : '';
     const open = `    <testcase name="${xml(s.id)}" classname="${xml(report.workflow)}" time="${((s.duration_ms ?? 0) / 1000).toFixed(3)}"`;
+    if (props && s.status === 'succeeded') return `${open}>${props}\n    </testcase>`;
     switch (s.status) {
       case 'failed':
       case 'rejected':

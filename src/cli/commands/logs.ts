@@ -5,18 +5,13 @@ import { readJournal } from '../../state/journal.js';
 import { loadRun, runPaths } from '../../state/runs.js';
 import { resolveStateDir } from '../../state/state-dir.js';
 import type { GlobalOptions, Io } from '../context.js';
+import { usageText } from '../ui/usage.js';
 import { processIo } from '../context.js';
 
 function oneLine(value: unknown, max = 120): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value) ?? '';
   const flat = text.replace(/\s*\n\s*/g, ' ⏎ ');
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
-}
-
-/** Tokens and cost as one short phrase: `1,234 in / 56 out tokens, $0.0042`. Token counts are never redacted. */
-export function usageText(usage: { input_tokens: number; output_tokens: number; cost_usd?: number }): string {
-  const cost = usage.cost_usd === undefined ? '' : `, $${usage.cost_usd.toFixed(4)}`;
-  return `${usage.input_tokens.toLocaleString('en-US')} in / ${usage.output_tokens.toLocaleString('en-US')} out tokens${cost}`;
 }
 
 /** One journal event as a line a person reads. */

@@ -160,11 +160,36 @@ export interface TeamDef {
   coordination: Coordination;
 }
 
+/** An LLM provider orch can talk to: its wire API, not who hosts it. */
+export type LlmProvider = 'anthropic' | 'openai' | 'openai-compatible';
+
+/** USD per million tokens. */
+export interface ModelPrice {
+  inputPerMTok: number;
+  outputPerMTok: number;
+}
+
+/** A named model of the team's `models:` map, used by an agent as `model: <name>`. */
+export interface ModelDef {
+  name: string;
+  /** Absent: inferred from `model`, as for an agent's own model name. */
+  provider?: LlmProvider;
+  /** The name the provider knows the model by. */
+  model: string;
+  baseUrl?: string;
+  /** Variable holding the API key; absent: the provider's usual one (none for openai-compatible). */
+  apiKeyEnv?: string;
+  price?: ModelPrice;
+  origin: Origin;
+}
+
 export interface AgentDef {
   role: string;
   description?: string;
+  /** A provider's model name, or a name from the team's `models:`. */
   model?: string;
-  provider?: string;
+  /** Overrides the provider the model name implies. */
+  provider?: LlmProvider;
   systemPrompt?: string;
   /** Tools this agent may use; undefined means every tool declared in gantz.yaml. */
   tools?: string[];
@@ -206,4 +231,6 @@ export interface Project {
   agents: Map<string, AgentDef>;
   workflows: Map<string, WorkflowDef>;
   orchestration?: OrchestrationDef;
+  /** The team's `models:` map by name; absent when the team declares none. */
+  models?: Map<string, ModelDef>;
 }

@@ -7,6 +7,8 @@ import type {
   GateType,
   InputDef,
   JsonType,
+  LlmProvider,
+  ModelDef,
   OnFailure,
   OrchestrationDef,
   Origin,
@@ -19,7 +21,7 @@ interface RawAgent {
   role: string;
   description?: string;
   model?: string;
-  provider?: string;
+  provider?: LlmProvider;
   system_prompt?: string;
   tools?: string[];
   count?: number;
@@ -52,6 +54,15 @@ export interface RawTeamFile {
   };
   agents?: RawAgent[];
   workflows?: Record<string, RawWorkflow>;
+  models?: Record<string, RawModel>;
+}
+
+interface RawModel {
+  provider?: LlmProvider;
+  model: string;
+  base_url?: string;
+  api_key_env?: string;
+  price?: { input_per_mtok: number; output_per_mtok: number };
 }
 
 export const DEFAULT_RETRY_BACKOFF_MS = 1000;
@@ -60,7 +71,13 @@ export function normaliseTeam(
   raw: RawTeamFile,
   file: string,
   sink: IssueSink,
-): { team?: TeamDef; agents: Map<string, AgentDef>; workflows: Map<string, WorkflowDef>; orchestration?: OrchestrationDef } {
+): {
+  team?: TeamDef;
+  agents: Map<string, AgentDef>;
+  workflows: Map<string, WorkflowDef>;
+  orchestration?: OrchestrationDef;
+  models?: Map<string, ModelDef>;
+} {
   const root: Origin = { file, path: [] };
   const team: TeamDef | undefined = raw.team
     ? { name: raw.team.name, description: raw.team.description, coordination: raw.team.coordination ?? 'centralized' }
@@ -123,7 +140,24 @@ export function normaliseTeam(
         failurePolicy: policy && { maxRetries: policy.max_retries, maxReassignments: policy.max_reassignments, onExhausted: policy.on_exhausted },
       }
     : undefined;
-  return { team, agents, workflows, orchestration };
+  const models = raw.models ? normaliseModels(raw.models, under(root, 'models')) : undefined;
+  return { team, agents, workflows, orchestration, models };
+}
+
+function normaliseModels(raw: Record<string, RawModel>, at: Origin): Map<string, ModelDef> {
+  const models = new Map<string, ModelDef>();
+  for (const [name, m] of Object.entries(raw)) {
+    models.set(name, {
+      name,
+      provider: m.provider,
+      model: m.model,
+      baseUrl: m.base_url,
+      apiKeyEnv: m.api_key_env,
+      price: m.price && { inputPerMTok: m.price.input_per_mtok, outputPerMTok: m.price.output_per_mtok },
+      origin: under(at, name),
+    });
+  }
+  return models;
 }
 
 function normaliseSteps(raw: RawStep[], at: Origin, sink: IssueSink): StepDef[] {

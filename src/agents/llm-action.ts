@@ -1,45 +1,23 @@
 import type { AgentDef, Project } from '../config/model.js';
 import { OrchError } from '../errors.js';
-import { recordingFetch, replayingFetch, type Cassette } from '../llm/cassette.js';
+import { recordingFetch, replayingFetch } from '../llm/cassette.js';
 import type { Redactor } from '../secrets/redact.js';
 import { missingKey, resolveModel } from '../llm/models.js';
 import type { ActionChannel } from './action-channel.js';
 import { remaining, tightest, type Budget } from './budget.js';
 import { runLoop, type OfferedTool } from './llm-loop.js';
-import type { Performance, PerformContext, Performer } from './runtime.js';
+import type { CassetteSpec, LlmSettings, Performance, PerformContext, Performer } from './action.js';
 
 /** Tool results longer than this reach the model cut, with a note (`max_tool_result_chars`). */
 export const DEFAULT_MAX_TOOL_RESULT_CHARS = 20_000;
 
-/** How LLM actions of a run reach their providers: the environment the keys come from, and a cassette for `--record`/`--replay`. */
-export interface LlmSettings {
-  env: NodeJS.ProcessEnv;
-  cassette?: Cassette;
-  /** `--replay`: no provider is called, so no key is needed. */
-  replaying: boolean;
-}
-
-/** `--record <dir>` / `--replay <dir>`, as data that a child-process worker can be sent too. */
-export interface CassetteSpec {
-  record?: string;
-  replay?: string;
-}
+export type { CassetteSpec, LlmSettings, StepContext } from './action.js';
 
 /** The LLM settings of a run: keys from `env`, and the cassette its flags ask for. */
 export function llmSettings(spec: CassetteSpec | undefined, env: NodeJS.ProcessEnv, redactor: Redactor): LlmSettings {
   if (spec?.replay) return { env, cassette: replayingFetch(spec.replay, { redactor }), replaying: true };
   if (spec?.record) return { env, cassette: recordingFetch(spec.record, { redactor }), replaying: false };
   return { env, replaying: false };
-}
-
-/** What the step asks of an LLM action beyond its input. */
-export interface StepContext {
-  /** Names the step in errors and replay misses, e.g. `step review`. */
-  label: string;
-  /** The outputs of the steps this one needs, by step id. */
-  needs?: Record<string, unknown>;
-  budget?: Budget;
-  outputSchema?: Record<string, unknown>;
 }
 
 /**

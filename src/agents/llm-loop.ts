@@ -10,7 +10,7 @@ import { addUsage, type ConversationEvent } from '../state/run-state.js';
 import { parseOutput, resultText } from '../tools/result.js';
 import type { ActionChannel, ToolDecision } from './action-channel.js';
 import { checkBefore, checkSpent, type Budget } from './budget.js';
-import type { Performance } from './runtime.js';
+import type { Performance } from './action.js';
 
 /** A tool as the loop offers it to the model, and how to run it. */
 export interface OfferedTool extends ChatTool {

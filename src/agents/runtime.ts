@@ -1,56 +1,13 @@
 import type { AgentDef, Project } from '../config/model.js';
 import { ExitCode, OrchError } from '../errors.js';
-import type { Logger, McpCallResult, McpCaller } from '../tools/context.js';
 import { invokeTool } from '../tools/invoke.js';
 import { fromMcpResult } from '../tools/mcp.js';
 import type { ToolResult } from '../tools/result.js';
-import type { ActionChannel } from './action-channel.js';
-import { runChain, type CallIds, type Interceptor, type ToolCall } from './interceptors.js';
-import { performWithModel, type LlmSettings, type StepContext } from './llm-action.js';
+import { runChain, type CallIds, type ToolCall } from './interceptors.js';
+import type { Performance, PerformContext, Performer } from './action.js';
+import { performWithModel } from './llm-action.js';
 
-/** Tokens and money one action used; LLM actions report it, tool calls use none. */
-export interface Usage {
-  input_tokens: number;
-  output_tokens: number;
-  cost_usd?: number;
-}
-
-/** What `perform` gives back: the action's output, and what it used. */
-export interface Performance {
-  output: unknown;
-  usage?: Usage;
-}
-
-/** The MCP servers as an agent addresses their tools: `server.tool`, or a bare name unique among them. */
-export interface ServerTools extends McpCaller {
-  call(name: string, args: Record<string, unknown>, request: { signal?: AbortSignal; audited?: boolean }): Promise<McpCallResult>;
-}
-
-/** Everything an action may use besides its input. */
-export interface PerformContext {
-  project: Project;
-  stateDir: string;
-  signal: AbortSignal;
-  logger?: Logger;
-  /** The project's MCP servers; absent where none are configured. */
-  servers?: ServerTools;
-  /** Which run, step, task and instance the work belongs to, for audit lines. */
-  ids?: Omit<CallIds, 'agent' | 'instance'>;
-  /** Links around every tool call, outermost first (audit, redaction, budgets, tracing). */
-  interceptors: readonly Interceptor[];
-  /** Providers, keys and the cassette, for actions an agent's model carries out. */
-  llm?: LlmSettings;
-  /** What the workflow step asks beyond the input: the needed steps' outputs, budget, output schema. */
-  step?: StepContext;
-  /** The run's journal and approvers, for actions of several turns; absent outside a workflow run. */
-  channel?: ActionChannel;
-}
-
-/** The agent performing an action: its role (the agent type) and, when leased, the instance. */
-export interface Performer {
-  role: string;
-  instance?: string;
-}
+export type { Performance, PerformContext, Performer, ServerTools, Usage } from './action.js';
 
 /** How an action is carried out (DESIGN section 4), decided from the project alone. */
 export type ActionPlan = { kind: 'tool'; tool: string } | { kind: 'server'; name: string } | { kind: 'llm'; model: string };

@@ -149,7 +149,7 @@ async function readRequest(input: string | URL | Request, init: RequestInit | un
 }
 
 /** JSON with object keys sorted at every level: the same value always gives the same text. */
-export function canonical(value: unknown): string {
+function canonical(value: unknown): string {
   return JSON.stringify(sortKeys(value));
 }
 

@@ -104,7 +104,7 @@ function refused(error: APICallError, status: number | undefined, call: CallDesc
 }
 
 /** The wait a response asks for, in ms, when it says. */
-export function retryAfter(headers: Record<string, string> | undefined, now = Date.now()): number | undefined {
+function retryAfter(headers: Record<string, string> | undefined, now = Date.now()): number | undefined {
   if (!headers) return undefined;
   const ms = Number.parseFloat(headers['retry-after-ms'] ?? '');
   if (Number.isFinite(ms) && ms >= 0) return ms;

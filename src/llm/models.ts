@@ -86,7 +86,7 @@ export function resolveModel(project: Project, agentRole: string, env: NodeJS.Pr
 }
 
 /** The provider a model name implies, if any. */
-export function inferProvider(model: string): LlmProvider | undefined {
+function inferProvider(model: string): LlmProvider | undefined {
   const name = model.toLowerCase();
   if (name.startsWith('claude-')) return 'anthropic';
   if (name.startsWith('gpt-') || /^o[134]/.test(name)) return 'openai';
@@ -121,7 +121,7 @@ function endpoint(
  * `/v1` only when they are a bare origin (`http://127.0.0.1:8000`), since many servers put
  * their API under another path (`.../v1beta/openai`) that `/v1` would break.
  */
-export function normaliseBaseURL(provider: LlmProvider, url: string): string {
+function normaliseBaseURL(provider: LlmProvider, url: string): string {
   const trimmed = url.trim().replace(/\/+$/, '');
   if (/\/v1$/.test(trimmed)) return trimmed;
   if (provider === 'anthropic') return `${trimmed}/v1`;
@@ -129,7 +129,7 @@ export function normaliseBaseURL(provider: LlmProvider, url: string): string {
 }
 
 /** `OLLAMA_HOST` as Ollama itself reads it: `host`, `host:port` or a URL; no scheme means http and port 11434. */
-export function ollamaBaseURL(host: string | undefined): string {
+function ollamaBaseURL(host: string | undefined): string {
   const value = host?.trim();
   if (!value) return OLLAMA_DEFAULT;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return normaliseBaseURL('openai-compatible', value);

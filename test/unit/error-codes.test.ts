@@ -31,7 +31,7 @@ describe('the error code registry', () => {
   });
 
   it('documents each code in one line and gives it an exit code of the CLI contract', () => {
-    const contract = new Set<number>([ExitCode.runFailed, ExitCode.usage, ExitCode.sigint]);
+    const contract = new Set<number>([ExitCode.runFailed, ExitCode.usage, ExitCode.paused, ExitCode.sigint]);
     for (const [code, entry] of Object.entries(ERROR_CODES)) {
       expect(entry.doc.trim(), code).not.toBe('');
       expect(entry.doc, code).not.toContain('\n');

@@ -14,7 +14,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['errors.ts', 'error-codes.ts', 'util', 'lang', 'secrets', 'process'],
   ['config'],
   ['state'],
-  ['mcp'],
+  ['mcp', 'llm'],
   ['tools'],
   ['agents'],
   ['engine'],

@@ -1,0 +1,122 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BIN, orch } from '../helpers/cli.js';
+import { until } from '../helpers/workflow-project.js';
+
+const STUB = fileURLToPath(new URL('../fixtures/llm-stub-server.mjs', import.meta.url));
+const KEY = 'sk-ant-e2e-secret-9191';
+
+const GANTZ = `name: llm-e2e
+tools:
+  check:
+    description: Checks a service, slowly
+    parameters: { service: { type: string, required: true } }
+    script: { shell: "echo run >> check.log; while [ ! -f go ]; do sleep 0.05; done; printf 'ok %s' {{service}}" }
+  deploy:
+    description: Deploys a service
+    parameters: { service: { type: string, required: true } }
+    script: { shell: "printf 'deployed %s' {{service}} | tee -a deployed.log" }
+`;
+const TEAM = `team: { name: e2e-team }
+agents:
+  - role: reviewer
+    model: claude-sonnet-4-5
+    tools: [check, { name: deploy, approval: required }]
+workflows:
+  review:
+    - { id: review, agent: reviewer, action: review_changes, with: { service: api } }
+`;
+
+interface Stub {
+  process: ChildProcess;
+  anthropicBase: string;
+  url: string;
+}
+
+let dir: string;
+let stub: Stub | undefined;
+afterEach(() => {
+  stub?.process.kill('SIGTERM');
+  stub = undefined;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function startStubProcess(replies: unknown[]): Promise<Stub> {
+  const script = path.join(dir, 'stub-script.json');
+  writeFileSync(script, JSON.stringify(replies));
+  const child = spawn(process.execPath, [STUB, script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
+  const info = JSON.parse(line) as { anthropicBase: string; url: string };
+  return { process: child, ...info };
+}
+
+async function requests(): Promise<number> {
+  const res = await fetch(`${stub!.url}/_stub/requests`);
+  return ((await res.json()) as unknown[]).length;
+}
+
+function project(): NodeJS.ProcessEnv {
+  dir = mkdtempSync(path.join(tmpdir(), 'orch-llm-e2e-'));
+  writeFileSync(path.join(dir, 'gantz.yaml'), GANTZ);
+  writeFileSync(path.join(dir, 'agent-team.yaml'), TEAM);
+  return { ANTHROPIC_API_KEY: KEY };
+}
+
+describe('orch run with an LLM agent', () => {
+  it('kill -9 during a tool call, then resume: the finished model turn is not asked again, the unfinished call runs again', async () => {
+    const env = project();
+    stub = await startStubProcess([{ toolCalls: [{ name: 'check', input: { service: 'api' } }] }, { text: '{"approved": true}' }]);
+    const child = spawn(process.execPath, [BIN, 'run', 'review'], { cwd: dir, env: { ...process.env, ...env, ANTHROPIC_BASE_URL: stub.anthropicBase }, stdio: 'ignore' });
+    await until(() => existsSync(path.join(dir, 'check.log')), 'the tool call to start');
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(await requests()).toBe(1);
+    const [runId = ''] = readdirSync(path.join(dir, '.orch', 'runs'));
+    writeFileSync(path.join(dir, 'go'), '');
+    const r = orch(['--json', 'resume', runId], { cwd: dir, env: { ...env, ANTHROPIC_BASE_URL: stub.anthropicBase } });
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { steps: { output: unknown; usage?: unknown }[]; usage?: unknown; cost_usd?: number };
+    expect(report.steps[0]?.output).toEqual({ approved: true });
+    expect(report.usage).toEqual({ input_tokens: 20, output_tokens: 10 });
+    expect(report.cost_usd).toBeGreaterThan(0);
+    // Two model turns in all: the first was not requested again after the crash (at-least-once for the tool).
+    expect(await requests()).toBe(2);
+    expect(readFileSync(path.join(dir, 'check.log'), 'utf8').trim().split('\n')).toEqual(['run', 'run']);
+    expect(orch(['logs', runId], { cwd: dir }).stdout).toMatch(/turn 1 \(claude-sonnet-4-5, 10 in \/ 5 out tokens/);
+  });
+
+  it('pauses without a terminal at a call that needs approval (exit 3); orch approve and orch resume finish it', async () => {
+    const env = project();
+    writeFileSync(path.join(dir, 'go'), '');
+    stub = await startStubProcess([{ toolCalls: [{ name: 'deploy', input: { service: 'api' } }] }, { text: 'shipped' }]);
+    const run = { ...env, ANTHROPIC_BASE_URL: stub.anthropicBase };
+    const paused = orch(['run', 'review'], { cwd: dir, env: run });
+    expect(paused.code, paused.stderr).toBe(3);
+    expect(paused.stdout).toContain('the model wants to call deploy {"service":"api"}');
+    const [runId = ''] = readdirSync(path.join(dir, '.orch', 'runs'));
+    expect(orch(['logs', runId], { cwd: dir }).stdout).toContain("waiting for approval of the model's call deploy");
+    expect(orch(['approve', runId, 'review'], { cwd: dir }).code).toBe(0);
+    const done = orch(['resume', runId], { cwd: dir, env: run });
+    expect(done.code, done.stderr).toBe(0);
+    expect(readFileSync(path.join(dir, 'deployed.log'), 'utf8')).toBe('deployed api');
+    expect(await requests()).toBe(2);
+    for (const f of readdirSync(path.join(dir, '.orch'), { recursive: true, withFileTypes: true }).filter((d) => d.isFile())) {
+      expect(readFileSync(path.join(f.parentPath, f.name), 'utf8')).not.toContain(KEY);
+    }
+  });
+
+  it('refuses to start without the key (exit 2), naming the agent, model and variable', () => {
+    project();
+    const r = orch(['run', 'review'], { cwd: dir, env: { ANTHROPIC_API_KEY: '' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('ORCH_LLM_KEY_MISSING');
+    expect(r.stderr).toContain('reviewer');
+    expect(r.stderr).toContain('claude-sonnet-4-5');
+    expect(r.stderr).toContain('ANTHROPIC_API_KEY');
+  });
+});

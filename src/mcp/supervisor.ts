@@ -9,7 +9,7 @@ import type { CallOptions } from './connection.js';
 import { McpErrorCode } from './failures.js';
 import { ManagedServer, type SupervisionPolicy } from './managed-server.js';
 import { reapOrphans } from '../process/pid-registry.js';
-import { DEFAULT_STOP_TIMINGS } from '../process/tree.js';
+import { DEFAULT_STOP_TIMINGS } from '../process/stop.js';
 import { secretsRedactor, type Redactor } from '../secrets/redact.js';
 import { installShutdownHandlers } from './signals.js';
 import { ToolRegistry } from './tool-registry.js';

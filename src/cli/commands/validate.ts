@@ -2,8 +2,10 @@ import { inspectProject } from '../../config/load.js';
 import { ExitCode, type Issue } from '../../errors.js';
 import type { Project } from '../../config/model.js';
 import type { ToolReference } from '../../config/locate.js';
+import { resolveStateDir } from '../../state/state-dir.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
+import { withShutdownHandlers } from '../signals.js';
 import { formatIssues } from '../ui/report.js';
 
 interface ValidateFlags {
@@ -12,8 +14,10 @@ interface ValidateFlags {
 
 /** Starts the servers and turns unconfirmed tool names into confirmed ones or errors. */
 async function connectCheck(project: Project, issues: Issue[], unverified: ToolReference[]): Promise<Issue[]> {
-  const { checkServerTools } = await import('../../mcp/check.js');
-  const found = await checkServerTools(project, unverified);
+  // Loaded only for --connect: plain validate never needs the MCP SDK.
+  const [{ checkServerTools }, { Supervisor }] = await Promise.all([import('../../mcp/check.js'), import('../../mcp/supervisor.js')]);
+  const supervisor = new Supervisor(project.servers.values(), { stateDir: resolveStateDir(project.dir) });
+  const found = await withShutdownHandlers(supervisor, () => checkServerTools(supervisor, project, unverified));
   return [...issues.filter((i) => i.code !== 'ORCH_TOOL_UNVERIFIED'), ...found];
 }
 

@@ -81,7 +81,7 @@ export type Validation = Omit<InternalValidation, 'unverified'>;
  * down before it resolves). Problems are in `issues`; it does not reject for them.
  */
 export function validateProject(options: ValidateOptions = {}): Promise<Validation> {
-  return validateInternal({ ...options, handleSignals: false });
+  return validateInternal(options);
 }
 
 // ——— MCP servers ———
@@ -107,7 +107,6 @@ export function createSupervisor(project: Project, options: SupervisorOptions = 
     stateDir: options.stateDir ?? resolveStateDir(project.dir, options.env),
     env: options.env,
     policy: options.policy,
-    handleSignals: false,
   });
 }
 

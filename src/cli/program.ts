@@ -42,7 +42,7 @@ async function reapLeftovers(dir: string): Promise<void> {
   const stateDir = resolveStateDir(dir);
   if (!existsSync(path.join(stateDir, 'pids'))) return;
   const { reapOrphans } = await import('../process/pid-registry.js');
-  const { DEFAULT_STOP_TIMINGS } = await import('../process/tree.js');
+  const { DEFAULT_STOP_TIMINGS } = await import('../process/stop.js');
   await reapOrphans(stateDir, DEFAULT_STOP_TIMINGS);
 }
 

@@ -7,6 +7,7 @@ import type { Project } from '../config/model.js';
 import type { ErrorCode } from '../error-codes.js';
 import { OrchError } from '../errors.js';
 import type { ParentMessage, WorkerMessage } from './process-protocol.js';
+import { stopChild } from '../process/stop.js';
 import type { Instance, Worker } from './worker.js';
 import type { TaskSpec } from './task.js';
 
@@ -81,18 +82,10 @@ export class ProcessWorker implements Worker {
     done.catch((err: unknown) => reply({ error: err instanceof Error ? err.message : String(err) }));
   }
 
-  /** Disconnect (the worker ends its servers and exits) → wait → SIGTERM → wait → SIGKILL. */
+  /** Disconnect (the worker ends its servers and exits) → wait → SIGTERM → wait → SIGKILL: the one stop sequence. */
   async stop(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const within = (ms: number) => Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
-    if (child.connected) child.disconnect();
-    if (await within(GRACE_MS)) return;
-    child.kill('SIGTERM');
-    if (await within(GRACE_MS)) return;
-    child.kill('SIGKILL');
-    await exited;
+    if (child) await stopChild(child, { graceMs: GRACE_MS, termMs: GRACE_MS });
   }
 }
 

@@ -5,7 +5,8 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { CallToolResult, Progress, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServerDef } from '../config/model.js';
 import { recordProcess, type PidRegistration } from '../process/pid-registry.js';
-import { ProcessTree, type StopTimings } from '../process/tree.js';
+import type { StopTimings } from '../process/stop.js';
+import { ProcessTree } from '../process/tree.js';
 import { StderrTail } from './stderr-tail.js';
 import { SpawnAwareStdioTransport, createTransport } from './transport.js';
 
@@ -18,6 +19,7 @@ const MAX_TOOL_PAGES = 1000;
 export interface ConnectionOptions {
   stateDir: string;
   parentEnv: NodeJS.ProcessEnv;
+  /** The stages for what a stdio server leaves behind; the SDK's transport stops the server itself. */
   stopTimings: StopTimings;
   /** Called once when the server ends without orch asking it to. */
   onExit: () => void;
@@ -113,15 +115,16 @@ export class ServerConnection {
   }
 
   /**
-   * Ends the session and the server's whole process tree: stdin is ended (by the SDK's
-   * close), then wait → SIGTERM → wait → SIGKILL for every process of the tree.
+   * Ends the session and the server's whole process tree. The SDK's stdio transport owns
+   * the server's own process and stops it (end stdin → wait → SIGTERM → wait → SIGKILL);
+   * orch then stops only what it leaves behind, the descendants recorded before the close.
    */
   close(): Promise<void> {
     this.closing ??= this.shutDown();
     return this.closing;
   }
 
-  /** Last resort from a synchronous `exit` hook: SIGKILL whatever is left of the tree. */
+  /** Last resort from a synchronous `exit` hook, when no owner can act: SIGKILL the whole tree. */
   killNow(): void {
     this.tree?.refresh();
     this.tree?.signalAll('SIGKILL');
@@ -131,14 +134,19 @@ export class ServerConnection {
     // Closed the moment it was started: its process is known (and recorded) only once it exists.
     if (this.transport instanceof SpawnAwareStdioTransport) await this.transport.spawned?.catch(() => {});
     const tree = this.tree;
+    // Found now, while the server still runs: once it exits, its children cannot be found from it.
     tree?.refresh();
     try {
       if (this.transport instanceof StreamableHTTPClientTransport && !this.ended) {
         await this.transport.terminateSession().catch(() => {}); // the server may be gone already
       }
-      const clientClosed = this.client.close().catch(() => {});
-      if (tree) await tree.stop(this.options.stopTimings);
-      await clientClosed;
+      const inputEnded = Date.now();
+      await this.client.close().catch(() => {});
+      if (tree) {
+        // Their grace, like the server's, counts from the end of its input, not from now.
+        const { graceMs, termMs } = this.options.stopTimings;
+        await tree.stopLeftovers({ graceMs: Math.max(graceMs - (Date.now() - inputEnded), 0), termMs });
+      }
     } finally {
       this.registration?.remove();
     }

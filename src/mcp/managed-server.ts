@@ -5,7 +5,7 @@ import { CircuitBreaker, backoffDelay, type BreakerPolicy } from './circuit-brea
 import type { Clock } from '../util/clock.js';
 import { ServerConnection, type CallOptions } from './connection.js';
 import * as fail from './failures.js';
-import type { StopTimings } from '../process/tree.js';
+import type { StopTimings } from '../process/stop.js';
 import { RateLimiter } from './rate-limit.js';
 import type { Redactor } from '../secrets/redact.js';
 import { ToolRegistry } from './tool-registry.js';
@@ -21,6 +21,10 @@ export interface RestartPolicy {
 export interface SupervisionPolicy {
   restart: RestartPolicy;
   breaker: BreakerPolicy;
+  /**
+   * The stages for what a stdio server leaves behind (its descendants); the SDK's transport
+   * stops the server's own process, with its own stages.
+   */
   stop: StopTimings;
   /** Per-call timeout for servers without `tool_timeout`. */
   defaultToolTimeoutMs: number;

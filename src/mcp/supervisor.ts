@@ -9,9 +9,8 @@ import type { CallOptions } from './connection.js';
 import { McpErrorCode } from './failures.js';
 import { ManagedServer, type SupervisionPolicy } from './managed-server.js';
 import { reapOrphans } from '../process/pid-registry.js';
-import { DEFAULT_STOP_TIMINGS } from '../process/tree.js';
+import { DEFAULT_STOP_TIMINGS } from '../process/stop.js';
 import { secretsRedactor, type Redactor } from '../secrets/redact.js';
-import { installShutdownHandlers } from './signals.js';
 import { ToolRegistry, type ServerToolInfo } from './tool-registry.js';
 
 export const DEFAULT_POLICY: SupervisionPolicy = {
@@ -28,8 +27,6 @@ export interface SupervisorOptions {
   env?: NodeJS.ProcessEnv;
   policy?: Partial<SupervisionPolicy>;
   clock?: Clock;
-  /** End servers on SIGINT/SIGTERM/uncaught errors, then exit (130/143/1). The CLI's choice. */
-  handleSignals?: boolean;
 }
 
 /** `audited`: the caller (the agent runtime's audit link) records the call, so the supervisor does not. */
@@ -40,7 +37,8 @@ export type StartOutcome = { server: string; ok: true; tools: number } | { serve
 /**
  * Runs the configured MCP servers for one orch command: starts them (in parallel, up
  * front or on first use), calls their tools with an audit record each, and ends every
- * process it started on shutdown, whatever way orch ends.
+ * process it started on shutdown. It installs no signal handlers: the CLI arms them
+ * (src/cli/signals.ts) so that every way orch ends goes through `shutdown` or `killNow`.
  */
 export class Supervisor {
   readonly audit: AuditLog;
@@ -48,7 +46,6 @@ export class Supervisor {
   readonly redactor: Redactor;
   private readonly servers = new Map<string, ManagedServer>();
   private reaping: Promise<unknown> | undefined;
-  private uninstall: (() => void) | undefined;
   private shuttingDown: Promise<void> | undefined;
 
   constructor(
@@ -165,20 +162,21 @@ export class Supervisor {
         await Promise.all([...this.servers.values()].map((s) => s.stop()));
       } finally {
         await this.audit.close();
-        this.uninstall?.();
       }
     })();
     return this.shuttingDown;
   }
 
-  /** Before the first server starts: reap what a killed orch left behind, arm the signal handlers. */
+  /**
+   * SIGKILLs what is left of every server, synchronously, including those still starting
+   * or closing: the last resort when orch must exit now (a second Ctrl-C, an `exit` hook).
+   */
+  killNow(): void {
+    for (const server of this.servers.values()) server.killNow();
+  }
+
+  /** Before the first server starts: reap what a killed orch left behind. */
   private prepare(): Promise<unknown> {
-    if (this.options.handleSignals && !this.uninstall) {
-      this.uninstall = installShutdownHandlers(
-        () => this.shutdown(),
-        () => this.servers.forEach((s) => s.killNow()),
-      );
-    }
     this.reaping ??= reapOrphans(this.options.stateDir, DEFAULT_STOP_TIMINGS);
     return this.reaping;
   }

@@ -1,7 +1,8 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { groupMembers, identify, isRunning, type ProcessIdentity } from './identity.js';
-import { ProcessTree, type StopTimings } from './tree.js';
+import type { StopTimings } from './stop.js';
+import { ProcessTree } from './tree.js';
 
 /**
  * What a recorded process is: an MCP server, or a script tool. A script's process leads

@@ -1,15 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { descendants, isRunning, signal, type ProcessIdentity } from './identity.js';
-
-/** How long each stage of a shutdown may take before the next, harsher one. */
-export interface StopTimings {
-  /** After stdin is ended, before SIGTERM. */
-  graceMs: number;
-  /** After SIGTERM, before SIGKILL. */
-  termMs: number;
-}
-
-export const DEFAULT_STOP_TIMINGS: StopTimings = { graceMs: 2000, termMs: 2000 };
+import { runStopSequence, type StopTimings } from './stop.js';
 
 const POLL_MS = 20;
 /** After SIGKILL the kernel needs a moment; waiting longer would not help. */
@@ -68,17 +59,35 @@ export class ProcessTree {
   }
 
   /**
-   * The stages after stdin has been ended: wait → SIGTERM → wait → SIGKILL, each for the
-   * whole tree, so that a grandchild ignoring SIGTERM is not left behind.
+   * Ends a tree nobody else owns (an orphan's): wait → SIGTERM → wait → SIGKILL, each for
+   * the whole tree, so that a grandchild ignoring SIGTERM is not left behind. Its input, if
+   * any, was ended by whoever held it.
    */
-  async stop(timings: StopTimings): Promise<void> {
+  stop(timings: StopTimings): Promise<void> {
+    return this.stopMembers(timings, () => true);
+  }
+
+  /**
+   * Ends what the root's owner (the MCP SDK's stdio transport) left behind once it has
+   * stopped the root: the same stages for every other member, the root never signalled.
+   * Still waits for the root too, so that nothing of the tree runs when it resolves.
+   */
+  stopLeftovers(timings: StopTimings): Promise<void> {
+    return this.stopMembers(timings, (member) => member.pid !== this.root.pid);
+  }
+
+  private stopMembers(timings: StopTimings, mine: (member: ProcessIdentity) => boolean): Promise<void> {
+    // Refreshed before each stage: a member may have started children since the last one.
     this.refresh();
-    if (await this.waitForExit(timings.graceMs)) return;
-    this.refresh();
-    this.signalAll('SIGTERM');
-    if (await this.waitForExit(timings.termMs)) return;
-    this.refresh();
-    this.signalAll('SIGKILL');
-    await this.waitForExit(KILL_WAIT_MS);
+    return runStopSequence(
+      {
+        signal: (sig) => {
+          this.refresh();
+          for (const member of this.alive()) if (mine(member)) signal(member, sig);
+        },
+        exited: (ms) => this.waitForExit(ms),
+      },
+      { ...timings, killWaitMs: KILL_WAIT_MS },
+    );
   }
 }

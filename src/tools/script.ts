@@ -4,6 +4,7 @@ import type { ScriptHandler } from '../config/model.js';
 import { formatDuration } from '../config/duration.js';
 import { registerPid } from '../process/pid-registry.js';
 import { identify } from '../process/identity.js';
+import { runStopSequence, settlesWithin } from '../process/stop.js';
 import { renderText } from '../lang/placeholders.js';
 import { parseOutput, ToolError, type ToolResult } from './result.js';
 import { renderShell } from '../lang/shell-template.js';
@@ -84,7 +85,7 @@ export async function runScript(
   const unregister = options.stateDir === undefined ? () => {} : recordScript(options.stateDir, options.tool, child.pid);
 
   let ended: 'timeout' | 'cancelled' | undefined;
-  let forceTimer: NodeJS.Timeout | undefined;
+  const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const killGroup = (signal: NodeJS.Signals): void => {
     if (child.pid === undefined) return;
     try {
@@ -94,9 +95,11 @@ export async function runScript(
     }
   };
   const terminate = (why: 'timeout' | 'cancelled'): void => {
-    ended ??= why;
-    killGroup('SIGTERM');
-    forceTimer ??= setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS).unref();
+    if (ended) return;
+    ended = why;
+    // No input to end (stdin is ignored), so no grace: SIGTERM → wait → SIGKILL, for the whole group.
+    const group = { signal: killGroup, exited: (ms: number) => settlesWithin(exit, ms) };
+    void runStopSequence(group, { graceMs: 0, termMs: KILL_GRACE_MS, killWaitMs: 0 });
   };
   const onAbort = (): void => terminate('cancelled');
   const timer = handler.timeoutMs === undefined ? undefined : setTimeout(() => terminate('timeout'), handler.timeoutMs);
@@ -138,7 +141,6 @@ export async function runScript(
     return { value: parseOutput(stdout) };
   } finally {
     if (timer) clearTimeout(timer);
-    if (forceTimer) clearTimeout(forceTimer);
     if (pid !== undefined) running.delete(pid);
     unregister();
     options.signal?.removeEventListener('abort', onAbort);

@@ -8,6 +8,7 @@ import type { ServerTool } from '../../mcp/tool-registry.js';
 import { resolveStateDir } from '../../state/state-dir.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
+import { withShutdownHandlers } from '../signals.js';
 
 interface CallFlags {
   args?: string;
@@ -22,21 +23,19 @@ export async function run(globals: GlobalOptions, ...args: unknown[]): Promise<n
   if (!(command instanceof Command)) throw new Error('orch mcp: commander passed no command');
   const io = processIo;
   const { project } = await loadProject({ dir: globals.dir, config: globals.config, team: globals.team });
-  const supervisor = new Supervisor(project.servers.values(), { stateDir: resolveStateDir(project.dir), handleSignals: true });
-  try {
+  const supervisor = new Supervisor(project.servers.values(), { stateDir: resolveStateDir(project.dir) });
+  return withShutdownHandlers(supervisor, async () => {
     switch (command.name()) {
       case 'list':
-        return await list(supervisor, globals, io);
+        return list(supervisor, globals, io);
       case 'tools':
-        return await tools(supervisor, typeof args[0] === 'string' ? args[0] : undefined, globals, io);
+        return tools(supervisor, typeof args[0] === 'string' ? args[0] : undefined, globals, io);
       case 'call':
-        return await call(supervisor, String(args[0]), String(args[1]), command.opts<CallFlags>(), globals, io);
+        return call(supervisor, String(args[0]), String(args[1]), command.opts<CallFlags>(), globals, io);
       default:
         throw new Error(`orch mcp: no subcommand ${command.name()}`);
     }
-  } finally {
-    await supervisor.shutdown();
-  }
+  });
 }
 
 async function list(supervisor: Supervisor, globals: GlobalOptions, io: Io): Promise<number> {

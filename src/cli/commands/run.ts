@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import { loadProject } from '../../config/load.js';
 import type { Project, ToolDef } from '../../config/model.js';
 import { ExitCode, OrchError } from '../../errors.js';
-import { installShutdownHandlers } from '../../mcp/signals.js';
+import { installShutdownHandlers } from '../signals.js';
 import { Supervisor } from '../../mcp/supervisor.js';
 import { resolveStateDir } from '../../state/state-dir.js';
 import { silentLogger, streamLogger } from '../../tools/context.js';

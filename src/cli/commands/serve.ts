@@ -1,7 +1,7 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { loadProject } from '../../config/load.js';
 import { ExitCode, OrchError } from '../../errors.js';
-import { installShutdownHandlers } from '../../mcp/signals.js';
+import { installShutdownHandlers } from '../signals.js';
 import { Supervisor } from '../../mcp/supervisor.js';
 import { serveHttp } from '../../serve/http.js';
 import { createToolServer } from '../../serve/tool-server.js';

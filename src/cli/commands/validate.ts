@@ -2,6 +2,7 @@ import { ExitCode } from '../../errors.js';
 import { validateProject } from '../../mcp/validate.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
+import { withShutdownHandlers } from '../signals.js';
 import { formatIssues } from '../ui/report.js';
 
 interface ValidateFlags {
@@ -10,7 +11,7 @@ interface ValidateFlags {
 
 export async function run(globals: GlobalOptions, flags: ValidateFlags, _command?: unknown, io: Io = processIo): Promise<number> {
   const { dir, config, team } = globals;
-  const validation = await validateProject({ dir, config, team, connect: flags.connect, handleSignals: true });
+  const validation = await validateProject({ dir, config, team, connect: flags.connect, guard: withShutdownHandlers });
   const { issues, ok } = validation;
   if (globals.json) {
     const report = issues.map(({ severity, code, message, file, line, column, path, hint }) => ({

@@ -48,19 +48,16 @@ describe('checkServerTools (validate --connect)', () => {
     const watch = new ProcessWatch();
     const broken = fixture('broken', 'silent.mjs', { startupTimeoutMs: 1500, origin: { file: path.join(project.dir, '.mcp.json'), path: ['mcpServers', 'broken'] } });
     const at = { file: 'agent-team.yaml', line: 4, column: 12 };
-    const check = checkServerTools(
-      projectWith([memory, broken]),
-      [
-        { name: 'read_graph', ...at },
-        { name: 'memory.search_nodes', ...at },
-        { name: 'memory.fly', ...at, path: 'agents[0].tools[2]' },
-        { name: 'broken.anything', ...at },
-        { name: 'teleport', ...at },
-      ],
-      { handleSignals: false, policy: FAST_POLICY },
-    );
+    const supervisor = new Supervisor([memory, broken], { stateDir: path.join(project.dir, '.orch'), policy: FAST_POLICY });
+    const check = checkServerTools(supervisor, projectWith([memory, broken]), [
+      { name: 'read_graph', ...at },
+      { name: 'memory.search_nodes', ...at },
+      { name: 'memory.fly', ...at, path: 'agents[0].tools[2]' },
+      { name: 'broken.anything', ...at },
+      { name: 'teleport', ...at },
+    ]);
     for (let i = 0; i < 100 && watch.snapshot().length < 2; i++) await new Promise((r) => setTimeout(r, 20));
-    const issues = await check;
+    const issues = await check.finally(() => supervisor.shutdown());
     expect(issues.map((i) => [i.code, i.file, i.path ?? null])).toEqual([
       ['ORCH_SERVER_START', '.mcp.json', 'mcpServers.broken'],
       ['ORCH_TOOL_NOT_PROVIDED', 'agent-team.yaml', 'agents[0].tools[2]'],

@@ -1,5 +1,13 @@
 import { ExitCode } from '../errors.js';
 
+/** What a command must end before orch exits: a Supervisor, say. */
+export interface ShutdownTarget {
+  /** Ends everything gracefully; resolves once it is all gone. */
+  shutdown(): Promise<void>;
+  /** SIGKILLs whatever is left, synchronously: the last resort of a forced exit. */
+  killNow(): void;
+}
+
 /**
  * While servers run, every way orch can end goes through their shutdown first:
  * SIGINT (exit 130, a second one forces), SIGTERM (143), an uncaught error (1). The
@@ -36,4 +44,22 @@ export function installShutdownHandlers(shutdown: () => Promise<void>, killNow: 
     process.off('unhandledRejection', onFatal);
     process.off('exit', killNow);
   };
+}
+
+/**
+ * Runs `body` with the shutdown handlers armed for `target`, and ends `target` however
+ * `body` ends. The library never installs handlers itself: which signals end orch, and
+ * with what exit code, is the CLI's choice.
+ */
+export async function withShutdownHandlers<T>(target: ShutdownTarget, body: () => Promise<T>): Promise<T> {
+  const uninstall = installShutdownHandlers(
+    () => target.shutdown(),
+    () => target.killNow(),
+  );
+  try {
+    return await body();
+  } finally {
+    await target.shutdown();
+    uninstall();
+  }
 }

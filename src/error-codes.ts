@@ -70,6 +70,7 @@ export const ERROR_CODES = {
   ORCH_NOT_AVAILABLE: { exit: 2, retryable: false, doc: 'a built-in handler this version does not provide' },
   ORCH_MCP_UNAVAILABLE: { exit: 2, retryable: false, doc: 'an MCP tool was called where no MCP servers run' },
   ORCH_LLM_KEY_MISSING: { exit: 2, retryable: false, doc: 'an LLM step\'s provider needs an API key that is not set (checked before any step runs)' },
+  ORCH_PRICE_UNKNOWN: { exit: 2, retryable: false, doc: 'a `max_cost_usd` budget applies to a model whose price orch does not know' },
   ORCH_MODEL_UNKNOWN: { exit: 2, retryable: false, doc: 'an agent\'s model names no provider orch knows and no `models:` entry' },
   ORCH_POOL_EMPTY: { exit: 2, retryable: false, doc: 'an agent type is scaled to 0 instances (`orch scale` it up)' },
 

@@ -28,6 +28,7 @@ import { listRuns as listInternal, loadRun as loadRunInternal, runPaths } from '
 import { resolveStateDir } from './state/state-dir.js';
 import { silentLogger, type Logger } from './tools/context.js';
 import { defaultInterceptors } from './agents/interceptors.js';
+import { llmIssues } from './agents/llm-check.js';
 import { callTool } from './agents/runtime.js';
 import { findTool, handlerContext } from './tools/invoke.js';
 import type { ToolResult } from './tools/result.js';
@@ -80,8 +81,11 @@ export type Validation = Omit<InternalValidation, 'unverified'>;
  * the tool names only a running MCP server can confirm (the servers it starts are shut
  * down before it resolves). Problems are in `issues`; it does not reject for them.
  */
-export function validateProject(options: ValidateOptions = {}): Promise<Validation> {
-  return validateInternal(options);
+export async function validateProject(options: ValidateOptions = {}): Promise<Validation> {
+  const validation = await validateInternal(options);
+  if (!validation.project) return validation;
+  const issues = [...validation.issues, ...llmIssues(validation.project, validation.texts, options.env)];
+  return { ...validation, issues, ok: !issues.some((i) => i.severity === 'error') };
 }
 
 // ——— MCP servers ———

@@ -1,4 +1,5 @@
 import { ExitCode } from '../../errors.js';
+import { llmIssues } from '../../agents/llm-check.js';
 import { validateProject } from '../../mcp/validate.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
@@ -12,7 +13,8 @@ interface ValidateFlags {
 export async function run(globals: GlobalOptions, flags: ValidateFlags, _command?: unknown, io: Io = processIo): Promise<number> {
   const { dir, config, team } = globals;
   const validation = await validateProject({ dir, config, team, connect: flags.connect, guard: withShutdownHandlers });
-  const { issues, ok } = validation;
+  const issues = validation.project ? [...validation.issues, ...llmIssues(validation.project, validation.texts)] : validation.issues;
+  const ok = !issues.some((i) => i.severity === 'error');
   if (globals.json) {
     const report = issues.map(({ severity, code, message, file, line, column, path, hint }) => ({
       severity,

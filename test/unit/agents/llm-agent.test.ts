@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadProject } from '../../../src/config/load.js';
+import { validateProject } from '../../../src/index.js';
 import { Journal } from '../../../src/state/journal.js';
 import { loadRun, runPaths } from '../../../src/state/runs.js';
 import { resumeRun, startRun, type SessionOptions, type SessionResult } from '../../../src/workflow/session.js';
@@ -240,6 +241,20 @@ describe('LLM agents', () => {
     expect(stub.requests).toHaveLength(2);
     const all = readdirSync(path.join(dir, '.orch'), { recursive: true, withFileTypes: true }).filter((d) => d.isFile());
     for (const f of all) expect(readFileSync(path.join(f.parentPath, f.name), 'utf8')).not.toContain(KEY);
+  });
+});
+
+describe('orch validate on LLM agents', () => {
+  it('warns of a key that is not set, and refuses a cost budget on a model without a known price', async () => {
+    writeFileSync(path.join(dir, 'gantz.yaml'), GANTZ);
+    writeFileSync(
+      path.join(dir, 'agent-team.yaml'),
+      `team: { name: t }\nmodels:\n  local: { provider: openai-compatible, base_url: "http://127.0.0.1:9/v1", model: llama }\nagents:\n  - role: reviewer\n    model: claude-sonnet-4-5\n  - role: cheap\n    model: local\n    budget: { max_cost_usd: 1 }\n`,
+    );
+    const validation = await validateProject({ dir, env: { PATH: process.env.PATH } });
+    expect(validation.ok).toBe(false);
+    expect(validation.issues).toContainEqual(expect.objectContaining({ severity: 'warning', code: 'ORCH_LLM_KEY_MISSING', file: 'agent-team.yaml', line: 6 }));
+    expect(validation.issues).toContainEqual(expect.objectContaining({ severity: 'error', code: 'ORCH_PRICE_UNKNOWN', file: 'agent-team.yaml', line: 9 }));
   });
 });
 

@@ -89,6 +89,8 @@ export function parseRunTokens(target: RunTarget, tokens: string[], before: Flag
       approveAll: before.approveAll === true || after('approveAll', RUN_FLAGS.approveAll) === true,
       dryRun: before.dryRun === true || after('dryRun', RUN_FLAGS.dryRun) === true,
       report: after('report', RUN_FLAGS.report) ?? before.report,
+      record: after('record', RUN_FLAGS.record) ?? before.record,
+      replay: after('replay', RUN_FLAGS.replay) ?? before.replay,
     },
     globals: {
       ...globals,

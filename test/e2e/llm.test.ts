@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -108,6 +108,21 @@ describe('orch run with an LLM agent', () => {
     for (const f of readdirSync(path.join(dir, '.orch'), { recursive: true, withFileTypes: true }).filter((d) => d.isFile())) {
       expect(readFileSync(path.join(f.parentPath, f.name), 'utf8')).not.toContain(KEY);
     }
+  });
+
+  it('examples/llm-review runs offline from its recording with --replay, with no key and no provider', () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'orch-llm-replay-'));
+    cpSync(fileURLToPath(new URL('../../examples/llm-review', import.meta.url)), dir, { recursive: true });
+    const r = orch(['--json', 'run', 'review_release', '--replay', 'cassettes'], { cwd: dir, env: { ANTHROPIC_API_KEY: '', ANTHROPIC_BASE_URL: 'http://127.0.0.1:9' } });
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { steps: { output: unknown; usage: unknown }[] };
+    expect(report.steps[0]?.output).toMatchObject({ approved: true });
+    expect(report.steps[0]?.usage).toEqual({ input_tokens: 942, output_tokens: 79 });
+    // A changed prompt has no recording: the miss names the step and turn.
+    writeFileSync(path.join(dir, 'RELEASE_NOTES.md'), '# 2.4.1\n- something else\n');
+    const miss = orch(['run', 'review_release', '--replay', 'cassettes'], { cwd: dir, env: { ANTHROPIC_API_KEY: '' } });
+    expect(miss.code).toBe(1);
+    expect(miss.stdout + miss.stderr).toContain('step review, turn 2');
   });
 
   it('refuses to start without the key (exit 2), naming the agent, model and variable', () => {

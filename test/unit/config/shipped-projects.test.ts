@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inspectProject } from '../../../src/config/load.js';
 import { tempProject } from '../../helpers/project.js';
-import { SEEDS_DIR, SEEDS_PRESENT, seedAgentTeamYaml, seedGantzYaml, seedMcpJson } from '../../helpers/seeds.js';
+import { seedAgentTeamYaml, seedGantzYaml, seedMcpJson } from '../../helpers/seeds.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const dirsIn = (parent: string): string[] =>
@@ -30,9 +30,7 @@ describe('shipped templates and examples', () => {
   });
 });
 
-if (!SEEDS_PRESENT) console.warn(`skipping the seed-document tests: ${SEEDS_DIR} is not beside this checkout`);
-
-describe.skipIf(!SEEDS_PRESENT)('the seed documents (../shared/seeds, when present)', () => {
+describe('the seed documents', () => {
   let cleanup: (() => void) | undefined;
   afterEach(() => cleanup?.());
 

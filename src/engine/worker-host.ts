@@ -1,5 +1,5 @@
 import type { ActionChannel, ToolDecision } from '../agents/action-channel.js';
-import { defaultInterceptors } from '../agents/interceptors.js';
+import { defaultInterceptors, type Interceptor } from '../agents/interceptors.js';
 import { llmSettings, type LlmSettings } from '../agents/llm-action.js';
 import { perform } from '../agents/runtime.js';
 import { loadProject } from '../config/load.js';
@@ -22,6 +22,7 @@ interface Loaded {
   stateDir: string;
   supervisor?: Supervisor;
   llm: LlmSettings;
+  interceptors: Interceptor[];
 }
 
 type Waiting = { resolve: (decision?: ToolDecision) => void; reject: (err: Error) => void };
@@ -60,6 +61,7 @@ export function hostWorker(channel: Channel): Promise<void> {
           stateDir: message.stateDir,
           supervisor: project.servers.size > 0 ? new Supervisor(project.servers.values(), { stateDir: message.stateDir }) : undefined,
           llm: llmSettings(message.cassette, process.env, secretsRedactor(process.env, project.servers.values())),
+          interceptors: defaultInterceptors(message.stateDir, project.servers.values()),
         }));
         return;
       case 'reply': {
@@ -76,14 +78,14 @@ export function hostWorker(channel: Channel): Promise<void> {
           return;
         }
         loaded
-          .then(({ project, stateDir, supervisor, llm }) =>
+          .then(({ project, stateDir, supervisor, llm, interceptors }) =>
             perform({ role: instance.type, instance: instance.id }, task.action, task.input, {
               project,
               stateDir,
               servers: supervisor,
               signal: controller.signal,
               ids: task.ids,
-              interceptors: defaultInterceptors(stateDir, project.servers.values()),
+              interceptors,
               llm,
               step: task.step,
               channel: message.channel ? relayed(id, message.channel) : undefined,

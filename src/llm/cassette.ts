@@ -86,7 +86,7 @@ export function recordingFetch(dir: string, options: { redactor: Redactor; inner
  * Serves recorded exchanges and never touches the network. A request with no recording
  * throws `ORCH_REPLAY_MISS` naming the label. `redactor` must redact as the recording
  * run's did for bodies that held secrets to match (by default it hides values under
- * secret-looking keys only, as any redactor does).
+ * secret-looking keys only, like every redactor).
  */
 export function replayingFetch(dir: string, options: { redactor?: Redactor } = {}): Cassette {
   const redactor = options.redactor ?? new Redactor([]);

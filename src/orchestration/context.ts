@@ -21,8 +21,13 @@ export interface Orchestration {
  * Task files are redacted of the secrets of orch's environment and of the servers.
  */
 export function orchestration(ctx: Pick<HandlerContext, 'project' | 'stateDir'> & Partial<Pick<HandlerContext, 'mcp' | 'logger'>>): Orchestration {
+  let engine: LocalEngine | undefined;
   return {
-    engine: new LocalEngine({ project: ctx.project, stateDir: ctx.stateDir, servers: ctx.mcp, logger: ctx.logger }),
+    // Built on first use: status and scale read the registry and never schedule anything.
+    get engine() {
+      engine ??= new LocalEngine({ project: ctx.project, stateDir: ctx.stateDir, servers: ctx.mcp, logger: ctx.logger });
+      return engine;
+    },
     project: ctx.project,
     types: agentTypes(ctx.project),
     agents: new AgentStore(ctx.stateDir),

@@ -12,13 +12,16 @@ interface Slot {
   completed: number;
   failures: number;
   consecutive: number;
-  lastActive: string | null;
+  /** Epoch ms of the last task it finished; formatted only for the report. */
+  lastActive: number | null;
 }
 
 interface Waiting {
   spec: TaskSpec;
   hooks: SubmitHooks;
   resolve: (outcome: TaskOutcome) => void;
+  /** Takes the task out of the queue when its own signal fires while it waits. */
+  withdraw?: () => void;
 }
 
 /**
@@ -37,12 +40,12 @@ export class Slots {
   constructor(
     leased: ReadonlyMap<string, readonly string[]>,
     private readonly workerFor: (instance: Instance) => Worker,
-    signal?: AbortSignal,
+    private readonly outer?: AbortSignal,
   ) {
     for (const [type, ids] of leased) {
       this.slots.set(type, ids.map((id) => ({ id, type, busy: false, completed: 0, failures: 0, consecutive: 0, lastActive: null })));
     }
-    signal?.addEventListener('abort', () => void this.close(), { once: true });
+    outer?.addEventListener('abort', () => void this.close(outer.reason), { once: true });
   }
 
   submit(spec: TaskSpec, hooks: SubmitHooks = {}): Promise<TaskOutcome> {
@@ -55,7 +58,10 @@ export class Slots {
       this.queues.set(spec.agentType, queue);
       const waiting: Waiting = { spec, hooks, resolve };
       queue.push(waiting);
-      hooks.signal?.addEventListener('abort', () => this.dequeue(waiting), { once: true });
+      if (hooks.signal) {
+        waiting.withdraw = () => this.dequeue(waiting);
+        hooks.signal.addEventListener('abort', waiting.withdraw, { once: true });
+      }
       this.pump(spec.agentType);
     });
   }
@@ -79,14 +85,14 @@ export class Slots {
       completed: s.completed,
       failures: s.failures,
       consecutiveFailures: s.consecutive,
-      lastActive: s.lastActive,
+      lastActive: s.lastActive === null ? null : new Date(s.lastActive).toISOString(),
     }));
   }
 
-  async close(): Promise<void> {
+  async close(reason?: unknown): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.controller.abort();
+    this.controller.abort(reason);
     for (const queue of this.queues.values()) {
       for (const w of queue.splice(0)) w.resolve(failed(w.spec, 'ORCH_CANCELLED', 'cancelled before it ran'));
     }
@@ -133,11 +139,15 @@ export class Slots {
     const { spec } = waiting;
     let outcome: TaskOutcome;
     let started = Date.now();
-    const signal = waiting.hooks.signal ? AbortSignal.any([this.controller.signal, waiting.hooks.signal]) : this.controller.signal;
+    const own = waiting.hooks.signal;
+    // Out of the queue now: its signal no longer withdraws it but aborts what runs.
+    if (own && waiting.withdraw) own.removeEventListener('abort', waiting.withdraw);
+    // The session's own signal (closing it, or the run's signal it was opened with) needs no link.
+    const signal = own && own !== this.outer ? linked(this.controller.signal, own) : { signal: this.controller.signal, unlink: undefined };
     try {
       await waiting.hooks.onStart?.(slot.id);
       started = Date.now();
-      const done = await this.workerFor(slot).run(spec, { id: slot.id, type: slot.type }, signal, waiting.hooks.channel);
+      const done = await this.workerFor(slot).run(spec, { id: slot.id, type: slot.type }, signal.signal, waiting.hooks.channel);
       slot.completed++;
       slot.consecutive = 0;
       outcome = { ok: true, key: spec.key, agentId: slot.id, value: done.output, usage: done.usage, durationMs: Date.now() - started };
@@ -150,8 +160,9 @@ export class Slots {
       }
       outcome = { ok: false, key: spec.key, agentId: slot.id, error, durationMs: Date.now() - started, cause: err };
     }
+    signal.unlink?.();
     slot.busy = false;
-    slot.lastActive = new Date().toISOString();
+    slot.lastActive = Date.now();
     waiting.resolve(outcome);
     if (!healthy(slot)) this.sweep(slot.type);
     // The next queued task starts once the caller has taken this outcome in: a scheduler
@@ -159,6 +170,29 @@ export class Slots {
     // it journals of this task comes before what the next one journals.
     setImmediate(() => this.pump(slot.type));
   }
+}
+
+/**
+ * A signal that fires when either does, with its listeners taken off again once the task
+ * is over: a run's signal outlives thousands of steps and must not collect one per step.
+ */
+function linked(a: AbortSignal, b: AbortSignal): { signal: AbortSignal; unlink: () => void } {
+  const controller = new AbortController();
+  if (a.aborted || b.aborted) {
+    controller.abort(a.aborted ? a.reason : b.reason);
+    return { signal: controller.signal, unlink: () => {} };
+  }
+  const onA = (): void => controller.abort(a.reason);
+  const onB = (): void => controller.abort(b.reason);
+  a.addEventListener('abort', onA, { once: true });
+  b.addEventListener('abort', onB, { once: true });
+  return {
+    signal: controller.signal,
+    unlink: () => {
+      a.removeEventListener('abort', onA);
+      b.removeEventListener('abort', onB);
+    },
+  };
 }
 
 function healthy(slot: Slot): boolean {

@@ -4,7 +4,7 @@ import { Slots } from '../../../src/engine/slots.js';
 import type { TaskSpec } from '../../../src/engine/task.js';
 import type { Worker } from '../../../src/engine/worker.js';
 
-const task = (i: number): TaskSpec => ({ key: `r:s${i}:1`, agentType: 'worker', action: 'work', input: {} });
+const task = (i: number): TaskSpec => ({ key: `r:s${i}:1`, agentType: 'worker', action: 'work', input: {}, ids: { run: 'r', step: `s${i}`, attempt: 1 } });
 
 function slotsWith(worker: Worker['run'], outer?: AbortSignal): Slots {
   return new Slots(new Map([['worker', ['worker-1']]]), () => ({ run: worker, stop: async () => {} }), outer);

@@ -111,10 +111,17 @@ try {
 rows.push(await connectTimes(stateDir));
 rmSync(stateDir, { recursive: true, force: true });
 
+const TARGET = 1.1;
 const fmt = (n) => n.toFixed(1).padStart(9);
-console.log(`orch supervisor vs raw MCP SDK Client — server-everything "echo", medians of ${BATCHES} alternating batches of ${BATCH_CALLS} calls`);
+console.log(
+  `orch supervisor vs raw MCP SDK Client — server-everything "echo", medians of ${BATCHES} alternating batches of ${BATCH_CALLS} calls`,
+);
 console.log(`node ${process.version}, ${os.cpus().length} CPUs\n`);
 console.log(`${'measure'.padEnd(44)}${'raw SDK'.padStart(9)}${'orch'.padStart(9)}    ratio`);
 for (const [label, raw, sup, ratio] of rows) {
-  console.log(`${label.padEnd(44)}${fmt(raw)}${fmt(sup)}    ${ratio.toFixed(2)}×${ratio > 1.1 && !label.startsWith('connect') ? '  (above the 1.10× target)' : ''}`);
+  const above = ratio > TARGET && !label.startsWith('connect') ? '  (above the 1.10× target)' : '';
+  console.log(`${label.padEnd(44)}${fmt(raw)}${fmt(sup)}    ${ratio.toFixed(2)}×${above}`);
 }
+// The figure the execution-core issue sets a target for, on one line of its own.
+const [, , , cpuRatio] = rows.find(([label]) => label === `concurrent, ${FLEET} servers: client CPU per call (µs)`);
+console.log(`\nmcp client CPU, ${FLEET} servers concurrent: ${cpuRatio.toFixed(2)}x raw SDK (target <= ${TARGET.toFixed(2)}x)`);

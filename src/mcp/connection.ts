@@ -36,6 +36,13 @@ function hasContent(result: CallToolResult | { toolResult: unknown }): result is
   return 'content' in result && Array.isArray(result.content);
 }
 
+/** A result as the current protocol shapes it. */
+function currentResult(result: CallToolResult | { toolResult: unknown }): CallToolResult {
+  if (hasContent(result)) return result;
+  // Servers of the 2024-10-07 protocol answer `toolResult`; present it as text content.
+  return { content: [{ type: 'text', text: JSON.stringify(result.toolResult) }] };
+}
+
 /**
  * One live session with one server: the SDK client, the process tree behind it (stdio)
  * and its discovered tools. A connection is never reused after it ends; the supervisor
@@ -103,15 +110,15 @@ export class ServerConnection {
     this.toolNames = new Set(tools.map((t) => t.name));
   }
 
-  async callTool(tool: string, args: Record<string, unknown>, options: CallOptions): Promise<CallToolResult> {
-    const result = await this.client.callTool({ name: tool, arguments: args }, undefined, {
-      signal: options.signal,
-      timeout: options.timeoutMs,
-      onprogress: options.onProgress,
-    });
-    if (hasContent(result)) return result;
-    // Servers of the 2024-10-07 protocol answer `toolResult`; present it as text content.
-    return { content: [{ type: 'text', text: JSON.stringify(result.toolResult) }] };
+  /** Calls `tool`; a plain promise chain, not an async function: this runs for every call. */
+  callTool(tool: string, args: Record<string, unknown>, options: CallOptions): Promise<CallToolResult> {
+    return this.client
+      .callTool({ name: tool, arguments: args }, undefined, {
+        signal: options.signal,
+        timeout: options.timeoutMs,
+        onprogress: options.onProgress,
+      })
+      .then(currentResult);
   }
 
   /**

@@ -39,6 +39,10 @@ export interface ServerContext {
   redactor: Redactor;
 }
 
+/** A call's options; without `timeoutMs`, the server's `tool_timeout` or the policy's default applies. */
+/** `audited`: the caller (the agent runtime's audit link) records the call, so the supervisor does not. */
+export type CallRequest = Omit<CallOptions, 'timeoutMs'> & { timeoutMs?: number; audited?: boolean };
+
 export type ServerStatus = 'idle' | 'starting' | 'running' | 'exited' | 'failed' | 'stopped';
 
 /**
@@ -101,31 +105,63 @@ export class ManagedServer {
     }
   }
 
-  async callTool(
+  callTool(
     tool: string,
     args: Record<string, unknown>,
-    options: Omit<CallOptions, 'timeoutMs'> & { timeoutMs?: number },
+    options: CallRequest,
     /** Told the moment the request leaves, after any lazy start or rate-limit wait. */
     dispatched?: () => void,
   ): Promise<CallToolResult> {
+    // The common case (a running server that has the tool, no rate limit) takes no async
+    // step of its own: this runs for every call, and each step costs more than the checks.
+    const conn = this.conn;
+    if (conn && !conn.hasEnded && !this.limiter && conn.toolNames.has(tool)) {
+      try {
+        this.admit();
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return this.dispatch(conn, tool, args, options, dispatched);
+    }
+    return this.callWhenReady(tool, args, options, dispatched);
+  }
+
+  /** Starts the server if need be, checks the tool and waits for the rate limit, then calls. */
+  private async callWhenReady(
+    tool: string,
+    args: Record<string, unknown>,
+    options: CallRequest,
+    dispatched?: () => void,
+  ): Promise<CallToolResult> {
     this.admit();
-    // The common case, a running server, skips a promise round-trip per call.
     const conn = this.conn && !this.conn.hasEnded ? this.conn : await this.ensureRunning();
     if (!conn.toolNames.has(tool)) {
       this.breaker.release(); // a typo says nothing about the server's health
       new ToolRegistry([{ server: this.def.name, tools: conn.tools }]).resolve(`${this.def.name}.${tool}`); // throws, with a suggestion
     }
     if (this.limiter) await this.limiter.acquire(options.signal);
+    return this.dispatch(conn, tool, args, options, dispatched);
+  }
+
+  private dispatch(
+    conn: ServerConnection,
+    tool: string,
+    args: Record<string, unknown>,
+    options: CallRequest,
+    dispatched?: () => void,
+  ): Promise<CallToolResult> {
     const timeoutMs = options.timeoutMs ?? this.def.toolTimeoutMs ?? this.ctx.policy.defaultToolTimeoutMs;
     dispatched?.();
-    try {
-      const result = await conn.callTool(tool, args, { ...options, timeoutMs });
-      this.breaker.recordSuccess();
-      this.restartsInARow = 0;
-      return result;
-    } catch (err) {
-      throw this.classify(err, conn, tool, timeoutMs, options.signal);
-    }
+    return conn.callTool(tool, args, { signal: options.signal, onProgress: options.onProgress, timeoutMs }).then(
+      (result) => {
+        this.breaker.recordSuccess();
+        this.restartsInARow = 0;
+        return result;
+      },
+      (err: unknown) => {
+        throw this.classify(err, conn, tool, timeoutMs, options.signal);
+      },
+    );
   }
 
   /**

@@ -1,13 +1,16 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import path from 'node:path';
+// The global `performance` is a lazy getter in Node 20, paid for on every read: import it once.
+import { performance } from 'node:perf_hooks';
 import { closest } from 'fastest-levenshtein';
 import type { McpServerDef } from '../config/model.js';
 import { ExitCode, OrchError, isOrchError } from '../errors.js';
 import { AuditLog, type AuditOutcome } from './audit.js';
 import { systemClock, type Clock } from '../util/clock.js';
-import type { CallOptions } from './connection.js';
+import { isoTime } from '../util/iso-time.js';
 import { McpErrorCode } from './failures.js';
-import { ManagedServer, type SupervisionPolicy } from './managed-server.js';
+import { ManagedServer, type CallRequest, type SupervisionPolicy } from './managed-server.js';
+export type { CallRequest } from './managed-server.js';
 import { reapOrphans } from '../process/pid-registry.js';
 import { DEFAULT_STOP_TIMINGS } from '../process/stop.js';
 import { secretsRedactor, type Redactor } from '../secrets/redact.js';
@@ -28,9 +31,6 @@ export interface SupervisorOptions {
   policy?: Partial<SupervisionPolicy>;
   clock?: Clock;
 }
-
-/** `audited`: the caller (the agent runtime's audit link) records the call, so the supervisor does not. */
-export type CallRequest = Omit<CallOptions, 'timeoutMs'> & { timeoutMs?: number; audited?: boolean };
 
 export type StartOutcome = { server: string; ok: true; tools: number } | { server: string; ok: false; error: OrchError };
 
@@ -72,7 +72,10 @@ export class Supervisor {
     if (found) return found;
     const names = this.names();
     throw new OrchError(McpErrorCode.unknownServer, `no MCP server named "${name}" is configured`, {
-      hint: names.length > 0 ? `did you mean "${closest(name, names)}"? (configured: ${names.join(', ')})` : 'no servers are configured in mcpServers',
+      hint:
+        names.length > 0
+          ? `did you mean "${closest(name, names)}"? (configured: ${names.join(', ')})`
+          : 'no servers are configured in mcpServers',
       exitCode: ExitCode.usage,
     });
   }
@@ -127,7 +130,7 @@ export class Supervisor {
     const record = (outcome: AuditOutcome, error?: OrchError) =>
       request.audited ||
       this.audit.record({
-        time: new Date(time).toISOString(),
+        time: isoTime(time),
         server,
         tool,
         arguments: args,

@@ -62,12 +62,15 @@ export function secretsRedactor(env: NodeJS.ProcessEnv, servers: Iterable<Secret
 /** Replaces secrets in strings and in any JSON-like value before it is written down. */
 export class Redactor {
   private readonly pattern: RegExp | undefined;
+  /** The same secrets without the `g` flag, whose `test` keeps no state between strings. */
+  private readonly probe: RegExp | undefined;
 
   constructor(secrets: string[]) {
     // Longest first, so a secret that contains another is replaced whole.
     const sorted = [...new Set(secrets)].sort((a, b) => b.length - a.length);
     const escaped = sorted.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
     this.pattern = escaped.length > 0 ? new RegExp(escaped.join('|'), 'g') : undefined;
+    this.probe = this.pattern && new RegExp(this.pattern.source);
   }
 
   redactString(text: string): string {
@@ -86,5 +89,37 @@ export class Redactor {
       return out;
     }
     return value;
+  }
+
+  /**
+   * `JSON.stringify(redact(value))`, without building the copy when nothing in `value`
+   * needs hiding, which is the common case: audit lines redact the arguments of every call.
+   */
+  redactJson(value: unknown): string | undefined {
+    return JSON.stringify(this.isClean(value) ? value : this.redact(value));
+  }
+
+  /**
+   * True when `value` is plain JSON-like data that `redact` would copy unchanged, so that
+   * it serialises the same as its copy. Anything whose serialisation a copy would change (a
+   * class instance such as a Date, an array with a `toJSON`) is not clean: it takes the
+   * copying path. An own `toJSON` of a plain object is copied along, so it does not count.
+   */
+  private isClean(value: unknown): boolean {
+    if (typeof value === 'string') return this.probe === undefined || !this.probe.test(value);
+    if (typeof value !== 'object' || value === null) return true;
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (Array.isArray(value)) {
+      if (proto !== Array.prototype || 'toJSON' in value) return false;
+      for (const item of value) if (!this.isClean(item)) return false;
+      return true;
+    }
+    if (proto !== Object.prototype && proto !== null) return false;
+    const record = value as Record<string, unknown>; // a plain object: its keys are strings
+    for (const key of Object.keys(record)) {
+      const item = record[key];
+      if ((secretKey(key) && item !== null && item !== '') || !this.isClean(item)) return false;
+    }
+    return true;
   }
 }

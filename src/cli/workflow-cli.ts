@@ -137,6 +137,12 @@ function interruptOnSignals(force: () => void): { signal: AbortSignal; uninstall
   };
 }
 
+/** A step's output on one line, cut to a length a terminal line can show. */
+function oneLine(output: unknown): string {
+  const text = typeof output === 'string' ? output.replace(/\s+/g, ' ').trim() : JSON.stringify(output);
+  return text.length > 200 ? `${text.slice(0, 199)}…` : text;
+}
+
 function summary(report: ReturnType<typeof runReport>, result: SessionResult, globals: GlobalOptions): string {
   const width = Math.max(...report.steps.map((s) => s.id.length));
   const lines = [`${report.workflow} ${report.status} (run ${report.run_id})`];
@@ -159,6 +165,8 @@ function summary(report: ReturnType<typeof runReport>, result: SessionResult, gl
     lines.push('', `Paused: ${waiting.map((w) => `\`${w}\``).join(', ')} await${waiting.length === 1 ? 's' : ''} approval. Decide with:`);
     for (const s of report.steps) {
       if (s.pending_tool_call) lines.push(`  (${s.id}: the model wants to call ${s.pending_tool_call.tool} ${JSON.stringify(s.pending_tool_call.input)})`);
+      // A gate after the step: what it returned is what the person decides on.
+      else if (s.status === 'waiting' && result.state.steps.get(s.id)?.completed) lines.push(`  (${s.id} returned ${oneLine(s.output)})`);
     }
     for (const w of waiting) {
       lines.push(`  orch${cd} approve ${report.run_id} ${w}`, `  orch${cd} reject ${report.run_id} ${w} --reason '...'`);

@@ -50,7 +50,7 @@ describe('orch init', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('orch validate');
     const project = path.join(dir, 'demo');
-    expect(readdirSync(project).sort()).toEqual(['RELEASE_NOTES.md', 'agent-team.yaml', 'gantz.yaml', 'scripts']);
+    expect(readdirSync(project).sort()).toEqual(['RELEASE_NOTES.md', 'agent-team.yaml', 'cassettes', 'gantz.yaml', 'scripts']);
     const v = orch(['validate'], { cwd: project });
     expect(v.code).toBe(0);
     expect(v.stdout).toContain('valid: gantz.yaml, agent-team.yaml');

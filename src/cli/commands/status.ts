@@ -6,7 +6,10 @@ import { ExitCode } from '../../errors.js';
 import { orchestration } from '../../orchestration/context.js';
 import { monitor, type MonitorReport } from '../../orchestration/monitor.js';
 import { resolveStateDir } from '../../state/state-dir.js';
+import type { UsageRecord } from '../../state/events.js';
+import { addUsage } from '../../state/run-state.js';
 import { listRuns } from '../../state/runs.js';
+import { usageText } from '../ui/usage.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
 
@@ -15,6 +18,9 @@ interface RecentRun {
   kind: 'task' | 'workflow';
   status?: string;
   updated: string;
+  /** What the run's model calls used, all steps together (absent when none was made). */
+  usage?: { input_tokens: number; output_tokens: number };
+  cost_usd?: number;
 }
 
 interface Status {
@@ -59,7 +65,16 @@ async function recentRuns(tasks: ReturnType<typeof orchestration>['tasks'], stat
   }
   // Workflow runs: their status is a fold over their journal (a run whose process died is interrupted).
   for (const run of (await listRuns(stateDir)).runs) {
-    out.push({ id: run.runId, kind: 'workflow', status: run.status, updated: run.endedAt ?? run.startedAt });
+    let usage: UsageRecord | undefined;
+    for (const step of run.steps.values()) if (step.usage) usage = addUsage(usage, step.usage);
+    out.push({
+      id: run.runId,
+      kind: 'workflow',
+      status: run.status,
+      updated: run.endedAt ?? run.startedAt,
+      ...(usage && { usage: { input_tokens: usage.input_tokens, output_tokens: usage.output_tokens } }),
+      ...(usage?.cost_usd !== undefined && { cost_usd: usage.cost_usd }),
+    });
   }
   return out.sort((a, b) => b.updated.localeCompare(a.updated)).slice(0, limit);
 }
@@ -77,6 +92,9 @@ function human(status: Status): string {
   for (const s of status.servers) lines.push(`  ${s.name.padEnd(16)} ${s.transport.padEnd(6)} ${s.target}`);
   lines.push('', 'recent runs:');
   if (status.recent.length === 0) lines.push('  none yet');
-  for (const r of status.recent) lines.push(`  ${r.id.padEnd(28)} ${r.kind.padEnd(9)} ${(r.status ?? '').padEnd(10)} ${r.updated}`);
+  for (const r of status.recent) {
+    const usage = r.usage ? `  ${usageText({ ...r.usage, cost_usd: r.cost_usd })}` : '';
+    lines.push(`  ${r.id.padEnd(28)} ${r.kind.padEnd(9)} ${(r.status ?? '').padEnd(10)} ${r.updated}${usage}`);
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Review gate input: a release needs notes in RELEASE_NOTES.md mentioning the version.
+# Static analysis of a release: its notes in RELEASE_NOTES.md mention the version, no TODOs left.
 set -eu
 service="$1"; version="$2"
 if [ ! -f RELEASE_NOTES.md ]; then

@@ -2,13 +2,24 @@ import { Chalk } from 'chalk';
 import ora, { type Ora } from 'ora';
 import type { RunEvent } from '../../state/events.js';
 
+/** What a running step is doing, as far as its journal events tell. */
+interface Activity {
+  attempt: number;
+  /** The model turn under way (an LLM step), from its first answer on. */
+  turn?: number;
+  model?: string;
+  /** Tools the model called that have not finished yet, by call id. */
+  calls: Map<string, string>;
+}
+
 /**
- * The live step list on stderr (only on a TTY): a spinner naming the steps running now,
- * and a line as each step finishes, fails, is skipped or waits at a gate.
+ * The live step list on stderr (only on a TTY): a spinner naming the steps running now
+ * (for an LLM step, its model turn and the tools it is calling), and a line as each step
+ * finishes, fails, is skipped or waits at a gate.
  */
 export class StepView {
   private readonly spinner: Ora;
-  private readonly running = new Map<string, number>();
+  private readonly running = new Map<string, Activity>();
   private readonly c: InstanceType<typeof Chalk>;
 
   constructor(stream: NodeJS.WritableStream, color: boolean) {
@@ -32,7 +43,22 @@ export class StepView {
     const c = this.c;
     switch (e.type) {
       case 'step_started':
-        this.running.set(e.step, e.attempt);
+        this.running.set(e.step, { attempt: e.attempt, calls: new Map() });
+        break;
+      case 'model_turn': {
+        const a = this.running.get(e.step);
+        if (!a) break;
+        a.turn = e.turn;
+        a.model = e.model;
+        // The calls it asked for are what the step does next (a refused one finishes at once).
+        a.calls = new Map(e.tool_calls.map((call) => [call.call_id, call.tool]));
+        break;
+      }
+      case 'tool_call_started':
+        this.running.get(e.step)?.calls.set(e.call_id, e.tool);
+        break;
+      case 'tool_call_finished':
+        this.running.get(e.step)?.calls.delete(e.call_id);
         break;
       case 'step_succeeded':
         this.running.delete(e.step);
@@ -62,8 +88,15 @@ export class StepView {
     this.spinner.stop();
   }
 
-  private text(): string {
-    return `running ${[...this.running.keys()].join(', ')}`;
+  /** e.g. `running review (turn 2: read_release_notes, run_static_analysis), smoke`. */
+  text(): string {
+    const steps = [...this.running].map(([step, a]) => {
+      if (a.turn === undefined) return step;
+      const calls = [...new Set(a.calls.values())];
+      // Between a turn's last tool result and the next answer, the model is being asked again.
+      return calls.length > 0 ? `${step} (turn ${a.turn}: ${calls.join(', ')})` : `${step} (turn ${a.turn + 1}: asking ${a.model ?? 'the model'})`;
+    });
+    return `running ${steps.join(', ')}`;
   }
 
   private persist(symbol: string, text: string): void {

@@ -75,7 +75,8 @@ export async function chat(request: ChatRequest): Promise<ChatResponse> {
     what: `${ref.provider} model ${ref.model}`,
     apiKeyEnv: ref.apiKeyEnv,
     baseURL: ref.baseURL,
-    redactor: new Redactor([...collectSecrets(request.env, []), ...(key ? [key] : [])]),
+    // Built on a failure only: collecting the environment's secrets costs more than a turn's own work.
+    redactor: () => new Redactor([...collectSecrets(request.env, []), ...(key ? [key] : [])]),
   };
   const model = languageModel(ref, key, request.fetch);
   const tools: Record<string, Tool> = {};

@@ -22,7 +22,8 @@ export interface CallDescription {
   what: string;
   apiKeyEnv?: string;
   baseURL?: string;
-  redactor: Redactor;
+  /** Hides secrets in a provider's error text; asked for only when there is one. */
+  redactor: () => Redactor;
 }
 
 export async function withRetries<T>(
@@ -41,7 +42,7 @@ export async function withRetries<T>(
       if (options.signal?.aborted || isAbort(err)) throw cancelled(call);
       fault = classify(err, call);
     }
-    const reason = call.redactor.redactString(fault.message);
+    const reason = call.redactor().redactString(fault.message);
     if (retry >= maxRetries) {
       throw llmError('ORCH_LLM_PROVIDER', `${call.what} still failing after ${retry} ${retry === 1 ? 'retry' : 'retries'}: ${reason}`, {
         hint: 'the provider is overloaded or unreachable; try again later',
@@ -76,7 +77,7 @@ function classify(err: unknown, call: CallDescription): Transient {
   if (isOrchError(error)) throw error;
   if (!APICallError.isInstance(error)) {
     if (error instanceof Error && error.name.startsWith('AI_')) {
-      throw llmError('ORCH_LLM_RESPONSE', `${call.what} gave an answer orch cannot read: ${call.redactor.redactString(error.message)}`);
+      throw llmError('ORCH_LLM_RESPONSE', `${call.what} gave an answer orch cannot read: ${call.redactor().redactString(error.message)}`);
     }
     throw error;
   }
@@ -90,7 +91,7 @@ function classify(err: unknown, call: CallDescription): Transient {
 }
 
 function refused(error: APICallError, status: number | undefined, call: CallDescription): OrchError {
-  const message = call.redactor.redactString(error.message);
+  const message = call.redactor().redactString(error.message);
   const hint =
     status === 401 || status === 403
       ? call.apiKeyEnv

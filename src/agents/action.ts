@@ -41,6 +41,39 @@ export interface PerformContext {
   step?: StepContext;
   /** The run's journal and approvers, for actions of several turns; absent outside a workflow run. */
   channel?: ActionChannel;
+  /** What the engine running the action lets it do with the rest of the team (the built-in agent tools). */
+  team?: TeamServices;
+  /** Set when the action is a run another agent delegated: the call it serves, and the agents above it. */
+  delegation?: DelegationContext;
+}
+
+/** Where a delegated run sits: the `dispatch_to_agent` call it serves, and the roles on the chain above it, outermost first. */
+export interface DelegationContext {
+  via: string;
+  chain: readonly string[];
+}
+
+/** Another agent of the team asked to carry out a task (`dispatch_to_agent`). */
+export interface DelegationRequest {
+  role: string;
+  action: string;
+  input: Record<string, unknown>;
+  delegation: DelegationContext;
+  /** Labels the delegated run in errors and replay misses. */
+  label: string;
+  /** What is left of the caller's budget: the delegated run spends from it. */
+  budget?: Budget;
+  ids?: PerformContext['ids'];
+  channel?: ActionChannel;
+  signal: AbortSignal;
+}
+
+/** The team around an action, as the engine provides it. */
+export interface TeamServices {
+  /** Runs the task on an instance of the role's pool (one of the run's own when it holds one) and gives back its result. */
+  delegate(request: DelegationRequest): Promise<Performance>;
+  /** Pool and instance status, of one role or of all. */
+  status(role?: string): Promise<unknown>;
 }
 
 /** The agent performing an action: its role (the agent type) and, when leased, the instance. */

@@ -5,7 +5,8 @@ import type { Redactor } from '../secrets/redact.js';
 import { missingKey, resolveModel } from '../llm/models.js';
 import type { ActionChannel } from './action-channel.js';
 import { remaining, tightest, type Budget } from './budget.js';
-import { runLoop, type OfferedTool } from './llm-loop.js';
+import { isAgentTool, type AgentToolName } from '../config/builtins.js';
+import { runLoop, WithUsage, type OfferedTool } from './llm-loop.js';
 import type { CassetteSpec, LlmSettings, Performance, PerformContext, Performer } from './action.js';
 
 /** Tool results longer than this reach the model cut, with a note (`max_tool_result_chars`). */
@@ -52,9 +53,13 @@ export async function performWithModel(
     env: llm.env,
     cassette: llm.cassette,
     channel: ctx.channel,
+    ...(ctx.delegation && { delegation: { via: ctx.delegation.via, agent: agent.role } }),
     signal: ctx.signal,
   });
 }
+
+/** How many agents deep delegation may go when the team does not say. */
+export const DEFAULT_MAX_DELEGATION_DEPTH = 3;
 
 /** The error of a run that needs a key nobody set; checked before any step runs, and again here. */
 export function keyMissing(role: string, model: string, variable: string): OrchError {
@@ -94,10 +99,103 @@ async function offeredTools(ctx: PerformContext, def: AgentDef, run: (tool: stri
       offer(name, declared.description || name, { ...declared.inputSchema, type: 'object' }, declared.destructive === true);
       continue;
     }
+    if (isAgentTool(name)) {
+      const tool = agentTool(name, ctx, def);
+      offered.push({ ...tool, approval: def.approvalRequired?.includes(name) ?? false });
+      continue;
+    }
     const server = byServerName.get(name) ?? (bare.get(name)?.length === 1 ? bare.get(name)?.[0] : undefined);
     if (server) offer(name, server.description, server.inputSchema, server.destructive);
   }
   return offered;
+}
+
+/**
+ * A tool orch gives the agent itself: `dispatch_to_agent` runs another agent of the team
+ * on a task (its own loop, tools and budget, on an instance of its pool) and returns its
+ * answer; `check_agent_status` reports the pools. Delegation is bounded: never to an agent
+ * already on the call chain, never deeper than `max_delegation_depth`; either is an error
+ * the model reads, not a failure of the step.
+ */
+function agentTool(name: AgentToolName, ctx: PerformContext, def: AgentDef): Omit<OfferedTool, 'approval'> {
+  const roles = [...ctx.project.agents.keys()].filter((r) => r !== def.role);
+  const rolesText = roles.map((r) => {
+    const d = ctx.project.agents.get(r)?.description;
+    return d ? `${r} (${d})` : r;
+  });
+  switch (name) {
+    case 'dispatch_to_agent':
+      return {
+        name,
+        description: `Hands a task to another agent of the team and returns its final answer. Several calls in one turn run in parallel. Agents: ${rolesText.join('; ') || '(none)'}.`,
+        inputSchema: {
+          type: 'object',
+          properties: {
+            agent: { type: 'string', enum: roles, description: 'The role of the agent to hand the task to' },
+            task: { description: 'What the agent should do: a sentence, or an object `{action, input}`' },
+          },
+          required: ['agent', 'task'],
+        },
+        run: async (input, signal, call) => {
+          const role = typeof input.agent === 'string' ? input.agent : '';
+          if (!ctx.project.agents.has(role)) throw new Error(`the team has no agent \`${role}\`; its agents are: ${roles.join(', ') || '(none)'}`);
+          const chain = [...(ctx.delegation?.chain ?? []), def.role];
+          if (chain.includes(role)) {
+            throw new Error(`delegation cycle: ${[...chain, role].join(' → ')}; an agent may not delegate to one already on the call chain — answer with what you have, or ask another agent`);
+          }
+          const max = ctx.project.team?.maxDelegationDepth ?? DEFAULT_MAX_DELEGATION_DEPTH;
+          if (chain.length > max) {
+            throw new Error(`delegation too deep: ${[...chain, role].join(' → ')} would be ${chain.length} levels, and max_delegation_depth is ${max}; carry out the task yourself or answer with what you have`);
+          }
+          if (!ctx.team) throw new Error('delegation is not available where this agent runs');
+          const task = taskOf(input.task);
+          const done = await ctx.team.delegate({
+            role,
+            ...task,
+            delegation: { via: call.callId, chain },
+            label: `${ctx.step?.label ?? `agent ${def.role}`} → ${role}`,
+            budget: call.budget,
+            ids: ctx.ids,
+            channel: ctx.channel,
+            signal,
+          });
+          return new WithUsage(done.output, done.usage);
+        },
+      };
+    case 'check_agent_status':
+      return {
+        name,
+        description: `The status of the team's agent pools: instances, how many are available, busy or unhealthy. Agents: ${[def.role, ...roles].join(', ')}.`,
+        inputSchema: { type: 'object', properties: { agent: { type: 'string', description: 'One role; all when absent' } } },
+        run: async (input) => {
+          if (!ctx.team) throw new Error('agent status is not available where this agent runs');
+          return ctx.team.status(typeof input.agent === 'string' ? input.agent : undefined);
+        },
+      };
+    case 'ask_human':
+      return {
+        name,
+        description: 'Asks a person a question and returns their answer. Use it when you cannot go on without a decision or information only a person has.',
+        inputSchema: { type: 'object', properties: { question: { type: 'string', description: 'The question, complete enough to answer without context' } }, required: ['question'] },
+        run: async () => {
+          throw new Error('nobody can be asked here');
+        },
+      };
+  }
+}
+
+/** A delegated task as the agent's action: a sentence is the action itself; an object may name one and its input. */
+function taskOf(task: unknown): { action: string; input: Record<string, unknown> } {
+  if (typeof task === 'string') return { action: task, input: {} };
+  if (task !== null && typeof task === 'object' && !Array.isArray(task)) {
+    const { action, input, ...rest } = task as Record<string, unknown>;
+    if (typeof action === 'string') {
+      const given = input !== null && typeof input === 'object' && !Array.isArray(input) ? (input as Record<string, unknown>) : {};
+      return { action, input: { ...rest, ...given } };
+    }
+    return { action: 'carry out the task', input: task as Record<string, unknown> };
+  }
+  return { action: 'carry out the task', input: { task } };
 }
 
 function systemPrompt(project: Project, def: AgentDef, action: string): string {

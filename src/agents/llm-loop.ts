@@ -9,14 +9,28 @@ import type { ToolCallRecord, UsageRecord } from '../state/events.js';
 import { addUsage, type ConversationEvent } from '../state/run-state.js';
 import { parseOutput, resultText } from '../tools/result.js';
 import type { ActionChannel, ToolDecision } from './action-channel.js';
-import { checkBefore, checkSpent, type Budget } from './budget.js';
+import { BudgetExceeded, checkBefore, checkSpent, remaining, type Budget } from './budget.js';
 import type { Performance } from './action.js';
 
 /** A tool as the loop offers it to the model, and how to run it. */
 export interface OfferedTool extends ChatTool {
   /** A person approves each call before it runs. */
   approval: boolean;
-  run(input: Record<string, unknown>, signal: AbortSignal): Promise<unknown>;
+  run(input: Record<string, unknown>, signal: AbortSignal, call: CallContext): Promise<unknown>;
+}
+
+/** What a tool call knows of the loop that makes it: its id, and what is left of the loop's budget. */
+export interface CallContext {
+  callId: string;
+  budget: Budget;
+}
+
+/** A tool result that used a model on the way (a delegated run): its usage counts toward the caller's budget. */
+export class WithUsage {
+  constructor(
+    readonly output: unknown,
+    readonly usage: UsageRecord | undefined,
+  ) {}
 }
 
 export interface LoopOptions {
@@ -33,6 +47,8 @@ export interface LoopOptions {
   env: NodeJS.ProcessEnv;
   cassette?: Cassette;
   channel?: ActionChannel;
+  /** A delegated run: the `dispatch_to_agent` call it serves, and its agent; its events are journalled under both. */
+  delegation?: { via: string; agent: string };
   signal: AbortSignal;
 }
 
@@ -66,7 +82,14 @@ export async function runLoop(o: LoopOptions): Promise<Performance> {
   let repaired = false;
 
   // What the journal already holds of this attempt: turns to replay, tool results to reuse.
-  const history = o.channel?.history ?? [];
+  // The step's own loop and each delegated run see only their own events.
+  const via = o.delegation?.via;
+  const history = (o.channel?.history ?? []).filter((e) => e.via === via);
+  if (o.delegation && o.channel) o = { ...o, channel: tagged(o.channel, o.delegation) };
+  // Resumed, the step's own loop counts what its finished delegations used before the crash.
+  if (!via) {
+    for (const e of o.channel?.history ?? []) if (e.type === 'model_turn' && e.via !== undefined) usage = addUsage(usage, e.usage);
+  }
   const finished = new Map<string, Extract<ConversationEvent, { type: 'tool_call_finished' }>>();
   for (const e of history) if (e.type === 'tool_call_finished') finished.set(e.call_id, e);
   const recorded = history.filter((e): e is Extract<ConversationEvent, { type: 'model_turn' }> => e.type === 'model_turn');
@@ -134,9 +157,13 @@ export async function runLoop(o: LoopOptions): Promise<Performance> {
       continue;
     }
 
-    const results = await Promise.all(calls.map((call) => runCall(o, byName, turns, call, finished)));
+    const left = remaining(o.budget, usage) ?? o.budget;
+    const results = await Promise.all(calls.map((call) => runCall(o, byName, turns, call, finished, left)));
+    // What delegated runs used is the caller's too: its budget counts it.
+    for (const r of results) if ('usage' in r && r.usage) usage = addUsage(usage, r.usage);
     const pending = results.find((r): r is { pending: ToolCallRecord } => 'pending' in r);
     if (pending) throw new ApprovalPending(pending.pending);
+    checkSpent(o.budget, turns, usage);
     messages.push({
       role: 'tool',
       results: results.map((r, i) => {
@@ -148,7 +175,7 @@ export async function runLoop(o: LoopOptions): Promise<Performance> {
   }
 }
 
-type CallResult = { output: unknown; isError: boolean } | { pending: ToolCallRecord };
+type CallResult = { output: unknown; isError: boolean; usage?: UsageRecord } | { pending: ToolCallRecord };
 
 /** One tool call of the model: refused, reused from the journal, waiting for a person, or run. */
 async function runCall(
@@ -157,6 +184,7 @@ async function runCall(
   turn: number,
   call: ToolCallPart,
   finished: ReadonlyMap<string, { ok: boolean; output?: unknown; error?: string }>,
+  budgetLeft: Budget,
 ): Promise<CallResult> {
   const done = finished.get(call.callId);
   if (done) return done.ok ? { output: done.output, isError: false } : { output: done.error ?? 'failed', isError: true };
@@ -195,11 +223,25 @@ async function runCall(
   const started = Date.now();
   await o.channel?.record({ type: 'tool_call_started', turn, call_id: call.callId, tool: call.name, input: call.input }, false);
   try {
-    return await finish(true, await tool.run(call.input, o.signal), started);
+    const value = await tool.run(call.input, o.signal, { callId: call.callId, budget: budgetLeft });
+    if (!(value instanceof WithUsage)) return await finish(true, value, started);
+    return { ...(await finish(true, value.output, started)), usage: value.usage };
   } catch (err) {
     if (o.signal.aborted) throw err;
-    return finish(false, err instanceof Error ? err.message : String(err), started);
+    const failed = await finish(false, err instanceof Error ? err.message : String(err), started);
+    // A delegated run that ran out of budget still spent it: the caller's budget counts that too.
+    return err instanceof BudgetExceeded ? { ...failed, usage: err.usage } : failed;
   }
+}
+
+/** The channel of a delegated run: what it journals carries the call it serves and its agent. */
+function tagged(channel: ActionChannel, delegation: { via: string; agent: string }): ActionChannel {
+  return {
+    history: channel.history,
+    record: (event, durable) => channel.record({ ...event, via: delegation.via, agent: delegation.agent }, durable),
+    decide: (call, signal) => channel.decide(call, signal),
+    runUsage: () => channel.runUsage(),
+  };
 }
 
 /** A tool result as the model gets it: text, cut with a note past the limit. */

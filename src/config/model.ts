@@ -174,6 +174,8 @@ export interface TeamDef {
   coordination: Coordination;
   /** A budget spanning a whole run. */
   budget?: BudgetDef;
+  /** How deep agents may delegate to agents (`dispatch_to_agent`); default 3. */
+  maxDelegationDepth?: number;
 }
 
 /** An LLM provider orch can talk to: its wire API, not who hosts it. */

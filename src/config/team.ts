@@ -61,7 +61,7 @@ type RawWorkflow =
   | { description?: string; inputs?: Record<string, { type?: JsonType; description?: string; required?: boolean; default?: unknown }>; steps: RawStep[] };
 
 export interface RawTeamFile {
-  team?: { name: string; description?: string; coordination?: Coordination; budget?: RawBudget };
+  team?: { name: string; description?: string; coordination?: Coordination; budget?: RawBudget; max_delegation_depth?: number };
   orchestration?: {
     failure_policy?: { max_retries?: number; max_reassignments?: number; on_exhausted?: 'partial' | 'abort' };
   };
@@ -93,7 +93,13 @@ export function normaliseTeam(
 } {
   const root: Origin = { file, path: [] };
   const team: TeamDef | undefined = raw.team
-    ? { name: raw.team.name, description: raw.team.description, coordination: raw.team.coordination ?? 'centralized', budget: budgetOf(raw.team.budget) }
+    ? {
+        name: raw.team.name,
+        description: raw.team.description,
+        coordination: raw.team.coordination ?? 'centralized',
+        budget: budgetOf(raw.team.budget),
+        ...(raw.team.max_delegation_depth !== undefined && { maxDelegationDepth: raw.team.max_delegation_depth }),
+      }
     : undefined;
 
   const agents = new Map<string, AgentDef>();

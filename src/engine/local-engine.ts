@@ -12,6 +12,10 @@ import { acquire, acquireOne, release } from './leases.js';
 import { initMessage, ProcessWorker } from './process-worker.js';
 import { Slots } from './slots.js';
 import type { Worker } from './worker.js';
+import type { DelegationRequest, Performance, TeamServices } from '../agents/action.js';
+import { instancesOf } from '../agents/pool.js';
+import { OrchError } from '../errors.js';
+import type { TaskOutcome, TaskSpec } from './task.js';
 
 export interface LocalEngineOptions {
   project: Project;
@@ -73,10 +77,62 @@ export class LocalEngine implements Engine {
       return worker;
     };
     const slots = new Slots(leased, workerFor, request.signal);
+    slots.team = this.teamServices(slots, request.owner);
     return new LocalSession(slots, leased, async (reports) => {
       await Promise.all([...processes.values()].map((w) => w.stop()));
       await release(this.store, leased, reports);
     });
+  }
+
+  /**
+   * Delegation and pool status for the actions a session runs. A delegated task runs on an
+   * instance the session holds when it holds one of that type (queued behind its other
+   * work); otherwise on one leased for it alone, waited for in the registry's queue when
+   * all are busy. A cycle cannot wait on itself: an agent never delegates to one already
+   * on its call chain.
+   */
+  private teamServices(slots: Slots, owner: string): TeamServices {
+    const delegate = async (r: DelegationRequest): Promise<Performance> => {
+      const spec: TaskSpec = {
+        key: `${owner}:${r.delegation.via}`,
+        agentType: r.role,
+        action: r.action,
+        input: r.input,
+        ids: r.ids ?? {},
+        step: { label: r.label, budget: r.budget },
+        delegation: r.delegation,
+      };
+      const hooks = { signal: r.signal, channel: r.channel };
+      let outcome: TaskOutcome;
+      if (slots.holds(r.role)) {
+        outcome = await slots.submit(spec, hooks);
+      } else {
+        const session = await this.open({ owner, wanted: new Map([[r.role, 1]]), signal: r.signal, single: {} });
+        try {
+          outcome = await session.submit(spec, hooks);
+        } finally {
+          await session.close();
+        }
+      }
+      if (outcome.ok) return { output: outcome.value, usage: outcome.usage };
+      throw outcome.cause ?? new OrchError(outcome.error.code, outcome.error.message);
+    };
+    const status = async (role?: string): Promise<unknown> => {
+      const registry = await this.store.read();
+      const types = [...this.types.values()].filter((t) => role === undefined || t.name === role);
+      if (role !== undefined && types.length === 0) throw new Error(`the team has no agent \`${role}\`; its agents are: ${[...this.types.keys()].join(', ')}`);
+      return {
+        agents: types.map((t) => {
+          const instances = instancesOf(registry, t.name);
+          const count = (status: string) => instances.filter((i) => i.status === status).length;
+          // A pool nobody has used yet has its declared size, all of it available.
+          return instances.length === 0 && registry.pools[t.name] === undefined
+            ? { agent: t.name, instances: t.count, available: t.count, busy: 0, unhealthy: 0 }
+            : { agent: t.name, instances: instances.length, available: count('available'), busy: count('busy'), unhealthy: count('unhealthy') };
+        }),
+      };
+    };
+    return { delegate, status };
   }
 }
 

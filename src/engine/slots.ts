@@ -4,6 +4,7 @@ import type { Capacity, SubmitHooks } from './engine.js';
 import type { ErrorCode } from '../error-codes.js';
 import { blamesAgent, retryableCode, toFailure, type TaskFailure, type TaskOutcome, type TaskSpec } from './task.js';
 import type { Instance, Worker } from './worker.js';
+import type { TeamServices } from '../agents/action.js';
 
 interface Slot {
   id: string;
@@ -41,6 +42,8 @@ export class Slots {
     leased: ReadonlyMap<string, readonly string[]>,
     private readonly workerFor: (instance: Instance) => Worker,
     private readonly outer?: AbortSignal,
+    /** What actions run here may do with the rest of the team; set by the engine once the session exists. */
+    public team?: TeamServices,
   ) {
     for (const [type, ids] of leased) {
       this.slots.set(type, ids.map((id) => ({ id, type, busy: false, completed: 0, failures: 0, consecutive: 0, lastActive: null })));
@@ -73,6 +76,11 @@ export class Slots {
       busy: slots.filter((s) => s.busy).length,
       queued: this.queues.get(agentType)?.length ?? 0,
     };
+  }
+
+  /** Whether the session holds instances of the type. */
+  holds(agentType: string): boolean {
+    return (this.slots.get(agentType)?.length ?? 0) > 0;
   }
 
   healthyAgents(agentType: string): string[] {
@@ -147,7 +155,7 @@ export class Slots {
     try {
       await waiting.hooks.onStart?.(slot.id);
       started = Date.now();
-      const done = await this.workerFor(slot).run(spec, { id: slot.id, type: slot.type }, signal.signal, waiting.hooks.channel);
+      const done = await this.workerFor(slot).run(spec, { id: slot.id, type: slot.type }, signal.signal, waiting.hooks.channel, this.team);
       slot.completed++;
       slot.consecutive = 0;
       outcome = { ok: true, key: spec.key, agentId: slot.id, value: done.output, usage: done.usage, durationMs: Date.now() - started };

@@ -2,6 +2,7 @@ import { isErrorCode, isRetryable, type ErrorCode } from '../error-codes.js';
 import { isOrchError } from '../errors.js';
 import type { StepContext } from '../agents/llm-action.js';
 import type { Usage } from '../agents/runtime.js';
+import type { DelegationContext } from '../agents/action.js';
 
 /** Which run, step, task or subtask a piece of work belongs to: carried into audit lines and worker messages. */
 export interface WorkIds {
@@ -31,6 +32,8 @@ export interface TaskSpec {
   avoid?: string;
   /** A workflow step's label, needed outputs, budget and output schema, for an LLM action. */
   step?: StepContext;
+  /** A run another agent delegated (`dispatch_to_agent`): the call it serves and the chain above it. */
+  delegation?: DelegationContext;
   /** Trace context (W3C `traceparent` and the like), reserved so every worker message can carry it. */
   carrier?: Record<string, string>;
 }

@@ -1,4 +1,5 @@
 import type { ActionChannel } from '../agents/action-channel.js';
+import type { TeamServices } from '../agents/action.js';
 import type { Performance } from '../agents/runtime.js';
 import type { TaskSpec } from './task.js';
 
@@ -14,7 +15,8 @@ export interface Instance {
  * type's `isolation`; the caller never knows which.
  */
 export interface Worker {
-  run(task: TaskSpec, instance: Instance, signal: AbortSignal, channel?: ActionChannel): Promise<Performance>;
+  /** `team`: what the session lets the action do with the rest of the team (delegate, see the pools). */
+  run(task: TaskSpec, instance: Instance, signal: AbortSignal, channel?: ActionChannel, team?: TeamServices): Promise<Performance>;
   /** Ends what the worker started; waits until it is gone. */
   stop(): Promise<void>;
 }

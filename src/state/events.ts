@@ -56,8 +56,21 @@ export type RunEvent =
       tool_calls: ToolCallRecord[];
       usage: UsageRecord;
       duration_ms: number;
+      /** A delegated run's turn: the call id of the `dispatch_to_agent` call it serves, and the agent running it. */
+      via?: string;
+      agent?: string;
     }
-  | { type: 'tool_call_started'; at: string; step: string; turn: number; call_id: string; tool: string; input: Record<string, unknown> }
+  | {
+      type: 'tool_call_started';
+      at: string;
+      step: string;
+      turn: number;
+      call_id: string;
+      tool: string;
+      input: Record<string, unknown>;
+      via?: string;
+      agent?: string;
+    }
   /** `refused`: the tool is not the agent's, or a person rejected the call; the model got `error` as the result. */
   | {
       type: 'tool_call_finished';
@@ -71,6 +84,8 @@ export type RunEvent =
       error?: string;
       refused?: boolean;
       duration_ms: number;
+      via?: string;
+      agent?: string;
     }
   | { type: 'run_paused'; at: string; waiting: string[] }
   | { type: 'run_interrupted'; at: string; signal: string }

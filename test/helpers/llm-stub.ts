@@ -31,6 +31,12 @@ export interface StubAnswer {
   usage?: StubUsage;
   /** Wait this long before answering (a request in flight, for cancellation). */
   delayMs?: number;
+  /**
+   * Serve this reply only to a request whose JSON body contains this text (e.g. an
+   * agent's role in its system prompt): parallel agents then each get their own script.
+   * The first queued reply that fits is served; one without `when` fits any request.
+   */
+  when?: string;
 }
 
 /** An HTTP error in the provider's shape: 429 (with `retry-after` seconds), 500, 400 with a message... */
@@ -100,7 +106,9 @@ export async function startStub(options: { port?: number; replies?: StubReply[] 
     requests.push({ api, method: req.method ?? 'GET', path: url.pathname, headers: flatHeaders(req), body, stream });
     if (api === 'unknown') return json(res, 404, { error: { message: `llm-stub: no route ${req.method} ${url.pathname}` } });
 
-    const reply = queue.shift() ?? { status: 400, message: `llm-stub: no reply scripted for request ${requests.length}` };
+    const text = JSON.stringify(body);
+    const at = queue.findIndex((r) => !('when' in r) || r.when === undefined || text.includes(r.when));
+    const reply = (at < 0 ? undefined : queue.splice(at, 1)[0]) ?? { status: 400, message: `llm-stub: no reply scripted for request ${requests.length}` };
     if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
     if (res.destroyed) return;
     if ('status' in reply) return fault(res, api, reply);

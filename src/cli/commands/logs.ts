@@ -54,6 +54,22 @@ export function describeEvent(e: RunEvent, verbose = false): string {
   }
 }
 
+/**
+ * Indents what delegated runs journalled under the `dispatch_to_agent` call they serve,
+ * one level per delegation, and names their agent: `review:   ↳ reviewer turn 1 ...`.
+ */
+function delegationDepths(): (e: RunEvent, line: string) => string {
+  const depthOf = new Map<string, number>();
+  return (e, line) => {
+    if (e.type !== 'model_turn' && e.type !== 'tool_call_started' && e.type !== 'tool_call_finished') return line;
+    const depth = e.via === undefined ? 0 : (depthOf.get(e.via) ?? 1);
+    if (e.type === 'tool_call_started' && e.tool === 'dispatch_to_agent') depthOf.set(e.call_id, depth + 1);
+    if (depth === 0) return line;
+    const prefix = `${e.step}:`;
+    return `${prefix}${'    '.repeat(depth)}↳ ${e.agent ?? 'agent'}${line.slice(prefix.length)}`;
+  };
+}
+
 /** `orch logs <run>`: the run's journal as a readable timeline. */
 export async function run(globals: GlobalOptions, runId: string, _flags?: unknown, _command?: unknown, io: Io = processIo): Promise<number> {
   const stateDir = resolveStateDir(globals.dir);
@@ -63,7 +79,8 @@ export async function run(globals: GlobalOptions, runId: string, _flags?: unknow
     io.stdout.write(`${JSON.stringify(events, null, 2)}\n`);
     return ExitCode.ok;
   }
-  for (const e of events) io.stdout.write(`${e.at.replace('T', ' ').slice(0, 23)}  ${describeEvent(e, globals.verbose)}\n`);
+  const nested = delegationDepths();
+  for (const e of events) io.stdout.write(`${e.at.replace('T', ' ').slice(0, 23)}  ${nested(e, describeEvent(e, globals.verbose))}\n`);
   if (state.status === 'interrupted' && events.at(-1)?.type !== 'run_interrupted') {
     io.stdout.write(`(the process driving the run ended without finishing it; \`orch resume ${runId}\` continues it)\n`);
   }

@@ -1,4 +1,5 @@
 import { suggestOr } from '../../util/suggest.js';
+import { isAgentTool } from '../builtins.js';
 import { under } from '../locate.js';
 import type { Rule } from './rule.js';
 import { resolveToolName } from './tool-names.js';
@@ -11,6 +12,7 @@ export const agentTools: Rule = {
     (agent.tools ?? []).forEach((name, i) => {
       if (sink.brokenTools.has(name)) return;
       const at = under(agent.origin, 'tools', i);
+      if (isAgentTool(name) && !project.tools.has(name)) return; // built in: delegation, status, a question to a person
       const r = resolveToolName(project, name);
       switch (r.kind) {
         case 'declared':

@@ -5,7 +5,7 @@ import type { ConversationEvent } from '../state/run-state.js';
 export type NewConversationEvent = ConversationEvent extends infer E ? (E extends ConversationEvent ? Omit<E, 'at' | 'step'> : never) : never;
 
 /** What a person said about a model's tool call, or that nobody can say now. */
-export type ToolDecision = { decision: 'approved' } | { decision: 'rejected'; reason?: string } | { decision: 'pending' };
+export type ToolDecision = { decision: 'approved'; answer?: string } | { decision: 'rejected'; reason?: string } | { decision: 'pending' };
 
 /**
  * How an action that takes several turns (an LLM loop) talks to the run it belongs to:
@@ -20,8 +20,10 @@ export interface ActionChannel {
   /**
    * A decision on a tool call that needs approval: from a flag given up front, an earlier
    * `orch approve`, or the terminal prompt; `pending` when nobody can answer now (the run pauses).
+   * With `question` (the model's `ask_human`), a person's answer: approved with it, from
+   * `orch answer` or the terminal; flags given up front approve calls, never answer questions.
    */
-  decide(call: ToolCallRecord, signal: AbortSignal): Promise<ToolDecision>;
+  decide(call: ToolCallRecord, signal: AbortSignal, question?: string): Promise<ToolDecision>;
   /** What the whole run has used so far, for the team budget. */
   runUsage(): UsageRecord | undefined;
 }

@@ -177,8 +177,10 @@ function agentTool(name: AgentToolName, ctx: PerformContext, def: AgentDef): Omi
         name,
         description: 'Asks a person a question and returns their answer. Use it when you cannot go on without a decision or information only a person has.',
         inputSchema: { type: 'object', properties: { question: { type: 'string', description: 'The question, complete enough to answer without context' } }, required: ['question'] },
+        question: true,
+        // Never called: the loop takes a question to a person (the terminal, or `orch answer` after a pause).
         run: async () => {
-          throw new Error('nobody can be asked here');
+          throw new Error('ask_human is answered by a person, not run');
         },
       };
   }

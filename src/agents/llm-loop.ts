@@ -16,6 +16,8 @@ import type { Performance } from './action.js';
 export interface OfferedTool extends ChatTool {
   /** A person approves each call before it runs. */
   approval: boolean;
+  /** The call is a question to a person (`ask_human`): their answer is its result, and nothing runs. */
+  question?: boolean;
   run(input: Record<string, unknown>, signal: AbortSignal, call: CallContext): Promise<unknown>;
 }
 
@@ -213,6 +215,14 @@ async function runCall(
     return finish(false, `tool \`${call.name}\` is not available to this agent; its tools are: ${allowed.length ? allowed.join(', ') : '(none)'}`, Date.now(), true);
   }
   if (call.inputError) return finish(false, call.inputError, Date.now());
+  if (tool.question) {
+    const question = typeof call.input.question === 'string' ? call.input.question : JSON.stringify(call.input);
+    const asked = Date.now();
+    const decision: ToolDecision = o.channel ? await o.channel.decide(record, o.signal, question) : { decision: 'rejected', reason: 'nobody can be asked here' };
+    if (decision.decision === 'pending') return { pending: record };
+    if (decision.decision === 'rejected') return finish(false, `no answer${decision.reason ? `: ${decision.reason}` : ''}`, asked, true);
+    return finish(true, decision.answer ?? '', asked);
+  }
   if (tool.approval) {
     const decision: ToolDecision = o.channel ? await o.channel.decide(record, o.signal) : { decision: 'rejected', reason: 'approval is required and nobody can be asked here' };
     if (decision.decision === 'pending') return { pending: record };
@@ -227,7 +237,8 @@ async function runCall(
     if (!(value instanceof WithUsage)) return await finish(true, value, started);
     return { ...(await finish(true, value.output, started)), usage: value.usage };
   } catch (err) {
-    if (o.signal.aborted) throw err;
+    // A delegated run waiting for a person pauses the caller too; resume continues both.
+    if (o.signal.aborted || err instanceof ApprovalPending) throw err;
     const failed = await finish(false, err instanceof Error ? err.message : String(err), started);
     // A delegated run that ran out of budget still spent it: the caller's budget counts that too.
     return err instanceof BudgetExceeded ? { ...failed, usage: err.usage } : failed;

@@ -165,6 +165,14 @@ export function buildProgram(): Command {
   }
 
   program
+    .command('answer')
+    .description("answer an agent's question (its ask_human call) in a paused run; then `orch resume <run>`")
+    .argument('<run>', 'run id')
+    .argument('<step>', 'the step whose agent asked')
+    .argument('<text>', 'the answer the model gets')
+    .action(lazy(() => import('./commands/answer.js')));
+
+  program
     .command('resume')
     .description('continue a paused, failed or interrupted run without re-running finished steps')
     .argument('<run>', 'run id')

@@ -162,14 +162,18 @@ function summary(report: ReturnType<typeof runReport>, result: SessionResult, gl
   if (result.outcome === 'paused') {
     const cd = globals.dir === process.cwd() ? '' : ` -C ${JSON.stringify(globals.dir)}`;
     const waiting = report.steps.filter((s) => s.status === 'waiting').map((s) => s.id);
-    lines.push('', `Paused: ${waiting.map((w) => `\`${w}\``).join(', ')} await${waiting.length === 1 ? 's' : ''} approval. Decide with:`);
+    const asks = (id: string) => report.steps.find((s) => s.id === id)?.pending_tool_call?.tool === 'ask_human';
+    const what = waiting.every(asks) ? 'an answer' : waiting.some(asks) ? 'approval or an answer' : 'approval';
+    lines.push('', `Paused: ${waiting.map((w) => `\`${w}\``).join(', ')} await${waiting.length === 1 ? 's' : ''} ${what}. Decide with:`);
     for (const s of report.steps) {
-      if (s.pending_tool_call) lines.push(`  (${s.id}: the model wants to call ${s.pending_tool_call.tool} ${JSON.stringify(s.pending_tool_call.input)})`);
+      if (s.pending_tool_call?.tool === 'ask_human') lines.push(`  (${s.id}: the agent asks: ${oneLine(s.pending_tool_call.input.question ?? s.pending_tool_call.input)})`);
+      else if (s.pending_tool_call) lines.push(`  (${s.id}: the model wants to call ${s.pending_tool_call.tool} ${JSON.stringify(s.pending_tool_call.input)})`);
       // A gate after the step: what it returned is what the person decides on.
       else if (s.status === 'waiting' && result.state.steps.get(s.id)?.completed) lines.push(`  (${s.id} returned ${oneLine(s.output)})`);
     }
     for (const w of waiting) {
-      lines.push(`  orch${cd} approve ${report.run_id} ${w}`, `  orch${cd} reject ${report.run_id} ${w} --reason '...'`);
+      const decide = asks(w) ? `  orch${cd} answer ${report.run_id} ${w} '...'` : `  orch${cd} approve ${report.run_id} ${w}`;
+      lines.push(decide, `  orch${cd} reject ${report.run_id} ${w} --reason '...'`);
     }
     lines.push(`then continue with:`, `  orch${cd} resume ${report.run_id}`);
   }

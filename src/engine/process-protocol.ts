@@ -25,4 +25,4 @@ export type WorkerMessage =
   /** Journal this event of task `id`; the parent replies once it is written. */
   | { type: 'record'; id: number; seq: number; event: NewConversationEvent; durable: boolean }
   /** Ask for a decision on a tool call of task `id`. */
-  | { type: 'decide'; id: number; seq: number; call: ToolCallRecord };
+  | { type: 'decide'; id: number; seq: number; call: ToolCallRecord; question?: string };

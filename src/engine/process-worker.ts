@@ -78,7 +78,7 @@ export class ProcessWorker implements Worker {
     const done =
       message.type === 'record'
         ? (channel?.record(message.event, message.durable) ?? Promise.resolve()).then(() => reply({}))
-        : (channel?.decide(message.call, new AbortController().signal) ?? Promise.resolve({ decision: 'pending' as const })).then((decision) => reply({ decision }));
+        : (channel?.decide(message.call, new AbortController().signal, message.question) ?? Promise.resolve({ decision: 'pending' as const })).then((decision) => reply({ decision }));
     done.catch((err: unknown) => reply({ error: err instanceof Error ? err.message : String(err) }));
   }
 

@@ -50,7 +50,7 @@ export function hostWorker(channel: Channel): Promise<void> {
     history: snapshot.history,
     runUsage: () => snapshot.runUsage,
     record: async (event, durable) => void (await ask({ type: 'record', id, event, durable })),
-    decide: async (call) => (await ask({ type: 'decide', id, call })) ?? { decision: 'pending' },
+    decide: async (call, _signal, question) => (await ask({ type: 'decide', id, call, ...(question !== undefined && { question }) })) ?? { decision: 'pending' },
   });
 
   channel.on('message', (message) => {

@@ -43,6 +43,8 @@ export type RunEvent =
       reason?: string;
       /** Set when the decision is about a model's tool call rather than the step's gate. */
       call_id?: string;
+      /** A person's answer to the model's `ask_human` question (the call approved with it). */
+      answer?: string;
     }
   /** One model call of an LLM step: what was asked (as a digest), what came back, and what it used. */
   | {

@@ -27,7 +27,7 @@ export interface StepState {
   /** A model's tool call waiting for a person's approval. */
   pendingToolCall?: ToolCallRecord;
   /** Decisions on the model's tool calls, by call id. */
-  toolDecisions: Record<string, { decision: GateDecision; by: string; reason?: string }>;
+  toolDecisions: Record<string, { decision: GateDecision; by: string; reason?: string; answer?: string }>;
 }
 
 /** The journal events an LLM step is rebuilt from. */
@@ -146,7 +146,7 @@ export function applyToState(state: RunState, e: RunEvent): void {
       const s = step(state, e.step);
       if (e.call_id !== undefined) {
         // A decision on a model's tool call: the step goes on either way (a rejection reaches the model).
-        s.toolDecisions[e.call_id] = { decision: e.decision, by: e.by, reason: e.reason };
+        s.toolDecisions[e.call_id] = { decision: e.decision, by: e.by, reason: e.reason, ...(e.answer !== undefined && { answer: e.answer }) };
         s.waitingGate = undefined;
         s.pendingToolCall = undefined;
         s.status = 'pending';

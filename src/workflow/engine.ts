@@ -45,9 +45,14 @@ export interface GateRequest {
   output?: unknown;
   /** Set when a model's tool call is what needs approval (`args` are the call's arguments). */
   toolCall?: ToolCallRecord;
+  /** Set when the model asks a person a question (`ask_human`): the asker answers it with text. */
+  question?: string;
 }
-/** Resolves true to approve, false to reject, undefined when `signal` ended the question unanswered. */
-export type GateAsker = (request: GateRequest, signal: AbortSignal) => Promise<boolean | undefined>;
+/**
+ * Resolves true to approve, false to reject, undefined when `signal` ended the question
+ * unanswered; for a `question`, the answer's text (false: the person declined to answer).
+ */
+export type GateAsker = (request: GateRequest, signal: AbortSignal) => Promise<boolean | string | undefined>;
 
 export interface EngineOptions {
   workflow: WorkflowDef;
@@ -136,7 +141,8 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
     if (o.approveAll || o.approve.has(step.id)) decision = true;
     else if (o.ask && !o.signal.aborted) {
       method = 'prompt';
-      decision = await o.ask({ runId: o.state.runId, step, when, args, output }, o.signal);
+      const said = await o.ask({ runId: o.state.runId, step, when, args, output }, o.signal);
+      decision = said === undefined ? undefined : said !== false;
       // Interrupted at the prompt: nothing was decided, and resume will ask again.
       if (decision === undefined) return undefined;
     }
@@ -162,22 +168,29 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
       history: [...(o.state.steps.get(step.id)?.conversation ?? [])],
       record: (event, durable) => write({ ...event, step: step.id } as NewEvent, durable),
       runUsage: () => runUsage(o.state),
-      decide: async (call, signal) => {
+      decide: async (call, signal, question) => {
         const earlier = o.state.steps.get(step.id)?.toolDecisions[call.call_id];
-        if (earlier) return earlier.decision === 'approved' ? { decision: 'approved' } : { decision: 'rejected', reason: earlier.reason };
-        let decision: boolean | undefined;
+        if (earlier) {
+          if (earlier.decision !== 'approved') return { decision: 'rejected', reason: earlier.reason };
+          return earlier.answer === undefined ? { decision: 'approved' } : { decision: 'approved', answer: earlier.answer };
+        }
+        let decision: boolean | string | undefined;
         let method: DecisionMethod = 'flag';
-        if (o.approveAll || o.approve.has(step.id)) decision = true;
+        // --approve and --approve-all pass approvals; a question only a person can answer.
+        if (question === undefined && (o.approveAll || o.approve.has(step.id))) decision = true;
         else if (o.ask && !o.signal.aborted) {
           method = 'prompt';
-          decision = await o.ask({ runId: o.state.runId, step, when: 'before', args: call.input, toolCall: call }, signal);
+          decision = await o.ask({ runId: o.state.runId, step, when: 'before', args: call.input, toolCall: call, ...(question !== undefined && { question }) }, signal);
         }
         if (decision === undefined) {
           channel.pending = call;
           return { decision: 'pending' };
         }
-        await write({ type: 'gate_decided', step: step.id, decision: decision ? 'approved' : 'rejected', by: o.who, method, when: 'before', call_id: call.call_id });
-        return decision ? { decision: 'approved' } : { decision: 'rejected' };
+        const answer = question !== undefined && typeof decision === 'string' ? decision : undefined;
+        const approved = question === undefined ? decision !== false : answer !== undefined;
+        await write({ type: 'gate_decided', step: step.id, decision: approved ? 'approved' : 'rejected', by: o.who, method, when: 'before', call_id: call.call_id, ...(answer !== undefined && { answer }) });
+        if (!approved) return { decision: 'rejected', ...(question !== undefined && { reason: 'the person did not answer' }) };
+        return answer === undefined ? { decision: 'approved' } : { decision: 'approved', answer };
       },
     };
     return channel;

@@ -19,6 +19,7 @@ export async function decide(
   stepId: string | undefined,
   reason: string | undefined,
   io: Io,
+  answer?: string,
 ): Promise<number> {
   const stateDir = resolveStateDir(globals.dir);
   await loadRun(stateDir, runId); // an unknown run id is reported before any lock file is made
@@ -28,19 +29,27 @@ export async function decide(
   try {
     const state = await loadRun(stateDir, runId);
     const step = pickStep(state, runId, stepId, decision);
+    const asking = step.pendingToolCall?.tool === 'ask_human';
+    const cd = globals.dir === process.cwd() ? '' : ` -C ${JSON.stringify(globals.dir)}`;
+    if (decision === 'approved' && asking !== (answer !== undefined)) {
+      throw asking
+        ? new OrchError('ORCH_USAGE', `step \`${step.id}\` of run ${runId} waits for an answer to its agent's question, not an approval`, {
+            hint: `orch${cd} answer ${runId} ${step.id} '<your answer>'`,
+          })
+        : new OrchError('ORCH_USAGE', `step \`${step.id}\` of run ${runId} waits for an approval, not an answer`, { hint: `orch${cd} approve ${runId} ${step.id}` });
+    }
     const journal = await Journal.open(paths.journal);
     try {
       const when = step.waitingGate ?? step.gates.at(-1)?.when ?? 'after';
       // A model's tool call waiting for approval is decided by its call id; the model gets a rejection's reason.
       const call = step.pendingToolCall ? { call_id: step.pendingToolCall.call_id } : {};
-      await journal.append({ type: 'gate_decided', step: step.id, decision, by: currentUser(), method: 'command', when, reason, ...call });
+      await journal.append({ type: 'gate_decided', step: step.id, decision, by: currentUser(), method: 'command', when, reason, ...call, ...(answer !== undefined && { answer }) });
     } finally {
       await journal.close();
     }
     if (globals.json) io.stdout.write(`${JSON.stringify({ run_id: runId, step: step.id, decision })}\n`);
     else if (!globals.quiet) {
-      const cd = globals.dir === process.cwd() ? '' : ` -C ${JSON.stringify(globals.dir)}`;
-      io.stdout.write(`${step.id} ${decision}. Continue the run with: orch${cd} resume ${runId}\n`);
+      io.stdout.write(`${step.id} ${answer !== undefined ? 'answered' : decision}. Continue the run with: orch${cd} resume ${runId}\n`);
     }
     return ExitCode.ok;
   } finally {

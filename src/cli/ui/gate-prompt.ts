@@ -13,6 +13,9 @@ function preview(value: unknown, limit = 20): string {
 /** What the person at the terminal is asked about: the step, its arguments and (after it ran) its output. */
 function describeGate(request: GateRequest): string {
   const { step, when } = request;
+  if (request.question !== undefined) {
+    return `\nThe agent of step \`${step.id}\` (${step.agent}) of run ${request.runId} asks:\n${preview(request.question)}\n`;
+  }
   const lines = [
     '',
     `Approval needed ${when === 'before' ? 'before' : 'after'} step \`${step.id}\` (${step.agent}: ${step.action}) of run ${request.runId}`,
@@ -31,24 +34,32 @@ function describeGate(request: GateRequest): string {
  */
 export function terminalGate(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, beforeAsk?: () => void, afterAsk?: () => void): GateAsker {
   let queue: Promise<unknown> = Promise.resolve();
-  const askOne = (request: GateRequest, signal: AbortSignal): Promise<boolean | undefined> =>
-    new Promise<boolean | undefined>((resolve) => {
+  const askOne = (request: GateRequest, signal: AbortSignal): Promise<boolean | string | undefined> =>
+    new Promise<boolean | string | undefined>((resolve) => {
       if (signal.aborted) return resolve(undefined);
       beforeAsk?.();
       output.write(describeGate(request));
       const rl = createInterface({ input, output, terminal: false });
       let answered = false;
-      const finish = (approved: boolean | undefined): void => {
+      const finish = (approved: boolean | string | undefined): void => {
         if (answered) return;
         answered = true;
         signal.removeEventListener('abort', onAbort);
         rl.close();
-        output.write(approved === undefined ? '\n  interrupted: no decision\n' : approved ? '  approved\n' : '  rejected\n');
+        const said = typeof approved === 'string' ? '  answered\n' : request.question !== undefined && approved === false ? '  not answered\n' : approved ? '  approved\n' : '  rejected\n';
+        output.write(approved === undefined ? '\n  interrupted: no decision\n' : said);
         afterAsk?.();
         resolve(approved);
       };
       const onAbort = (): void => finish(undefined);
       signal.addEventListener('abort', onAbort, { once: true });
+      if (request.question !== undefined) {
+        // A question takes a line of text; an empty line declines to answer.
+        output.write('Answer (an empty line declines): ');
+        rl.on('line', (line) => finish(line.trim() === '' ? false : line.trim()));
+        rl.on('close', () => finish(false));
+        return;
+      }
       output.write(`Approve? [y/N] `);
       rl.on('line', (line) => finish(/^\s*(y|yes)\s*$/i.test(line)));
       rl.on('close', () => finish(false));

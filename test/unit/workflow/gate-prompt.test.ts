@@ -21,7 +21,7 @@ async function answer(text: string | null): Promise<{ approved: boolean | undefi
   const asking = terminalGate(input, output)({ runId: 'r1', step, when: 'after', args: { env: 'prod' }, output: { ok: true } }, new AbortController().signal);
   if (text === null) input.end();
   else input.write(text);
-  return { approved: await asking, shown };
+  return { approved: (await asking) as boolean | undefined, shown };
 }
 
 describe('the gate prompt', () => {
@@ -69,5 +69,29 @@ describe('several gates at once', () => {
     const asking = terminalGate(input, output)({ runId: 'r1', step, when: 'before', args: {} }, controller.signal);
     controller.abort('SIGINT');
     expect(await asking).toBeUndefined();
+  });
+});
+
+describe("the prompt for an agent's question", () => {
+  const ask = async (text: string): Promise<{ said: unknown; shown: string }> => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let shown = '';
+    output.on('data', (d: Buffer) => (shown += d.toString()));
+    const call = { call_id: 'c1', tool: 'ask_human', input: { question: 'Which region?' } };
+    const asking = terminalGate(input, output)({ runId: 'r1', step, when: 'before', args: call.input, toolCall: call, question: 'Which region?' }, new AbortController().signal);
+    input.write(text);
+    return { said: await asking, shown };
+  };
+
+  it('shows the question and takes the line typed as the answer', async () => {
+    const { said, shown } = await ask('  eu-west-1  \n');
+    expect(said).toBe('eu-west-1');
+    expect(shown).toContain('asks:\n    Which region?');
+    expect(shown).toContain('Answer (an empty line declines): ');
+  });
+
+  it('an empty line declines to answer', async () => {
+    expect((await ask('\n')).said).toBe(false);
   });
 });

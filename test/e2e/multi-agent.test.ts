@@ -1,0 +1,137 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BIN, orch } from '../helpers/cli.js';
+import { until } from '../helpers/workflow-project.js';
+
+// Teams of LLM agents through the built bin, against the stub provider in a process of its own.
+const STUB = fileURLToPath(new URL('../fixtures/llm-stub-server.mjs', import.meta.url));
+
+const GANTZ = `name: team-e2e
+tools:
+  slow_check:
+    description: Checks reliability, slowly
+    script: { shell: "echo run >> check.log; while [ ! -f go ]; do sleep 0.05; done; echo reliable" }
+  deploy:
+    description: Deploys a service
+    parameters: { service: { type: string, required: true } }
+    script: { shell: "printf 'deployed %s' {{service}} | tee -a deployed.log" }
+`;
+const TEAM = `team: { name: e2e-team }
+agents:
+  - role: orchestrator
+    model: claude-sonnet-4-5
+    system_prompt: Receive requests, delegate to specialists, synthesize results. Never act directly.
+    tools: [dispatch_to_agent, ask_human]
+  - role: security
+    model: claude-sonnet-4-5
+    tools: [{ name: deploy, approval: required }]
+  - role: reliability
+    model: claude-sonnet-4-5
+    tools: [slow_check]
+workflows:
+  handle:
+    - { id: handle, agent: orchestrator, action: handle_request, with: { service: api } }
+`;
+const as = (role: string) => `You are the \`${role}\` agent`;
+
+let dir = '';
+let stub: { process: ChildProcess; anthropicBase: string; url: string } | undefined;
+afterEach(() => {
+  stub?.process.kill('SIGTERM');
+  stub = undefined;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function setup(replies: unknown[]): Promise<NodeJS.ProcessEnv> {
+  dir = mkdtempSync(path.join(tmpdir(), 'orch-team-e2e-'));
+  writeFileSync(path.join(dir, 'gantz.yaml'), GANTZ);
+  writeFileSync(path.join(dir, 'agent-team.yaml'), TEAM);
+  const script = path.join(dir, 'stub-script.json');
+  writeFileSync(script, JSON.stringify(replies));
+  const child = spawn(process.execPath, [STUB, script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
+  stub = { process: child, ...(JSON.parse(line) as { anthropicBase: string; url: string }) };
+  return { ANTHROPIC_API_KEY: 'sk-ant-team-e2e', ANTHROPIC_BASE_URL: stub.anthropicBase };
+}
+
+async function requests(): Promise<{ body: { system?: unknown; messages?: unknown } }[]> {
+  return (await (await fetch(`${stub!.url}/_stub/requests`)).json()) as { body: { system?: unknown } }[];
+}
+const runId = (): string => readdirSync(path.join(dir, '.orch', 'runs'))[0] ?? '';
+
+describe('LLM agent teams', () => {
+  it('ask_human pauses the run with the question (exit 3); orch answer and orch resume give the model the answer', async () => {
+    const env = await setup([
+      { when: as('orchestrator'), toolCalls: [{ name: 'ask_human', input: { question: 'Which region should api go to?' } }] },
+      { when: as('orchestrator'), text: 'deploying to the region you chose' },
+    ]);
+    const paused = orch(['run', 'handle'], { cwd: dir, env });
+    expect(paused.code, paused.stderr).toBe(3);
+    expect(paused.stdout).toContain('the agent asks: Which region should api go to?');
+    expect(paused.stdout).toContain(`orch answer ${runId()} handle '...'`);
+    expect(orch(['logs', runId()], { cwd: dir }).stdout).toContain('waiting for an answer: the agent asks Which region should api go to?');
+    // An approval is not an answer.
+    expect(orch(['approve', runId(), 'handle'], { cwd: dir }).code).toBe(2);
+    expect(orch(['answer', runId(), 'handle', 'eu-west-1'], { cwd: dir }).code).toBe(0);
+    const done = orch(['resume', runId()], { cwd: dir, env });
+    expect(done.code, done.stderr).toBe(0);
+    const asked = await requests();
+    expect(asked).toHaveLength(2);
+    expect(JSON.stringify(asked[1]?.body.messages)).toContain('eu-west-1');
+    expect(orch(['logs', runId()], { cwd: dir }).stdout).toContain('answered eu-west-1');
+  });
+
+  it('a delegated agent waiting for approval pauses the run; approve and resume finish both loops without asking again', async () => {
+    const env = await setup([
+      { when: as('orchestrator'), toolCalls: [{ name: 'dispatch_to_agent', input: { agent: 'security', task: 'deploy api' } }] },
+      { when: as('security'), toolCalls: [{ name: 'deploy', input: { service: 'api' } }] },
+      { when: as('security'), text: 'deployed' },
+      { when: as('orchestrator'), text: 'api is deployed' },
+    ]);
+    const paused = orch(['run', 'handle'], { cwd: dir, env });
+    expect(paused.code, paused.stderr).toBe(3);
+    expect(paused.stdout).toContain('the model wants to call deploy {"service":"api"}');
+    expect(existsSync(path.join(dir, 'deployed.log'))).toBe(false);
+    expect(orch(['approve', runId(), 'handle'], { cwd: dir }).code).toBe(0);
+    const done = orch(['--json', 'resume', runId()], { cwd: dir, env });
+    expect(done.code, done.stderr).toBe(0);
+    expect((JSON.parse(done.stdout) as { steps: { output: unknown }[] }).steps[0]?.output).toBe('api is deployed');
+    expect(readFileSync(path.join(dir, 'deployed.log'), 'utf8')).toBe('deployed api');
+    expect(await requests()).toHaveLength(4); // no turn of either loop asked twice
+  });
+
+  it('kill -9 during a delegated run, then resume: the finished delegation is not redone, the unfinished one continues', async () => {
+    const env = await setup([
+      { when: as('orchestrator'), toolCalls: [{ name: 'dispatch_to_agent', input: { agent: 'security', task: 'review' } }, { name: 'dispatch_to_agent', input: { agent: 'reliability', task: 'check' } }] },
+      { when: as('security'), text: 'secure' },
+      { when: as('reliability'), toolCalls: [{ name: 'slow_check', input: {} }] },
+      { when: as('reliability'), text: 'reliable' },
+      { when: as('orchestrator'), text: 'secure and reliable' },
+    ]);
+    const child = spawn(process.execPath, [BIN, 'run', 'handle'], { cwd: dir, env: { ...process.env, ...env }, stdio: 'ignore' });
+    await until(() => existsSync(path.join(dir, 'check.log')), 'the delegated tool call to start');
+    // The security delegation finishes on its own; wait until it is journalled.
+    await until(() => {
+      const journal = readdirSync(path.join(dir, '.orch', 'runs')).length > 0 ? readFileSync(path.join(dir, '.orch', 'runs', runId(), 'journal.jsonl'), 'utf8') : '';
+      return journal.split('\n').some((l) => l.includes('"tool_call_finished"') && l.includes('dispatch_to_agent'));
+    }, 'the security delegation to finish');
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(await requests()).toHaveLength(3);
+    writeFileSync(path.join(dir, 'go'), '');
+    const r = orch(['--json', 'resume', runId()], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { steps: { output: unknown }[] }).steps[0]?.output).toBe('secure and reliable');
+    const asked = await requests();
+    // Security was not asked again; reliability's first turn was not asked again (its tool ran again: at least once).
+    expect(asked).toHaveLength(5);
+    expect(asked.filter((q) => JSON.stringify(q.body.system).includes(as('security')))).toHaveLength(1);
+    expect(readFileSync(path.join(dir, 'check.log'), 'utf8').trim().split('\n')).toEqual(['run', 'run']);
+    expect(orch(['logs', runId()], { cwd: dir }).stdout).toMatch(/↳ reliability/);
+  });
+});

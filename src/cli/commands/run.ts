@@ -131,7 +131,8 @@ function coerceFlag(param: ToolDef['params'][number], raw: string): unknown {
   }
 }
 
-async function readJsonObject(source: string, dir: string): Promise<Record<string, unknown>> {
+/** A JSON object from `--input`/`--task`: the text itself, or `@file.json` relative to the project. */
+export async function readJsonObject(source: string, dir: string): Promise<Record<string, unknown>> {
   let text = source;
   let origin = 'the input';
   if (source.startsWith('@')) {

@@ -12,7 +12,7 @@ import { RunLock } from '../state/run-lock.js';
 import { applyToState, foldRun, type RunState } from '../state/run-state.js';
 import { createRunDir, loadRun, newRunId, runPaths } from '../state/runs.js';
 import { resolveStateDir } from '../state/state-dir.js';
-import type { Logger } from '../tools/context.js';
+import { redactingLogger, type Logger } from '../tools/context.js';
 import { executeRun, type EngineOutcome, type GateAsker } from './engine.js';
 import type { CassetteSpec } from '../agents/llm-action.js';
 import { assertRunnable, sessionRunner } from './runner.js';
@@ -163,7 +163,9 @@ async function drive(
   options.signal?.addEventListener('abort', onCancel, { once: true });
   try {
     const { state, stored } = await begin(journal);
-    const engine = new LocalEngine({ project, stateDir, servers: supervisor, logger: options.logger, env, cassette: options.cassette });
+    // Steps' messages are shown: they pass the run's redactor on their way.
+    const logger = redactingLogger(options.logger, (m) => redactor.redactString(m));
+    const engine = new LocalEngine({ project, stateDir, servers: supervisor, logger, env, cassette: options.cassette });
     const session = await engine.open({ owner: state.runId, wanted: wantedInstances(options.workflow, state), signal: controller.signal });
     const runStep = sessionRunner(session, state.runId);
     try {

@@ -126,6 +126,10 @@ describe('redaction hides what is written or shown, never the values steps recei
     expect(r.stdout).not.toContain(API_KEY);
     expect(JSON.parse(r.stdout)).toMatchObject({ steps: [{ id: 's', output: 'got [REDACTED]' }] });
     expect(stateFilesContaining(dir, API_KEY)).toEqual([]);
+
+    const planned = run(dir, ['--json', 'run', 'keyed', '--api-key', API_KEY, '--dry-run']);
+    expect(planned.code).toBe(0);
+    expect(JSON.parse(planned.stdout)).toMatchObject({ inputs: { api_key: '[REDACTED]' } });
   });
 
   it('a step given another step\'s secret output receives it, and `if:` compares the real value', () => {
@@ -204,6 +208,15 @@ describe('resuming a run whose journal kept a placeholder for a secret', () => {
     expect(refused.stderr).toMatch(/`q`.*steps\.p\.output/);
     expect(refused.stderr).toContain('orch run gated_output');
     expect(() => received(dir)).toThrow();
+  });
+
+  it('journals the reason given to `orch reject` redacted', () => {
+    const dir = start();
+    expect(run(dir, ['run', 'gated_unrelated']).code).toBe(3);
+    const runId = onlyRunId(dir);
+    expect(run(dir, ['reject', runId, '--reason', `the token ${TOKEN} looked wrong`]).code).toBe(0);
+    expect(run(dir, ['logs', runId]).stdout).toContain('the token [REDACTED] looked wrong');
+    expect(stateFilesContaining(dir, TOKEN)).toEqual([]);
   });
 
   it('resumes as before when what the remaining steps read was stored whole', () => {

@@ -163,6 +163,8 @@ async function drive(
   options.signal?.addEventListener('abort', onCancel, { once: true });
   try {
     const { state, stored } = await begin(journal);
+    // Inputs given again on resume are never journalled; what echoes them is hidden all the same.
+    redactor.learn(state.inputs);
     // Steps' messages are shown: they pass the run's redactor on their way.
     const logger = redactingLogger(options.logger, (m) => redactor.redactString(m));
     const engine = new LocalEngine({ project, stateDir, servers: supervisor, logger, env, cassette: options.cassette });

@@ -65,7 +65,9 @@ function assertNotWithheld(taskId: string, inputs: ReadonlyMap<string, Record<st
   for (const [id, input] of inputs) {
     const at = redactedPath(input);
     if (at === undefined) continue;
-    throw new OrchError('ORCH_SECRET_WITHHELD', `subtask \`${id}\` of task ${taskId} cannot be run again: its input${at ? ` \`${at}\`` : ''} held a secret, which orch stores only as ${REDACTED}`, {
+    const where = at ? ` \`${at}\`` : '';
+    const message = `subtask \`${id}\` of task ${taskId} cannot be run again: its input${where} held a secret, which orch stores only as ${REDACTED}`;
+    throw new OrchError('ORCH_SECRET_WITHHELD', message, {
       hint: 'run the task again with orchestrate (or assign_task), giving the input anew',
     });
   }

@@ -50,7 +50,8 @@ export class Journal {
     const written = this.transform(full);
     this.appended.push(written);
     return new Promise<Appended>((resolve, reject) => {
-      this.pending.push({ line: `${JSON.stringify(written)}\n`, sync: options.sync !== false, done: () => resolve({ event: full, written }), fail: reject });
+      const done = (): void => resolve({ event: full, written });
+      this.pending.push({ line: `${JSON.stringify(written)}\n`, sync: options.sync !== false, done, fail: reject });
       this.flushing ??= this.flush();
     });
   }

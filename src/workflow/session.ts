@@ -90,7 +90,14 @@ export async function startRun(options: SessionOptions, inputs: Record<string, u
   const paths = runPaths(stateDir, runId);
   const lock = RunLock.acquire(paths.lock, runId);
   return drive(options, paths.journal, lock, async (journal) => {
-    const { event } = await journal.append({ type: 'run_started', run_id: runId, workflow: options.workflow.name, inputs, dir: options.project.dir, pid: process.pid });
+    const { event } = await journal.append({
+      type: 'run_started',
+      run_id: runId,
+      workflow: options.workflow.name,
+      inputs,
+      dir: options.project.dir,
+      pid: process.pid,
+    });
     const state = foldRun([event]);
     if (!state) throw new Error('journal did not start the run');
     return { state };

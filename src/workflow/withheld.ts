@@ -79,7 +79,8 @@ export function assertNothingWithheld(project: Project, workflow: WorkflowDef, s
     hints.push(`give ${inputs.length === 1 ? 'it' : 'them'} again: orch resume ${state.runId} --input '${example}'`);
   }
   if (unique.some((f) => f.input === undefined)) {
-    hints.push(`a finished step's output cannot be given back, and finished steps are not run again: start a new run with \`orch run ${workflow.name}\``);
+    const restart = `start a new run with \`orch run ${workflow.name}\``;
+    hints.push(`a finished step's output cannot be given back, and finished steps are not run again: ${restart}`);
   }
   throw new OrchError(
     'ORCH_SECRET_WITHHELD',
@@ -106,7 +107,9 @@ function llmFindings(step: StepDef, s: StepState | undefined, state: RunState): 
   const out: Finding[] = [];
   for (const id of step.needs) {
     const needed = state.steps.get(id);
-    if (needed?.completed && redactedPath(needed.output) !== undefined) out.push({ step: step.id, reads: `\`steps.${id}.output\` (given to its model)` });
+    if (needed?.completed && redactedPath(needed.output) !== undefined) {
+      out.push({ step: step.id, reads: `\`steps.${id}.output\` (given to its model)` });
+    }
   }
   if (s && redactedPath(s.conversation) !== undefined) out.push({ step: step.id, reads: 'its conversation with the model so far' });
   return out;

@@ -78,6 +78,7 @@ export const ERROR_CODES = {
   ORCH_STATE_DIR: { exit: 2, retryable: false, doc: 'the state directory (`.orch/` or `ORCH_STATE_DIR`) cannot be created' },
   ORCH_RUN_LOCKED: { exit: 2, retryable: false, doc: 'another orch process is driving the run' },
   ORCH_CORRUPT_RUN: { exit: 2, retryable: false, doc: 'a run\'s journal holds a line orch did not write' },
+  ORCH_SECRET_WITHHELD: { exit: 2, retryable: false, doc: 'a resumed run or re-run subtask needs a secret that orch\'s files keep only as `[REDACTED]`' },
 
   // A run that failed. Tool, server and worker failures may pass on another attempt.
   ORCH_TOOL_FAILED: { exit: 1, retryable: true, doc: 'a tool ran and failed (exit code, HTTP status, exception)' },

@@ -162,7 +162,7 @@ export interface RunOptions {
   ask?: GateAsker;
   /** Where steps' messages go (default: dropped). */
   logger?: Logger;
-  /** Called with every journal event as it is written. */
+  /** Called with every journal event as it is written (secrets redacted, as on disk). */
   onEvent?: (event: RunEvent) => void;
   /** Environment for ORCH_STATE_DIR and the secrets to redact (default process.env). */
   env?: NodeJS.ProcessEnv;
@@ -172,7 +172,10 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-/** How a run ended (`outcome`), and its state as its journal now stands. */
+/**
+ * How a run ended (`outcome`), and its state as its journal now stands: secrets redacted,
+ * as everything orch writes or shows. The steps themselves received the real values.
+ */
 export type RunResult = SessionResult;
 
 function sessionOptions(project: Project, workflow: WorkflowDef, options: RunOptions): SessionOptions {
@@ -216,11 +219,21 @@ export function startRun(
   return startInternal(sessionOptions(project, def, options), resolveInputs(def, inputs));
 }
 
+/** Options of `resumeRun`. */
+export interface ResumeOptions extends RunOptions {
+  /**
+   * Inputs the run's journal withheld, given again: secrets are stored only as
+   * `[REDACTED]`, so a step still to run that reads one needs it given here, or the
+   * resume is refused with `ORCH_SECRET_WITHHELD`.
+   */
+  inputs?: Record<string, unknown>;
+}
+
 /**
  * Continues a paused, failed or interrupted run; finished steps are not run again. A run
  * that already succeeded is left alone (`nothingToDo`).
  */
-export async function resumeRun(project: Project, runId: string, options: RunOptions = {}): Promise<RunResult> {
+export async function resumeRun(project: Project, runId: string, options: ResumeOptions = {}): Promise<RunResult> {
   const previous = await loadRunInternal(resolveStateDir(project.dir, options.env), runId);
   if (previous.status === 'succeeded') return { outcome: 'succeeded', state: previous, nothingToDo: true };
   const workflow = project.workflows.get(previous.workflow);
@@ -230,7 +243,7 @@ export async function resumeRun(project: Project, runId: string, options: RunOpt
       hint: 'restore the workflow to resume the run, or start a new run',
     });
   }
-  return resumeInternal(sessionOptions(project, workflow, options), runId);
+  return resumeInternal(sessionOptions(project, workflow, options), runId, options.inputs);
 }
 
 // ——— inspecting runs ———

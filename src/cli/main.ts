@@ -4,6 +4,8 @@ import { buildProgram, exitCode, useColor } from './program.js';
 import { ConfigError, ExitCode, isOrchError } from '../errors.js';
 import { printError } from './ui/report.js';
 import { protectRunArgs } from './run-args.js';
+import { secretsRedactor } from '../secrets/redact.js';
+import { redactError } from '../secrets/redact-error.js';
 
 /**
  * With `--json`, stdout always carries one JSON document — a failure too — so a CI step
@@ -36,9 +38,11 @@ async function main(argv: string[]): Promise<number> {
       if (json) process.stdout.write(`${jsonError(err)}\n`);
       return ExitCode.usage;
     }
-    if (json) process.stdout.write(`${jsonError(err)}\n`);
-    printError(err, { stream: process.stderr, color: useColor(!argv.includes('--no-color'), process.stderr) });
-    return isOrchError(err) ? err.exitCode : ExitCode.runFailed;
+    // Whatever the error carries (a tool's stderr, a value quoted back), the secrets of the environment are not shown.
+    const shown = redactError(err, secretsRedactor(process.env, []));
+    if (json) process.stdout.write(`${jsonError(shown)}\n`);
+    printError(shown, { stream: process.stderr, color: useColor(!argv.includes('--no-color'), process.stderr) });
+    return isOrchError(shown) ? shown.exitCode : ExitCode.runFailed;
   }
 }
 

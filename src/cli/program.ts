@@ -176,6 +176,7 @@ export function buildProgram(): Command {
     .command('resume')
     .description('continue a paused, failed or interrupted run without re-running finished steps')
     .argument('<run>', 'run id')
+    .addOption(optionOf(RUN_FLAGS.input, "inputs the run's journal withheld (secrets), given again: a JSON object, or @file.json"))
     .addOption(optionOf(RUN_FLAGS.approve))
     .addOption(optionOf(RUN_FLAGS.approveAll))
     .addOption(optionOf(RUN_FLAGS.report))

@@ -242,3 +242,57 @@ export function condition(source: string, scope: Scope): boolean {
   const whole = /^\s*\$\{\{\s*(.*?)\s*\}\}\s*$/.exec(source);
   return truthy(evaluate(parseExpression(whole ? (whole[1] ?? '') : source), scope));
 }
+
+type PathExpr = Extract<Expr, { kind: 'path' }>;
+
+function collectPaths(expr: Expr, out: PathExpr[]): void {
+  switch (expr.kind) {
+    case 'literal':
+      return;
+    case 'path':
+      out.push(expr);
+      return;
+    case 'not':
+      return collectPaths(expr.operand, out);
+    case 'binary':
+      collectPaths(expr.left, out);
+      return collectPaths(expr.right, out);
+    default: {
+      const never: never = expr;
+      return never;
+    }
+  }
+}
+
+/**
+ * The paths (`inputs.key`, `steps.fetch.output`) read by the expressions of a templated
+ * value, or of an `if:` condition when `source` is given as one. An expression that does
+ * not parse reads nothing here; evaluating it reports it.
+ */
+export function pathsRead(value: unknown, kind: 'template' | 'condition' = 'template'): PathExpr[] {
+  const out: PathExpr[] = [];
+  const add = (body: string): void => {
+    try {
+      collectPaths(parseExpression(body), out);
+    } catch {
+      // Reported where the expression is evaluated.
+    }
+  };
+  if (kind === 'condition' && typeof value === 'string') {
+    const whole = /^\s*\$\{\{\s*(.*?)\s*\}\}\s*$/.exec(value);
+    add(whole ? (whole[1] ?? '') : value);
+    return out;
+  }
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') for (const m of v.matchAll(TEMPLATE)) add(m[1] ?? '');
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v !== null && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  walk(value);
+  return out;
+}
+
+/** A path as it is written: `steps.fetch.output`, `inputs.items[0]`. */
+export function pathText(expr: PathExpr): string {
+  return expr.segments.reduce<string>((text, s) => (typeof s === 'number' ? `${text}[${s}]` : `${text}.${s}`), expr.root);
+}

@@ -23,6 +23,7 @@ export type AssignResult =
  */
 export async function assignTask(params: Record<string, unknown>, ctx: HandlerContext): Promise<AssignResult> {
   const orch = orchestration(ctx);
+  orch.tasks.learn(params);
   const agent = await findAgent(orch, params.agent_id);
   const task = readTask({ subtasks: [params.task] }).subtasks[0];
   if (!task?.tool) throw new OrchError('ORCH_TASK', '`task` must name the `tool` to run', { exitCode: ExitCode.usage });

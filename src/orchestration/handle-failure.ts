@@ -1,6 +1,7 @@
 import { instancesOf } from '../agents/pool.js';
 import { UNHEALTHY_AFTER, type AgentStatus } from '../agents/types.js';
 import { ExitCode, OrchError } from '../errors.js';
+import { REDACTED, redactedPath } from '../secrets/redact.js';
 import type { HandlerContext } from '../tools/module.js';
 import { findAgent } from './assign.js';
 import { orchestration, type Orchestration } from './context.js';
@@ -56,6 +57,22 @@ export async function handleFailure(params: Record<string, unknown>, ctx: Handle
   return orch.tasks.redact({ agent_id: agent.id, task_id: taskId, recovery_action: action, subtasks: failed, result, agent_status: status });
 }
 
+/**
+ * The plan and the results a re-run reads hold secrets only as `[REDACTED]`: a subtask
+ * whose input would carry one is not run with the placeholder, and nothing is re-run.
+ */
+function assertNotWithheld(taskId: string, inputs: ReadonlyMap<string, Record<string, unknown>>): void {
+  for (const [id, input] of inputs) {
+    const at = redactedPath(input);
+    if (at === undefined) continue;
+    const where = at ? ` \`${at}\`` : '';
+    const message = `subtask \`${id}\` of task ${taskId} cannot be run again: its input${where} held a secret, which orch stores only as ${REDACTED}`;
+    throw new OrchError('ORCH_SECRET_WITHHELD', message, {
+      hint: 'run the task again with orchestrate (or assign_task), giving the input anew',
+    });
+  }
+}
+
 async function recover(orch: Orchestration, ctx: HandlerContext, report: OrchestrationReport, failed: string[], action: RecoveryAction, agentId: string): Promise<Record<string, unknown>> {
   const total = Object.keys(report.subtasks).length;
   switch (action) {
@@ -64,12 +81,17 @@ async function recover(orch: Orchestration, ctx: HandlerContext, report: Orchest
       const plan = new Map((await orch.tasks.readPlan(report.task_id)).map((s) => [s.id, s]));
       const values = new Map(Object.entries(report.subtasks).flatMap(([id, e]) => (e.status === 'succeeded' ? [[id, e.result]] : [])));
       const outcomes: Record<string, unknown> = {};
+      const inputs = new Map(failed.flatMap((id) => {
+        const subtask = plan.get(id);
+        return subtask ? [[id, resolveInput(subtask.input, values)]] : [];
+      }));
+      assertNotWithheld(report.task_id, inputs);
       for (const id of failed) {
         const subtask = plan.get(id);
         const entry = report.subtasks[id];
         if (!subtask?.tool || !entry) continue;
         const where = action === 'retry' ? { prefer: agentId, onlyPreferred: true } : { avoid: agentId };
-        const run = await runOnPool(orch, ctx, { taskId: `${report.task_id}.${id}`, agentType: subtask.agentType, tool: subtask.tool, input: resolveInput(subtask.input, values), ...where });
+        const run = await runOnPool(orch, ctx, { taskId: `${report.task_id}.${id}`, agentType: subtask.agentType, tool: subtask.tool, input: inputs.get(id) ?? {}, ...where });
         const attempts = entry.attempts + 1;
         const next = run.outcome.ok
           ? { status: 'succeeded' as const, agent_id: run.agentId, attempts, result: run.outcome.value }

@@ -24,6 +24,8 @@ export function newTaskId(): string {
  */
 export async function orchestrate(params: Record<string, unknown>, ctx: HandlerContext): Promise<OrchestrationReport> {
   const orch = restrict(orchestration(ctx), params.agents);
+  // The subtasks get their inputs as given; the task's files and report hide them.
+  orch.tasks.learn(params);
   const spec = readTask(params.task);
   const coordination = spec.coordination ?? orch.project.team?.coordination ?? 'centralized';
   const registry = await orch.agents.read();

@@ -23,6 +23,11 @@ export class TaskStore {
     return path.join(this.stateDir, 'tasks', taskId);
   }
 
+  /** Takes the values under secret-looking keys of a task as secrets: a tool echoing its `password` has it hidden too. */
+  learn(value: unknown): void {
+    this.redactor.learn(value);
+  }
+
   /** A copy with secrets replaced, as this store would write it; for what goes back to the caller. */
   redact<T>(value: T): T {
     // The redactor keeps the shape of JSON-like values and only replaces leaves.
@@ -39,20 +44,12 @@ export class TaskStore {
   }
 
   /**
-   * The planned subtasks, so a failed one can be run again by handle_failure. Only secret
-   * values are replaced, not values under secret-looking keys: the plan is re-run, and a
-   * parameter such as `key` or `max_tokens` is not a secret. A subtask whose input held a
-   * secret re-runs with the placeholder.
+   * The planned subtasks, so a failed one can be run again by handle_failure; redacted as
+   * everything else, values under secret-looking keys included. A subtask whose input
+   * held a secret cannot be run again from the plan: handle_failure refuses it (ORCH_SECRET_WITHHELD).
    */
   async savePlan(taskId: string, subtasks: readonly Subtask[]): Promise<void> {
-    await writeFileAtomic(path.join(this.dir(taskId), 'plan.json'), `${JSON.stringify(this.redactValues(subtasks))}\n`);
-  }
-
-  private redactValues(value: unknown): unknown {
-    if (typeof value === 'string') return this.redactor.redactString(value);
-    if (Array.isArray(value)) return value.map((item) => this.redactValues(item));
-    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, this.redactValues(item)]));
-    return value;
+    await writeFileAtomic(path.join(this.dir(taskId), 'plan.json'), `${JSON.stringify(this.redact(subtasks))}\n`);
   }
 
   async readPlan(taskId: string): Promise<Subtask[]> {

@@ -4,8 +4,23 @@ export interface SecretSource {
   headers: Readonly<Record<string, string>>;
 }
 
-/** Names of variables whose values are secrets wherever they show up. */
-const SECRET_NAME = /TOKEN|KEY|SECRET|PASSWORD/i;
+/** Parts of variable names that mark a secret wherever they stand: `MY_API_TOKEN`, `DB_PASSWD`, `GOOGLE_CREDENTIALS`. */
+const SECRET_NAME_PART = /TOKEN|KEY|SECRET|PASSWORD|PASSWD|CREDENTIAL/i;
+/** Words that mark a secret only as a whole word of the name: `GITHUB_PAT` but not `PATH`, `SMTP_PASS` but not `COMPASS`. */
+const SECRET_NAME_WORDS = new Set(['PAT', 'PASS', 'PWD', 'AUTH']);
+/** The shell's working directories: paths, never secrets, though `PWD` is a word for a password elsewhere. */
+const NOT_SECRET_NAMES = new Set(['PWD', 'OLDPWD']);
+
+/**
+ * Whether an environment variable's name marks its value as a secret. Names match more
+ * broadly than data keys (`secretKey`): they are declared by people who expect any such
+ * name to be hidden.
+ */
+export function secretName(name: string): boolean {
+  if (SECRET_NAME_PART.test(name)) return true;
+  if (NOT_SECRET_NAMES.has(name.toUpperCase())) return false;
+  return name.split(/[^A-Za-z0-9]+/).some((word) => SECRET_NAME_WORDS.has(word.toUpperCase()));
+}
 
 export const REDACTED = '[REDACTED]';
 
@@ -16,13 +31,23 @@ export const REDACTED = '[REDACTED]';
 const MIN_SECRET_LENGTH = 3;
 
 /**
+ * Values learned from under a secret-looking key (`learn`) are hidden in free text only
+ * from this length on: a key such as `sort_key: "name"` is hidden where it stands, but
+ * hiding every "name" of every log would be worse than useless.
+ */
+const MIN_LEARNED_LENGTH = 8;
+
+/** Learned values are bounded, so a long-running `orch serve` does not grow without end. */
+const MAX_LEARNED = 1000;
+
+/**
  * Every value that must never reach a file orch writes: secret-looking variables of
  * orch's environment, and every `env` and `headers` value of every server.
  */
 export function collectSecrets(env: NodeJS.ProcessEnv, servers: Iterable<SecretSource>): string[] {
   const values = new Set<string>();
   for (const [name, value] of Object.entries(env)) {
-    if (value !== undefined && SECRET_NAME.test(name)) values.add(value);
+    if (value !== undefined && secretName(name)) values.add(value);
   }
   for (const server of servers) {
     for (const value of Object.values(server.env)) values.add(value);
@@ -32,13 +57,15 @@ export function collectSecrets(env: NodeJS.ProcessEnv, servers: Iterable<SecretS
 }
 
 // `tokens` is not among them: `input_tokens`, `max_tokens` and the like are usage counts, never secrets.
-const SECRET_WORDS = new Set(['token', 'key', 'keys', 'secret', 'secrets', 'password', 'passwords', 'passwd', 'apikey', 'passphrase']);
+const SECRET_WORDS = new Set([
+  'token', 'key', 'keys', 'secret', 'secrets', 'password', 'passwords', 'passwd', 'apikey', 'passphrase',
+  'pat', 'credential', 'credentials', 'auth', 'authorization',
+]);
 
 /**
  * Whether a data key names a secret: one of its words (split at `_`, `-`, `.` and
- * camelCase) is token, key, secret or password — `api_key`, `accessToken`, `DB_PASSWORD`,
- * but not `keyword` or `monkey`. Environment variable names match more broadly
- * (`SECRET_NAME`), as they are declared by people who expect any such name to be hidden.
+ * camelCase) is token, key, secret, password, pat, credentials or auth — `api_key`,
+ * `accessToken`, `DB_PASSWORD`, `github_pat`, but not `keyword`, `monkey` or `path`.
  */
 export function secretKey(key: string): boolean {
   // Argument keys repeat on every call of a tool: each is worked out once.
@@ -54,27 +81,60 @@ export function secretKey(key: string): boolean {
 }
 const secretKeys = new Map<string, boolean>();
 
+/** The password of a URL's credentials, `scheme://user:password@host`, whatever orch knows of it. */
+const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:)([^\s/@]+)(@)/gi;
+
 /** The redactor for everything written about a project: its environment's secrets and its servers'. */
 export function secretsRedactor(env: NodeJS.ProcessEnv, servers: Iterable<SecretSource>): Redactor {
   return new Redactor(collectSecrets(env, servers));
 }
 
-/** Replaces secrets in strings and in any JSON-like value before it is written down. */
+/**
+ * Replaces secrets in strings and in any JSON-like value before it is written down or
+ * shown. It only ever makes copies: the values a step or tool receives are never touched.
+ */
 export class Redactor {
-  private readonly pattern: RegExp | undefined;
+  private readonly secrets: Set<string>;
+  private learned = 0;
+  private pattern: RegExp | undefined;
   /** The same secrets without the `g` flag, whose `test` keeps no state between strings. */
-  private readonly probe: RegExp | undefined;
+  private probe: RegExp | undefined;
 
   constructor(secrets: string[]) {
-    // Longest first, so a secret that contains another is replaced whole.
-    const sorted = [...new Set(secrets)].sort((a, b) => b.length - a.length);
-    const escaped = sorted.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-    this.pattern = escaped.length > 0 ? new RegExp(escaped.join('|'), 'g') : undefined;
+    this.secrets = new Set(secrets);
+    this.setPattern();
+  }
+
+  private setPattern(): void {
+    this.pattern = this.compile();
     this.probe = this.pattern && new RegExp(this.pattern.source);
   }
 
+  private compile(): RegExp | undefined {
+    // Longest first, so a secret that contains another is replaced whole.
+    const sorted = [...this.secrets].sort((a, b) => b.length - a.length);
+    const escaped = sorted.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    return escaped.length > 0 ? new RegExp(escaped.join('|'), 'g') : undefined;
+  }
+
+  /**
+   * Takes the strings under secret-looking keys of `value` (a run's inputs, a tool's
+   * arguments) as secrets from now on: a tool that echoes the `api_key` it was given has
+   * it hidden in its output too. Call it before what may echo them is written.
+   */
+  learn(value: unknown): void {
+    const found: string[] = [];
+    collectUnderSecretKeys(value, false, found);
+    const fresh = found.filter((v) => v.length >= MIN_LEARNED_LENGTH && !this.secrets.has(v));
+    if (fresh.length === 0 || this.learned >= MAX_LEARNED) return;
+    for (const v of fresh.slice(0, MAX_LEARNED - this.learned)) this.secrets.add(v);
+    this.learned += fresh.length;
+    this.setPattern();
+  }
+
   redactString(text: string): string {
-    return this.pattern ? text.replace(this.pattern, REDACTED) : text;
+    const hidden = this.pattern ? text.replace(this.pattern, REDACTED) : text;
+    return hidden.includes('://') ? hidden.replace(URL_PASSWORD, `$1${REDACTED}$3`) : hidden;
   }
 
   /** A copy of `value` with secret strings replaced and values under secret-looking keys hidden. */
@@ -122,4 +182,37 @@ export class Redactor {
     }
     return true;
   }
+}
+
+function collectUnderSecretKeys(value: unknown, secret: boolean, out: string[]): void {
+  if (typeof value === 'string') {
+    if (secret) out.push(value);
+  } else if (Array.isArray(value)) {
+    for (const item of value) collectUnderSecretKeys(item, secret, out);
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) collectUnderSecretKeys(item, secret || secretKey(key), out);
+  }
+}
+
+/**
+ * Where a value read back from orch's files holds a redaction, as a path (`''` for the
+ * value itself, `b[1].c` inside it); undefined when it holds none. What was redacted was
+ * never stored: such a value cannot stand in for the one it replaced.
+ */
+export function redactedPath(value: unknown, at = ''): string | undefined {
+  if (typeof value === 'string') return value.includes(REDACTED) ? at : undefined;
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = redactedPath(item, `${at}[${i}]`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      const found = redactedPath(item, at === '' ? key : `${at}.${key}`);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
 }

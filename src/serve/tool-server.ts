@@ -11,7 +11,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Project, ToolDef } from '../config/model.js';
 import { isOrchError } from '../errors.js';
-import type { Logger, McpCaller } from '../tools/context.js';
+import { redactingLogger, type Logger, type McpCaller } from '../tools/context.js';
 import { defaultInterceptors } from '../agents/interceptors.js';
 import { callTool } from '../agents/runtime.js';
 import { secretsRedactor, type Redactor } from '../secrets/redact.js';
@@ -49,7 +49,7 @@ export function createToolServer(project: Project, options: ToolServerOptions): 
   );
 
   const stateDir = resolveStateDir(project.dir);
-  // Error text can carry a script's or server's stderr: secrets are taken out before it leaves.
+  // A result or an error (a script's or server's stderr) can carry secrets: they are taken out before it leaves.
   const redactor = secretsRedactor(process.env, project.servers.values());
   // Every served call is audited with the rest, through the agent runtime's interceptors.
   const interceptors = defaultInterceptors(stateDir, project.servers.values());
@@ -70,15 +70,18 @@ export function createToolServer(project: Project, options: ToolServerOptions): 
         const result = await callWorkflow(project, workflow, request.params.arguments ?? {}, { signal, supervisor: options.supervisor });
         return CallToolResultSchema.parse(result);
       }
-      const result = await callTool({ kind: 'tool', tool: name }, request.params.arguments ?? {}, {
+      const args = request.params.arguments ?? {};
+      // The tool gets its arguments as given; what goes back hides the secrets, those given to it included.
+      redactor.learn(args);
+      const result = await callTool({ kind: 'tool', tool: name }, args, {
         project,
         signal: extra.signal,
-        logger: options.logger(name),
+        logger: redactingLogger(options.logger(name), (m) => redactor.redactString(m)),
         servers: options.mcp,
         stateDir,
         interceptors,
       });
-      return toCallResult(result);
+      return CallToolResultSchema.parse(redactor.redact(toCallResult(result)));
     } catch (err) {
       if (!isOrchError(err)) options.onBug(err);
       return errorResult(err, redactor);

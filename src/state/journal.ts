@@ -2,6 +2,12 @@ import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { OrchError } from '../errors.js';
 import type { NewEvent, RunEvent } from './events.js';
 
+/** An event as appended: as the run acts on it, and as the journal wrote it down (redacted). */
+export interface Appended {
+  event: RunEvent;
+  written: RunEvent;
+}
+
 /**
  * An append-only JSONL journal. `append` resolves once the event is on disk (fdatasync),
  * so a caller that waits for it can act on the event as durable. Appends made while a
@@ -11,7 +17,7 @@ import type { NewEvent, RunEvent } from './events.js';
 export class Journal {
   private pending: { line: string; sync: boolean; done: () => void; fail: (err: unknown) => void }[] = [];
   private flushing: Promise<void> | undefined;
-  /** Events appended in this process, in order (what a fold of the file would add). */
+  /** Events appended in this process, in order, as written (what a fold of the file would add). */
   readonly appended: RunEvent[] = [];
   /** fdatasync calls made so far: with group commit, fewer than events. */
   syncs = 0;
@@ -24,7 +30,8 @@ export class Journal {
   /**
    * Opens (creating if needed) a journal file for appending. A last line cut short by a
    * crash was never acknowledged as durable, so it is cut off first: new events must not
-   * be glued onto it. `transform` runs on every event before it is written (redaction).
+   * be glued onto it. `transform` makes the copy of every event that is written
+   * (redaction); the caller keeps acting on the event as it gave it.
    */
   static async open(file: string, transform: (event: RunEvent) => RunEvent = (e) => e): Promise<Journal> {
     const handle = await open(file, 'a+');
@@ -38,11 +45,13 @@ export class Journal {
    * synced on its own: it becomes durable with the next synced event — for events whose
    * loss in a crash changes nothing, such as a step starting.
    */
-  append(event: NewEvent, options: { sync?: boolean } = {}): Promise<RunEvent> {
-    const full = this.transform({ ...event, at: new Date().toISOString() } as RunEvent);
-    this.appended.push(full);
-    return new Promise<RunEvent>((resolve, reject) => {
-      this.pending.push({ line: `${JSON.stringify(full)}\n`, sync: options.sync !== false, done: () => resolve(full), fail: reject });
+  append(event: NewEvent, options: { sync?: boolean } = {}): Promise<Appended> {
+    const full = { ...event, at: new Date().toISOString() } as RunEvent;
+    const written = this.transform(full);
+    this.appended.push(written);
+    return new Promise<Appended>((resolve, reject) => {
+      const done = (): void => resolve({ event: full, written });
+      this.pending.push({ line: `${JSON.stringify(written)}\n`, sync: options.sync !== false, done, fail: reject });
       this.flushing ??= this.flush();
     });
   }

@@ -77,3 +77,13 @@ export function streamLogger(stream: NodeJS.WritableStream, prefix: string, verb
     error: write('error'),
   };
 }
+
+/** A logger passing every message through `redact` first: handlers' messages are shown, so secrets are taken out. */
+export function redactingLogger(logger: Logger, redact: (text: string) => string): Logger {
+  return {
+    debug: (m) => logger.debug(redact(m)),
+    info: (m) => logger.info(redact(m)),
+    warn: (m) => logger.warn(redact(m)),
+    error: (m) => logger.error(redact(m)),
+  };
+}

@@ -68,7 +68,10 @@ export interface EngineOptions {
   /** Who decides at the prompt or by flag, for the journal. */
   who: string;
   signal: AbortSignal;
+  /** Called with every event as the journal wrote it (redacted), for display. */
   onEvent?: (event: RunEvent) => void;
+  /** The copy of a value a person is shown at a gate (redaction); the steps keep the value itself. */
+  shown?: <T>(value: T) => T;
 }
 
 export type EngineOutcome = 'succeeded' | 'failed' | 'paused' | 'interrupted';
@@ -116,14 +119,19 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
   for (const id of o.state.steps.keys()) syncScope(id);
   const scope: Scope = { inputs: o.state.inputs, steps: stepScope };
 
-  /** Appends an event and mirrors it into the in-memory state used by expressions. */
+  /**
+   * Appends an event and mirrors it into the in-memory state used by expressions: the
+   * event as given, not the journal's redacted copy, so later steps and `if:` read the
+   * values the run really has.
+   */
   const write = async (event: NewEvent, sync = true): Promise<void> => {
-    const written = await o.journal.append(event, { sync });
-    applyToState(o.state, written);
+    const { event: appended, written } = await o.journal.append(event, { sync });
+    applyToState(o.state, appended);
     // Expressions read only steps that ran before theirs, so only events that settle a step change what they see.
-    if (written.type !== 'step_started' && written.type !== 'gate_waiting' && 'step' in written) syncScope(written.step);
+    if (appended.type !== 'step_started' && appended.type !== 'gate_waiting' && 'step' in appended) syncScope(appended.step);
     o.onEvent?.(written);
   };
+  const shown = o.shown ?? (<T>(value: T): T => value);
 
   // One listener on the run's signal cancels every running step (not one listener each).
   const active = new Set<AbortController>();
@@ -141,7 +149,7 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
     if (o.approveAll || o.approve.has(step.id)) decision = true;
     else if (o.ask && !o.signal.aborted) {
       method = 'prompt';
-      const said = await o.ask({ runId: o.state.runId, step, when, args, output }, o.signal);
+      const said = await o.ask({ runId: o.state.runId, step, when, args: shown(args), output: shown(output) }, o.signal);
       decision = said === undefined ? undefined : said !== false;
       // Interrupted at the prompt: nothing was decided, and resume will ask again.
       if (decision === undefined) return undefined;
@@ -180,7 +188,7 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
         if (question === undefined && (o.approveAll || o.approve.has(step.id))) decision = true;
         else if (o.ask && !o.signal.aborted) {
           method = 'prompt';
-          decision = await o.ask({ runId: o.state.runId, step, when: 'before', args: call.input, toolCall: call, ...(question !== undefined && { question }) }, signal);
+          decision = await o.ask({ runId: o.state.runId, step, when: 'before', args: shown(call.input), toolCall: shown(call), ...(question !== undefined && { question: shown(question) }) }, signal);
         }
         if (decision === undefined) {
           channel.pending = call;

@@ -1,5 +1,5 @@
 import { Ajv } from 'ajv';
-import type { WorkflowDef } from '../config/model.js';
+import type { InputDef, WorkflowDef } from '../config/model.js';
 import { suggest } from '../util/suggest.js';
 import { ExitCode, OrchError } from '../errors.js';
 
@@ -31,12 +31,16 @@ export function resolveInputs(workflow: WorkflowDef, given: Record<string, unkno
       }
       continue;
     }
-    if (!ajv.validate({ type: input.type }, value)) {
-      throw new OrchError('ORCH_INPUT', `input \`${input.name}\` must be ${input.type === 'integer' ? 'an integer' : `a ${input.type}`}, got ${JSON.stringify(value)}`, {
-        exitCode: ExitCode.usage,
-      });
-    }
+    checkInputType(input, value);
     out[input.name] = value;
   }
   return out;
+}
+
+/** Refuses a value of the wrong type for an input. */
+export function checkInputType(input: InputDef, value: unknown): void {
+  if (ajv.validate({ type: input.type }, value)) return;
+  throw new OrchError('ORCH_INPUT', `input \`${input.name}\` must be ${input.type === 'integer' ? 'an integer' : `a ${input.type}`}, got ${JSON.stringify(value)}`, {
+    exitCode: ExitCode.usage,
+  });
 }

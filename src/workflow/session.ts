@@ -5,17 +5,18 @@ import { AgentStore } from '../agents/store.js';
 import { checkPools } from '../engine/leases.js';
 import { LocalEngine } from '../engine/local-engine.js';
 import { Supervisor } from '../mcp/supervisor.js';
-import { secretsRedactor } from '../secrets/redact.js';
+import { secretsRedactor, type Redactor } from '../secrets/redact.js';
 import type { RunEvent } from '../state/events.js';
 import { Journal } from '../state/journal.js';
 import { RunLock } from '../state/run-lock.js';
-import { foldRun, type RunState } from '../state/run-state.js';
+import { applyToState, foldRun, type RunState } from '../state/run-state.js';
 import { createRunDir, loadRun, newRunId, runPaths } from '../state/runs.js';
 import { resolveStateDir } from '../state/state-dir.js';
-import type { Logger } from '../tools/context.js';
+import { redactingLogger, type Logger } from '../tools/context.js';
 import { executeRun, type EngineOutcome, type GateAsker } from './engine.js';
 import type { CassetteSpec } from '../agents/llm-action.js';
 import { assertRunnable, sessionRunner } from './runner.js';
+import { assertNothingWithheld, restoreInputs } from './withheld.js';
 
 export interface SessionOptions {
   project: Project;
@@ -40,6 +41,7 @@ export interface SessionOptions {
 
 export interface SessionResult {
   outcome: EngineOutcome;
+  /** The run as its journal now stands: what may be shown or reported, secrets redacted. */
   state: RunState;
   /** The signal that interrupted the run, if one did. */
   signal?: 'SIGINT' | 'SIGTERM';
@@ -88,39 +90,59 @@ export async function startRun(options: SessionOptions, inputs: Record<string, u
   const paths = runPaths(stateDir, runId);
   const lock = RunLock.acquire(paths.lock, runId);
   return drive(options, paths.journal, lock, async (journal) => {
-    await journal.append({ type: 'run_started', run_id: runId, workflow: options.workflow.name, inputs, dir: options.project.dir, pid: process.pid });
-    const state = foldRun(journal.appended);
+    const { event } = await journal.append({
+      type: 'run_started',
+      run_id: runId,
+      workflow: options.workflow.name,
+      inputs,
+      dir: options.project.dir,
+      pid: process.pid,
+    });
+    const state = foldRun([event]);
     if (!state) throw new Error('journal did not start the run');
-    return state;
+    return { state };
   });
 }
 
 /**
  * Continues a paused, failed or interrupted run without re-running finished steps. The
  * journal is read only once the lock is held, so two resumes cannot both act on the
- * same history; a run that finished meanwhile is left alone (`nothingToDo`).
+ * same history; a run that finished meanwhile is left alone (`nothingToDo`). `given`:
+ * inputs the journal withheld (secrets), given again; a remaining step that would read
+ * a withheld value refuses the resume (`ORCH_SECRET_WITHHELD`) before anything runs.
  */
-export async function resumeRun(options: SessionOptions, runId: string): Promise<SessionResult> {
+export async function resumeRun(options: SessionOptions, runId: string, given: Record<string, unknown> = {}): Promise<SessionResult> {
   const stateDir = resolveStateDir(options.project.dir, options.env);
   await assertStartable(options, options.workflow.steps, stateDir);
   const paths = runPaths(stateDir, runId);
   const lock = RunLock.acquire(paths.lock, runId);
   let previous: RunState;
+  let stored: RunState;
   try {
-    previous = await loadRun(stateDir, runId);
+    stored = await loadRun(stateDir, runId);
+    if (stored.status === 'succeeded') {
+      lock.release();
+      return { outcome: 'succeeded', state: stored, nothingToDo: true };
+    }
+    // The journal's copy stays as it is for what is shown; the run goes on with the inputs given again.
+    previous = structuredClone(stored);
+    previous.inputs = restoreInputs(options.workflow, stored, given);
+    assertNothingWithheld(options.project, options.workflow, previous);
   } catch (err) {
     lock.release();
     throw err;
   }
-  if (previous.status === 'succeeded') {
-    lock.release();
-    return { outcome: 'succeeded', state: previous, nothingToDo: true };
-  }
   return drive(options, paths.journal, lock, async (journal) => {
     await journal.append({ type: 'run_resumed', pid: process.pid });
     previous.status = 'running';
-    return previous;
+    return { state: previous, stored };
   });
+}
+
+/** Learns what a journal event holds under secret-looking keys, then gives the copy to write. */
+function redactEvent(redactor: Redactor, event: RunEvent): RunEvent {
+  redactor.learn(event);
+  return redactor.redact(event) as RunEvent; // redaction keeps the shape of a JSON value
 }
 
 /**
@@ -132,13 +154,14 @@ async function drive(
   options: SessionOptions,
   journalFile: string,
   lock: RunLock,
-  begin: (journal: Journal) => Promise<RunState>,
+  /** `state`: what the engine drives, with the values the run really has; `stored`: the journal's copy of it before this process. */
+  begin: (journal: Journal) => Promise<{ state: RunState; stored?: RunState }>,
 ): Promise<SessionResult> {
   const { project } = options;
   const env = options.env ?? process.env;
   const stateDir = resolveStateDir(project.dir, env);
   const redactor = secretsRedactor(env, project.servers.values());
-  const journal = await Journal.open(journalFile, (e) => redactor.redact(e) as RunEvent);
+  const journal = await Journal.open(journalFile, (e) => redactEvent(redactor, e));
   const owned = options.supervisor === undefined && project.servers.size > 0;
   const supervisor = options.supervisor ?? (owned ? new Supervisor(project.servers.values(), { stateDir, env }) : undefined);
   const controller = new AbortController();
@@ -146,15 +169,25 @@ async function drive(
   if (options.signal?.aborted) onCancel();
   options.signal?.addEventListener('abort', onCancel, { once: true });
   try {
-    const state = await begin(journal);
-    const engine = new LocalEngine({ project, stateDir, servers: supervisor, logger: options.logger, env, cassette: options.cassette });
+    const { state, stored } = await begin(journal);
+    // Inputs given again on resume are never journalled; what echoes them is hidden all the same.
+    redactor.learn(state.inputs);
+    // Steps' messages are shown: they pass the run's redactor on their way.
+    const logger = redactingLogger(options.logger, (m) => redactor.redactString(m));
+    const engine = new LocalEngine({ project, stateDir, servers: supervisor, logger, env, cassette: options.cassette });
     const session = await engine.open({ owner: state.runId, wanted: wantedInstances(options.workflow, state), signal: controller.signal });
+    const runStep = sessionRunner(session, state.runId);
     try {
       const outcome = await executeRun({
         workflow: options.workflow,
         journal,
         state,
-        runStep: sessionRunner(session, state.runId),
+        runStep: (request) => {
+          // A step's arguments may hold secrets of their own (`with: { password: ... }`): its output hides them too.
+          redactor.learn(request.args);
+          return runStep(request);
+        },
+        shown: (value) => redactor.redact(value) as typeof value, // redaction keeps the shape of a JSON value
         approve: options.approve,
         approveAll: options.approveAll,
         ask: options.ask,
@@ -163,7 +196,7 @@ async function drive(
         onEvent: options.onEvent,
       });
       const reason: unknown = controller.signal.reason;
-      return { outcome, state, signal: reason === 'SIGINT' || reason === 'SIGTERM' ? reason : undefined };
+      return { outcome, state: journalled(stored, journal), signal: reason === 'SIGINT' || reason === 'SIGTERM' ? reason : undefined };
     } finally {
       await session.close();
     }
@@ -173,6 +206,17 @@ async function drive(
     await journal.close();
     lock.release();
   }
+}
+
+/** The run as its journal now stands: its stored state before this process, and what this process wrote. */
+function journalled(stored: RunState | undefined, journal: Journal): RunState {
+  if (!stored) {
+    const state = foldRun(journal.appended);
+    if (!state) throw new Error('journal did not start the run');
+    return state;
+  }
+  for (const event of journal.appended) applyToState(stored, event);
+  return stored;
 }
 
 /** What the journal says interrupted a run: the signal the CLI passed on, else a cancellation. */

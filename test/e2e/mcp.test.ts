@@ -99,9 +99,10 @@ describe('orch mcp', () => {
     ]);
   });
 
-  it('call prints the result, or the CallToolResult as JSON, and audits it without secrets', () => {
+  it('call prints the result, or the CallToolResult as JSON, and shows and audits it without secrets', () => {
     const text = run(['mcp', 'call', 'fx', 'echo', '--args', `{"message": "hello ${SECRET}"}`]);
-    expect(text).toMatchObject({ code: 0, stdout: `echo: hello ${SECRET}\n` });
+    // The server got the argument as given; what orch prints of its answer hides the server's secret, as `orch serve` does.
+    expect(text).toMatchObject({ code: 0, stdout: 'echo: hello [REDACTED]\n' });
     const json = run(['--json', 'mcp', 'call', 'every', 'get-sum', '--args', '{"a": 2, "b": 3}']);
     expect(JSON.parse(json.stdout)).toEqual({ content: [{ type: 'text', text: 'The sum of 2 and 3 is 5.' }] });
     const audit = readFileSync(path.join(project.dir, '.orch', 'audit.jsonl'), 'utf8');

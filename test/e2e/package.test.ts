@@ -10,8 +10,14 @@ import { tempProject } from '../helpers/project.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** What is not part of the package's source: packing a copy leaves the repository's dist alone for the other tests. */
 const NOT_COPIED = new Set(['node_modules', 'dist', '.git', 'test', 'bench', 'coverage', 'test-results']);
-/** Run state a user's run of an example would leave; the package must not ship it. */
-const PLANTED = 'examples/centralized/.orch/runs/planted/journal.jsonl';
+/** Run state a user's runs of an example or a template would leave (journals, audit log, registry); the package must not ship it. */
+const PLANTED = [
+  'examples/centralized/.orch/runs/planted/journal.jsonl',
+  'examples/centralized/.orch/audit.jsonl',
+  'examples/fan-out/.orch/agents.json',
+  'examples/fan-out/.orch/tasks/task-planted/plan.json',
+  'templates/pipeline/.orch/runs/planted/journal.jsonl',
+];
 
 interface PackEntry {
   filename: string;
@@ -54,8 +60,10 @@ let dryRun: PackEntry;
 beforeAll(async () => {
   cpSync(ROOT, source, { recursive: true, filter: (from) => !NOT_COPIED.has(path.relative(ROOT, from).split(path.sep)[0] ?? '') });
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(source, 'node_modules'), 'dir');
-  mkdirSync(path.dirname(path.join(source, PLANTED)), { recursive: true });
-  writeFileSync(path.join(source, PLANTED), '{"type":"run_started"}\n');
+  for (const file of PLANTED) {
+    mkdirSync(path.dirname(path.join(source, file)), { recursive: true });
+    writeFileSync(path.join(source, file), '{"type":"run_started"}\n');
+  }
 
   // `prepare` builds dist from the copied sources, as it does for a publish.
   const [packed] = packJson(await sh('npm', ['pack', '--json', '--pack-destination', work], source));

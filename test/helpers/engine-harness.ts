@@ -100,7 +100,7 @@ export async function runWorkflow(steps: StepDef[], options: WorkflowOptions = {
     const written = append(event, appendOptions);
     const synced = appendOptions?.sync !== false;
     void written.then(
-      (e) => {
+      ({ written: e }) => {
         acknowledged.push(...trail([e]));
         if (synced) durable.splice(0, durable.length, ...acknowledged);
       },

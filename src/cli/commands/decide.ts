@@ -1,4 +1,6 @@
 import { ExitCode, OrchError } from '../../errors.js';
+import { secretsRedactor } from '../../secrets/redact.js';
+import type { RunEvent } from '../../state/events.js';
 import { Journal } from '../../state/journal.js';
 import { RunLock } from '../../state/run-lock.js';
 import { loadRun, runPaths } from '../../state/runs.js';
@@ -38,7 +40,9 @@ export async function decide(
           })
         : new OrchError('ORCH_USAGE', `step \`${step.id}\` of run ${runId} waits for an approval, not an answer`, { hint: `orch${cd} approve ${runId} ${step.id}` });
     }
-    const journal = await Journal.open(paths.journal);
+    // A reason is typed by a person, who may paste more than they meant to: it is written redacted, as every event.
+    const redactor = secretsRedactor(process.env, []);
+    const journal = await Journal.open(paths.journal, (e) => redactor.redact(e) as RunEvent); // redaction keeps the shape
     try {
       const when = step.waitingGate ?? step.gates.at(-1)?.when ?? 'after';
       // A model's tool call waiting for approval is decided by its call id; the model gets a rejection's reason.

@@ -91,7 +91,10 @@ async function call(
     const of = p.total === undefined ? '' : `/${p.total}`;
     io.stderr.write(`${server}.${tool}: ${p.progress}${of}${p.message ? ` ${p.message}` : ''}\n`);
   };
-  const result = await supervisor.callTool(server, tool, args, showProgress ? { onProgress } : {});
+  const called = await supervisor.callTool(server, tool, args, showProgress ? { onProgress } : {});
+  // The server got the arguments as given; what it answers is shown with secrets hidden, those given included.
+  supervisor.redactor.learn(args);
+  const result = supervisor.redactor.redact(called) as typeof called; // redaction keeps the shape of a JSON value
   if (globals.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else io.stdout.write(resultText(result));
   return result.isError === true ? ExitCode.runFailed : ExitCode.ok;

@@ -5,11 +5,21 @@ import { resolveStateDir } from '../../state/state-dir.js';
 import { resumeRun } from '../../workflow/session.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
-import type { WorkflowFlags } from '../flags.js';
+import type { RunFlags, WorkflowFlags } from '../flags.js';
 import { driveWorkflow, reportNothingToDo } from '../workflow-cli.js';
+import { readJsonObject } from './run.js';
 
-/** `orch resume <run>`: continue a paused, failed or interrupted run. */
-export async function run(globals: GlobalOptions, runId: string, flags: WorkflowFlags, _command?: unknown, io: Io = processIo): Promise<number> {
+/**
+ * `orch resume <run> [--input json]`: continue a paused, failed or interrupted run.
+ * `--input` gives again the inputs its journal withheld (secrets are never stored).
+ */
+export async function run(
+  globals: GlobalOptions,
+  runId: string,
+  flags: WorkflowFlags & Pick<RunFlags, 'input'>,
+  _command?: unknown,
+  io: Io = processIo,
+): Promise<number> {
   const previous = await loadRun(resolveStateDir(globals.dir), runId);
   if (previous.status === 'succeeded') return reportNothingToDo(globals, io, previous);
   const { project } = await loadProject({ dir: globals.dir, config: globals.config, team: globals.team });
@@ -19,5 +29,6 @@ export async function run(globals: GlobalOptions, runId: string, flags: Workflow
       hint: 'restore the workflow to resume the run, or start a new run',
     });
   }
-  return driveWorkflow(globals, io, project, workflow, flags, (options) => resumeRun(options, runId));
+  const given = flags.input === undefined ? {} : await readJsonObject(flags.input, project.dir);
+  return driveWorkflow(globals, io, project, workflow, flags, (options) => resumeRun(options, runId, given));
 }

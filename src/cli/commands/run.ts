@@ -8,7 +8,9 @@ import { ExitCode, OrchError } from '../../errors.js';
 import { installShutdownHandlers } from '../signals.js';
 import { Supervisor } from '../../mcp/supervisor.js';
 import { resolveStateDir } from '../../state/state-dir.js';
-import { silentLogger, streamLogger } from '../../tools/context.js';
+import { redactingLogger, silentLogger, streamLogger } from '../../tools/context.js';
+import { secretsRedactor, type Redactor } from '../../secrets/redact.js';
+import { redactError } from '../../secrets/redact-error.js';
 import { defaultInterceptors } from '../../agents/interceptors.js';
 import { callTool } from '../../agents/runtime.js';
 import { findTool } from '../../tools/invoke.js';
@@ -72,13 +74,16 @@ export async function run(
   }
   const input = { ...(await jsonInput(tool, flags, project.dir)), ...parsed.values };
 
-  const result = await invokeWithShutdown(project, tool, input, globals, io).catch((err: unknown) => {
+  // The tool gets its input as given; what is shown of its run has the project's secrets, and those it was given, hidden.
+  const redactor = secretsRedactor(process.env, project.servers.values());
+  redactor.learn(input);
+  const result = await invokeWithShutdown(project, tool, input, globals, io, redactor).catch((err: unknown) => {
     // The error line shows stderr's last line; the whole of it is what one debugs with.
-    const stderr = err instanceof ToolError ? (err.detail.stderr ?? '') : '';
+    const stderr = err instanceof ToolError ? redactor.redactString(err.detail.stderr ?? '') : '';
     if (!globals.quiet && stderr.trim().includes('\n')) io.stderr.write(stderr.endsWith('\n') ? stderr : `${stderr}\n`);
-    throw err;
+    throw redactError(err, redactor);
   });
-  io.stdout.write(globals.json ? `${JSON.stringify(result.value ?? null, null, 2)}\n` : humanText(result));
+  io.stdout.write(globals.json ? `${JSON.stringify(redactor.redact(result.value ?? null), null, 2)}\n` : redactor.redactString(humanText(result)));
   return orchestrationFailed(tool, result.value) ? ExitCode.runFailed : ExitCode.ok;
 }
 
@@ -131,7 +136,8 @@ function coerceFlag(param: ToolDef['params'][number], raw: string): unknown {
   }
 }
 
-async function readJsonObject(source: string, dir: string): Promise<Record<string, unknown>> {
+/** A JSON object from `--input`/`--task`: the text itself, or `@file.json` relative to the project. */
+export async function readJsonObject(source: string, dir: string): Promise<Record<string, unknown>> {
   let text = source;
   let origin = 'the input';
   if (source.startsWith('@')) {
@@ -161,7 +167,7 @@ async function readJsonObject(source: string, dir: string): Promise<Record<strin
  * Runs the tool with MCP servers available (started on first use) and makes every way
  * out, Ctrl-C included, go through cancelling the tool and stopping the servers.
  */
-async function invokeWithShutdown(project: Project, tool: ToolDef, input: unknown, globals: GlobalOptions, io: Io): Promise<ToolResult> {
+async function invokeWithShutdown(project: Project, tool: ToolDef, input: unknown, globals: GlobalOptions, io: Io, redactor: Redactor): Promise<ToolResult> {
   const controller = new AbortController();
   const supervisor =
     project.servers.size > 0 ? new Supervisor(project.servers.values(), { stateDir: resolveStateDir(project.dir) }) : undefined;
@@ -178,7 +184,7 @@ async function invokeWithShutdown(project: Project, tool: ToolDef, input: unknow
     },
   );
   try {
-    const logger = globals.quiet ? silentLogger : streamLogger(io.stderr, tool.name, globals.verbose);
+    const logger = globals.quiet ? silentLogger : redactingLogger(streamLogger(io.stderr, tool.name, globals.verbose), (m) => redactor.redactString(m));
     const stateDir = resolveStateDir(project.dir);
     // Through the agent runtime's interceptors, so a direct run is audited like every other call.
     const call = callTool({ kind: 'tool', tool: tool.name }, validateInput(tool, input), {

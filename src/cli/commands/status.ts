@@ -5,6 +5,7 @@ import type { Project } from '../../config/model.js';
 import { ExitCode } from '../../errors.js';
 import { orchestration } from '../../orchestration/context.js';
 import { monitor, type MonitorReport } from '../../orchestration/monitor.js';
+import { secretsRedactor } from '../../secrets/redact.js';
 import { resolveStateDir } from '../../state/state-dir.js';
 import type { UsageRecord } from '../../state/events.js';
 import { addUsage } from '../../state/run-state.js';
@@ -48,7 +49,9 @@ export async function run(globals: GlobalOptions, _flags: unknown, _command: unk
     servers: servers(project),
     recent: await recentRuns(orch.tasks, stateDir),
   };
-  io.stdout.write(globals.json ? `${JSON.stringify(status, null, 2)}\n` : human(status));
+  // A server's command line carries what its `${VAR}`s expanded to: a password in a URL, a token as an argument.
+  const shown = secretsRedactor(process.env, project.servers.values()).redact(status) as Status; // redaction keeps the shape
+  io.stdout.write(globals.json ? `${JSON.stringify(shown, null, 2)}\n` : human(shown));
   return ExitCode.ok;
 }
 

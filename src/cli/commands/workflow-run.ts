@@ -1,5 +1,6 @@
 import type { Project } from '../../config/model.js';
 import { ExitCode } from '../../errors.js';
+import { secretsRedactor } from '../../secrets/redact.js';
 import { resolveInputs } from '../../workflow/inputs.js';
 import { describePlan } from '../../workflow/plan.js';
 import { assertRunnable } from '../../workflow/runner.js';
@@ -27,7 +28,7 @@ export async function runWorkflowCommand(
         `${JSON.stringify(
           {
             workflow: workflow.name,
-            inputs,
+            inputs: secretsRedactor(process.env, project.servers.values()).redact(inputs),
             steps: workflow.steps.map((s) => ({ id: s.id, agent: s.agent, action: s.action, needs: s.needs, if: s.if ?? null, gate: s.gate ?? null })),
           },
           null,

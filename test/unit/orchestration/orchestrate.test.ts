@@ -56,7 +56,7 @@ describe('orchestrate', () => {
 
   it('retries a failed subtask on the same agent and journals the decision', async () => {
     p = await orchProject();
-    const report = await orchestrate({ subtasks: [{ id: 'f', tool: 'flaky', input: { key: `retry-${Date.now()}`, failures: 1 } }] });
+    const report = await orchestrate({ subtasks: [{ id: 'f', tool: 'flaky', input: { label: `retry-${Date.now()}`, failures: 1 } }] });
     expect(report.subtasks.f).toMatchObject({ status: 'succeeded', attempts: 2 });
     const events = journal(report.task_id);
     expect(events.map((e) => e.type)).toEqual(['task_started', 'subtask_failed', 'recovery', 'task_finished']);
@@ -67,7 +67,7 @@ describe('orchestrate', () => {
     p = await orchProject();
     const report = await orchestrate({
       subtasks: [
-        { id: 'bad', tool: 'flaky', input: { key: `exhaust-${Date.now()}`, failures: 99 } },
+        { id: 'bad', tool: 'flaky', input: { label: `exhaust-${Date.now()}`, failures: 99 } },
         { id: 'good', tool: 'echo', input: { value: 1 } },
         { id: 'after', tool: 'echo', input: { value: 2 }, depends_on: ['bad'] },
       ],

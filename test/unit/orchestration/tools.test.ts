@@ -84,9 +84,9 @@ describe('monitor_agents, aggregate_results, handle_failure', () => {
 
   it('handle_failure escalates retry → reassign → partial and turns the agent unhealthy after repeated failures', async () => {
     p = await orchProject();
-    const key = `hf-${Date.now()}`;
+    const label = `hf-${Date.now()}`;
     const report = await callAs<OrchestrationReport>(p, 'orchestrate', {
-      task: { subtasks: [{ id: 'f', tool: 'flaky', agent_type: 'worker', input: { key, failures: 2 } }], failure_policy: { max_retries: 0, max_reassignments: 0 } },
+      task: { subtasks: [{ id: 'f', tool: 'flaky', agent_type: 'worker', input: { label, failures: 2 } }], failure_policy: { max_retries: 0, max_reassignments: 0 } },
     });
     const agent = report.subtasks.f!.agent_id!;
     const first = await callAs<FailureHandled>(p, 'handle_failure', { agent_id: agent, task_id: report.task_id });
@@ -95,8 +95,7 @@ describe('monitor_agents, aggregate_results, handle_failure', () => {
     expect(second.recovery_action).toBe('reassign');
     expect(second.result).toMatchObject({ status: 'completed' });
     const agg = await callAs<Aggregate>(p, 'aggregate_results', { task_id: report.task_id });
-    // Saved results are redacted like a workflow's: a value under a secret-looking key is hidden.
-    expect(agg.merged_result).toEqual({ f: { key: '[REDACTED]', attempts: 3 } });
+    expect(agg.merged_result).toEqual({ f: { label, attempts: 3 } });
     expect(agg.status).toBe('completed');
     const third = await callAs<FailureHandled>(p, 'handle_failure', { agent_id: agent, task_id: report.task_id });
     expect(third.recovery_action).toBe('partial');
@@ -106,5 +105,18 @@ describe('monitor_agents, aggregate_results, handle_failure', () => {
     expect(last?.agent_status).toBe('available');
     last = await callAs<FailureHandled>(p, 'handle_failure', { agent_id: 'worker-4', task_id: report.task_id });
     expect(last.agent_status).toBe('unhealthy');
+  });
+
+  it('handle_failure refuses to re-run a subtask whose input held a secret, which the plan keeps only redacted', async () => {
+    p = await orchProject();
+    const report = await callAs<OrchestrationReport>(p, 'orchestrate', {
+      task: { subtasks: [{ id: 'f', tool: 'flaky', agent_type: 'worker', input: { label: `pw-${Date.now()}`, failures: 1, password: 'hunter2-long' } }], failure_policy: { max_retries: 0, max_reassignments: 0 } },
+    });
+    expect(report.subtasks.f).toMatchObject({ status: 'failed', error: { message: expect.stringContaining('attempt 1 failed') as string } });
+    await expect(p.call('handle_failure', { agent_id: report.subtasks.f?.agent_id, task_id: report.task_id })).rejects.toMatchObject({
+      code: 'ORCH_SECRET_WITHHELD',
+      exitCode: 2,
+      message: expect.stringContaining('subtask `f`') as string,
+    });
   });
 });

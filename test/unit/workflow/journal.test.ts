@@ -61,12 +61,16 @@ describe('journal', () => {
     expect((await readJournal(f)).map((e) => e.type)).toEqual(['run_started', 'run_resumed']);
   });
 
-  it('passes every event through its transform before writing (redaction)', async () => {
+  it('writes the transform\'s copy of every event (redaction), and gives the caller the event as it was', async () => {
     const f = file();
     const journal = await Journal.open(f, (e) => JSON.parse(JSON.stringify(e).replaceAll('hunter2', '[REDACTED]')) as RunEvent);
-    await journal.append({ type: 'run_started', run_id: 'r', workflow: 'w', inputs: { password: 'hunter2' }, dir, pid: 1 });
+    const { event, written } = await journal.append({ type: 'run_started', run_id: 'r', workflow: 'w', inputs: { password: 'hunter2' }, dir, pid: 1 });
     await journal.close();
     expect(readFileSync(f, 'utf8')).not.toContain('hunter2');
+    // The run acts on the real value; what is shown is what was written.
+    expect(event).toMatchObject({ inputs: { password: 'hunter2' } });
+    expect(written).toMatchObject({ inputs: { password: '[REDACTED]' } });
+    expect(journal.appended).toEqual([written]);
   });
 });
 

@@ -3,42 +3,26 @@ import path from 'node:path';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { ErrorCode } from '../error-codes.js';
 import type { Issue } from '../errors.js';
+import { parseJsoncSource } from './jsonc-source.js';
 
 /** Larger config files are refused: real ones are a few KiB, and parsing stays well under a second. */
 const MAX_CONFIG_BYTES = 1024 * 1024;
 /** Alias expansions allowed when a document is converted to data (billion-laughs guard). */
 const MAX_ALIAS_COUNT = 100;
 
-export type KeyPath = (string | number)[];
-
-export interface Span {
-  line: number;
-  column: number;
-  endLine: number;
-  endColumn: number;
-}
-
-/** A parsed config file: its text, data and a way back from a key path to a line and column. */
-export interface SourceFile {
-  /** Absolute path. */
-  file: string;
-  /** Path as shown to the user (relative to the project dir when inside it). */
-  display: string;
-  text: string;
-  data: unknown;
-  /** Where the value (or, with `key`, the key) at a path stands; the nearest existing ancestor otherwise. */
-  locate(keyPath: KeyPath, options?: { key?: boolean }): Span;
-}
-
-export type ReadResult = { ok: true; source: SourceFile } | { ok: false; issues: Issue[]; text?: string };
+export type { KeyPath, ReadResult, SourceFile, Span } from './source-types.js';
+import type { KeyPath, ReadResult, Span } from './source-types.js';
 
 export function displayPath(file: string, dir: string): string {
   const rel = path.relative(dir, file);
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
 }
 
-/** Reads and parses one YAML (or JSON) config file, turning every failure into issues. */
-export async function readSource(file: string, dir: string): Promise<ReadResult> {
+/**
+ * Reads and parses one config file, turning every failure into issues: YAML (JSON is
+ * YAML too), or `jsonc` for MCP clients' JSON files (comments and trailing commas).
+ */
+export async function readSource(file: string, dir: string, format: 'yaml' | 'jsonc' = 'yaml'): Promise<ReadResult> {
   const display = displayPath(file, dir);
   const fail = (code: ErrorCode, message: string, hint?: string, line?: number, column?: number): ReadResult => ({
     ok: false,
@@ -68,7 +52,7 @@ export async function readSource(file: string, dir: string): Promise<ReadResult>
   } catch {
     return fail('ORCH_FILE_BINARY', `${display} is not a UTF-8 text file`, 'config files are YAML or JSON text');
   }
-  return parseSource(text, file, display);
+  return format === 'jsonc' ? parseJsoncSource(text, file, display) : parseSource(text, file, display);
 }
 
 /** Parses text already in memory (tests and templates use this too). */

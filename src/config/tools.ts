@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { BUILTIN_HANDLERS, HANDLER_EXTENSIONS } from './builtins.js';
 import { parseDuration } from './duration.js';
-import { expandField, expandMap } from './expand.js';
+import { expandField, expandMap, type VarScope } from './expand.js';
 import { under, type IssueSink } from './locate.js';
 import type { JsonSchema, JsonType, Origin, ParamDef, ToolDef, ToolHandler } from './model.js';
 import { suggest } from '../util/suggest.js';
@@ -37,7 +37,7 @@ interface RawTool {
 
 export interface ToolContext {
   sink: IssueSink;
-  env: NodeJS.ProcessEnv;
+  scope: VarScope;
   /** Directory of gantz.yaml: `handlers/` and relative paths are beside it. */
   configDir: string;
 }
@@ -73,7 +73,7 @@ export function normaliseTools(
       params,
       inputSchema: inputSchema(params),
       handler,
-      environment: expandMap(ctx.sink, ctx.env, under(at, 'environment'), tool.environment),
+      environment: expandMap(ctx.sink, ctx.scope, under(at, 'environment'), tool.environment),
       dialect,
       ...(tool.destructive === true ? { destructive: true } : {}),
       origin: at,
@@ -105,7 +105,7 @@ export function inputSchema(params: ParamDef[]): JsonSchema {
 const KINDS = ['handler', 'script', 'http', 'mcp'] as const;
 
 function normaliseHandler(name: string, tool: RawTool, at: Origin, ctx: ToolContext): ToolHandler | undefined {
-  const { sink, env } = ctx;
+  const { sink, scope } = ctx;
   const present = KINDS.filter((k) => tool[k] !== undefined);
   if (present.length === 0) {
     sink.error('ORCH_NO_HANDLER', at, `tool \`${name}\` has no handler`, {
@@ -129,8 +129,8 @@ function normaliseHandler(name: string, tool: RawTool, at: Origin, ctx: ToolCont
     return {
       kind: 'http',
       method: (h.method ?? 'GET').toUpperCase(),
-      url: expandField(sink, env, under(hat, 'url'), h.url),
-      headers: expandMap(sink, env, under(hat, 'headers'), h.headers),
+      url: expandField(sink, scope, under(hat, 'url'), h.url),
+      headers: expandMap(sink, scope, under(hat, 'headers'), h.headers),
       body: h.body,
       timeoutMs: parseDuration(h.timeout),
       extractJson: h.extract_json,
@@ -148,10 +148,10 @@ function normaliseHandler(name: string, tool: RawTool, at: Origin, ctx: ToolCont
   return {
     kind: 'script',
     shell: s.shell,
-    command: s.command === undefined ? undefined : expandField(sink, env, under(sat, 'command'), s.command),
-    args: (s.args ?? []).map((a, i) => expandField(sink, env, under(sat, 'args', i), a)),
+    command: s.command === undefined ? undefined : expandField(sink, scope, under(sat, 'command'), s.command),
+    args: (s.args ?? []).map((a, i) => expandField(sink, scope, under(sat, 'args', i), a)),
     workingDir:
-      s.working_dir === undefined ? undefined : path.resolve(ctx.configDir, expandField(sink, env, under(sat, 'working_dir'), s.working_dir)),
+      s.working_dir === undefined ? undefined : path.resolve(ctx.configDir, expandField(sink, scope, under(sat, 'working_dir'), s.working_dir)),
     timeoutMs: parseDuration(s.timeout),
   };
 }

@@ -70,6 +70,7 @@ export const ERROR_CODES = {
   ORCH_TARGET_NOT_EMPTY: { exit: 2, retryable: false, doc: '`orch init`: files of the template already exist in the target (use `--force`)' },
   ORCH_NO_GATE: { exit: 2, retryable: false, doc: '`orch approve`/`reject`: no gate of the run awaits a decision' },
   ORCH_HANDLER_LOAD: { exit: 2, retryable: false, doc: 'a handler module cannot be loaded' },
+  ORCH_PYTHON_NOT_FOUND: { exit: 2, retryable: false, doc: 'a Python handler needs `python3` (or the interpreter named by ORCH_PYTHON), which cannot be run' },
   ORCH_HANDLER_EXPORT: { exit: 2, retryable: false, doc: 'a handler module does not export the function' },
   ORCH_NOT_AVAILABLE: { exit: 2, retryable: false, doc: 'a built-in handler this version does not provide' },
   ORCH_MCP_UNAVAILABLE: { exit: 2, retryable: false, doc: 'an MCP tool was called where no MCP servers run' },

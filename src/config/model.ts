@@ -52,7 +52,7 @@ export interface HttpHandler {
 
 export interface ModuleHandler {
   kind: 'module';
-  /** Module name: `handlers/<module>.{ts,js,mjs}` beside the config, or a built-in namespace. */
+  /** Module name: `handlers/<module>.{ts,js,mjs,py}` beside the config, or a built-in namespace. */
   module: string;
   fn: string;
   /** Absolute path of the user module when one exists; undefined for a built-in namespace. */

@@ -163,3 +163,14 @@ function recordScript(stateDir: string, tool: string, pid: number | undefined): 
     throw err;
   }
 }
+
+/**
+ * Counts another process group orch leads (a Python handler's) among the running scripts,
+ * so that `killRunningScripts` ends it too; returns a function that forgets it.
+ */
+export function trackProcessGroup(pid: number, forget: () => void = () => {}): () => void {
+  running.set(pid, forget);
+  return () => {
+    running.delete(pid);
+  };
+}

@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   ORCH_UNKNOWN_HANDLER: { exit: 2, retryable: false, doc: 'a handler module has no function of that name' },
   ORCH_GATE_WHEN: { exit: 2, retryable: false, doc: '`tests_must_pass` can only apply after its step' },
   ORCH_UNKNOWN_PARAM: { exit: 2, retryable: false, doc: 'a placeholder or `with:` key is not a parameter of the tool' },
+  ORCH_PARAM_DEFAULT: { exit: 2, retryable: false, doc: 'a parameter\'s `default` is not a value of its type' },
   ORCH_PARAM_TYPE: { exit: 2, retryable: false, doc: 'a step gives a tool parameter a value of the wrong type' },
   ORCH_MISSING_PARAM: { exit: 2, retryable: false, doc: 'a step does not give a parameter its tool requires' },
   ORCH_UNKNOWN_INPUT: { exit: 2, retryable: false, doc: 'an expression reads an input the workflow does not declare' },

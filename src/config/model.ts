@@ -264,6 +264,8 @@ export interface Project {
   files: ProjectFiles;
   name?: string;
   version?: string;
+  /** gantz.yaml's `server.port` (the Gantz CLI's): what `orch serve --http` binds without a port. */
+  servePort?: number;
   tools: Map<string, ToolDef>;
   servers: Map<string, McpServerDef>;
   /** Servers declared with `disabled: true`, kept apart so that nothing starts them. */

@@ -4,6 +4,7 @@ import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, ty
 import type { ErrorCode } from '../error-codes.js';
 import type { Issue } from '../errors.js';
 import { parseJsoncSource } from './jsonc-source.js';
+import { largestAlias, unresolvedAliasOffset } from './yaml-aliases.js';
 
 /** Larger config files are refused: real ones are a few KiB, and parsing stays well under a second. */
 const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -130,14 +131,24 @@ export function parseSource(text: string, file: string, display = file): ReadRes
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
+    const at = (offset: number | undefined): [number?, number?] => {
+      if (offset === undefined) return [];
+      const pos = lineCounter.linePos(offset);
+      return [pos.line, pos.col];
+    };
     if (err instanceof ReferenceError && !/excessive alias/i.test(err.message)) {
-      return fail('ORCH_YAML_SYNTAX', firstLine(err.message), 'an alias `*name` needs an anchor `&name` earlier in the file');
+      const name = /:\s*(\S+)\s*$/.exec(firstLine(err.message))?.[1];
+      const message = name ? `alias \`*${name}\` names no anchor \`&${name}\` before it` : firstLine(err.message);
+      return fail('ORCH_YAML_SYNTAX', message, 'an alias `*name` needs an anchor `&name` earlier in the file', ...at(unresolvedAliasOffset(doc)));
     }
     if (err instanceof ReferenceError || err instanceof RangeError) {
+      const largest = largestAlias(doc);
+      const size = largest && Number.isFinite(largest.nodes) ? ` (this alias alone stands for ${largest.nodes.toLocaleString('en')} values)` : '';
       return fail(
         'ORCH_YAML_ALIAS',
-        `${display} expands aliases excessively (more than ${MAX_ALIAS_COUNT} uses of one anchor)`,
+        `${display} expands aliases excessively${size}`,
         'use fewer `*alias` references; repeated anchors can make a tiny file huge',
+        ...at(largest?.offset),
       );
     }
     throw err;

@@ -34,6 +34,9 @@ function found(text: string, offset: number, length: number): string {
 function describe(error: ParseError, text: string): { message: string; hint?: string } {
   const at = found(text, error.offset, error.length);
   const char = text[error.offset];
+  if ((char === '}' || char === ']') && text.slice(0, error.offset).trimEnd().endsWith(',')) {
+    return { message: `a trailing comma before "${char}" is not JSON`, hint: 'remove the comma after the last entry' };
+  }
   // The codes are a const enum, which isolated modules cannot read: their names can be.
   switch (printParseErrorCode(error.error)) {
     case 'InvalidSymbol':
@@ -41,6 +44,7 @@ function describe(error: ParseError, text: string): { message: string; hint?: st
       if (text.startsWith('...', error.offset)) {
         return { message: 'found "...", which stands for "and so on" in examples, not for JSON', hint: 'write the data itself, e.g. {"text": "hello"}, or {} for none' };
       }
+      if (isJson(text.slice(0, error.offset))) return { message: `unexpected ${at} after the end of the value` };
       return { message: `unexpected ${at}` };
     case 'InvalidNumberFormat':
       return { message: `${at} is not a JSON number` };
@@ -76,6 +80,22 @@ function describe(error: ParseError, text: string): { message: string; hint?: st
   }
 }
 
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Where to point for an error: a bad escape at its backslash rather than at its string's start. */
+function pointAt(error: ParseError, text: string): number {
+  if (printParseErrorCode(error.error) !== 'InvalidEscapeCharacter') return error.offset;
+  const escape = /\\[^"\\/bfnrtu]/.exec(text.slice(error.offset, error.offset + error.length));
+  return escape ? error.offset + escape.index : error.offset;
+}
+
 /**
  * The first JSON syntax problem of `text`, or undefined when it parses. `jsonc` admits
  * what VS Code and Claude Code admit in their MCP files, comments and trailing commas,
@@ -88,8 +108,8 @@ export function jsonSyntaxProblem(text: string, options: { jsonc?: boolean } = {
   const first = errors[0];
   if (!first) return undefined;
   // An error found at the end of the text is shown at the end of its last line with content.
-  const offset = Math.min(first.offset, text.trimEnd().length);
-  return { offset, ...positionOf(text, offset), ...describe(first, text) };
+  const offset = Math.min(pointAt(first, text), text.trimEnd().length);
+  return { offset, ...positionOf(text, offset), ...describe({ ...first, offset }, text) };
 }
 
 /** The line of `text` holding `offset`, cut to about `width` characters around it, and the caret's column in it. */

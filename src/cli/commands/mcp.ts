@@ -5,6 +5,7 @@ import { loadProject } from '../../config/load.js';
 import type { Project, ServerTransport } from '../../config/model.js';
 import { displayPath } from '../../config/source.js';
 import { ConfigError, ExitCode, OrchError } from '../../errors.js';
+import { formatJsonProblem, parseJsonText } from '../../util/json-text.js';
 import { formatKeyPath } from '../../util/suggest.js';
 import { formatIssue } from '../ui/report.js';
 import { Supervisor, type StartOutcome } from '../../mcp/supervisor.js';
@@ -91,14 +92,13 @@ async function tools(supervisor: Supervisor, server: string | undefined, globals
 
 function parseArgs(text: string | undefined): Record<string, unknown> {
   if (text === undefined) return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new OrchError('ORCH_INPUT', `--args is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, {
-      hint: `quote it for the shell: --args '{"message": "hi"}'`,
+  const parsed = parseJsonText(text);
+  if (!parsed.ok) {
+    throw new OrchError('ORCH_INPUT', formatJsonProblem('--args', text, parsed.problem), {
+      hint: parsed.problem.hint ?? `quote it for the shell: --args '{"message": "hi"}'`,
     });
   }
+  const value = parsed.value;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new OrchError('ORCH_INPUT', '--args must be a JSON object of arguments');
   }

@@ -308,6 +308,16 @@ const cases: Case[] = [
     expected: [{ code: 'ORCH_EXPRESSION', file: 'agent-team.yaml', line: 8 }],
   },
   {
+    name: 'an expression that is never closed',
+    files: { 'gantz.yaml': echoTool, 'agent-team.yaml': agentTeam('    - agent: worker\n      action: echo\n      with: { text: "hello ${{ inputs.name" }\n') },
+    expected: [{ code: 'ORCH_EXPRESSION', file: 'agent-team.yaml', line: 8, message: 'not closed' }],
+  },
+  {
+    name: 'an unclosed expression after a closed one, in if:',
+    files: { 'gantz.yaml': echoTool, 'agent-team.yaml': agentTeam('    - agent: worker\n      action: echo\n      if: "${{ true }} && ${{ false"\n') },
+    expected: [{ code: 'ORCH_EXPRESSION', file: 'agent-team.yaml', line: 8, message: 'not closed' }],
+  },
+  {
     name: 'reading the output of a step that does not run first',
     files: {
       'gantz.yaml': echoTool,
@@ -353,7 +363,12 @@ const cases: Case[] = [
         'tools: *i',
       ].join('\n'),
     },
-    expected: [{ code: 'ORCH_YAML_ALIAS', file: 'gantz.yaml' }],
+    expected: [{ code: 'ORCH_YAML_ALIAS', file: 'gantz.yaml', line: 10, column: 8, message: '435,848,050 values' }],
+  },
+  {
+    name: 'alias without an anchor',
+    files: { 'gantz.yaml': 'name: x\ntools:\n  a: *missing\n' },
+    expected: [{ code: 'ORCH_YAML_SYNTAX', file: 'gantz.yaml', line: 3, column: 6, message: 'alias `*missing` names no anchor' }],
   },
   {
     name: 'file over the size limit',

@@ -78,6 +78,7 @@ describe('servers other clients configure', () => {
     const call = orch(['mcp', 'call', 'off', 'x'], { cwd: dir });
     expect(call.code).toBe(2);
     expect(call.stderr).toContain('ORCH_SERVER_DISABLED');
+    expect(orch(['validate'], { cwd: dir }).stdout).toContain('1 MCP server (and 1 disabled)');
     expect(existsSync(path.join(dir, marker))).toBe(false);
   });
 

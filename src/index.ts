@@ -74,7 +74,7 @@ export function loadProject(options: LoadOptions = {}): Promise<LoadResult> {
 export type ValidateOptions = Omit<InternalValidateOptions, 'handleSignals'>;
 
 /** What `validateProject` found: `ok`, every issue, and the project when its files loaded. */
-export type Validation = Omit<InternalValidation, 'unverified'>;
+export type Validation = Omit<InternalValidation, 'unverified' | 'serverIssues'>;
 
 /**
  * What `orch validate` checks, as data: schemas and cross-file rules, and with `connect`

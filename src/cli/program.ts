@@ -136,7 +136,7 @@ export function buildProgram(): Command {
   program
     .command('serve')
     .description('expose the declared tools and workflows as an MCP server (stdio, or Streamable HTTP with --http)')
-    .option('--http <port>', 'serve Streamable HTTP at http://<host>:<port>/mcp instead of stdio (0: any free port)')
+    .option('--http [port]', 'serve Streamable HTTP at http://<host>:<port>/mcp instead of stdio (0: any free port; no number: gantz.yaml\'s server.port, else 3000)')
     .option('--host <host>', 'address to bind with --http; anything but loopback exposes the tools to the network', '127.0.0.1')
     .action(lazy(() => import('./commands/serve.js')));
 

@@ -3,8 +3,8 @@ export const BUILTIN_HANDLERS: Readonly<Record<string, readonly string[]>> = {
   orchestration: ['orchestrate', 'assign_task', 'monitor_agents', 'aggregate_results', 'handle_failure', 'scale_agents'],
 };
 
-/** File extensions tried, in order, for `handlers/<module>`. */
-export const HANDLER_EXTENSIONS = ['.ts', '.js', '.mjs'] as const;
+/** File extensions tried, in order, for `handlers/<module>`; `.py` runs through orch's Python bridge. */
+export const HANDLER_EXTENSIONS = ['.ts', '.js', '.mjs', '.py'] as const;
 
 /**
  * Tools orch gives an LLM agent that lists them (unless gantz.yaml declares a tool of the

@@ -1,8 +1,9 @@
 /**
  * `${VAR}` and `${VAR:-default}` expansion for the fields that name programs, arguments,
- * environments, URLs and headers. A default may itself hold references
- * (`${A:-${B}}`); `$${` stands for a literal `${`. Workflow expressions (`${{ ... }}`)
- * pass through untouched.
+ * environments, URLs and headers, with the forms MCP clients' files use: VS Code's
+ * `${env:VAR}`, `${workspaceFolder}` (the project directory) and `${userHome}`. A default
+ * may itself hold references (`${A:-${B}}`); `$${` stands for a literal `${`. Workflow
+ * expressions (`${{ ... }}`) pass through untouched.
  */
 export interface Expansion {
   value: string;
@@ -10,13 +11,23 @@ export interface Expansion {
   missing: string[];
   /** References that are not `${NAME}` or `${NAME:-default}` (e.g. `${ X }`, `${X:?}`, an unclosed `${X`). */
   malformed: string[];
+  /** VS Code's `${input:id}` references, which would need a prompt orch does not have. */
+  inputs: string[];
 }
 
-const REFERENCE = /^([A-Za-z_][A-Za-z0-9_]*)(?::-([\s\S]*))?$/;
+/** What `${workspaceFolder}` and `${userHome}` stand for; absent: they stay unexpanded, reported as malformed. */
+export interface Folders {
+  workspaceFolder?: string;
+  userHome?: string;
+}
 
-export function expandEnv(input: string, env: NodeJS.ProcessEnv): Expansion {
+const REFERENCE = /^(?:env:)?([A-Za-z_][A-Za-z0-9_]*)(?::-([\s\S]*))?$/;
+const INPUT = /^input:(.*)$/;
+
+export function expandEnv(input: string, env: NodeJS.ProcessEnv, folders: Folders = {}): Expansion {
   const missing: string[] = [];
   const malformed: string[] = [];
+  const inputs: string[] = [];
   let out = '';
   let i = 0;
   while (i < input.length) {
@@ -47,8 +58,16 @@ export function expandEnv(input: string, env: NodeJS.ProcessEnv): Expansion {
         break;
       }
       const whole = input.slice(i, j);
-      const match = REFERENCE.exec(input.slice(i + 2, j - 1));
-      if (!match) {
+      const body = input.slice(i + 2, j - 1);
+      const folder = body === 'workspaceFolder' ? folders.workspaceFolder : body === 'userHome' ? folders.userHome : undefined;
+      const match = REFERENCE.exec(body);
+      const asked = INPUT.exec(body);
+      if (folder !== undefined) {
+        out += folder;
+      } else if (asked) {
+        inputs.push(asked[1] ?? '');
+        out += whole;
+      } else if (!match) {
         malformed.push(whole);
         out += whole;
       } else {
@@ -56,9 +75,10 @@ export function expandEnv(input: string, env: NodeJS.ProcessEnv): Expansion {
         const current = env[name];
         if (current !== undefined && current !== '') out += current;
         else if (fallback !== undefined) {
-          const inner = expandEnv(fallback, env);
+          const inner = expandEnv(fallback, env, folders);
           missing.push(...inner.missing);
           malformed.push(...inner.malformed);
+          inputs.push(...inner.inputs);
           out += inner.value;
         } else if (current === undefined) missing.push(name);
       }
@@ -68,5 +88,5 @@ export function expandEnv(input: string, env: NodeJS.ProcessEnv): Expansion {
       i++;
     }
   }
-  return { value: out, missing, malformed };
+  return { value: out, missing, malformed, inputs };
 }

@@ -26,6 +26,11 @@ export class IssueSink {
 
   constructor(private readonly sources: Map<string, SourceFile>) {}
 
+  /** A sink over the same files with issues of its own, for problems that may be set aside (a server's). */
+  fork(): IssueSink {
+    return new IssueSink(this.sources);
+  }
+
   source(file: string): SourceFile | undefined {
     return this.sources.get(file);
   }

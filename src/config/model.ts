@@ -1,3 +1,5 @@
+import type { Issue } from '../errors.js';
+
 /**
  * The normalised project model: what every command works on once the user's files have
  * been read, validated and expanded. Both gantz.yaml dialects, agent-team.yaml and
@@ -50,7 +52,7 @@ export interface HttpHandler {
 
 export interface ModuleHandler {
   kind: 'module';
-  /** Module name: `handlers/<module>.{ts,js,mjs}` beside the config, or a built-in namespace. */
+  /** Module name: `handlers/<module>.{ts,js,mjs,py}` beside the config, or a built-in namespace. */
   module: string;
   fn: string;
   /** Absolute path of the user module when one exists; undefined for a built-in namespace. */
@@ -85,9 +87,12 @@ export interface RateLimit {
   perMs: number;
 }
 
+/** How orch speaks to a server: a child process, Streamable HTTP, or the legacy HTTP+SSE transport. */
+export type ServerTransport = 'stdio' | 'http' | 'sse';
+
 export interface McpServerDef {
   name: string;
-  transport: 'stdio' | 'http';
+  transport: ServerTransport;
   command?: string;
   args: string[];
   /** Declared env only; the supervisor adds the minimal base environment. */
@@ -98,6 +103,18 @@ export interface McpServerDef {
   startupTimeoutMs: number;
   toolTimeoutMs?: number;
   rateLimit?: RateLimit;
+  /**
+   * Errors in this server's declaration (an unset variable, a bad field). They matter only
+   * when the server is needed: starting it fails with them, `orch validate` reports them,
+   * and commands that never start it are not held up.
+   */
+  problems?: Issue[];
+  origin: Origin;
+}
+
+/** A server declared with `disabled: true`: never started, and named only to say so. */
+export interface DisabledServer {
+  name: string;
   origin: Origin;
 }
 
@@ -249,8 +266,12 @@ export interface Project {
   files: ProjectFiles;
   name?: string;
   version?: string;
+  /** gantz.yaml's `server.port` (the Gantz CLI's): what `orch serve --http` binds without a port. */
+  servePort?: number;
   tools: Map<string, ToolDef>;
   servers: Map<string, McpServerDef>;
+  /** Servers declared with `disabled: true`, kept apart so that nothing starts them. */
+  disabledServers?: Map<string, DisabledServer>;
   team?: TeamDef;
   agents: Map<string, AgentDef>;
   workflows: Map<string, WorkflowDef>;

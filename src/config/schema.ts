@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { ErrorCode } from '../error-codes.js';
 import type { Issue } from '../errors.js';
-import type { SourceFile } from './source.js';
+import type { KeyPath, SourceFile } from './source-types.js';
 import { formatKeyPath, suggest } from '../util/suggest.js';
 
 export type FileKind = 'gantz' | 'team' | 'mcp';
@@ -36,27 +36,34 @@ function compile(): Record<FileKind, ValidateFunction> {
   return { gantz: get('gantz'), team: get('team'), mcp: get('mcp') };
 }
 
+/** A schema issue and the key path it stands at (which tells a server's own problems apart). */
+export interface SchemaFinding {
+  issue: Issue;
+  keyPath: KeyPath;
+}
+
 /**
  * Validates a parsed file against its schema and maps every ajv error to an issue with
  * `file:line:col`, the key path and a hint. In `.mcp.json`, which other MCP clients share,
  * unknown keys are warnings rather than errors.
  */
-export function validateSchema(kind: FileKind, source: SourceFile): Issue[] {
+export function validateSchema(kind: FileKind, source: SourceFile): SchemaFinding[] {
   validators ??= compile();
   const validate = validators[kind];
   if (validate(source.data)) return [];
   const seen = new Set<string>();
-  const issues: Issue[] = [];
+  const findings: SchemaFinding[] = [];
   for (const error of validate.errors ?? []) {
-    // `if` failures only say which branch applied; the branch's own errors follow.
-    if (error.keyword === 'if' || error.keyword === 'allOf') continue;
-    const issue = toIssue(error, source, kind);
-    const key = `${issue.line}:${issue.column}:${issue.message}`;
+    // `if` failures only say which branch applied; the branch's own errors follow, as the
+    // failing name of a `propertyNames` failure does.
+    if (error.keyword === 'if' || error.keyword === 'allOf' || error.keyword === 'propertyNames') continue;
+    const finding = toFinding(error, source, kind);
+    const key = `${finding.issue.line}:${finding.issue.column}:${finding.issue.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    issues.push(issue);
+    findings.push(finding);
   }
-  return issues;
+  return findings;
 }
 
 function pointerToPath(pointer: string): (string | number)[] {
@@ -86,7 +93,7 @@ const TYPE_NAMES: Record<string, string> = {
   null: 'null',
 };
 
-function toIssue(error: ErrorObject, source: SourceFile, kind: FileKind): Issue {
+function toFinding(error: ErrorObject, source: SourceFile, kind: FileKind): SchemaFinding {
   const keyPath = pointerToPath(error.instancePath);
   const parentSchema = (error.parentSchema ?? {}) as { errorMessage?: string; properties?: Record<string, unknown> };
   let message: string;
@@ -133,10 +140,6 @@ function toIssue(error: ErrorObject, source: SourceFile, kind: FileKind): Issue 
       if (guess) hint = `did you mean \`${guess}\`?`;
       break;
     }
-    case 'propertyNames':
-      // The failing name is reported by the nested pattern error, which follows.
-      message = 'has an invalid key';
-      break;
     case 'pattern':
     case 'format': {
       if (error.propertyName !== undefined) {
@@ -153,7 +156,7 @@ function toIssue(error: ErrorObject, source: SourceFile, kind: FileKind): Issue 
   }
 
   const span = source.locate(at, { key: onKey });
-  return {
+  const issue: Issue = {
     severity,
     code,
     message: `${formatKeyPath(keyPath) || '(top level)'} ${message}`,
@@ -165,4 +168,5 @@ function toIssue(error: ErrorObject, source: SourceFile, kind: FileKind): Issue 
     path: formatKeyPath(at),
     hint,
   };
+  return { issue, keyPath: at };
 }

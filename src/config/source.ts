@@ -3,42 +3,27 @@ import path from 'node:path';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { ErrorCode } from '../error-codes.js';
 import type { Issue } from '../errors.js';
+import { parseJsoncSource } from './jsonc-source.js';
+import { largestAlias, unresolvedAliasOffset } from './yaml-aliases.js';
 
 /** Larger config files are refused: real ones are a few KiB, and parsing stays well under a second. */
 const MAX_CONFIG_BYTES = 1024 * 1024;
 /** Alias expansions allowed when a document is converted to data (billion-laughs guard). */
 const MAX_ALIAS_COUNT = 100;
 
-export type KeyPath = (string | number)[];
-
-export interface Span {
-  line: number;
-  column: number;
-  endLine: number;
-  endColumn: number;
-}
-
-/** A parsed config file: its text, data and a way back from a key path to a line and column. */
-export interface SourceFile {
-  /** Absolute path. */
-  file: string;
-  /** Path as shown to the user (relative to the project dir when inside it). */
-  display: string;
-  text: string;
-  data: unknown;
-  /** Where the value (or, with `key`, the key) at a path stands; the nearest existing ancestor otherwise. */
-  locate(keyPath: KeyPath, options?: { key?: boolean }): Span;
-}
-
-export type ReadResult = { ok: true; source: SourceFile } | { ok: false; issues: Issue[]; text?: string };
+export type { KeyPath, ReadResult, SourceFile, Span } from './source-types.js';
+import type { KeyPath, ReadResult, Span } from './source-types.js';
 
 export function displayPath(file: string, dir: string): string {
   const rel = path.relative(dir, file);
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
 }
 
-/** Reads and parses one YAML (or JSON) config file, turning every failure into issues. */
-export async function readSource(file: string, dir: string): Promise<ReadResult> {
+/**
+ * Reads and parses one config file, turning every failure into issues: YAML (JSON is
+ * YAML too), or `jsonc` for MCP clients' JSON files (comments and trailing commas).
+ */
+export async function readSource(file: string, dir: string, format: 'yaml' | 'jsonc' = 'yaml'): Promise<ReadResult> {
   const display = displayPath(file, dir);
   const fail = (code: ErrorCode, message: string, hint?: string, line?: number, column?: number): ReadResult => ({
     ok: false,
@@ -68,7 +53,7 @@ export async function readSource(file: string, dir: string): Promise<ReadResult>
   } catch {
     return fail('ORCH_FILE_BINARY', `${display} is not a UTF-8 text file`, 'config files are YAML or JSON text');
   }
-  return parseSource(text, file, display);
+  return format === 'jsonc' ? parseJsoncSource(text, file, display) : parseSource(text, file, display);
 }
 
 /** Parses text already in memory (tests and templates use this too). */
@@ -146,14 +131,24 @@ export function parseSource(text: string, file: string, display = file): ReadRes
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
+    const at = (offset: number | undefined): [number?, number?] => {
+      if (offset === undefined) return [];
+      const pos = lineCounter.linePos(offset);
+      return [pos.line, pos.col];
+    };
     if (err instanceof ReferenceError && !/excessive alias/i.test(err.message)) {
-      return fail('ORCH_YAML_SYNTAX', firstLine(err.message), 'an alias `*name` needs an anchor `&name` earlier in the file');
+      const name = /:\s*(\S+)\s*$/.exec(firstLine(err.message))?.[1];
+      const message = name ? `alias \`*${name}\` names no anchor \`&${name}\` before it` : firstLine(err.message);
+      return fail('ORCH_YAML_SYNTAX', message, 'an alias `*name` needs an anchor `&name` earlier in the file', ...at(unresolvedAliasOffset(doc)));
     }
     if (err instanceof ReferenceError || err instanceof RangeError) {
+      const largest = largestAlias(doc);
+      const size = largest && Number.isFinite(largest.nodes) ? ` (this alias alone stands for ${largest.nodes.toLocaleString('en')} values)` : '';
       return fail(
         'ORCH_YAML_ALIAS',
-        `${display} expands aliases excessively (more than ${MAX_ALIAS_COUNT} uses of one anchor)`,
+        `${display} expands aliases excessively${size}`,
         'use fewer `*alias` references; repeated anchors can make a tiny file huge',
+        ...at(largest?.offset),
       );
     }
     throw err;

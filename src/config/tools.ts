@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { BUILTIN_HANDLERS, HANDLER_EXTENSIONS } from './builtins.js';
 import { parseDuration } from './duration.js';
-import { expandField, expandMap } from './expand.js';
+import { expandField, expandMap, type VarScope } from './expand.js';
 import { under, type IssueSink } from './locate.js';
 import type { JsonSchema, JsonType, Origin, ParamDef, ToolDef, ToolHandler } from './model.js';
 import { suggest } from '../util/suggest.js';
@@ -37,7 +37,7 @@ interface RawTool {
 
 export interface ToolContext {
   sink: IssueSink;
-  env: NodeJS.ProcessEnv;
+  scope: VarScope;
   /** Directory of gantz.yaml: `handlers/` and relative paths are beside it. */
   configDir: string;
 }
@@ -66,14 +66,14 @@ export function normaliseTools(
       ctx.sink.brokenTools.add(name);
       continue;
     }
-    const params = normaliseParams(tool.parameters);
+    const params = normaliseParams(tool.parameters, under(at, 'parameters'), ctx.sink);
     into.set(name, {
       name,
       description: tool.description ?? '',
       params,
       inputSchema: inputSchema(params),
       handler,
-      environment: expandMap(ctx.sink, ctx.env, under(at, 'environment'), tool.environment),
+      environment: expandMap(ctx.sink, ctx.scope, under(at, 'environment'), tool.environment),
       dialect,
       ...(tool.destructive === true ? { destructive: true } : {}),
       origin: at,
@@ -81,15 +81,68 @@ export function normaliseTools(
   }
 }
 
-function normaliseParams(raw: RawTool['parameters']): ParamDef[] {
-  const list: [string, RawParam][] = Array.isArray(raw)
-    ? raw.map((p) => [p.name ?? '', p])
-    : Object.entries(raw ?? {});
-  return list.map(([name, p]) => {
-    const { name: _name, required, ...schema } = p;
+function normaliseParams(raw: RawTool['parameters'], origin: Origin, sink: IssueSink): ParamDef[] {
+  const list: [string, RawParam, Origin][] = Array.isArray(raw)
+    ? raw.map((p, i) => [p.name ?? '', p, under(origin, i)])
+    : Object.entries(raw ?? {}).map(([name, p]) => [name, p, under(origin, name)]);
+  return list.map(([name, p, at]) => {
+    const { name: _name, required, default: _default, ...schema } = p;
     const type = p.type ?? 'string';
-    return { name, type, description: p.description, required: required === true, default: p.default, schema: { ...schema, type } };
+    const fallback = p.default === undefined ? undefined : coerceDefault(name, type, p.default, under(at, 'default'), sink);
+    return {
+      name,
+      type,
+      description: p.description,
+      required: required === true,
+      default: fallback,
+      schema: { ...schema, ...(fallback === undefined ? {} : { default: fallback }), type },
+    };
   });
+}
+
+/**
+ * A parameter's `default` as a value of its type. The Gantz CLI reads every default as a
+ * string (`type: number, default: "10"`), so text that reads as the type is taken as it; a
+ * default that fits in no way is reported here rather than failing each call.
+ */
+function coerceDefault(name: string, type: JsonType, value: unknown, at: Origin, sink: IssueSink): unknown {
+  const text = typeof value === 'string' ? value.trim() : undefined;
+  let coerced: unknown = value;
+  if ((type === 'number' || type === 'integer') && text !== undefined && text !== '' && Number.isFinite(Number(text))) coerced = Number(text);
+  else if (type === 'boolean' && (text === 'true' || text === 'false')) coerced = text === 'true';
+  else if (type === 'string' && (typeof value === 'number' || typeof value === 'boolean')) coerced = String(value);
+  if (fitsType(type, coerced)) return coerced;
+  sink.error('ORCH_PARAM_DEFAULT', at, `the default of parameter \`${name}\` is ${JSON.stringify(value)}, which is not ${article(type)}`, {
+    hint: `give a default of type ${type}, or change the parameter's type`,
+  });
+  return undefined;
+}
+
+function fitsType(type: JsonType, value: unknown): boolean {
+  switch (type) {
+    case 'string':
+      return typeof value === 'string';
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'integer':
+      return typeof value === 'number' && Number.isInteger(value);
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'object':
+      return value !== null && typeof value === 'object' && !Array.isArray(value);
+    case 'array':
+      return Array.isArray(value);
+    case 'null':
+      return value === null;
+    default: {
+      const never: never = type;
+      return never;
+    }
+  }
+}
+
+function article(type: JsonType): string {
+  return type === 'integer' || type === 'object' || type === 'array' ? `an ${type}` : `a ${type}`;
 }
 
 /** The JSON Schema of a tool's input object. */
@@ -105,7 +158,7 @@ export function inputSchema(params: ParamDef[]): JsonSchema {
 const KINDS = ['handler', 'script', 'http', 'mcp'] as const;
 
 function normaliseHandler(name: string, tool: RawTool, at: Origin, ctx: ToolContext): ToolHandler | undefined {
-  const { sink, env } = ctx;
+  const { sink, scope } = ctx;
   const present = KINDS.filter((k) => tool[k] !== undefined);
   if (present.length === 0) {
     sink.error('ORCH_NO_HANDLER', at, `tool \`${name}\` has no handler`, {
@@ -129,8 +182,8 @@ function normaliseHandler(name: string, tool: RawTool, at: Origin, ctx: ToolCont
     return {
       kind: 'http',
       method: (h.method ?? 'GET').toUpperCase(),
-      url: expandField(sink, env, under(hat, 'url'), h.url),
-      headers: expandMap(sink, env, under(hat, 'headers'), h.headers),
+      url: expandField(sink, scope, under(hat, 'url'), h.url),
+      headers: expandMap(sink, scope, under(hat, 'headers'), h.headers),
       body: h.body,
       timeoutMs: parseDuration(h.timeout),
       extractJson: h.extract_json,
@@ -148,10 +201,10 @@ function normaliseHandler(name: string, tool: RawTool, at: Origin, ctx: ToolCont
   return {
     kind: 'script',
     shell: s.shell,
-    command: s.command === undefined ? undefined : expandField(sink, env, under(sat, 'command'), s.command),
-    args: (s.args ?? []).map((a, i) => expandField(sink, env, under(sat, 'args', i), a)),
+    command: s.command === undefined ? undefined : expandField(sink, scope, under(sat, 'command'), s.command),
+    args: (s.args ?? []).map((a, i) => expandField(sink, scope, under(sat, 'args', i), a)),
     workingDir:
-      s.working_dir === undefined ? undefined : path.resolve(ctx.configDir, expandField(sink, env, under(sat, 'working_dir'), s.working_dir)),
+      s.working_dir === undefined ? undefined : path.resolve(ctx.configDir, expandField(sink, scope, under(sat, 'working_dir'), s.working_dir)),
     timeoutMs: parseDuration(s.timeout),
   };
 }

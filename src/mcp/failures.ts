@@ -36,16 +36,19 @@ export function isTimeout(err: unknown): boolean {
 /** A start that failed or hung; the process is already ended when this is thrown. */
 export function startError(def: McpServerDef, cause: unknown, stderr: StderrTail, redactor: Redactor): OrchError {
   if (isOrchError(cause)) return cause;
-  const what = def.transport === 'http' ? def.url : def.command;
+  const remote = def.transport !== 'stdio';
+  const what = remote ? def.url : def.command;
   let reason: string;
   if (isTimeout(cause)) reason = `did not finish starting within ${formatDuration(def.startupTimeoutMs)}`;
   else if (cause instanceof Error && 'code' in cause && cause.code === 'ENOENT') reason = `command not found: ${what}`;
   else if (cause instanceof McpError && cause.code === ErrorCode.ConnectionClosed) reason = 'exited during start-up';
   else reason = `failed to start: ${cause instanceof Error ? cause.message : String(cause)}`;
   return new OrchError(McpErrorCode.start, redactor.redactString(`MCP server "${def.name}" ${reason}${stderr.describe()}`), {
-    hint: isTimeout(cause)
-      ? 'raise its startup_timeout, or run the command by hand to see whether it answers on stdio'
-      : redactor.redactString(`run \`${what ?? ''}\` by hand to see why it does not start`),
+    hint: remote
+      ? redactor.redactString(`check that a server answers at ${what ?? 'its url'}${def.transport === 'sse' ? ' over HTTP+SSE (`type: sse`)' : ' over Streamable HTTP; an older server may need `"type": "sse"`'}`)
+      : isTimeout(cause)
+        ? 'raise its startup_timeout, or run the command by hand to see whether it answers on stdio'
+        : redactor.redactString(`run \`${what ?? ''}\` by hand to see why it does not start`),
     location: where(def),
     cause,
   });

@@ -1,6 +1,6 @@
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServerDef } from '../config/model.js';
-import type { OrchError } from '../errors.js';
+import { ConfigError, type OrchError } from '../errors.js';
 import { CircuitBreaker, backoffDelay, type BreakerPolicy } from './circuit-breaker.js';
 import type { Clock } from '../util/clock.js';
 import { ServerConnection, type CallOptions } from './connection.js';
@@ -183,8 +183,9 @@ export class ManagedServer {
     for (const conn of this.closings.keys()) conn.killNow();
   }
 
-  /** Refuses at once while the server is shut down or its circuit is open. */
+  /** Refuses at once a server whose declaration has errors, or while it is shut down or its circuit is open. */
   private admit(): void {
+    if (this.def.problems && this.def.problems.length > 0) throw new ConfigError(this.def.problems);
     if (this.stopped) throw fail.stoppedError(this.def);
     const decision = this.breaker.check();
     if (!decision.allowed) throw fail.unavailableError(this.def, decision.retryInMs, this.lastError);

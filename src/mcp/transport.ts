@@ -1,4 +1,5 @@
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { McpServerDef } from '../config/model.js';
@@ -40,11 +41,17 @@ export interface TransportHooks {
   onSpawn: (id: ProcessIdentity) => void;
 }
 
-/** The transport for one server: a child process for `command`, Streamable HTTP for `url`. */
+/**
+ * The transport for one server: a child process for `command`, Streamable HTTP for `url`,
+ * or the legacy HTTP+SSE transport for `type: sse`.
+ */
 export function createTransport(def: McpServerDef, hooks: TransportHooks): Transport {
-  if (def.transport === 'http') {
+  if (def.transport === 'http' || def.transport === 'sse') {
     if (!def.url) throw new Error(`server "${def.name}" has no url`); // the schema requires one
-    return new StreamableHTTPClientTransport(new URL(def.url), { requestInit: { headers: def.headers } });
+    const url = new URL(def.url);
+    if (def.transport === 'http') return new StreamableHTTPClientTransport(url, { requestInit: { headers: def.headers } });
+    // The SDK sends these headers on the event stream's GET as well as on each POST.
+    return new SSEClientTransport(url, { requestInit: { headers: def.headers } });
   }
   if (!def.command) throw new Error(`server "${def.name}" has no command`); // the schema requires one
   const transport = new SpawnAwareStdioTransport(
@@ -62,3 +69,4 @@ export function createTransport(def: McpServerDef, hooks: TransportHooks): Trans
   transport.stderr?.on('data', (chunk: Buffer) => hooks.stderr.push(chunk));
   return transport;
 }
+

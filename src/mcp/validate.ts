@@ -27,7 +27,8 @@ const hasErrors = (issues: readonly Issue[]): boolean => issues.some((i) => i.se
 export async function validateProject(options: ValidateOptions = {}): Promise<Validation> {
   const { connect, guard, ...load } = options;
   const inspection = await inspectProject(load);
-  let { issues } = inspection;
+  // Validation checks every server, needed by the command at hand or not.
+  let issues = [...inspection.issues, ...inspection.serverIssues];
   if (connect && inspection.project && !hasErrors(issues)) {
     // Loaded only when asked: it brings the MCP client and supervision with it.
     const [{ checkServerTools }, { Supervisor }, { resolveStateDir }] = await Promise.all([import('./check.js'), import('./supervisor.js'), import('../state/state-dir.js')]);

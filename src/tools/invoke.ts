@@ -50,12 +50,21 @@ function dispatch(project: Project, tool: ToolDef, params: Record<string, unknow
     case 'module':
       return runModule(handler, params, handlerContext(project, tool.name, ctx));
     case 'mcp':
+      refuseDisabled(project, handler.server);
       return runMcp(handler, params, { tool: tool.name, mcp: ctx.mcp, signal: ctx.signal, audited: ctx.audited });
     default: {
       const unknown: never = handler;
       throw new Error(`unknown handler kind ${JSON.stringify(unknown)}`);
     }
   }
+}
+
+/** A server declared with `disabled: true` is never started; a call of one of its tools says so. */
+function refuseDisabled(project: Project, server: string): void {
+  if (!project.disabledServers?.has(server)) return;
+  throw new OrchError('ORCH_SERVER_DISABLED', `MCP server \`${server}\` is disabled (\`disabled: true\`), so its tools cannot be called`, {
+    hint: 'remove `"disabled": true` from its entry to use it',
+  });
 }
 
 /** Scripts run beside gantz.yaml, as its relative paths are. */
@@ -77,6 +86,7 @@ export function handlerContext(project: Project, tool: string, ctx: InvokeContex
       if (project.tools.has(name)) return (await invokeTool(project, name, args, ctx)).value;
       const split = /^([^./]+)[./](.+)$/.exec(name);
       if (!split?.[1] || !split[2]) return (await invokeTool(project, name, args, ctx)).value;
+      refuseDisabled(project, split[1]);
       const result = await callServerTool(ctx.mcp, split[1], split[2], args, ctx.signal);
       return fromMcpResult(name, result).value;
     },

@@ -4,6 +4,7 @@ import type { ModuleHandler } from '../config/model.js';
 import { OrchError, isOrchError } from '../errors.js';
 import { builtinHandler } from './builtin.js';
 import type { HandlerContext, HandlerFn } from './handler.js';
+import { runPython } from './python.js';
 import { ToolError, type ToolResult } from './result.js';
 
 // The handler contract lives in ./handler.ts, which builtin.ts can import without a cycle.
@@ -53,6 +54,7 @@ function exported(mod: Record<string, unknown>, handler: ModuleHandler, file: st
  * What the function returns is the result; what it throws fails the tool.
  */
 export async function runModule(handler: ModuleHandler, params: Record<string, unknown>, ctx: HandlerContext): Promise<ToolResult> {
+  if (handler.file?.endsWith('.py')) return runPython({ ...handler, file: handler.file }, params, ctx);
   const fn = handler.file === undefined ? builtinHandler(handler.module, handler.fn) : exported(await loadModule(handler.file), handler, handler.file);
   try {
     return { value: await fn(params, ctx) };

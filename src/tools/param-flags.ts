@@ -1,5 +1,7 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import type { ParamDef, ToolDef } from '../config/model.js';
+import { OrchError } from '../errors.js';
+import { formatJsonProblem, parseJsonText } from '../util/json-text.js';
 
 /**
  * A tool's parameters as command-line flags: `agent_type` becomes `--agent-type`, and
@@ -108,10 +110,11 @@ export function coerce(param: { name: string; type: string; schema?: Record<stri
   }
 }
 
+/** A flag's JSON value; text that is not JSON is an input error saying where (column) and what. */
 function parseJson(name: string, raw: string): unknown {
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch (err) {
-    throw new InvalidArgumentError(`${name} must be JSON: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  const parsed = parseJsonText(raw);
+  if (parsed.ok) return parsed.value;
+  throw new OrchError('ORCH_INPUT', formatJsonProblem(`--${name.replace(/_/g, '-')}`, raw, parsed.problem), {
+    hint: parsed.problem.hint ?? `quote it for the shell: --${name.replace(/_/g, '-')} '{"key": "value"}'`,
+  });
 }

@@ -52,6 +52,9 @@ export interface ScriptOptions {
  * timed-out pipeline nor a forgotten background job outlives the call. With a `stateDir`
  * it does not outlive a SIGKILLed orch either, past the next orch command.
  *
+ * Every parameter is also in the environment as `GANTZ_ARG_<NAME>`, as the Gantz CLI
+ * passes them.
+ *
  * stdout is the result (a JSON object or array is parsed, see parseOutput); a non-zero
  * exit is a ToolError carrying stderr.
  */
@@ -60,7 +63,7 @@ export async function runScript(
   params: Record<string, unknown>,
   options: ScriptOptions,
 ): Promise<ToolResult> {
-  const env = Object.fromEntries(Object.entries(options.environment).map(([k, v]) => [k, renderText(v, params)]));
+  const env = { ...Object.fromEntries(Object.entries(options.environment).map(([k, v]) => [k, renderText(v, params)])), ...gantzArgs(params) };
   let file: string;
   let args: string[];
   if (handler.shell !== undefined) {
@@ -162,4 +165,28 @@ function recordScript(stateDir: string, tool: string, pid: number | undefined): 
     process.kill(-id.pid, 'SIGKILL');
     throw err;
   }
+}
+
+/**
+ * Counts another process group orch leads (a Python handler's) among the running scripts,
+ * so that `killRunningScripts` ends it too; returns a function that forgets it.
+ */
+export function trackProcessGroup(pid: number, forget: () => void = () => {}): () => void {
+  running.set(pid, forget);
+  return () => {
+    running.delete(pid);
+  };
+}
+
+/**
+ * The parameters as the Gantz CLI gives them to scripts: `GANTZ_ARG_<NAME>` (upper case,
+ * other characters as `_`), strings as they are, other values as JSON.
+ */
+export function gantzArgs(params: Record<string, unknown>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(params)) {
+    if (value === undefined) continue;
+    env[`GANTZ_ARG_${name.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}`] = typeof value === 'string' ? value : JSON.stringify(value);
+  }
+  return env;
 }

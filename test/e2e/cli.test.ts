@@ -56,15 +56,25 @@ describe('orch init', () => {
     expect(v.stdout).toContain('valid: gantz.yaml, agent-team.yaml');
   });
 
-  it('refuses a non-empty directory and changes nothing', () => {
+  it('refuses to overwrite a file and changes nothing', () => {
     const dir = temp({ 'gantz.yaml': 'name: mine\n', 'notes.txt': 'keep me\n' });
     const r = orch(['init', '.', '--template', 'orchestration-system'], { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('ORCH_TARGET_NOT_EMPTY');
+    expect(r.stderr).toContain('already has gantz.yaml');
     expect(r.stderr).toContain('--force');
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(readFileSync(path.join(dir, 'gantz.yaml'), 'utf8')).toBe('name: mine\n');
     expect(readdirSync(dir).sort()).toEqual(['gantz.yaml', 'notes.txt']);
+  });
+
+  it('writes into a folder holding other files, such as a .mcp.json', () => {
+    const dir = temp({ '.mcp.json': '{"mcpServers": {}}\n' });
+    const r = orch(['init', '--template', 'orchestration-system'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(['.mcp.json', 'agent-team.yaml', 'gantz.yaml']);
+    expect(readFileSync(path.join(dir, '.mcp.json'), 'utf8')).toBe('{"mcpServers": {}}\n');
+    expect(orch(['validate'], { cwd: dir }).code).toBe(0);
   });
 
   it('--force writes over files of the same name and keeps the others', () => {

@@ -172,6 +172,10 @@ describe('the packed package', () => {
     expect(paths).toContain('dist/index.js');
     expect(paths).toContain('dist/index.d.ts');
     expect(paths).toContain('examples/centralized/gantz.yaml');
+    // The Python handlers' bridge and its Gantz client shim.
+    expect(paths).toContain('python/orch_bridge.py');
+    expect(paths).toContain('python/shims/gantz.py');
+    expect(paths.filter((p) => p.includes('__pycache__'))).toEqual([]);
     expect(paths.filter((p) => p.split('/').includes('.orch'))).toEqual([]);
     expect(existsSync(path.join(scratch, 'node_modules/orch/examples/centralized'))).toBe(true);
     expect(existsSync(path.join(scratch, 'node_modules/orch/examples/centralized/.orch'))).toBe(false);

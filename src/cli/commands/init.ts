@@ -67,19 +67,21 @@ export async function run(globals: GlobalOptions, target: string, flags: InitFla
   }
 
   const dest = path.resolve(globals.dir, target);
+  const source = path.join(TEMPLATE_DIR, template.name);
+  const files = await filesUnder(source);
   if (existsSync(dest)) {
     if (!(await stat(dest)).isDirectory()) {
       throw new OrchError('ORCH_TARGET_NOT_DIR', `${target} exists and is not a directory`, { hint: 'choose another target directory' });
     }
-    const present = (await readdir(dest)).filter((n) => n !== '.git');
-    if (present.length > 0 && !flags.force) {
-      throw new OrchError('ORCH_TARGET_NOT_EMPTY', `${target} is not empty (${present.length} entr${present.length === 1 ? 'y' : 'ies'}); nothing was written`, {
-        hint: 'choose an empty directory, or add --force to write the template over files of the same names',
+    // Other files may stay (a .mcp.json, a README, a git checkout): only overwriting is refused.
+    const clashes = files.filter((f) => existsSync(path.join(dest, f)));
+    if (clashes.length > 0 && !flags.force) {
+      const shown = clashes.slice(0, 5).join(', ') + (clashes.length > 5 ? `, … (${clashes.length} in all)` : '');
+      throw new OrchError('ORCH_TARGET_NOT_EMPTY', `${target} already has ${shown}; nothing was written`, {
+        hint: 'choose another directory, or add --force to write the template over files of the same names',
       });
     }
   }
-  const source = path.join(TEMPLATE_DIR, template.name);
-  const files = await filesUnder(source);
   await mkdir(dest, { recursive: true });
   await cp(source, dest, { recursive: true, force: true, preserveTimestamps: false });
 

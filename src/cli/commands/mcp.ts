@@ -2,7 +2,12 @@ import chalk from 'chalk';
 import { Command } from 'commander';
 import type { CallToolResult, Progress, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { loadProject } from '../../config/load.js';
-import { ExitCode, OrchError } from '../../errors.js';
+import type { Project, ServerTransport } from '../../config/model.js';
+import { displayPath } from '../../config/source.js';
+import { ConfigError, ExitCode, OrchError } from '../../errors.js';
+import { formatJsonProblem, parseJsonText } from '../../util/json-text.js';
+import { formatKeyPath } from '../../util/suggest.js';
+import { formatIssue } from '../ui/report.js';
 import { Supervisor, type StartOutcome } from '../../mcp/supervisor.js';
 import type { ServerTool } from '../../mcp/tool-registry.js';
 import { resolveStateDir } from '../../state/state-dir.js';
@@ -24,12 +29,14 @@ export async function run(globals: GlobalOptions, ...args: unknown[]): Promise<n
   const io = processIo;
   const { project } = await loadProject({ dir: globals.dir, config: globals.config, team: globals.team });
   const supervisor = new Supervisor(project.servers.values(), { stateDir: resolveStateDir(project.dir) });
+  const server = typeof args[0] === 'string' ? args[0] : undefined;
+  if (server !== undefined && command.name() !== 'list') refuseDisabled(project, server);
   return withShutdownHandlers(supervisor, async () => {
     switch (command.name()) {
       case 'list':
-        return list(supervisor, globals, io);
+        return list(supervisor, project, globals, io);
       case 'tools':
-        return tools(supervisor, typeof args[0] === 'string' ? args[0] : undefined, globals, io);
+        return tools(supervisor, server, globals, io);
       case 'call':
         return call(supervisor, String(args[0]), String(args[1]), command.opts<CallFlags>(), globals, io);
       default:
@@ -38,14 +45,36 @@ export async function run(globals: GlobalOptions, ...args: unknown[]): Promise<n
   });
 }
 
-async function list(supervisor: Supervisor, globals: GlobalOptions, io: Io): Promise<number> {
+/** A server declared with `disabled: true` is named in `list` only; asking for it is an error. */
+function refuseDisabled(project: Project, server: string): void {
+  const disabled = project.disabledServers?.get(server);
+  if (!disabled) return;
+  throw new OrchError('ORCH_SERVER_DISABLED', `MCP server \`${server}\` is disabled (\`disabled: true\`)`, {
+    location: { file: displayPath(disabled.origin.file, project.dir), path: formatKeyPath(disabled.origin.path) },
+    hint: 'remove `"disabled": true` from its entry to use it',
+  });
+}
+
+async function list(supervisor: Supervisor, project: Project, globals: GlobalOptions, io: Io): Promise<number> {
   const outcomes = await supervisor.start();
-  const rows = serverRows(supervisor, outcomes);
+  const rows = [...serverRows(supervisor, outcomes), ...disabledRows(project)];
   if (globals.json) io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
   else if (rows.length === 0) io.stdout.write('no MCP servers are configured (mcpServers in gantz.yaml, agent-team.yaml or .mcp.json)\n');
   else io.stdout.write(formatServers(rows, globals.color));
-  if (!globals.json) for (const o of outcomes) if (!o.ok) io.stderr.write(`\n${supervisor.redactor.redactString(o.error.message)}\n`);
-  return outcomes.every((o) => o.ok) ? ExitCode.ok : ExitCode.runFailed;
+  if (!globals.json) for (const o of outcomes) if (!o.ok) writeFailure(supervisor, o.error, globals, io);
+  return exitOf(outcomes);
+}
+
+/** A failed start on stderr: a server's own config errors at file:line:col, other failures as their message. */
+function writeFailure(supervisor: Supervisor, error: OrchError, globals: GlobalOptions, io: Io): void {
+  const text = error instanceof ConfigError ? error.issues.map((i) => formatIssue(i, error.texts, globals.color)).join('\n') : error.message;
+  io.stderr.write(`\n${supervisor.redactor.redactString(text)}\n`);
+}
+
+/** 0 when every server started; else the exit code of the first failure (2 for a config error, 1 for a start failure). */
+function exitOf(outcomes: StartOutcome[]): number {
+  const failed = outcomes.find((o) => !o.ok);
+  return failed && !failed.ok ? failed.error.exitCode : ExitCode.ok;
 }
 
 async function tools(supervisor: Supervisor, server: string | undefined, globals: GlobalOptions, io: Io): Promise<number> {
@@ -57,20 +86,19 @@ async function tools(supervisor: Supervisor, server: string | undefined, globals
   const rows = toolRows(supervisor.runningTools().all(), server);
   if (globals.json) io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
   else io.stdout.write(formatTools(rows, globals.color));
-  for (const o of failed) if (!o.ok) io.stderr.write(`\n${supervisor.redactor.redactString(o.error.message)}\n`);
-  return failed.length === 0 ? ExitCode.ok : ExitCode.runFailed;
+  for (const o of failed) if (!o.ok) writeFailure(supervisor, o.error, globals, io);
+  return exitOf(outcomes);
 }
 
 function parseArgs(text: string | undefined): Record<string, unknown> {
   if (text === undefined) return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new OrchError('ORCH_INPUT', `--args is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, {
-      hint: `quote it for the shell: --args '{"message": "hi"}'`,
+  const parsed = parseJsonText(text);
+  if (!parsed.ok) {
+    throw new OrchError('ORCH_INPUT', formatJsonProblem('--args', text, parsed.problem), {
+      hint: parsed.problem.hint ?? `quote it for the shell: --args '{"message": "hi"}'`,
     });
   }
+  const value = parsed.value;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new OrchError('ORCH_INPUT', '--args must be a JSON object of arguments');
   }
@@ -123,7 +151,7 @@ function resultText(result: CallToolResult): string {
 /** One server as `orch mcp list` shows it (and prints with --json); errors are redacted of secrets. */
 interface ServerRow {
   name: string;
-  transport: 'stdio' | 'http';
+  transport: ServerTransport | null;
   status: string;
   tools: number | null;
   pid: number | null;
@@ -136,12 +164,17 @@ function serverRows(supervisor: Supervisor, outcomes: StartOutcome[]): ServerRow
     return {
       name: o.server,
       transport: server.def.transport,
-      status: server.status,
+      // A server whose declaration has errors never got as far as starting.
+      status: !o.ok && o.error instanceof ConfigError ? 'invalid' : server.status,
       tools: o.ok ? o.tools : null,
       pid: server.pid ?? null,
       error: o.ok ? null : { code: o.error.code, message: supervisor.redactor.redactString(o.error.message) },
     };
   });
+}
+
+function disabledRows(project: Project): ServerRow[] {
+  return [...(project.disabledServers?.values() ?? [])].map((d) => ({ name: d.name, transport: null, status: 'disabled', tools: null, pid: null, error: null }));
 }
 
 /** One tool as `orch mcp tools --json` prints it: the MCP tool plus where it lives. */
@@ -165,12 +198,13 @@ function table(header: string[], rows: string[][], paint: (text: string, row: nu
 }
 
 function formatServers(rows: ServerRow[], color: boolean): string {
-  const cells = rows.map((r) => [r.name, r.transport, r.status, r.tools === null ? '-' : String(r.tools)]);
+  const cells = rows.map((r) => [r.name, r.transport ?? '-', r.status, r.tools === null ? '-' : String(r.tools)]);
   return table(['SERVER', 'TRANSPORT', 'STATUS', 'TOOLS'], cells, (text, row, col) => {
     if (!color) return text;
     if (row === 0) return chalk.bold(text);
     if (col !== 2) return text;
-    return rows[row - 1]?.status === 'running' ? chalk.green(text) : chalk.red(text);
+    const status = rows[row - 1]?.status;
+    return status === 'running' ? chalk.green(text) : status === 'disabled' ? chalk.dim(text) : chalk.red(text);
   });
 }
 

@@ -29,6 +29,6 @@ export async function run(
       hint: 'restore the workflow to resume the run, or start a new run',
     });
   }
-  const given = flags.input === undefined ? {} : await readJsonObject(flags.input, project.dir);
+  const given = flags.input === undefined ? {} : await readJsonObject(flags.input, project.dir, '--input');
   return driveWorkflow(globals, io, project, workflow, flags, (options) => resumeRun(options, runId, given));
 }

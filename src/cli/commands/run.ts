@@ -16,6 +16,7 @@ import { callTool } from '../../agents/runtime.js';
 import { findTool } from '../../tools/invoke.js';
 import { validateInput } from '../../tools/validate-input.js';
 import { coerce } from '../../tools/param-flags.js';
+import { formatJsonProblem, parseJsonText } from '../../util/json-text.js';
 import { suggest } from '../../util/suggest.js';
 import { flagEntries, isGiven, longOf, RUN_FLAGS, type RunFlags } from '../flags.js';
 import { parseRunTokens, takeProjectFlags, workflowTarget, type FlagsBeforeName } from '../run-flags.js';
@@ -114,7 +115,9 @@ function findTarget(project: Project, name: string): ToolDef {
 /** A workflow's `--input` / `--task` JSON objects, merged. */
 async function jsonInputs(flags: RunFlags, dir: string): Promise<Record<string, unknown>> {
   const input: Record<string, unknown> = {};
-  for (const source of [flags.input, flags.task]) if (source !== undefined) Object.assign(input, await readJsonObject(source, dir));
+  for (const [flag, source] of [['--input', flags.input], ['--task', flags.task]] as const) {
+    if (source !== undefined) Object.assign(input, await readJsonObject(source, dir, flag));
+  }
   return input;
 }
 
@@ -123,8 +126,8 @@ async function jsonInput(tool: ToolDef, flags: RunFlags, dir: string): Promise<R
   const taskParam = tool.params.find((p) => p.name === 'task');
   const whole: Record<string, unknown> = {};
   if (flags.task !== undefined && taskParam) whole.task = coerceFlag(taskParam, flags.task);
-  const sources = [flags.input, taskParam ? undefined : flags.task].filter((s): s is string => s !== undefined);
-  for (const source of sources) Object.assign(whole, await readJsonObject(source, dir));
+  const sources = [['--input', flags.input], ['--task', taskParam ? undefined : flags.task]] as const;
+  for (const [flag, source] of sources) if (source !== undefined) Object.assign(whole, await readJsonObject(source, dir, flag));
   return whole;
 }
 
@@ -132,14 +135,15 @@ function coerceFlag(param: ToolDef['params'][number], raw: string): unknown {
   try {
     return coerce(param, raw);
   } catch (err) {
+    if (err instanceof OrchError) throw err;
     throw new OrchError('ORCH_INPUT', err instanceof Error ? err.message : String(err));
   }
 }
 
 /** A JSON object from `--input`/`--task`: the text itself, or `@file.json` relative to the project. */
-export async function readJsonObject(source: string, dir: string): Promise<Record<string, unknown>> {
+export async function readJsonObject(source: string, dir: string, flag = 'the input'): Promise<Record<string, unknown>> {
   let text = source;
-  let origin = 'the input';
+  let origin = flag;
   if (source.startsWith('@')) {
     const file = path.resolve(dir, source.slice(1));
     origin = source.slice(1);
@@ -149,14 +153,13 @@ export async function readJsonObject(source: string, dir: string): Promise<Recor
       });
     });
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new OrchError('ORCH_INPUT', `${origin} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, {
-      hint: `quote it for the shell: --input '{"name": "value"}', or use --input @file.json`,
+  const parsed = parseJsonText(text);
+  if (!parsed.ok) {
+    throw new OrchError('ORCH_INPUT', formatJsonProblem(origin, text, parsed.problem), {
+      hint: parsed.problem.hint ?? `quote it for the shell: --input '{"name": "value"}', or use --input @file.json`,
     });
   }
+  const value = parsed.value;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new OrchError('ORCH_INPUT', `${origin} must be a JSON object of parameters`);
   }

@@ -14,7 +14,8 @@ import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
 
 interface ServeFlags {
-  http?: string;
+  /** `--http <port>`, or `true` for `--http` alone. */
+  http?: string | true;
   host: string;
 }
 
@@ -25,7 +26,7 @@ interface ServeFlags {
  */
 export async function run(globals: GlobalOptions, flags: ServeFlags, _command?: unknown, io: Io = processIo): Promise<number> {
   const { project } = await loadProject({ dir: globals.dir, config: globals.config, team: globals.team });
-  const port = flags.http === undefined ? undefined : parsePort(flags.http);
+  const port = flags.http === undefined ? undefined : flags.http === true ? (project.servePort ?? GANTZ_DEFAULT_PORT) : parsePort(flags.http);
   const supervisor =
     project.servers.size > 0 ? new Supervisor(project.servers.values(), { stateDir: resolveStateDir(project.dir) }) : undefined;
   // Workflow runs learn of a shutdown through this signal, with the name of the one received.
@@ -86,6 +87,9 @@ export async function run(globals: GlobalOptions, flags: ServeFlags, _command?: 
   }
   return ExitCode.ok;
 }
+
+/** The Gantz CLI's port when its gantz.yaml names none. */
+const GANTZ_DEFAULT_PORT = 3000;
 
 function parsePort(text: string): number {
   const port = Number(text);

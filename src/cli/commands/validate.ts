@@ -38,8 +38,9 @@ export async function run(globals: GlobalOptions, flags: ValidateFlags, _command
     const p = validation.project;
     const names = Object.values(validation.files).map((f) => f.slice(p.dir.length + 1) || f);
     const count = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+    const disabled = (n: number): string => (n > 0 ? ` (and ${n} disabled)` : '');
     io.stdout.write(
-      `${issues.length > 0 ? '\n' : ''}valid: ${names.join(', ')} — ${count(p.tools.size, 'tool')}, ${count(p.agents.size, 'agent')}, ${count(p.workflows.size, 'workflow')}, ${count(p.servers.size, 'MCP server')}\n`,
+      `${issues.length > 0 ? '\n' : ''}valid: ${names.join(', ')} — ${count(p.tools.size, 'tool')}, ${count(p.agents.size, 'agent')}, ${count(p.workflows.size, 'workflow')}, ${count(p.servers.size, 'MCP server')}${disabled(p.disabledServers?.size ?? 0)}\n`,
     );
   }
   return ok ? ExitCode.ok : ExitCode.usage;

@@ -28,7 +28,7 @@ function sourceLine(texts: ReadonlyMap<string, string>, file: string, line: numb
 }
 
 /** `file:line:col severity CODE message`, then the source line with a caret, then the hint. */
-function formatIssue(issue: Issue, texts: ReadonlyMap<string, string>, color: boolean): string {
+export function formatIssue(issue: Issue, texts: ReadonlyMap<string, string>, color: boolean): string {
   const c = painter(color);
   const where = [issue.file, issue.line, issue.line !== undefined ? issue.column : undefined].filter((p) => p !== undefined).join(':');
   const severity = issue.severity === 'error' ? c.red('error') : c.yellow('warning');

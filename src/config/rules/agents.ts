@@ -26,6 +26,12 @@ export const agentTools: Rule = {
           );
           return;
         case 'unknown-server':
+          if (project.disabledServers?.has(r.server)) {
+            sink.warn('ORCH_SERVER_DISABLED', at, `tool \`${name}\` of agent \`${agent.role}\` is on MCP server \`${r.server}\`, which is disabled`, {
+              hint: 'the agent cannot use it until `disabled: true` is removed from the server',
+            });
+            return;
+          }
           sink.error('ORCH_UNKNOWN_SERVER', at, `tool \`${name}\` names unknown MCP server \`${r.server}\``, {
             hint: suggestOr(r.server, [...project.servers.keys()], 'declare the server under `mcpServers`'),
           });

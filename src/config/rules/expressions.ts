@@ -69,6 +69,13 @@ export const stepExpressions: Rule = {
     let upstream: Set<string> | undefined;
     for (const [text, sub] of expressionTexts(step)) {
       const at = under(step.origin, ...sub);
+      // What is left once every closed expression is taken out: a `${{` there never closes
+      // (on its line), and would reach the tool as text.
+      if (text.replace(EXPRESSION, '').includes('${{')) {
+        sink.error('ORCH_EXPRESSION', at, '`${{` is not closed with `}}`', {
+          hint: 'close the expression on the same line: ${{ inputs.name }}',
+        });
+      }
       for (const match of text.matchAll(EXPRESSION)) {
         let expr: Expr;
         try {

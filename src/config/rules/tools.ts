@@ -17,6 +17,12 @@ export const toolServer: Rule = {
       sink.unverified(name, at, `\`${name}\` (forwarded to by tool \`${tool.name}\`) can only be confirmed by its MCP server`);
       return;
     }
+    if (project.disabledServers?.has(h.server)) {
+      sink.warn('ORCH_SERVER_DISABLED', at, `tool \`${tool.name}\` forwards to MCP server \`${h.server}\`, which is disabled`, {
+        hint: 'the tool fails until `disabled: true` is removed from the server',
+      });
+      return;
+    }
     const guess = suggest(h.server, [...project.servers.keys()]);
     sink.error('ORCH_UNKNOWN_SERVER', at, `tool \`${tool.name}\` forwards to unknown MCP server \`${h.server}\``, {
       hint: guess ? `did you mean \`${guess}\`?` : 'declare it under `mcpServers` (in gantz.yaml, agent-team.yaml or .mcp.json)',

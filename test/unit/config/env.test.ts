@@ -15,7 +15,7 @@ describe('${VAR} expansion', () => {
     ['cost $${HOME}', 'cost ${HOME}'],
     ['${{ inputs.x }} and ${HOME}', '${{ inputs.x }} and /home/ada'],
   ])('%s → %s', (input, expected) => {
-    expect(expandEnv(input, env)).toEqual({ value: expected, missing: [], malformed: [] });
+    expect(expandEnv(input, env)).toEqual({ value: expected, missing: [], malformed: [], inputs: [] });
   });
 
   it('names every unset variable without a default, nested ones too', () => {
@@ -24,5 +24,21 @@ describe('${VAR} expansion', () => {
 
   it.each(['${ F }', '${G', '${I-dflt}', '${X:?msg}', '${1X}'])('reports %s as malformed', (input) => {
     expect(expandEnv(input, env).malformed).toHaveLength(1);
+  });
+
+  it.each([
+    ['${env:HOME}/bin', '/home/ada/bin'],
+    ['${env:NOPE:-x}', 'x'],
+    ['${workspaceFolder}/data', '/work/p/data'],
+    ['${userHome}/.config', '/home/ada/.config'],
+  ])('VS Code form %s → %s', (input, expected) => {
+    expect(expandEnv(input, env, { workspaceFolder: '/work/p', userHome: '/home/ada' })).toEqual({ value: expected, missing: [], malformed: [], inputs: [] });
+  });
+
+  it('names `${env:VAR}` unset like `${VAR}`, and collects `${input:id}` apart', () => {
+    const r = expandEnv('${env:NOPE} ${input:api-key}', env, { workspaceFolder: '/p', userHome: '/h' });
+    expect(r.missing).toEqual(['NOPE']);
+    expect(r.inputs).toEqual(['api-key']);
+    expect(r.malformed).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { inspectProject } from '../../../src/config/load.js';
+import { validateProject } from '../../../src/mcp/validate.js';
 import { tempProject, type ProjectFiles } from '../../helpers/project.js';
 
 interface Expected {
@@ -217,6 +217,67 @@ const cases: Case[] = [
     expected: [{ code: 'ORCH_UNKNOWN_KEY', file: '.mcp.json', line: 1, severity: 'warning' }],
   },
   {
+    name: '.mcp.json with single quotes',
+    files: { '.mcp.json': "{\n  'mcpServers': {}\n}\n" },
+    expected: [{ code: 'ORCH_JSON_SYNTAX', file: '.mcp.json', line: 2, column: 3, hint: 'double quotes' }],
+  },
+  {
+    name: '.mcp.json with a bare word',
+    files: { '.mcp.json': '{"mcpServers": {"s": {"command": node}}}' },
+    expected: [{ code: 'ORCH_JSON_SYNTAX', file: '.mcp.json', line: 1, column: 34 }],
+  },
+  {
+    name: '.mcp.json with an unclosed object',
+    files: { '.mcp.json': '{"mcpServers": {"s": {"command": "node"}}\n' },
+    expected: [{ code: 'ORCH_JSON_SYNTAX', file: '.mcp.json', line: 1, message: '"}"' }],
+  },
+  {
+    name: '.mcp.json with comments and trailing commas, as VS Code and Claude Code write it',
+    files: { '.mcp.json': '{\n  // the servers\n  "mcpServers": {\n    /* local */ "s": {"command": "node", "args": ["-v",],},\n  },\n}\n' },
+    expected: [],
+  },
+  {
+    name: '.mcp.json with a key twice',
+    files: { '.mcp.json': '{"mcpServers": {"s": {"command": "a", "command": "b"}}}' },
+    expected: [{ code: 'ORCH_JSON_DUPLICATE_KEY', file: '.mcp.json', line: 1, column: 39 }],
+  },
+  {
+    name: 'empty .mcp.json',
+    files: { '.mcp.json': '// nothing yet\n' },
+    expected: [{ code: 'ORCH_FILE_EMPTY', file: '.mcp.json' }],
+  },
+  {
+    name: 'misspelt top-level key of .mcp.json',
+    files: { '.mcp.json': '{\n  "mcpservers": {"s": {"command": "node"}}\n}\n' },
+    expected: [{ code: 'ORCH_UNKNOWN_KEY', file: '.mcp.json', line: 2, column: 3, severity: 'warning', hint: 'did you mean `mcpServers`?' }],
+  },
+  {
+    name: "VS Code's input prompt",
+    files: { '.mcp.json': '{"servers": {"s": {"command": "node", "env": {"KEY": "${input:api-key}"}}}, "inputs": [{"id": "api-key"}]}' },
+    expected: [{ code: 'ORCH_ENV_INPUT', file: '.mcp.json', line: 1, message: 'no input prompts', hint: '${env:API_KEY}' }],
+  },
+  {
+    name: "VS Code's folder variables",
+    files: { '.mcp.json': '{"servers": {"s": {"command": "node", "args": ["${workspaceFolder}/x", "${userHome}"], "env": {"P": "${env:PATH}"}}}}' },
+    expected: [],
+  },
+  {
+    name: 'a transport type that does not match the server',
+    files: { '.mcp.json': '{"mcpServers": {"s": {"type": "sse", "command": "node"}, "t": {"type": "streamableHttp", "url": "http://127.0.0.1:1/mcp"}}}' },
+    expected: [{ code: 'ORCH_SERVER_TRANSPORT', file: '.mcp.json', line: 1, column: 31 }],
+  },
+  {
+    name: 'a disabled server is not checked',
+    files: { '.mcp.json': '{"mcpServers": {"off": {"command": "x", "args": ["${ORCH_TEST_UNSET_X}"], "disabled": true}}}' },
+    env: {},
+    expected: [],
+  },
+  {
+    name: 'a tool forwarding to a disabled server',
+    files: { 'gantz.yaml': 'tools:\n  a:\n    handler: mcp:off/read\n', '.mcp.json': '{"mcpServers": {"off": {"command": "x", "disabled": true}}}' },
+    expected: [{ code: 'ORCH_SERVER_DISABLED', file: 'gantz.yaml', line: 3, severity: 'warning' }],
+  },
+  {
     name: 'forward to an unknown server',
     files: { 'gantz.yaml': 'tools:\n  a:\n    handler: mcp:nowhere/read\n' },
     expected: [{ code: 'ORCH_UNKNOWN_SERVER', file: 'gantz.yaml', line: 3 }],
@@ -245,6 +306,16 @@ const cases: Case[] = [
     name: 'an expression that does not parse',
     files: { 'gantz.yaml': echoTool, 'agent-team.yaml': agentTeam('    - agent: worker\n      action: echo\n      if: "${{ inputs. }}"\n') },
     expected: [{ code: 'ORCH_EXPRESSION', file: 'agent-team.yaml', line: 8 }],
+  },
+  {
+    name: 'an expression that is never closed',
+    files: { 'gantz.yaml': echoTool, 'agent-team.yaml': agentTeam('    - agent: worker\n      action: echo\n      with: { text: "hello ${{ inputs.name" }\n') },
+    expected: [{ code: 'ORCH_EXPRESSION', file: 'agent-team.yaml', line: 8, message: 'not closed' }],
+  },
+  {
+    name: 'an unclosed expression after a closed one, in if:',
+    files: { 'gantz.yaml': echoTool, 'agent-team.yaml': agentTeam('    - agent: worker\n      action: echo\n      if: "${{ true }} && ${{ false"\n') },
+    expected: [{ code: 'ORCH_EXPRESSION', file: 'agent-team.yaml', line: 8, message: 'not closed' }],
   },
   {
     name: 'reading the output of a step that does not run first',
@@ -292,7 +363,12 @@ const cases: Case[] = [
         'tools: *i',
       ].join('\n'),
     },
-    expected: [{ code: 'ORCH_YAML_ALIAS', file: 'gantz.yaml' }],
+    expected: [{ code: 'ORCH_YAML_ALIAS', file: 'gantz.yaml', line: 10, column: 8, message: '435,848,050 values' }],
+  },
+  {
+    name: 'alias without an anchor',
+    files: { 'gantz.yaml': 'name: x\ntools:\n  a: *missing\n' },
+    expected: [{ code: 'ORCH_YAML_SYNTAX', file: 'gantz.yaml', line: 3, column: 6, message: 'alias `*missing` names no anchor' }],
   },
   {
     name: 'file over the size limit',
@@ -313,7 +389,8 @@ describe('invalid configurations', () => {
   it.each(cases)('$name', async ({ files, env, expected }) => {
     const project = tempProject(files);
     cleanup = project.cleanup;
-    const { issues } = await inspectProject({ dir: project.dir, env: env ?? { ...process.env } });
+    // What `orch validate` reports: the servers' own problems too.
+    const { issues } = await validateProject({ dir: project.dir, env: env ?? { ...process.env } });
     // Each expected issue matches exactly one reported issue, in any order.
     const unmatched = [...issues];
     for (const want of expected) {

@@ -75,8 +75,8 @@ describe('the seed documents', () => {
   it("the guide's servers name each unset variable with its file and line", async () => {
     const p = tempProject({ 'agent-team.yaml': seedAgentTeamYaml(), '.mcp.json': seedMcpJson() });
     cleanup = p.cleanup;
-    const { issues } = await inspectProject({ dir: p.dir, env: { HOME: '/home/ops' } });
-    const unset = issues.filter((i) => i.code === 'ORCH_ENV_UNSET');
+    const { serverIssues } = await inspectProject({ dir: p.dir, env: { HOME: '/home/ops' } });
+    const unset = serverIssues.filter((i) => i.code === 'ORCH_ENV_UNSET');
     expect(unset.map((i) => [i.file, i.line, /`(\w+)`/.exec(i.message)?.[1]])).toEqual([
       ['.mcp.json', 7, 'GITHUB_TOKEN'],
       ['.mcp.json', 22, 'DB_PASSWORD'],
@@ -87,7 +87,7 @@ describe('the seed documents', () => {
     const p = tempProject({ 'agent-team.yaml': seedAgentTeamYaml() });
     cleanup = p.cleanup;
     writeFileSync(path.join(p.dir, '.mcp.json'), '{"mcpServers": {"x": {"command": 42}}}');
-    const { issues } = await inspectProject({ dir: p.dir });
-    expect(issues).toMatchObject([{ code: 'ORCH_SCHEMA', file: '.mcp.json', line: 1, column: 34, message: 'mcpServers.x.command must be a string, found number 42' }]);
+    const { serverIssues } = await inspectProject({ dir: p.dir });
+    expect(serverIssues).toMatchObject([{ code: 'ORCH_SCHEMA', file: '.mcp.json', line: 1, column: 34, message: 'mcpServers.x.command must be a string, found number 42' }]);
   });
 });

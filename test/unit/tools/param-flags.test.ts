@@ -34,7 +34,7 @@ describe('parameters as flags', () => {
 
   it('rejects unknown flags and JSON that does not parse', () => {
     expect(() => parse(['--agent-typo', 'x'])).toThrow(CommanderError);
-    expect(() => parse(['--task', '{nope'])).toThrow(/task must be JSON/);
+    expect(() => parse(['--task', '{nope'])).toThrow(/--task is not valid JSON at column 2: unexpected "nope"/);
   });
 
   it('describes each parameter in the help', () => {

@@ -251,6 +251,10 @@ export interface FailurePolicyDef {
 /** Settings of the built-in orchestration tools; absent means their defaults. */
 export interface OrchestrationDef {
   failurePolicy?: FailurePolicyDef;
+  /** The agent whose model plans `orchestrate` tasks given without subtasks (default: `orchestrator`). */
+  planner?: string;
+  /** `llm`: the planner synthesises the subtask results into result, summary and quality_score. */
+  aggregate?: 'rules' | 'llm';
 }
 
 export interface ProjectFiles {

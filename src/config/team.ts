@@ -64,6 +64,8 @@ export interface RawTeamFile {
   team?: { name: string; description?: string; coordination?: Coordination; budget?: RawBudget; max_delegation_depth?: number };
   orchestration?: {
     failure_policy?: { max_retries?: number; max_reassignments?: number; on_exhausted?: 'partial' | 'abort' };
+    planner?: string;
+    aggregate?: 'rules' | 'llm';
   };
   agents?: RawAgent[];
   workflows?: Record<string, RawWorkflow>;
@@ -162,6 +164,8 @@ export function normaliseTeam(
   const orchestration: OrchestrationDef | undefined = raw.orchestration
     ? {
         failurePolicy: policy && { maxRetries: policy.max_retries, maxReassignments: policy.max_reassignments, onExhausted: policy.on_exhausted },
+        ...(raw.orchestration.planner !== undefined && { planner: raw.orchestration.planner }),
+        ...(raw.orchestration.aggregate !== undefined && { aggregate: raw.orchestration.aggregate }),
       }
     : undefined;
   const models = raw.models ? normaliseModels(raw.models, under(root, 'models')) : undefined;

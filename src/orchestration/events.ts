@@ -13,4 +13,6 @@ export type TaskEvent =
   | { type: 'subtask_failed'; task_id: string; subtask: string; agent_id: string | null; attempt: number; error: TaskError }
   | { type: 'recovery'; task_id: string; subtask: string; agent_id: string | null; action: RecoveryAction; reason: string }
   | { type: 'agent_unhealthy'; task_id: string; agent_id: string; failure_count: number }
-  | { type: 'task_finished'; task_id: string; status: string; succeeded: number; failed: number };
+  | { type: 'task_finished'; task_id: string; status: string; succeeded: number; failed: number }
+  /** A decision the planner's model made (the plan, the synthesis), with what it used. */
+  | { type: 'llm_decision'; task_id: string; decision: 'plan' | 'aggregate'; agent: string; usage?: { input_tokens: number; output_tokens: number; cost_usd?: number }; output: unknown };

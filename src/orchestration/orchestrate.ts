@@ -10,6 +10,7 @@ import { checkGraph } from './plan.js';
 import { buildReport, type OrchestrationReport } from './report.js';
 import { runGraph, type Execute } from './run-graph.js';
 import { readTask, taskError } from './task-spec.js';
+import { planTask, plannerOf, synthesise } from './llm-plan.js';
 
 /** A sortable, unique task id: time first, so listings read in order. */
 export function newTaskId(): string {
@@ -26,7 +27,21 @@ export async function orchestrate(params: Record<string, unknown>, ctx: HandlerC
   const orch = restrict(orchestration(ctx), params.agents);
   // The subtasks get their inputs as given; the task's files and report hide them.
   orch.tasks.learn(params);
-  const spec = readTask(params.task);
+  const taskId = newTaskId();
+  const startedAt = Date.now();
+  const journal = orch.tasks.journal(taskId);
+  // No subtasks given: the planner's model decomposes the task (AI task decomposition).
+  const given = params.task;
+  const planner = isPlainObject(given) && !hasSubtasks(given) ? plannerOf(orch) : undefined;
+  let taskInput = given;
+  if (planner && isPlainObject(given)) {
+    try {
+      taskInput = { ...given, subtasks: await planTask(orch, planner, taskId, given, journal, ctx.signal) };
+    } finally {
+      await journal.flush();
+    }
+  }
+  const spec = readTask(taskInput);
   const coordination = spec.coordination ?? orch.project.team?.coordination ?? 'centralized';
   const registry = await orch.agents.read();
   const prepared = patternFor(coordination)(spec, patternContext(orch, registry));
@@ -35,9 +50,6 @@ export async function orchestrate(params: Record<string, unknown>, ctx: HandlerC
 
   const wanted = new Map<string, number>();
   for (const s of subtasks) if (s.tool !== undefined) wanted.set(s.agentType, (wanted.get(s.agentType) ?? 0) + 1);
-  const taskId = newTaskId();
-  const startedAt = Date.now();
-  const journal = orch.tasks.journal(taskId);
   const session = await orch.engine.open({ owner: taskId, wanted, signal: ctx.signal });
   const leased = session.leased();
   journal.append({ type: 'task_started', task_id: taskId, coordination, subtasks: subtasks.length, agents: [...leased.values()].flat() });
@@ -54,6 +66,14 @@ export async function orchestrate(params: Record<string, unknown>, ctx: HandlerC
     });
     const { result, details } = prepared.combine(results);
     const report = buildReport({ taskId, coordination, subtasks, results, result, startedAt, details });
+    const aggregator = orch.project.orchestration?.aggregate === 'llm' ? (planner ?? plannerOf(orch)) : undefined;
+    if (aggregator) {
+      const outputs = Object.fromEntries(Object.entries(report.subtasks).map(([id, s]) => [id, s]));
+      const synthesis = await synthesise(orch, aggregator, taskId, given, outputs, journal, ctx.signal, session);
+      report.result = synthesis.result;
+      report.summary = synthesis.summary;
+      report.quality_score = synthesis.quality_score;
+    }
     journal.append({ type: 'task_finished', task_id: taskId, status: report.status, succeeded: countOf(report, 'succeeded'), failed: countOf(report, 'failed') });
     // The caller gets the report as saved, secrets replaced, as a workflow's output is.
     const [saved] = await Promise.all([orch.tasks.saveReport(report), orch.tasks.savePlan(taskId, subtasks)]);
@@ -65,6 +85,12 @@ export async function orchestrate(params: Record<string, unknown>, ctx: HandlerC
     }
     await journal.flush();
   }
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function hasSubtasks(task: Record<string, unknown>): boolean {
+  return Array.isArray(task.subtasks) && task.subtasks.length > 0;
 }
 
 function countOf(report: OrchestrationReport, status: 'succeeded' | 'failed'): number {

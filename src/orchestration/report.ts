@@ -25,6 +25,8 @@ export interface OrchestrationReport {
   agents_used: string[];
   /** Pattern-specific detail: auction bids, the blackboard, workers. */
   details?: Record<string, unknown>;
+  /** With `orchestration.aggregate: llm`: the planner's own rating of the result, 0 to 1. */
+  quality_score?: number;
 }
 
 export function taskStatus(results: Iterable<SubtaskResult>): TaskStatus {

@@ -1,0 +1,147 @@
+import type { EngineSession } from '../engine/engine.js';
+import { ExitCode, OrchError } from '../errors.js';
+import type { Orchestration } from './context.js';
+import type { TaskEvent } from './events.js';
+
+/**
+ * LLM orchestration: with no `task.subtasks`, the planner agent's model decomposes the
+ * task into subtasks of the same shape a caller writes, and with `orchestration.aggregate:
+ * llm` synthesises the results. Both run as actions of the planner agent on an instance
+ * of its pool, through the agent runtime (its budget, its provider, --record/--replay).
+ */
+
+/** The plan the model must answer with: explicit subtasks, as `orchestrate` takes them. */
+export const PLAN_SCHEMA = {
+  type: 'object',
+  required: ['subtasks'],
+  properties: {
+    subtasks: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        required: ['id', 'tool', 'input'],
+        properties: {
+          id: { type: 'string', minLength: 1 },
+          agent_type: { type: 'string' },
+          tool: { type: 'string', minLength: 1 },
+          input: { type: 'object' },
+          depends_on: { type: 'array', items: { type: 'string' } },
+        },
+      },
+    },
+  },
+} as const;
+
+const SYNTHESIS_SCHEMA = {
+  type: 'object',
+  required: ['result', 'summary', 'quality_score'],
+  properties: { result: {}, summary: { type: 'string' }, quality_score: { type: 'number', minimum: 0, maximum: 1 } },
+} as const;
+
+/** Tools a plan may never name: orchestrating from inside a plan would recurse. */
+const NOT_IN_PLANS = new Set(['orchestrate', 'assign_task', 'handle_failure', 'scale_agents']);
+
+/** The agent that plans: `orchestration.planner`, else an `orchestrator` agent with a model. */
+export function plannerOf(orch: Orchestration): string | undefined {
+  const named = orch.project.orchestration?.planner;
+  const role = named ?? 'orchestrator';
+  const agent = orch.project.agents.get(role);
+  if (named !== undefined && !agent?.model) {
+    throw new OrchError('ORCH_TASK', `orchestration.planner \`${named}\` is not an agent with a model`, { hint: 'give it a `model:`, or name another agent', exitCode: ExitCode.usage });
+  }
+  return agent?.model ? role : undefined;
+}
+
+type Journal = { append(event: TaskEvent): void };
+
+/** Runs one action of the planner on its own instance and journals the decision. */
+async function decide(
+  orch: Orchestration,
+  planner: string,
+  taskId: string,
+  decision: 'plan' | 'aggregate',
+  input: Record<string, unknown>,
+  schema: object,
+  journal: Journal,
+  signal: AbortSignal,
+  /** The task's own session: used when it holds the planner's type (its subtasks ran there), else one is opened. */
+  held?: EngineSession,
+): Promise<unknown> {
+  let session: EngineSession | undefined;
+  try {
+    const own = held?.leased().has(planner) === true;
+    if (!own) session = await orch.engine.open({ owner: taskId, wanted: new Map([[planner, 1]]), signal, single: {} });
+    const outcome = await (own && held ? held : session!).submit({
+      key: `${taskId}:${decision}`,
+      agentType: planner,
+      action: decision === 'plan' ? 'plan_task' : 'synthesise_results',
+      input,
+      ids: { task: taskId },
+      step: { label: `orchestrate ${decision}`, outputSchema: schema as Record<string, unknown> },
+    });
+    if (!outcome.ok) {
+      if (decision === 'plan' && outcome.error.code === 'ORCH_OUTPUT_INVALID') {
+        throw new OrchError('ORCH_PLAN_INVALID', `the ${planner} model's plan is not a valid list of subtasks: ${outcome.error.message}`, {
+          hint: 'give the task `subtasks` yourself, or say more in the planner\'s system_prompt',
+          exitCode: ExitCode.runFailed,
+        });
+      }
+      throw outcome.cause ?? new OrchError(outcome.error.code, outcome.error.message, { exitCode: ExitCode.runFailed });
+    }
+    journal.append({ type: 'llm_decision', task_id: taskId, decision, agent: planner, ...(outcome.usage && { usage: outcome.usage }), output: outcome.value });
+    return outcome.value;
+  } finally {
+    await session?.close();
+  }
+}
+
+/** The model's plan for `task`, checked: every tool and agent type it names exists. */
+export async function planTask(orch: Orchestration, planner: string, taskId: string, task: Record<string, unknown>, journal: Journal, signal: AbortSignal): Promise<Record<string, unknown>[]> {
+  const tools = [...orch.project.tools.values()]
+    .filter((t) => !NOT_IN_PLANS.has(t.name) && t.name !== 'monitor_agents' && t.name !== 'aggregate_results')
+    .map((t) => ({ name: t.name, description: t.description, parameters: t.inputSchema }));
+  const agentTypes = [...orch.types.keys()].filter((t) => t !== planner);
+  const input = {
+    instructions:
+      'Decompose the task into subtasks. Each subtask runs one of the tools below with its input, on an agent type; ' +
+      'depends_on lists the ids of subtasks whose results it needs first. Answer with JSON only: ' +
+      '{"subtasks": [{"id": "...", "tool": "<tool>", "agent_type": "<agent type>", "input": {...}, "depends_on": []}]}.',
+    task,
+    tools,
+    agent_types: agentTypes,
+  };
+  const plan = (await decide(orch, planner, taskId, 'plan', input, PLAN_SCHEMA, journal, signal)) as { subtasks: Record<string, unknown>[] };
+  const problems: string[] = [];
+  for (const s of plan.subtasks) {
+    const tool = String(s.tool);
+    if (!orch.project.tools.has(tool) || NOT_IN_PLANS.has(tool)) problems.push(`subtask \`${String(s.id)}\` names tool \`${tool}\`, which the project does not offer to plans`);
+    if (s.agent_type !== undefined && !orch.types.has(String(s.agent_type))) problems.push(`subtask \`${String(s.id)}\` names agent type \`${String(s.agent_type)}\`, which the team lacks`);
+  }
+  if (problems.length > 0) {
+    throw new OrchError('ORCH_PLAN_INVALID', `the ${planner} model's plan cannot run: ${problems.join('; ')}`, {
+      hint: `tools a plan may use: ${tools.map((t) => t.name).join(', ') || '(none)'}; agent types: ${agentTypes.join(', ')}`,
+      exitCode: ExitCode.runFailed,
+    });
+  }
+  return plan.subtasks;
+}
+
+/** The planner's synthesis of the subtask results: the task's result, a summary and a quality score. */
+export async function synthesise(
+  orch: Orchestration,
+  planner: string,
+  taskId: string,
+  task: unknown,
+  results: Record<string, unknown>,
+  journal: Journal,
+  signal: AbortSignal,
+  held?: EngineSession,
+): Promise<{ result: unknown; summary: string; quality_score: number }> {
+  const input = {
+    instructions: 'Synthesise the subtask results into the task\'s result. Answer with JSON only: {"result": ..., "summary": "<one paragraph>", "quality_score": <0 to 1>}.',
+    task,
+    results,
+  };
+  return (await decide(orch, planner, taskId, 'aggregate', input, SYNTHESIS_SCHEMA, journal, signal, held)) as { result: unknown; summary: string; quality_score: number };
+}

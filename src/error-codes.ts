@@ -106,6 +106,7 @@ export const ERROR_CODES = {
   ORCH_LLM_REQUEST: { exit: 1, retryable: false, doc: 'the LLM provider refused the request (a 4xx other than 429); the message is the provider\'s' },
   ORCH_LLM_PROVIDER: { exit: 1, retryable: true, doc: 'the LLM provider kept failing (429, 5xx, no connection) past orch\'s bounded retries' },
   ORCH_LLM_RESPONSE: { exit: 1, retryable: true, doc: 'the LLM provider\'s answer could not be read' },
+  ORCH_HANDOFF_LOOP: { exit: 1, retryable: false, doc: 'agents handed a conversation back to one that already had it' },
   ORCH_PLAN_INVALID: { exit: 1, retryable: false, doc: "the planner model's plan for an `orchestrate` task does not fit the subtask schema after a repair turn, or names a tool or agent type the project lacks" },
   ORCH_OUTPUT_INVALID: { exit: 1, retryable: true, doc: 'an LLM step\'s answer does not match its `output_schema`, even after a repair turn' },
 

@@ -1,12 +1,15 @@
 import type { AgentDef, Project } from '../config/model.js';
-import { OrchError } from '../errors.js';
+import { ExitCode, OrchError } from '../errors.js';
 import { recordingFetch, replayingFetch } from '../llm/cassette.js';
 import type { Redactor } from '../secrets/redact.js';
 import { missingKey, resolveModel } from '../llm/models.js';
 import type { ActionChannel } from './action-channel.js';
 import { remaining, tightest, type Budget } from './budget.js';
 import { isAgentTool, type AgentToolName } from '../config/builtins.js';
-import { runLoop, WithUsage, type OfferedTool } from './llm-loop.js';
+import { runLoop, WithUsage, type LoopResult, type OfferedTool } from './llm-loop.js';
+import type { ChatMessage } from '../llm/chat.js';
+import { addUsage } from '../state/run-state.js';
+import { resultText } from '../tools/result.js';
 import type { CassetteSpec, LlmSettings, Performance, PerformContext, Performer } from './action.js';
 
 /** Tool results longer than this reach the model cut, with a note (`max_tool_result_chars`). */
@@ -41,12 +44,14 @@ export async function performWithModel(
     if (variable) throw keyMissing(agent.role, def.model ?? model.model, variable);
   }
   const team = ctx.project.team?.budget;
-  return runLoop({
+  const budget = tightest(remaining(team, ctx.channel?.runUsage()), def.budget, ctx.step?.budget);
+  const prompt = userPrompt(action, input, ctx.step?.needs);
+  let result: LoopResult = await runLoop({
     model,
     system: systemPrompt(ctx.project, def, action),
-    prompt: userPrompt(action, input, ctx.step?.needs),
+    prompt,
     tools: await offeredTools(ctx, def, run),
-    budget: tightest(remaining(team, ctx.channel?.runUsage()), def.budget, ctx.step?.budget),
+    budget,
     outputSchema: ctx.step?.outputSchema,
     maxToolResultChars: def.maxToolResultChars ?? DEFAULT_MAX_TOOL_RESULT_CHARS,
     label: ctx.step?.label ?? `agent ${agent.role}`,
@@ -56,6 +61,49 @@ export async function performWithModel(
     ...(ctx.delegation && { delegation: { via: ctx.delegation.via, agent: agent.role } }),
     signal: ctx.signal,
   });
+  // Handoffs: the agent taken over gets the conversation so far and finishes the step.
+  let usage = result.usage;
+  let from = def;
+  const seen = new Set([def.role]);
+  while (result.handoff) {
+    const { to, callId, note } = result.handoff;
+    const next = ctx.project.agents.get(to);
+    if (!next) throw new OrchError('ORCH_UNKNOWN_AGENT', `agent \`${from.role}\` handed off to \`${to}\`, which the team lacks`);
+    if (seen.has(to)) throw new OrchError('ORCH_HANDOFF_LOOP', `handoffs went round in a circle: ${[...seen, to].join(' → ')}`, { exitCode: ExitCode.runFailed });
+    seen.add(to);
+    const handover = `The conversation so far, handed over to you by the \`${from.role}\` agent${note ? ` with the note: ${note}` : ''}:\n${transcript(result.handoff.messages)}\n\nFinish the task.`;
+    result = await runLoop({
+      model: resolveModel(ctx.project, to, llm.env),
+      system: systemPrompt(ctx.project, next, action),
+      prompt: `${prompt}\n\n${handover}`,
+      tools: await offeredTools(ctx, next, run),
+      budget: remaining(budget, usage) ?? budget,
+      outputSchema: ctx.step?.outputSchema,
+      maxToolResultChars: next.maxToolResultChars ?? DEFAULT_MAX_TOOL_RESULT_CHARS,
+      label: `${ctx.step?.label ?? `agent ${agent.role}`} (handed to ${to})`,
+      env: llm.env,
+      cassette: llm.cassette,
+      channel: ctx.channel,
+      delegation: { via: `handoff:${callId}`, agent: to },
+      signal: ctx.signal,
+    });
+    usage = result.usage && usage ? addUsage(usage, result.usage) : (result.usage ?? usage);
+    from = next;
+  }
+  return { output: result.output, ...(usage && { usage }) };
+}
+
+/** A conversation as text for the agent it is handed to: who said what, which tools ran and what they gave. */
+function transcript(messages: readonly ChatMessage[]): string {
+  const lines: string[] = [];
+  for (const m of messages) {
+    if (m.role === 'user') lines.push(`[task] ${m.text}`);
+    else if (m.role === 'assistant') {
+      if (m.text) lines.push(`[agent] ${m.text}`);
+      for (const c of m.toolCalls) lines.push(`[agent called ${c.name}] ${JSON.stringify(c.input)}`);
+    } else for (const r of m.results) lines.push(`[${r.name} ${r.isError ? 'failed' : 'returned'}] ${resultText(r.output)}`);
+  }
+  return lines.join('\n');
 }
 
 /** How many agents deep delegation may go when the team does not say. */
@@ -106,6 +154,26 @@ async function offeredTools(ctx: PerformContext, def: AgentDef, run: (tool: stri
     }
     const server = byServerName.get(name) ?? (bare.get(name)?.length === 1 ? bare.get(name)?.[0] : undefined);
     if (server) offer(name, server.description, server.inputSchema, server.destructive);
+  }
+  // Handoffs: one tool that passes the conversation on, to the roles the agent names.
+  if ((def.handoffs ?? []).length > 0 && !ctx.project.tools.has('transfer_to_agent')) {
+    const roles = def.handoffs ?? [];
+    offered.push({
+      name: 'transfer_to_agent',
+      description: `Hands this conversation to another agent, who finishes the task; you stop here. Agents: ${roles.join(', ')}.`,
+      inputSchema: {
+        type: 'object',
+        properties: { agent: { type: 'string', enum: roles }, note: { type: 'string', description: 'What the next agent should know' } },
+        required: ['agent'],
+      },
+      approval: false,
+      handoff: true,
+      run: async (input) => {
+        const to = typeof input.agent === 'string' ? input.agent : '';
+        if (!roles.includes(to)) throw new Error(`\`${to}\` is not an agent you may hand off to; you may hand off to: ${roles.join(', ')}`);
+        return `handed the conversation to ${to}`;
+      },
+    });
   }
   return offered;
 }

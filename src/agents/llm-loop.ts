@@ -18,6 +18,8 @@ export interface OfferedTool extends ChatTool {
   approval: boolean;
   /** The call is a question to a person (`ask_human`): their answer is its result, and nothing runs. */
   question?: boolean;
+  /** The call hands the conversation to another agent (`transfer_to_agent`): the loop ends there. */
+  handoff?: boolean;
   run(input: Record<string, unknown>, signal: AbortSignal, call: CallContext): Promise<unknown>;
 }
 
@@ -74,7 +76,12 @@ const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false, lo
  * call goes to the journal through the channel, and a loop given a history continues from
  * it: a finished turn is not asked again, a finished tool call is not run again.
  */
-export async function runLoop(o: LoopOptions): Promise<Performance> {
+/** How a loop ended: the answer, or a handoff of the conversation to another agent. */
+export interface LoopResult extends Performance {
+  handoff?: { to: string; callId: string; note?: string; messages: ChatMessage[] };
+}
+
+export async function runLoop(o: LoopOptions): Promise<LoopResult> {
   const startedAt = Date.now();
   const messages: ChatMessage[] = [{ role: 'user', text: o.prompt }];
   const byName = new Map(o.tools.map((t) => [t.name, t]));
@@ -174,10 +181,18 @@ export async function runLoop(o: LoopOptions): Promise<Performance> {
         return { callId: call?.callId ?? '', name: call?.name ?? '', output: done.output, isError: done.isError };
       }),
     });
+    // A handoff ends this agent's loop: the agent taken over finishes the step from here.
+    const at = results.findIndex((r) => 'handoff' in r && r.handoff !== undefined);
+    if (at >= 0) {
+      const call = calls[at];
+      const to = (results[at] as { handoff: string }).handoff;
+      const note = typeof call?.input.note === 'string' ? call.input.note : undefined;
+      return { output: null, usage, handoff: { to, callId: call?.callId ?? '', ...(note !== undefined && { note }), messages } };
+    }
   }
 }
 
-type CallResult = { output: unknown; isError: boolean; usage?: UsageRecord } | { pending: ToolCallRecord };
+type CallResult = { output: unknown; isError: boolean; usage?: UsageRecord; handoff?: string } | { pending: ToolCallRecord };
 
 /** One tool call of the model: refused, reused from the journal, waiting for a person, or run. */
 async function runCall(
@@ -188,10 +203,11 @@ async function runCall(
   finished: ReadonlyMap<string, { ok: boolean; output?: unknown; error?: string }>,
   budgetLeft: Budget,
 ): Promise<CallResult> {
-  const done = finished.get(call.callId);
-  if (done) return done.ok ? { output: done.output, isError: false } : { output: done.error ?? 'failed', isError: true };
   const record: ToolCallRecord = { call_id: call.callId, tool: call.name, input: call.input };
   const tool = byName.get(call.name);
+  const handedTo = tool?.handoff === true && typeof call.input.agent === 'string' ? call.input.agent : undefined;
+  const done = finished.get(call.callId);
+  if (done) return done.ok ? { output: done.output, isError: false, ...(handedTo !== undefined && { handoff: handedTo }) } : { output: done.error ?? 'failed', isError: true };
   const finish = async (ok: boolean, value: unknown, started: number, refused = false): Promise<CallResult> => {
     const shown = ok ? truncate(value, o.maxToolResultChars) : String(value);
     await o.channel?.record(
@@ -234,6 +250,7 @@ async function runCall(
   await o.channel?.record({ type: 'tool_call_started', turn, call_id: call.callId, tool: call.name, input: call.input }, false);
   try {
     const value = await tool.run(call.input, o.signal, { callId: call.callId, budget: budgetLeft });
+    if (tool.handoff && handedTo !== undefined) return { ...(await finish(true, value, started)), handoff: handedTo };
     if (!(value instanceof WithUsage)) return await finish(true, value, started);
     return { ...(await finish(true, value.output, started)), usage: value.usage };
   } catch (err) {

@@ -238,6 +238,8 @@ export interface AgentDef {
   approval?: 'destructive';
   budget?: BudgetDef;
   maxToolResultChars?: number;
+  /** Roles the model may hand the conversation to (`transfer_to_agent`). */
+  handoffs?: string[];
   origin: Origin;
 }
 

@@ -32,6 +32,7 @@ interface RawAgent {
   approval?: 'destructive';
   budget?: RawBudget;
   max_tool_result_chars?: number;
+  handoffs?: string[];
 }
 
 interface RawBudget {
@@ -134,6 +135,7 @@ export function normaliseTeam(
       // `max_iterations` is the older name of a turn limit: it is the agent's `max_turns` unless its budget says otherwise.
       budget: budgetOf(a.budget, a.max_iterations),
       maxToolResultChars: a.max_tool_result_chars,
+      ...(a.handoffs !== undefined && { handoffs: a.handoffs }),
       origin: at,
     });
   });

@@ -49,3 +49,20 @@ export const agentTools: Rule = {
     });
   },
 };
+
+/** Each role an agent may hand off to is an agent of the team, and not the agent itself. */
+export const agentHandoffs: Rule = {
+  name: 'agent-handoffs',
+  crossFile: false,
+  agent({ project, sink }, agent) {
+    (agent.handoffs ?? []).forEach((role, i) => {
+      const at = under(agent.origin, 'handoffs', i);
+      if (role === agent.role) sink.error('ORCH_UNKNOWN_AGENT', at, `agent \`${agent.role}\` lists itself in \`handoffs\``, { hint: 'name the agents it may hand the conversation to' });
+      else if (!project.agents.has(role)) {
+        sink.error('ORCH_UNKNOWN_AGENT', at, `agent \`${agent.role}\` hands off to unknown agent \`${role}\``, {
+          hint: suggestOr(role, [...project.agents.keys()], 'name a role of agent-team.yaml'),
+        });
+      }
+    });
+  },
+};

@@ -1,6 +1,6 @@
 import type { IssueSink } from '../locate.js';
 import type { Project } from '../model.js';
-import { agentTools } from './agents.js';
+import { agentHandoffs, agentTools } from './agents.js';
 import { stepExpressions } from './expressions.js';
 import type { Rule } from './rule.js';
 import { stepAction, stepAgent, stepArguments, stepNeeds } from './steps.js';
@@ -12,6 +12,7 @@ export const rules: readonly Rule[] = [
   toolServer,
   toolPlaceholders,
   agentTools,
+  agentHandoffs,
   stepAgent,
   stepAction,
   stepNeeds,

@@ -164,4 +164,32 @@ describe('delegation between LLM agents', () => {
     expect(seen).toContain('security');
     expect(seen).toContain('available');
   });
+
+  it('a handoff passes the conversation to another agent, which finishes the step', async () => {
+    const withHandoff = team().replace('    tools: [dispatch_to_agent, check_agent_status]\n', '    tools: [check_agent_status]\n    handoffs: [security]\n');
+    stub.reply(
+      { when: as('orchestrator'), toolCalls: [{ name: 'check_agent_status', input: {} }] },
+      { when: as('orchestrator'), toolCalls: [{ name: 'transfer_to_agent', input: { agent: 'security', note: 'this is a security question' } }] },
+      { when: as('security'), toolCalls: [{ name: 'scan', input: { service: 'api' } }] },
+      { when: as('security'), text: '{"verdict": "safe"}' },
+    );
+    const r = await run(withHandoff);
+    expect(r.outcome, JSON.stringify(r.state.steps.get('handle')?.error)).toBe('succeeded');
+    expect(r.state.steps.get('handle')?.output).toEqual({ verdict: 'safe' });
+    // The agent taken over saw the conversation so far and the note.
+    const seen = resultsSeenBy('security');
+    expect(seen).toContain('handed over to you by the `orchestrator` agent with the note: this is a security question');
+    expect(seen).toContain('[agent called check_agent_status]');
+    expect(stub.requests).toHaveLength(4);
+    const events = journal(r.state.runId);
+    expect(events.find((e) => e.type === 'tool_call_finished' && e.tool === 'scan')?.agent).toBe('security');
+    expect(events.some((e) => e.type === 'tool_call_finished' && e.tool === 'transfer_to_agent' && e.ok)).toBe(true);
+  });
+
+  it('validates handoffs to unknown agents', async () => {
+    writeFileSync(path.join(dir, 'gantz.yaml'), GANTZ);
+    writeFileSync(path.join(dir, 'agent-team.yaml'), team().replace('    tools: [dispatch_to_agent, check_agent_status]\n', '    tools: []\n    handoffs: [securty]\n'));
+    const v = await validateProject({ dir, env });
+    expect(v.issues.map((i) => i.message)).toContain('agent `orchestrator` hands off to unknown agent `securty`');
+  });
 });

@@ -215,7 +215,7 @@ function agentTool(name: AgentToolName, ctx: PerformContext, def: AgentDef): Omi
           if (chain.length > max) {
             throw new Error(`delegation too deep: ${[...chain, role].join(' → ')} would be ${chain.length} levels, and max_delegation_depth is ${max}; carry out the task yourself or answer with what you have`);
           }
-          if (!ctx.team) throw new Error('delegation is not available where this agent runs (an agent with isolation: process cannot delegate yet)');
+          if (!ctx.team) throw new Error('delegation is not available where this agent runs (outside an engine session)');
           const task = taskOf(input.task);
           const done = await ctx.team.delegate({
             role,

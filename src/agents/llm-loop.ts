@@ -255,7 +255,7 @@ async function runCall(
     return { ...(await finish(true, value.output, started)), usage: value.usage };
   } catch (err) {
     // A delegated run waiting for a person pauses the caller too; resume continues both.
-    if (o.signal.aborted || err instanceof ApprovalPending) throw err;
+    if (o.signal.aborted || (err instanceof OrchError && err.code === 'ORCH_APPROVAL_PENDING')) throw err;
     const failed = await finish(false, err instanceof Error ? err.message : String(err), started);
     // A delegated run that ran out of budget still spent it: the caller's budget counts that too.
     return err instanceof BudgetExceeded ? { ...failed, usage: err.usage } : failed;

@@ -9,7 +9,8 @@ import { OrchError } from '../errors.js';
 import type { ParentMessage, WorkerMessage } from './process-protocol.js';
 import { stopChild } from '../process/stop.js';
 import type { Instance, Worker } from './worker.js';
-import type { TaskSpec } from './task.js';
+import { toFailure, type TaskSpec } from './task.js';
+import type { TeamServices } from '../agents/action.js';
 
 const GRACE_MS = 2000;
 
@@ -17,6 +18,8 @@ interface Pending {
   resolve: (value: Performance) => void;
   reject: (err: Error) => void;
   channel?: ActionChannel;
+  team?: TeamServices;
+  signal: AbortSignal;
 }
 
 /**
@@ -34,7 +37,7 @@ export class ProcessWorker implements Worker {
     private readonly init: ParentMessage,
   ) {}
 
-  run(task: TaskSpec, instance: Instance, signal: AbortSignal, channel?: ActionChannel): Promise<Performance> {
+  run(task: TaskSpec, instance: Instance, signal: AbortSignal, channel?: ActionChannel, team?: TeamServices): Promise<Performance> {
     const child = this.child ?? this.spawn();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -42,9 +45,9 @@ export class ProcessWorker implements Worker {
       const onAbort = () => void this.stop();
       signal.addEventListener('abort', onAbort, { once: true });
       const cleanup = () => signal.removeEventListener('abort', onAbort);
-      this.pending.set(id, { resolve: (v) => (cleanup(), resolve(v)), reject: (e) => (cleanup(), reject(e)), channel });
+      this.pending.set(id, { resolve: (v) => (cleanup(), resolve(v)), reject: (e) => (cleanup(), reject(e)), channel, team, signal });
       const snapshot = channel ? { history: [...channel.history], runUsage: channel.runUsage() } : undefined;
-      const message: ParentMessage = { type: 'run', id, task, instance, channel: snapshot };
+      const message: ParentMessage = { type: 'run', id, task, instance, channel: snapshot, ...(team && { team: true }) };
       child.send(message);
     });
   }
@@ -55,6 +58,7 @@ export class ProcessWorker implements Worker {
     child.on('message', (message: WorkerMessage) => {
       const waiting = this.pending.get(message.id);
       if (message.type === 'record' || message.type === 'decide') return void this.relay(child, message, waiting?.channel);
+      if (message.type === 'team') return void this.relayTeam(child, message, waiting);
       this.pending.delete(message.id);
       if (message.ok) waiting?.resolve({ output: message.value, usage: message.usage });
       else waiting?.reject(new WorkerTaskError(message.error.code, message.error.message));
@@ -80,6 +84,20 @@ export class ProcessWorker implements Worker {
         ? (channel?.record(message.event, message.durable) ?? Promise.resolve()).then(() => reply({}))
         : (channel?.decide(message.call, new AbortController().signal, message.question) ?? Promise.resolve({ decision: 'pending' as const })).then((decision) => reply({ decision }));
     done.catch((err: unknown) => reply({ error: err instanceof Error ? err.message : String(err) }));
+  }
+
+  /** Carries a worker's delegation or status request to the session it runs in, and the outcome back. */
+  private relayTeam(child: ChildProcess, message: Extract<WorkerMessage, { type: 'team' }>, waiting: Pending | undefined): void {
+    const reply = (extra: Partial<Extract<ParentMessage, { type: 'reply' }>>) => {
+      if (child.connected) child.send({ type: 'reply', id: message.id, seq: message.seq, ...extra } satisfies ParentMessage);
+    };
+    const team = waiting?.team;
+    if (!team || !waiting) return reply({ failure: { code: 'ORCH_CANCELLED', message: 'the task is over', retryable: false } });
+    const done: Promise<void> =
+      message.op === 'delegate'
+        ? team.delegate({ ...message.request, signal: waiting.signal, channel: waiting.channel }).then((r) => reply({ value: r.output ?? null, ...(r.usage && { usage: r.usage }) }))
+        : team.status(message.role).then((value) => reply({ value }));
+    done.catch((err: unknown) => reply({ failure: toFailure(err) }));
   }
 
   /** Disconnect (the worker ends its servers and exits) → wait → SIGTERM → wait → SIGKILL: the one stop sequence. */

@@ -1,4 +1,5 @@
 import type { ActionChannel, ToolDecision } from '../agents/action-channel.js';
+import type { TeamServices } from '../agents/action.js';
 import { defaultInterceptors, type Interceptor } from '../agents/interceptors.js';
 import { llmSettings, type LlmSettings } from '../agents/llm-action.js';
 import { perform } from '../agents/runtime.js';
@@ -25,7 +26,8 @@ interface Loaded {
   interceptors: Interceptor[];
 }
 
-type Waiting = { resolve: (decision?: ToolDecision) => void; reject: (err: Error) => void };
+type Reply = Extract<ParentMessage, { type: 'reply' }>;
+type Waiting = { resolve: (reply: Reply) => void; reject: (err: Error) => void };
 
 /**
  * The child side of a process worker: loads the project once, starts the project's MCP
@@ -40,8 +42,9 @@ export function hostWorker(channel: Channel): Promise<void> {
   const send = (message: WorkerMessage) => channel.send?.(message);
   const waiting = new Map<number, Waiting>();
   let seq = 0;
-  const ask = (message: Omit<Extract<WorkerMessage, { type: 'record' }>, 'seq'> | Omit<Extract<WorkerMessage, { type: 'decide' }>, 'seq'>) =>
-    new Promise<ToolDecision | undefined>((resolve, reject) => {
+  type Asked = Extract<WorkerMessage, { type: 'record' | 'decide' | 'team' }>;
+  const ask = (message: Asked extends infer M ? (M extends Asked ? Omit<M, 'seq'> : never) : never) =>
+    new Promise<Reply>((resolve, reject) => {
       const n = ++seq;
       waiting.set(n, { resolve, reject });
       send({ ...message, seq: n } as WorkerMessage);
@@ -50,7 +53,21 @@ export function hostWorker(channel: Channel): Promise<void> {
     history: snapshot.history,
     runUsage: () => snapshot.runUsage,
     record: async (event, durable) => void (await ask({ type: 'record', id, event, durable })),
-    decide: async (call, _signal, question) => (await ask({ type: 'decide', id, call, ...(question !== undefined && { question }) })) ?? { decision: 'pending' },
+    decide: async (call, _signal, question): Promise<ToolDecision> =>
+      (await ask({ type: 'decide', id, call, ...(question !== undefined && { question }) })).decision ?? { decision: 'pending' },
+  });
+  // Delegation and pool status go to the parent, whose session holds the run's instances.
+  const team = (id: number): TeamServices => ({
+    delegate: async ({ signal: _signal, channel: _channel, ...request }) => {
+      const reply = await ask({ type: 'team', id, op: 'delegate', request });
+      if (reply.failure) throw new OrchError(reply.failure.code, reply.failure.message);
+      return { output: reply.value, ...(reply.usage && { usage: reply.usage }) };
+    },
+    status: async (role) => {
+      const reply = await ask({ type: 'team', id, op: 'status', ...(role !== undefined && { role }) });
+      if (reply.failure) throw new OrchError(reply.failure.code, reply.failure.message);
+      return reply.value;
+    },
   });
 
   channel.on('message', (message) => {
@@ -68,7 +85,7 @@ export function hostWorker(channel: Channel): Promise<void> {
         const w = waiting.get(message.seq);
         waiting.delete(message.seq);
         if (message.error !== undefined) w?.reject(new OrchError('ORCH_WORKER_DIED', `the run could not take a worker's message: ${message.error}`));
-        else w?.resolve(message.decision);
+        else w?.resolve(message);
         return;
       }
       case 'run': {
@@ -89,6 +106,8 @@ export function hostWorker(channel: Channel): Promise<void> {
               llm,
               step: task.step,
               channel: message.channel ? relayed(id, message.channel) : undefined,
+              ...(message.team && { team: team(id) }),
+              ...(task.delegation && { delegation: task.delegation }),
             }),
           )
           .then(

@@ -134,4 +134,22 @@ describe('LLM agent teams', () => {
     expect(readFileSync(path.join(dir, 'check.log'), 'utf8').trim().split('\n')).toEqual(['run', 'run']);
     expect(orch(['logs', runId()], { cwd: dir }).stdout).toMatch(/↳ reliability/);
   });
+
+  it('an agent with isolation: process delegates through the parent session, and sees the pools', async () => {
+    const env = await setup([
+      { when: as('orchestrator'), toolCalls: [{ name: 'dispatch_to_agent', input: { agent: 'reliability', task: 'check' } }, { name: 'check_agent_status', input: { agent: 'reliability' } }] },
+      { when: as('reliability'), toolCalls: [{ name: 'slow_check', input: {} }] },
+      { when: as('reliability'), text: 'reliable' },
+      { when: as('orchestrator'), text: 'all reliable' },
+    ]);
+    writeFileSync(path.join(dir, 'go'), '');
+    writeFileSync(path.join(dir, 'agent-team.yaml'), TEAM.replace('    system_prompt: Receive requests', '    isolation: process\n    system_prompt: Receive requests'));
+    const r = orch(['--json', 'run', 'handle'], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { steps: { output: unknown }[] }).steps[0]?.output).toBe('all reliable');
+    const asked = JSON.stringify((await requests()).at(-1)?.body.messages);
+    expect(asked).toContain('reliable');
+    expect(asked).toContain('available');
+    expect(orch(['logs', runId()], { cwd: dir }).stdout).toMatch(/↳ reliability/);
+  });
 });

@@ -183,7 +183,9 @@ export type Coordination =
   | 'master-worker'
   | 'hierarchical'
   | 'blackboard'
-  | 'auction';
+  | 'auction'
+  | 'peer-to-peer'
+  | 'swarm';
 
 export interface TeamDef {
   name: string;

@@ -27,6 +27,10 @@ export interface TaskSpec {
   pipeParam: string;
   /** Master-worker: the agent type whose instances drain the queue. */
   agentType?: string;
+  /** Peer-to-peer and swarm: the most rounds to run (default 3 and 5). */
+  maxRounds?: number;
+  /** Swarm: how many members each subtask becomes (default: its pool's size). */
+  swarmSize?: number;
 }
 
 export function taskError(message: string, hint?: string): OrchError {
@@ -54,7 +58,15 @@ export function readTask(task: unknown): TaskSpec {
     fanIn: task.fan_in === undefined ? undefined : readSubtask({ id: 'fan_in', ...(isObject(task.fan_in) ? task.fan_in : {}) }, 'task.fan_in', seen),
     pipeParam: optionalString(task.pipe_param, 'task.pipe_param') ?? 'input',
     agentType: optionalString(task.agent_type, 'task.agent_type'),
+    maxRounds: optionalCount(task.max_rounds, 'task.max_rounds', 100),
+    swarmSize: optionalCount(task.swarm_size, 'task.swarm_size', 1000),
   };
+}
+
+function optionalCount(value: unknown, at: string, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) throw taskError(`${at} must be a whole number from 1 to ${max}`);
+  return value;
 }
 
 function isCoordination(value: string): value is Coordination {

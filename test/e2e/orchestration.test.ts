@@ -98,6 +98,8 @@ describe('the coordination pattern examples run offline', () => {
     ['hierarchical', { plan: { findings: { market: 'three competitors', users: 'teams of 5-50' }, total_days: 13 } }],
     ['blackboard', { counts: { yes: 4, no: 2 } }],
     ['auction', { hello: 'bonjour', cat: 'chat', house: 'maison', water: 'eau' }],
+    ['peer-to-peer', { price: 150 }],
+    ['swarm', { a: 'ant-6', b: 'ant-5', c: 'ant-4', d: 'ant-3', e: 'ant-2', f: 'ant-1' }],
     ['master-worker', undefined],
   ])('examples/%s', (name, expected) => {
     rmSync(dir, { recursive: true, force: true });

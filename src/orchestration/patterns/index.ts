@@ -6,7 +6,9 @@ import { fanOut } from './fan-out.js';
 import { hierarchical } from './hierarchical.js';
 import { masterWorker } from './master-worker.js';
 import type { Pattern } from './pattern.js';
+import { peerToPeer } from './peer-to-peer.js';
 import { pipeline } from './pipeline.js';
+import { swarm } from './swarm.js';
 
 export function patternFor(coordination: Coordination): Pattern {
   switch (coordination) {
@@ -24,6 +26,10 @@ export function patternFor(coordination: Coordination): Pattern {
       return blackboard;
     case 'auction':
       return auction;
+    case 'peer-to-peer':
+      return peerToPeer;
+    case 'swarm':
+      return swarm;
     default: {
       const never: never = coordination;
       throw new Error(`unknown coordination ${String(never)}`);

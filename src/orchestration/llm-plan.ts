@@ -99,7 +99,7 @@ async function decide(
 /** The model's plan for `task`, checked: every tool and agent type it names exists. */
 export async function planTask(orch: Orchestration, planner: string, taskId: string, task: Record<string, unknown>, journal: Journal, signal: AbortSignal): Promise<Record<string, unknown>[]> {
   const tools = [...orch.project.tools.values()]
-    .filter((t) => !NOT_IN_PLANS.has(t.name) && t.name !== 'monitor_agents' && t.name !== 'aggregate_results')
+    .filter((t) => !NOT_IN_PLANS.has(t.name))
     .map((t) => ({ name: t.name, description: t.description, parameters: t.inputSchema }));
   const agentTypes = [...orch.types.keys()].filter((t) => t !== planner);
   const input = {

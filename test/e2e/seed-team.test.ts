@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { orch } from '../helpers/cli.js';
-import { seedAgentTeamYaml } from '../helpers/seeds.js';
+import { seedAgentTeamYaml, seedGantzYaml } from '../helpers/seeds.js';
 
 // The guide seed's agent-team.yaml, unchanged, with its tools given by script tools in a
 // gantz.yaml, running deploy_request end to end against the stub provider.
@@ -99,3 +99,25 @@ describe("the guide seed's team, unchanged", () => {
     expect(readFileSync(path.join(dir, 'deployed', 'production'), 'utf8').trim()).toBe('healthy');
   });
 });
+
+describe("the orchestration seed's gantz.yaml, unchanged, with an orchestrator agent", () => {
+  it("runs the seed's own orchestrate call, a task without subtasks, on the orchestrator's plan", async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'orch-seed-plan-'));
+    writeFileSync(path.join(dir, 'gantz.yaml'), seedGantzYaml());
+    writeFileSync(
+      path.join(dir, 'agent-team.yaml'),
+      'team: { name: analysts }\nagents:\n  - { role: orchestrator, model: claude-sonnet-4-5, system_prompt: Decompose tasks. }\n  - { role: worker, count: 3 }\n',
+    );
+    const script = path.join(dir, 'replies.json');
+    writeFileSync(script, JSON.stringify([{ text: JSON.stringify({ subtasks: [{ id: 'pools', tool: 'monitor_agents', agent_type: 'worker', input: {} }] }) }]));
+    stub = spawn(process.execPath, [STUB, script], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const line = await new Promise<string>((resolve) => createInterface({ input: stub!.stdout! }).once('line', resolve));
+    const { anthropicBase } = JSON.parse(line) as { anthropicBase: string };
+    const r = orch(['--json', 'run', 'orchestrate', '--task', '{"type": "analysis", "data": {"x": 1}}'], { cwd: dir, env: { ANTHROPIC_API_KEY: 'sk-ant-seed', ANTHROPIC_BASE_URL: anthropicBase } });
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { status: string; subtasks: Record<string, { status: string; tool: string }> };
+    expect(report.status).toBe('completed');
+    expect(report.subtasks.pools).toMatchObject({ status: 'succeeded', tool: 'monitor_agents' });
+  });
+});
+

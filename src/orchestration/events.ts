@@ -15,4 +15,4 @@ export type TaskEvent =
   | { type: 'agent_unhealthy'; task_id: string; agent_id: string; failure_count: number }
   | { type: 'task_finished'; task_id: string; status: string; succeeded: number; failed: number }
   /** A decision the planner's model made (the plan, the synthesis), with what it used. */
-  | { type: 'llm_decision'; task_id: string; decision: 'plan' | 'aggregate'; agent: string; usage?: { input_tokens: number; output_tokens: number; cost_usd?: number }; output: unknown };
+  | { type: 'llm_decision'; task_id: string; decision: 'plan' | 'aggregate' | 'recovery'; agent: string; usage?: { input_tokens: number; output_tokens: number; cost_usd?: number }; output: unknown };

@@ -10,6 +10,7 @@ import { resolveInput } from './refs.js';
 import { taskStatus, type OrchestrationReport } from './report.js';
 import { readJournal } from './task-store.js';
 import { runOnPool } from './single-run.js';
+import { chooseRecovery, plannerOf } from './llm-plan.js';
 
 export interface FailureHandled {
   agent_id: string;
@@ -49,8 +50,26 @@ export async function handleFailure(params: Record<string, unknown>, ctx: Handle
   const history = { retries: earlier.filter((e) => e.type === 'recovery' && e.action === 'retry').length, reassignments: earlier.filter((e) => e.type === 'recovery' && e.action === 'reassign').length };
   const others = instancesOf(await orch.agents.read(), agent.type).some((a) => a.id !== agent.id && a.status !== 'unhealthy');
   const policy = mergePolicy(orch.project.orchestration?.failurePolicy);
-  const action = decideRecovery(policy, history, { retry: failed.length > 0 && status !== 'unhealthy', reassign: failed.length > 0 && others });
-  journal.append({ type: 'recovery', task_id: taskId, subtask: failed.join(','), agent_id: agent.id, action, reason: `handle_failure: ${action} for ${failed.length} failed subtask(s)` });
+  const possible = { retry: failed.length > 0 && status !== 'unhealthy', reassign: failed.length > 0 && others };
+  const ruled = decideRecovery(policy, history, possible);
+  // With a planner model, it chooses among what is possible now; the rules stand when it cannot.
+  const planner = plannerOf(orch);
+  const allowed = [...(possible.retry ? ['retry'] : []), ...(possible.reassign ? ['reassign'] : []), 'partial', 'abort'];
+  const chosen =
+    planner && failed.length > 0
+      ? await chooseRecovery(
+          orch,
+          planner,
+          taskId,
+          { agent: agent.id, agent_status: status, failed_subtasks: failed.map((id) => ({ id, ...report.subtasks[id] })), history, rule_based_choice: ruled },
+          allowed,
+          journal,
+          ctx.signal ?? new AbortController().signal,
+        )
+      : undefined;
+  const action = (chosen?.action as RecoveryAction | undefined) ?? ruled;
+  const why = chosen ? `the ${planner} model chose it: ${chosen.reason}` : `${action} for ${failed.length} failed subtask(s)`;
+  journal.append({ type: 'recovery', task_id: taskId, subtask: failed.join(','), agent_id: agent.id, action, reason: `handle_failure: ${why}` });
   const result = await recover(orch, ctx, report, failed, action, agent.id);
   await orch.tasks.saveReport(report);
   await journal.flush();

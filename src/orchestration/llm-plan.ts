@@ -60,7 +60,7 @@ async function decide(
   orch: Orchestration,
   planner: string,
   taskId: string,
-  decision: 'plan' | 'aggregate',
+  decision: 'plan' | 'aggregate' | 'recovery',
   input: Record<string, unknown>,
   schema: object,
   journal: Journal,
@@ -75,7 +75,7 @@ async function decide(
     const outcome = await (own && held ? held : session!).submit({
       key: `${taskId}:${decision}`,
       agentType: planner,
-      action: decision === 'plan' ? 'plan_task' : 'synthesise_results',
+      action: decision === 'plan' ? 'plan_task' : decision === 'aggregate' ? 'synthesise_results' : 'choose_recovery',
       input,
       ids: { task: taskId },
       step: { label: `orchestrate ${decision}`, outputSchema: schema as Record<string, unknown> },
@@ -125,6 +125,35 @@ export async function planTask(orch: Orchestration, planner: string, taskId: str
     });
   }
   return plan.subtasks;
+}
+
+/**
+ * The planner's choice of how to recover from an agent's failure, among the actions the
+ * failure policy allows now; undefined when its answer is unusable (the caller then keeps
+ * the rule-based choice). The choice and its reason are journalled with the usage.
+ */
+export async function chooseRecovery(
+  orch: Orchestration,
+  planner: string,
+  taskId: string,
+  situation: Record<string, unknown>,
+  allowed: readonly string[],
+  journal: Journal,
+  signal: AbortSignal,
+): Promise<{ action: string; reason: string } | undefined> {
+  const input = {
+    instructions: `An agent failed subtasks of this task. Choose how to recover: one of ${allowed.join(', ')} (retry: run them again on the same agent; reassign: on another instance of its type; partial: accept the task without them; abort: stop the task). Answer with JSON only: {"action": "...", "reason": "<one sentence>"}.`,
+    ...situation,
+  };
+  const schema = { type: 'object', required: ['action', 'reason'], properties: { action: { enum: [...allowed] }, reason: { type: 'string' } } };
+  try {
+    const choice = (await decide(orch, planner, taskId, 'recovery', input, schema, journal, signal)) as { action: string; reason: string };
+    return allowed.includes(choice.action) ? choice : undefined;
+  } catch (err) {
+    // A missing key is the user's to fix; anything else (a bad answer, a provider down) falls back to the rules.
+    if (err instanceof OrchError && err.code === 'ORCH_LLM_KEY_MISSING') throw err;
+    return undefined;
+  }
 }
 
 /** The planner's synthesis of the subtask results: the task's result, a summary and a quality score. */

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadProject, orchestrate } from '../../../src/index.js';
+import { invokeTool, loadProject, orchestrate } from '../../../src/index.js';
 import { startStub, type LlmStub } from '../../helpers/llm-stub.js';
 
 // `orchestrate` on a task without subtasks: the orchestrator's model plans (on the stub provider).
@@ -12,6 +12,13 @@ tools:
     description: Counts the words of a text
     parameters: { text: { type: string, required: true } }
     script: { shell: "printf '%s' {{text}} | wc -w | tr -d ' '" }
+  handle_failure:
+    description: Handle agent failure
+    parameters: { agent_id: { type: string, required: true }, task_id: { type: string, required: true } }
+    handler: orchestration.handle_failure
+  fragile:
+    description: Always fails
+    script: { shell: "echo broken >&2; exit 1" }
   shout:
     description: Upper-cases a text
     parameters: { text: { type: string, required: true } }
@@ -108,4 +115,23 @@ describe('orchestrate with an LLM plan', () => {
     const noModel = `team: { name: planners }\nagents:\n  - role: worker\n    count: 2\n`;
     await expect(run({ type: 'analysis' }, noModel)).rejects.toMatchObject({ code: 'ORCH_TASK' });
   });
+
+  it("handle_failure asks the orchestrator to choose the recovery, and keeps the rules when the answer is unusable", async () => {
+    const report = await run({ subtasks: [{ id: 'f', tool: 'fragile', agent_type: 'worker', input: {} }] });
+    expect(report.status).toBe('failed');
+    const agent = report.subtasks.f?.agent_id;
+    const { project } = await loadProject({ dir });
+    stub.reply({ text: '{"action": "reassign", "reason": "worker-1 keeps failing; try another instance"}', usage: { input_tokens: 90, output_tokens: 12 } });
+    const first = (await invokeTool(project, 'handle_failure', { agent_id: agent, task_id: report.task_id })).value as { recovery_action: string };
+    expect(first.recovery_action).toBe('reassign'); // the rules alone would retry first
+    expect(JSON.stringify(stub.requests.at(-1)?.body)).toContain('rule_based_choice');
+    const events = journal(report.task_id);
+    expect(events.find((e) => e.type === 'llm_decision' && e.decision === 'recovery')).toMatchObject({ usage: { input_tokens: 90, output_tokens: 12 } });
+    // An answer outside the allowed actions (twice: after its repair turn) leaves the choice to the rules.
+    stub.reply({ text: '{"action": "panic", "reason": "?"}' }, { text: 'no idea' });
+    const second = (await invokeTool(project, 'handle_failure', { agent_id: agent, task_id: report.task_id })).value as { recovery_action: string };
+    expect(['retry', 'reassign', 'partial', 'abort']).toContain(second.recovery_action);
+    expect(journal(report.task_id).filter((e) => e.type === 'recovery').at(-1)).toMatchObject({ reason: expect.not.stringContaining('model chose') });
+  });
 });
+

@@ -67,7 +67,18 @@ export function createToolServer(project: Project, options: ToolServerOptions): 
     try {
       if (workflow) {
         const signal = options.shutdown ? AbortSignal.any([options.shutdown, extra.signal]) : extra.signal;
-        const result = await callWorkflow(project, workflow, request.params.arguments ?? {}, { signal, supervisor: options.supervisor });
+        // A client that declares elicitation answers the agents' questions (ask_human) in place.
+        const elicit = server.getClientCapabilities()?.elicitation
+          ? async (message: string): Promise<string | undefined> => {
+              const reply = await server.elicitInput(
+                { message, requestedSchema: { type: 'object', properties: { answer: { type: 'string', description: 'Your answer' } }, required: ['answer'] } },
+                { signal },
+              );
+              const text = reply.action === 'accept' ? reply.content?.answer : undefined;
+              return typeof text === 'string' && text.trim() !== '' ? text.trim() : undefined;
+            }
+          : undefined;
+        const result = await callWorkflow(project, workflow, request.params.arguments ?? {}, { signal, supervisor: options.supervisor, ...(elicit && { elicit }) });
         return CallToolResultSchema.parse(result);
       }
       const args = request.params.arguments ?? {};

@@ -5,6 +5,10 @@ import { silentLogger } from '../tools/context.js';
 import { resolveInputs } from '../workflow/inputs.js';
 import { runReport } from '../workflow/report.js';
 import { startRun } from '../workflow/session.js';
+import type { GateAsker } from '../workflow/engine.js';
+
+/** Asks the MCP client's user for a line of text; undefined when they decline or cancel. */
+export type Elicit = (message: string) => Promise<string | undefined>;
 
 /** Runs started for MCP clients and not finished yet. */
 const inFlight = new Set<Promise<unknown>>();
@@ -44,11 +48,20 @@ export async function callWorkflow(
   project: Project,
   workflow: WorkflowDef,
   args: Record<string, unknown>,
-  options: { signal: AbortSignal; supervisor?: Supervisor },
+  options: { signal: AbortSignal; supervisor?: Supervisor; elicit?: Elicit },
 ): Promise<CallToolResult> {
   const inputs = resolveInputs(workflow, args);
+  const elicit = options.elicit;
+  // An agent's question (ask_human) becomes an elicitation when the client can answer one.
+  const answer: GateAsker | undefined = elicit
+    ? async (request) => {
+        if (request.question === undefined) return undefined;
+        const reply = await elicit(`The agent of step \`${request.step.id}\` asks: ${request.question}`);
+        return reply === undefined ? false : reply;
+      }
+    : undefined;
   const running = startRun(
-    { project, workflow, approve: new Set(), approveAll: false, logger: silentLogger, supervisor: options.supervisor, signal: options.signal },
+    { project, workflow, approve: new Set(), approveAll: false, logger: silentLogger, supervisor: options.supervisor, signal: options.signal, answer },
     inputs,
   );
   inFlight.add(running);

@@ -65,6 +65,8 @@ export interface EngineOptions {
   approveAll: boolean;
   /** The terminal prompt; absent without a TTY, where a gate never passes by itself. */
   ask?: GateAsker;
+  /** Answers the model's questions (`ask_human`) where there is no prompt: an MCP client's elicitation. */
+  answer?: GateAsker;
   /** Who decides at the prompt or by flag, for the journal. */
   who: string;
   signal: AbortSignal;
@@ -185,10 +187,11 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
         let decision: boolean | string | undefined;
         let method: DecisionMethod = 'flag';
         // --approve and --approve-all pass approvals; a question only a person can answer.
+        const asker = question !== undefined ? (o.ask ?? o.answer) : o.ask;
         if (question === undefined && (o.approveAll || o.approve.has(step.id))) decision = true;
-        else if (o.ask && !o.signal.aborted) {
+        else if (asker && !o.signal.aborted) {
           method = 'prompt';
-          decision = await o.ask({ runId: o.state.runId, step, when: 'before', args: shown(call.input), toolCall: shown(call), ...(question !== undefined && { question: shown(question) }) }, signal);
+          decision = await asker({ runId: o.state.runId, step, when: 'before', args: shown(call.input), toolCall: shown(call), ...(question !== undefined && { question: shown(question) }) }, signal);
         }
         if (decision === undefined) {
           channel.pending = call;

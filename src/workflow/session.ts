@@ -24,6 +24,8 @@ export interface SessionOptions {
   approve: ReadonlySet<string>;
   approveAll: boolean;
   ask?: GateAsker;
+  /** Answers the model's questions where there is no terminal prompt (an MCP client's elicitation). */
+  answer?: GateAsker;
   logger: Logger;
   onEvent?: (event: RunEvent) => void;
   /** Environment secrets are read from (for redaction); default process.env. */
@@ -191,6 +193,7 @@ async function drive(
         approve: options.approve,
         approveAll: options.approveAll,
         ask: options.ask,
+        answer: options.answer,
         who: currentUser(),
         signal: controller.signal,
         onEvent: options.onEvent,

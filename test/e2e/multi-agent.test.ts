@@ -5,6 +5,9 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { BIN, orch } from '../helpers/cli.js';
 import { until } from '../helpers/workflow-project.js';
 
@@ -151,5 +154,33 @@ describe('LLM agent teams', () => {
     expect(asked).toContain('reliable');
     expect(asked).toContain('available');
     expect(orch(['logs', runId()], { cwd: dir }).stdout).toMatch(/↳ reliability/);
+  });
+
+  it('over orch serve, ask_human becomes an elicitation of a client that supports it, and the model gets the answer', async () => {
+    const env = await setup([
+      { when: as('orchestrator'), toolCalls: [{ name: 'ask_human', input: { question: 'Which region?' } }] },
+      { when: as('orchestrator'), text: 'going to the region given' },
+    ]);
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [BIN, '-C', dir, 'serve'],
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1', ...(env as Record<string, string>) },
+      stderr: 'pipe',
+    });
+    const client = new Client({ name: 'orch-e2e', version: '0.0.0' }, { capabilities: { elicitation: {} } });
+    const asked: string[] = [];
+    client.setRequestHandler(ElicitRequestSchema, (request) => {
+      asked.push(String(request.params.message));
+      return { action: 'accept', content: { answer: 'eu-west-1' } };
+    });
+    await client.connect(transport);
+    try {
+      const result = await client.callTool({ name: 'handle', arguments: {} });
+      expect(result.structuredContent).toMatchObject({ status: 'succeeded' });
+      expect(asked).toEqual(['The agent of step `handle` asks: Which region?']);
+      expect(JSON.stringify((await requests())[1]?.body.messages)).toContain('eu-west-1');
+    } finally {
+      await client.close();
+    }
   });
 });

@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadProject } from '../../../src/config/load.js';
 import { validateProject } from '../../../src/index.js';
 import { runPaths } from '../../../src/state/runs.js';
-import { startRun, type SessionResult } from '../../../src/workflow/session.js';
+import { resumeRun, startRun, type SessionResult } from '../../../src/workflow/session.js';
+import { Journal } from '../../../src/state/journal.js';
 import { silentLogger } from '../../../src/tools/context.js';
 import { run as logs } from '../../../src/cli/commands/logs.js';
 import { startStub, type LlmStub } from '../../helpers/llm-stub.js';
@@ -192,4 +193,32 @@ describe('delegation between LLM agents', () => {
     const v = await validateProject({ dir, env });
     expect(v.issues.map((i) => i.message)).toContain('agent `orchestrator` hands off to unknown agent `securty`');
   });
+
+  it('a run paused after a handoff resumes in the agent taken over, asking nobody again', async () => {
+    const withHandoff = team()
+      .replace('    tools: [dispatch_to_agent, check_agent_status]\n', '    tools: []\n    handoffs: [security]\n')
+      .replace('    tools: [scan, dispatch_to_agent]\n', '    tools: [{ name: scan, approval: required }]\n');
+    stub.reply(
+      { when: as('orchestrator'), toolCalls: [{ name: 'transfer_to_agent', input: { agent: 'security' } }] },
+      { when: as('security'), toolCalls: [{ name: 'scan', input: { service: 'api' } }] },
+      { when: as('security'), text: 'scanned: clean' },
+    );
+    const paused = await run(withHandoff);
+    expect(paused.outcome).toBe('paused');
+    expect(stub.requests).toHaveLength(2);
+    const runId = paused.state.runId;
+    const journalFile = runPaths(path.join(dir, '.orch'), runId).journal;
+    const j = await Journal.open(journalFile);
+    const call = paused.state.steps.get('handle')?.pendingToolCall;
+    await j.append({ type: 'gate_decided', step: 'handle', decision: 'approved', by: 'test', method: 'command', when: 'before', call_id: call?.call_id });
+    await j.close();
+    const { project } = await loadProject({ dir, env });
+    const wf = project.workflows.get('handle');
+    if (!wf) throw new Error('no workflow');
+    const done = await resumeRun({ project, workflow: wf, approve: new Set(), approveAll: false, logger: silentLogger, env }, runId);
+    expect(done.outcome, JSON.stringify(done.state.steps.get('handle')?.error)).toBe('succeeded');
+    expect(done.state.steps.get('handle')?.output).toBe('scanned: clean');
+    expect(stub.requests).toHaveLength(3); // neither agent's finished turns were asked again
+  });
 });
+

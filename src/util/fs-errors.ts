@@ -38,7 +38,8 @@ function blockingFile(file: string): string | undefined {
   });
 }
 
-function explain(err: unknown, file: string): { what: string; hint?: string } {
+/** What a file-system error means for `file`, in words, with a hint when there is one. */
+export function explainFsError(err: unknown, file: string): { what: string; hint?: string } {
   const code = errnoOf(err) ?? '';
   const blocker = code === 'ENOTDIR' ? blockingFile(file) : undefined;
   if (blocker) return { what: `${blocker} is a file, where orch needs a folder (ENOTDIR)`, hint: 'move that file away; orch makes the folders it needs' };
@@ -54,7 +55,7 @@ function explain(err: unknown, file: string): { what: string; hint?: string } {
  */
 export function stateWriteError(err: unknown, file: string, stateDir = path.dirname(file)): OrchError {
   if (err instanceof OrchError) return err;
-  const { what, hint } = explain(err, file);
+  const { what, hint } = explainFsError(err, file);
   return new OrchError('ORCH_STATE_WRITE', `cannot write ${file}: ${what}`, {
     hint: hint ?? `orch keeps its state in ${stateDir}; make it a writable folder, or set ORCH_STATE_DIR`,
     cause: err,
@@ -64,7 +65,7 @@ export function stateWriteError(err: unknown, file: string, stateDir = path.dirn
 /** A file of orch's state that cannot be read (a folder in its place, no permission...). */
 export function stateReadError(err: unknown, file: string): OrchError {
   if (err instanceof OrchError) return err;
-  const { what, hint } = explain(err, file);
+  const { what, hint } = explainFsError(err, file);
   return new OrchError('ORCH_STATE_UNREADABLE', `cannot read ${file}: ${what}`, { hint, cause: err });
 }
 
@@ -88,7 +89,7 @@ async function stateDirError(err: unknown, folder: string, stateDir: string): Pr
       cause: err,
     });
   }
-  const { what, hint } = explain(err, folder);
+  const { what, hint } = explainFsError(err, folder);
   const rel = path.relative(stateDir, folder);
   return new OrchError('ORCH_STATE_DIR', `cannot create ${rel && !rel.startsWith('..') ? folder : stateDir}: ${what}`, {
     hint: hint ?? `orch keeps its state in ${stateDir}; make it a writable folder, or set ORCH_STATE_DIR`,

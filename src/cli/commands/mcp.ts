@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import type { CallToolResult, Progress, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { loadProject } from '../../config/load.js';
 import { ExitCode, OrchError } from '../../errors.js';
+import { checkInputDepth } from '../../util/json-depth.js';
 import { Supervisor, type StartOutcome } from '../../mcp/supervisor.js';
 import type { ServerTool } from '../../mcp/tool-registry.js';
 import { resolveStateDir } from '../../state/state-dir.js';
@@ -74,6 +75,7 @@ function parseArgs(text: string | undefined): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new OrchError('ORCH_INPUT', '--args must be a JSON object of arguments');
   }
+  checkInputDepth(value, '--args');
   return { ...value };
 }
 

@@ -142,7 +142,7 @@ async function rawServe(dir: string, lines: string[]): Promise<Map<number, { res
       const parts = buffer.split('\n');
       buffer = parts.pop() ?? '';
       for (const part of parts) {
-        const message = JSON.parse(part) as { id: number };
+        const message = JSON.parse(part) as { id: number; result?: { isError?: boolean; content: { text: string }[] } };
         answers.set(message.id, message);
       }
       if (ids.every((id) => answers.has(id))) resolve();

@@ -32,6 +32,7 @@ export class Slots {
   private readonly slots = new Map<string, Slot[]>();
   private readonly queues = new Map<string, Waiting[]>();
   private readonly controller = new AbortController();
+  private readonly watched = new Map<AbortSignal, { tasks: Set<Waiting>; onAbort: () => void }>();
   private closed = false;
 
   constructor(
@@ -53,9 +54,16 @@ export class Slots {
       }
       const queue = this.queues.get(spec.agentType) ?? [];
       this.queues.set(spec.agentType, queue);
-      const waiting: Waiting = { spec, hooks, resolve };
+      const waiting: Waiting = {
+        spec,
+        hooks,
+        resolve: (outcome) => {
+          this.unwatch(waiting);
+          resolve(outcome);
+        },
+      };
       queue.push(waiting);
-      hooks.signal?.addEventListener('abort', () => this.dequeue(waiting), { once: true });
+      this.watch(waiting);
       this.pump(spec.agentType);
     });
   }
@@ -90,6 +98,37 @@ export class Slots {
     for (const queue of this.queues.values()) {
       for (const w of queue.splice(0)) w.resolve(failed(w.spec, 'ORCH_CANCELLED', 'cancelled before it ran'));
     }
+  }
+
+  /**
+   * One abort listener per signal, however many tasks wait under it: callers share a
+   * signal among all their tasks, and a listener each would pass Node's limit of ten
+   * (MaxListenersExceededWarning) and stay behind for as long as the signal lives.
+   */
+  private watch(waiting: Waiting): void {
+    const signal = waiting.hooks.signal;
+    if (!signal) return;
+    let watched = this.watched.get(signal);
+    if (!watched) {
+      const tasks = new Set<Waiting>();
+      const onAbort = (): void => {
+        for (const w of [...tasks]) this.dequeue(w);
+      };
+      watched = { tasks, onAbort };
+      this.watched.set(signal, watched);
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+    watched.tasks.add(waiting);
+  }
+
+  private unwatch(waiting: Waiting): void {
+    const signal = waiting.hooks.signal;
+    const watched = signal && this.watched.get(signal);
+    if (!signal || !watched) return;
+    watched.tasks.delete(waiting);
+    if (watched.tasks.size > 0) return;
+    signal.removeEventListener('abort', watched.onAbort);
+    this.watched.delete(signal);
   }
 
   /** A task cancelled while it waited for an instance leaves the queue. */

@@ -25,6 +25,22 @@ export interface AuditEntry {
 const FLUSH_DELAY_MS = 25;
 
 /**
+ * Logs with lines not yet written, flushed by one `exit` hook for all of them: a hook per
+ * log would add a process listener for every workflow run `orch serve` drives at once.
+ */
+const unflushed = new Set<AuditLog>();
+let exitHookInstalled = false;
+
+function flushOnExit(log: AuditLog): void {
+  unflushed.add(log);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const pending of unflushed) pending.flush();
+  });
+}
+
+/**
  * The append-only audit log of tool calls. Everything passes the redactor before it is
  * written. Lines are batched and appended synchronously, one write per batch: a write
  * per call would cost more CPU than the call itself, and a synchronous batch leaves
@@ -33,7 +49,6 @@ const FLUSH_DELAY_MS = 25;
 export class AuditLog {
   private pending: string[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private readonly flushOnExit = () => this.flush();
 
   constructor(
     readonly file: string,
@@ -54,7 +69,7 @@ export class AuditLog {
     if (entry.error) safe.error = { code: entry.error.code, message: this.redactor.redactString(entry.error.message) };
     this.pending.push(`${JSON.stringify(safe)}\n`);
     if (!this.timer) {
-      process.on('exit', this.flushOnExit);
+      flushOnExit(this);
       // unref'd: a pending flush must not keep orch alive; the exit hook writes it instead.
       this.timer = setTimeout(() => this.flush(), FLUSH_DELAY_MS).unref();
     }
@@ -64,7 +79,7 @@ export class AuditLog {
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    process.off('exit', this.flushOnExit);
+    unflushed.delete(this);
     if (this.pending.length === 0) return;
     const text = this.pending.join('');
     this.pending = [];

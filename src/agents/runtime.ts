@@ -1,5 +1,6 @@
 import type { AgentDef, Project } from '../config/model.js';
 import { ExitCode, OrchError } from '../errors.js';
+import { checkInputDepth } from '../util/json-depth.js';
 import { invokeTool } from '../tools/invoke.js';
 import { fromMcpResult } from '../tools/mcp.js';
 import type { ToolResult } from '../tools/result.js';
@@ -63,7 +64,9 @@ type CallContext = Omit<PerformContext, 'ids'> & { ids?: CallIds };
  * server tool through the supervisor. A module handler's own `ctx.callTool` comes back
  * here, so nested calls are audited as well.
  */
-export function callTool(target: { kind: 'tool'; tool: string } | { kind: 'server'; name: string }, input: Record<string, unknown>, ctx: CallContext): Promise<ToolResult> {
+export async function callTool(target: { kind: 'tool'; tool: string } | { kind: 'server'; name: string }, input: Record<string, unknown>, ctx: CallContext): Promise<ToolResult> {
+  // Before any link of the chain: audit and redaction walk the input recursively.
+  checkInputDepth(input, `the input of ${target.kind === 'tool' ? target.tool : target.name}`);
   const ids = ctx.ids ?? {};
   const call: ToolCall =
     target.kind === 'tool'

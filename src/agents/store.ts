@@ -1,7 +1,10 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { z } from 'zod';
+import { OrchError } from '../errors.js';
 import { isRunning } from '../process/identity.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
+import { ensureStateFolder, errnoOf, stateReadError, stateWriteError } from '../util/fs-errors.js';
 import { withLock } from '../state/lock.js';
 import { emptyRegistry, type Registry } from './types.js';
 
@@ -15,7 +18,7 @@ export class AgentStore {
   readonly file: string;
   private readonly lockFile: string;
 
-  constructor(stateDir: string) {
+  constructor(private readonly stateDir: string) {
     this.file = path.join(stateDir, 'agents', 'registry.json');
     this.lockFile = `${this.file}.lock`;
   }
@@ -29,7 +32,7 @@ export class AgentStore {
 
   /** Applies `change` to the current registry and saves it atomically; returns its result. */
   async update<T>(change: (registry: Registry) => T): Promise<T> {
-    await mkdir(path.dirname(this.file), { recursive: true });
+    await ensureStateFolder(path.dirname(this.file), this.stateDir);
     return withLock(this.lockFile, async () => {
       const registry = await this.load();
       reclaim(registry);
@@ -44,7 +47,11 @@ export class AgentStore {
   }
 
   private async save(registry: Registry): Promise<void> {
-    await writeFileAtomic(this.file, `${JSON.stringify(registry, null, 2)}\n`);
+    try {
+      await writeFileAtomic(this.file, `${JSON.stringify(registry, null, 2)}\n`);
+    } catch (err) {
+      throw stateWriteError(err, this.file, this.stateDir);
+    }
   }
 }
 
@@ -59,16 +66,69 @@ export async function poolSizes(stateDir: string): Promise<Map<string, number>> 
   return new Map(Object.values(registry.pools).map((pool) => [pool.type, pool.desired]));
 }
 
+const owner = z.looseObject({ pid: z.number(), startTime: z.string() });
+
+/** The registry's shape, version 1, checked whenever it is read: it is rewritten from what is read. */
+const registrySchema = z.looseObject({
+  version: z.literal(1),
+  pools: z.record(
+    z.string(),
+    z.looseObject({
+      type: z.string(),
+      desired: z.number().int().min(0),
+      nextId: z.number().int().min(0),
+      instances: z.array(
+        z.looseObject({
+          id: z.string(),
+          type: z.string(),
+          status: z.enum(['available', 'busy', 'unhealthy']),
+          currentTask: z.string().nullable(),
+          owner: owner.nullable(),
+          tasksCompleted: z.number(),
+          failureCount: z.number(),
+          totalFailures: z.number(),
+          lastActive: z.string().nullable(),
+          createdAt: z.string(),
+        }),
+      ),
+    }),
+  ),
+  queue: z.array(z.looseObject({ id: z.string(), agentType: z.string(), owner, queuedAt: z.string() })),
+});
+
+/**
+ * The registry on disk; empty when there is none yet. A file this orch cannot read as its
+ * registry (not JSON, another version, another shape) is refused and left as it is, never
+ * treated as empty and overwritten: it may be a newer orch's, or worth repairing.
+ */
 async function loadRegistry(file: string): Promise<Registry> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyRegistry();
-    throw err;
+    if (errnoOf(err) === 'ENOENT') return emptyRegistry();
+    throw stateReadError(err, file);
   }
-  const parsed = JSON.parse(text) as Registry;
-  return parsed.version === 1 ? parsed : emptyRegistry();
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw corrupt(file, 'it is not JSON');
+  }
+  const version = typeof data === 'object' && data !== null && 'version' in data ? data.version : undefined;
+  if (version !== 1) throw corrupt(file, version === undefined ? 'it has no `version`' : `its version is ${JSON.stringify(version)}, not 1`);
+  const parsed = registrySchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw corrupt(file, `\`${issue?.path.join('.') ?? ''}\`: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}
+
+function corrupt(file: string, why: string): OrchError {
+  return new OrchError('ORCH_CORRUPT_STATE', `${file} is not an agent registry this orch can read: ${why}`, {
+    hint: 'orch leaves it untouched; move it away to start from the declared pool sizes, or use the orch that wrote it',
+  });
 }
 
 /**

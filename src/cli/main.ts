@@ -24,8 +24,23 @@ function jsonError(err: unknown): string {
   return JSON.stringify({ ok: false, error: { code: 'ORCH_INTERNAL', message: err instanceof Error ? err.message : String(err) } });
 }
 
+/**
+ * `orch runs | head -1`: once the reader has gone, what is left to print has nowhere to
+ * go. That is no error of the command, which finishes as it would (a run still records
+ * its journal); only the output is dropped. Any other stream error is a real one.
+ */
+function dropOutputToClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+      stream.destroy();
+    });
+  }
+}
+
 /** The one place that catches errors and decides the process's exit code. */
 async function main(argv: string[]): Promise<number> {
+  dropOutputToClosedPipes();
   const program = buildProgram();
   const json = argv.includes('--json');
   try {

@@ -1,10 +1,11 @@
-import { appendFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import type { Project, WorkflowDef } from '../config/model.js';
 import { formatDuration } from '../config/duration.js';
 import { usageText } from './ui/usage.js';
 import { ExitCode, OrchError } from '../errors.js';
+import { explainFsError } from '../util/fs-errors.js';
 import { Supervisor } from '../mcp/supervisor.js';
 import { resolveStateDir } from '../state/state-dir.js';
 import { silentLogger, streamLogger } from '../tools/context.js';
@@ -46,6 +47,7 @@ export async function driveWorkflow(
       hint: `its steps: ${workflow.steps.map((s) => s.id).join(', ')}`,
     });
   }
+  const reportFile = flags.report === undefined ? undefined : await reportTarget(flags.report);
   const tty = io.stdin.isTTY === true && io.stderr.isTTY === true;
   const view = io.stderr.isTTY && !globals.quiet ? new StepView(io.stderr, globals.color) : undefined;
   const ask = tty ? terminalGate(io.stdin, io.stderr, () => view?.pause(), () => view?.resume()) : undefined;
@@ -79,7 +81,7 @@ export async function driveWorkflow(
   if (result.nothingToDo) return reportNothingToDo(globals, io, result.state);
   const report = runReport(result.state, workflow);
   const skipReasons = new Map([...result.state.steps.values()].filter((s) => s.skipReason).map((s) => [s.id, s.skipReason ?? '']));
-  if (flags.report) await writeFile(path.resolve(process.cwd(), flags.report), junitReport(report, skipReasons));
+  if (reportFile) await writeReport(reportFile, junitReport(report, skipReasons));
   if (process.env.GITHUB_ACTIONS === 'true') await github(report, project, workflow, globals, io);
 
   if (globals.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -98,6 +100,34 @@ export async function driveWorkflow(
       const never: never = result.outcome;
       return never;
     }
+  }
+}
+
+/**
+ * Where `--report` writes, checked before the run starts: a folder there would only be
+ * found once the run is over. Missing parent folders are made when it is written.
+ */
+async function reportTarget(given: string): Promise<string> {
+  const file = path.resolve(process.cwd(), given);
+  const info = await stat(file).catch(() => undefined);
+  if (info?.isDirectory()) {
+    throw new OrchError('ORCH_USAGE', `--report ${given} is a folder; it names the JUnit XML file to write`, {
+      hint: `give a file name, e.g. --report ${path.join(given, 'junit.xml')}`,
+    });
+  }
+  return file;
+}
+
+async function writeReport(file: string, xml: string): Promise<void> {
+  try {
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, xml);
+  } catch (err) {
+    const { what } = explainFsError(err, file);
+    throw new OrchError('ORCH_REPORT_WRITE', `cannot write the --report file ${file}: ${what}`, {
+      hint: 'the run itself is recorded (`orch logs <run>` shows it); give --report a writable file',
+      cause: err,
+    });
   }
 }
 

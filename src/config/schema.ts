@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv, type ErrorObject, type SchemaValidateFunction, type ValidateFunction } from 'ajv';
+import { durationProblem } from './limits.js';
 import type { ErrorCode } from '../error-codes.js';
 import type { Issue } from '../errors.js';
 import type { KeyPath, SourceFile } from './source-types.js';
@@ -24,6 +25,13 @@ function compile(): Record<FileKind, ValidateFunction> {
   const ajv = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true, strictTypes: false, strictTuples: false });
   // Annotation only: the message shown in place of ajv's for pattern and format failures.
   ajv.addKeyword({ keyword: 'errorMessage', schemaType: 'string' });
+  // Durations must fit a timer, and timeouts must be more than zero (limits.ts).
+  const durationLimits: SchemaValidateFunction = (limits: { positive?: boolean }, data: unknown) => {
+    const problem = durationProblem(data, limits);
+    durationLimits.errors = problem === undefined ? [] : [{ keyword: 'durationLimits', message: problem, params: {} }];
+    return problem === undefined;
+  };
+  ajv.addKeyword({ keyword: 'durationLimits', schemaType: 'object', errors: true, validate: durationLimits });
   for (const file of Object.values(SCHEMA_FILES)) {
     ajv.addSchema(JSON.parse(readFileSync(path.join(SCHEMA_DIR, file), 'utf8')) as object);
   }

@@ -67,10 +67,41 @@ function syntax(source: string, pos: number, what: string): OrchError {
   });
 }
 
+/**
+ * How deep an expression may nest (parentheses, `!`, chained operators). Real ones nest a
+ * few levels; a limit keeps a pathological one from exhausting the stack of the parser or
+ * the evaluator, both recursive.
+ */
+export const MAX_EXPRESSION_DEPTH = 100;
+
+function tooDeep(source: string, pos: number): OrchError {
+  const shown = source.length > 60 ? `${source.slice(0, 60)}…` : source;
+  return new OrchError('ORCH_EXPRESSION', `invalid expression \`${shown}\`: nested more than ${MAX_EXPRESSION_DEPTH} levels deep at position ${pos + 1}`, {
+    hint: 'split it into steps, or compute the value in a tool',
+  });
+}
+
+/** The depth of an expression tree, found without recursion. */
+function depthOf(root: Expr): number {
+  let deepest = 0;
+  const stack: [Expr, number][] = [[root, 1]];
+  for (let top = stack.pop(); top; top = stack.pop()) {
+    const [node, depth] = top;
+    deepest = Math.max(deepest, depth);
+    if (node.kind === 'not') stack.push([node.operand, depth + 1]);
+    if (node.kind === 'binary') stack.push([node.left, depth + 1], [node.right, depth + 1]);
+  }
+  return deepest;
+}
+
 /** Parses one expression (the text between `${{` and `}}`). */
 export function parseExpression(source: string): Expr {
   const tokens = tokenize(source);
   let at = 0;
+  let nesting = 0;
+  const enter = (pos: number): void => {
+    if (++nesting > MAX_EXPRESSION_DEPTH) throw tooDeep(source, pos);
+  };
   const peek = (): Token | undefined => tokens[at];
   const take = (): Token => {
     const t = tokens[at++];
@@ -93,7 +124,10 @@ export function parseExpression(source: string): Expr {
     const t = peek();
     if (t?.type === 'op' && t.value === '!') {
       take();
-      return { kind: 'not', operand: unary() };
+      enter(t.pos);
+      const operand = unary();
+      nesting--;
+      return { kind: 'not', operand };
     }
     return primary();
   };
@@ -102,9 +136,11 @@ export function parseExpression(source: string): Expr {
     if (t.type === 'number') return { kind: 'literal', value: Number(t.value) };
     if (t.type === 'string') return { kind: 'literal', value: t.value };
     if (t.type === 'punct' && t.value === '(') {
+      enter(t.pos);
       const inner = binary(0);
       const close = take();
       if (close.value !== ')') throw syntax(source, close.pos, 'expected `)`');
+      nesting--;
       return inner;
     }
     if (t.type !== 'ident') throw syntax(source, t.pos, `unexpected \`${t.value}\``);
@@ -130,6 +166,8 @@ export function parseExpression(source: string): Expr {
   const expr = binary(0);
   const rest = peek();
   if (rest) throw syntax(source, rest.pos, `unexpected \`${rest.value}\``);
+  // A long chain (`a && b && c ...`) nests in the tree though not in the text.
+  if (depthOf(expr) > MAX_EXPRESSION_DEPTH) throw tooDeep(source, 0);
   return expr;
 }
 

@@ -30,6 +30,19 @@ const MAX_CACHED_TOOLS = 1000;
 /** Each outcome as JSON, ready to splice into a line. */
 const OUTCOME_JSON: Record<AuditOutcome, string> = { ok: '"ok"', tool_error: '"tool_error"', error: '"error"' };
 
+/** Logs with lines not written yet; one `exit` hook for all of them, however many logs a process makes. */
+const unflushed = new Set<AuditLog>();
+let exitHookInstalled = false;
+
+function flushOnExit(log: AuditLog): void {
+  unflushed.add(log);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const pending of unflushed) pending.flush();
+  });
+}
+
 /**
  * The append-only audit log of tool calls. Everything passes the redactor before it is
  * written. Lines are batched and appended synchronously, one write per batch: a write
@@ -40,7 +53,6 @@ export class AuditLog {
   /** Lines not written yet, each built (and its arguments redacted) when its call was recorded. */
   private pending: string[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private readonly flushOnExit = () => this.flush();
   private readonly serialisedNames = new Map<string, Map<string, string>>();
 
   constructor(
@@ -52,7 +64,7 @@ export class AuditLog {
     this.pending.push(this.line(entry));
     if (this.pending.length >= MAX_PENDING) this.flush();
     else if (!this.timer) {
-      process.on('exit', this.flushOnExit);
+      flushOnExit(this);
       // unref'd: a pending flush must not keep orch alive; the exit hook writes it instead.
       this.timer = setTimeout(() => this.flush(), FLUSH_DELAY_MS).unref();
     }
@@ -62,7 +74,7 @@ export class AuditLog {
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    process.off('exit', this.flushOnExit);
+    unflushed.delete(this);
     if (this.pending.length === 0) return;
     const text = this.pending.join('');
     this.pending = [];

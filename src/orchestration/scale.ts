@@ -1,11 +1,10 @@
 import { requireType } from '../agents/agent-types.js';
 import { scalePool, type ScaleResult } from '../agents/pool.js';
+import { MAX_POOL_SIZE } from '../config/limits.js';
 import { ExitCode, OrchError } from '../errors.js';
 import type { HandlerContext } from '../tools/module.js';
 import { orchestration, type Orchestration } from './context.js';
 
-/** Large enough for any one machine; a typo like 10000000 should not allocate a registry that size. */
-export const MAX_POOL_SIZE = 10_000;
 
 /** `scale_agents(agent_type, count)`: sets a pool's size; busy instances drain. */
 export function scaleAgents(params: Record<string, unknown>, ctx: HandlerContext): Promise<ScaleResult> {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { groupMembers, identify, isRunning, type ProcessIdentity } from './identity.js';
 import type { StopTimings } from './stop.js';
 import { ProcessTree } from './tree.js';
+import { stateWriteError } from '../util/fs-errors.js';
 
 /**
  * What a recorded process is: an MCP server, or a script tool. A script's process leads
@@ -60,8 +61,20 @@ export function recordProcess(stateDir: string, name: string, id: ProcessIdentit
   if (!owner) return { setMembers: () => {}, remove: () => {} };
   const record: PidRecord = { kind, name, ...(kind === 'server' && { server: name }), pid: id.pid, startTime: id.startTime, owner };
   const file = recordFile(stateDir, id.pid);
-  mkdirSync(path.dirname(file), { recursive: true });
-  const write = () => writeFileSync(file, `${JSON.stringify(record)}\n`);
+  const write = () => {
+    try {
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, `${JSON.stringify(record)}\n`);
+    } catch (err) {
+      // Half a record is no record: the next command would only have to remove it.
+      try {
+        rmSync(file, { force: true });
+      } catch {
+        // Its folder cannot be reached either: nothing was written.
+      }
+      throw stateWriteError(err, file, stateDir);
+    }
+  };
   write();
   let removed = false;
   return {

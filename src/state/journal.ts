@@ -1,5 +1,7 @@
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { OrchError } from '../errors.js';
+import { stateReadError, stateWriteError } from '../util/fs-errors.js';
+import { eventProblem } from './event-schema.js';
 import type { NewEvent, RunEvent } from './events.js';
 
 /** An event as appended: as the run acts on it, and as the journal wrote it down (redacted). */
@@ -21,8 +23,15 @@ export class Journal {
   readonly appended: RunEvent[] = [];
   /** fdatasync calls made so far: with group commit, fewer than events. */
   syncs = 0;
+  /**
+   * The first write the file system refused. A failed write may have left part of a line,
+   * and a later event glued onto it would corrupt the journal: every append after it fails
+   * the same way, and the next `open` cuts the partial line off.
+   */
+  private broken: unknown;
 
   private constructor(
+    readonly file: string,
     private readonly handle: FileHandle,
     private readonly transform: (event: RunEvent) => RunEvent,
   ) {}
@@ -34,10 +43,20 @@ export class Journal {
    * (redaction); the caller keeps acting on the event as it gave it.
    */
   static async open(file: string, transform: (event: RunEvent) => RunEvent = (e) => e): Promise<Journal> {
-    const handle = await open(file, 'a+');
-    const { size } = await handle.stat();
-    if (size > 0) await handle.truncate(await endOfLastLine(handle, size));
-    return new Journal(handle, transform);
+    let handle: FileHandle;
+    try {
+      handle = await open(file, 'a+');
+    } catch (err) {
+      throw stateWriteError(err, file);
+    }
+    try {
+      const { size } = await handle.stat();
+      if (size > 0) await handle.truncate(await endOfLastLine(handle, size));
+    } catch (err) {
+      await handle.close();
+      throw stateWriteError(err, file);
+    }
+    return new Journal(file, handle, transform);
   }
 
   /**
@@ -46,6 +65,7 @@ export class Journal {
    * loss in a crash changes nothing, such as a step starting.
    */
   append(event: NewEvent, options: { sync?: boolean } = {}): Promise<Appended> {
+    if (this.broken !== undefined) return Promise.reject(this.broken);
     const full = { ...event, at: new Date().toISOString() } as RunEvent;
     const written = this.transform(full);
     this.appended.push(written);
@@ -61,14 +81,16 @@ export class Journal {
       const batch = this.pending;
       this.pending = [];
       try {
-        await this.handle.write(batch.map((b) => b.line).join(''));
+        if (this.broken !== undefined) throw this.broken;
+        await writeAll(this.handle, Buffer.from(batch.map((b) => b.line).join('')));
         if (batch.some((b) => b.sync)) {
           await this.handle.datasync();
           this.syncs++;
         }
         for (const b of batch) b.done();
       } catch (err) {
-        for (const b of batch) b.fail(err);
+        this.broken ??= stateWriteError(err, this.file);
+        for (const b of batch) b.fail(this.broken);
       }
     }
     this.flushing = undefined;
@@ -77,6 +99,14 @@ export class Journal {
   async close(): Promise<void> {
     await this.flushing;
     await this.handle.close();
+  }
+}
+
+/** Writes every byte: a write to a file that is nearly full (or at its size limit) may write only some. */
+async function writeAll(handle: FileHandle, data: Buffer): Promise<void> {
+  for (let offset = 0; offset < data.length; ) {
+    const { bytesWritten } = await handle.write(data, offset);
+    offset += bytesWritten;
   }
 }
 
@@ -98,7 +128,12 @@ async function endOfLastLine(handle: FileHandle, size: number): Promise<number> 
  * acknowledged as durable, so it is dropped. A bad line elsewhere is corruption.
  */
 export async function readJournal(file: string): Promise<RunEvent[]> {
-  const text = await readFile(file, 'utf8');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw stateReadError(err, file);
+  }
   const lines = text.split('\n');
   const events: RunEvent[] = [];
   lines.forEach((line, i) => {
@@ -109,12 +144,13 @@ export async function readJournal(file: string): Promise<RunEvent[]> {
     } catch {
       if (i === lines.length - 1) return;
     }
-    if (event === null || typeof event !== 'object' || typeof (event as { type?: unknown }).type !== 'string' || typeof (event as { at?: unknown }).at !== 'string') {
-      throw new OrchError('ORCH_CORRUPT_RUN', `${file}:${i + 1}: this line of the run's journal is not an event orch wrote`, {
+    const problem = eventProblem(event);
+    if (problem !== undefined) {
+      throw new OrchError('ORCH_CORRUPT_RUN', `${file}:${i + 1}: this line of the run's journal is not an event orch wrote (${problem})`, {
         hint: 'the journal was edited or damaged; restore it from a backup, or start a new run',
       });
     }
-    events.push(event as RunEvent);
+    events.push(event as RunEvent); // checked by eventProblem
   });
   return events;
 }

@@ -1,5 +1,6 @@
-import { readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { identify, isRunning, type ProcessIdentity } from '../process/identity.js';
+import { errnoOf, stateWriteError } from '../util/fs-errors.js';
 
 /**
  * A lock file unreadable for this long was left by a process that died between creating
@@ -68,14 +69,28 @@ function abandoned(file: string, holder: ProcessIdentity | undefined): boolean {
   }
 }
 
+/**
+ * Creates the lock file with its holder's name, or returns false when it exists. A lock
+ * created but left empty (the disk filled up mid-write) would read as a holder still
+ * writing its name and stall every later command, so it is removed before the error.
+ */
 function create(file: string, content: string): boolean {
+  let fd: number;
   try {
-    writeFileSync(file, content, { flag: 'wx' });
-    return true;
+    fd = openSync(file, 'wx');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
+    if (errnoOf(err) === 'EEXIST') return false;
+    throw stateWriteError(err, file);
   }
+  try {
+    writeSync(fd, content);
+  } catch (err) {
+    closeSync(fd);
+    tryUnlink(file);
+    throw stateWriteError(err, file);
+  }
+  closeSync(fd);
+  return true;
 }
 
 function tryUnlink(file: string): void {

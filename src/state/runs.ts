@@ -3,6 +3,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { OrchError } from '../errors.js';
+import { ensureStateFolder, errnoOf, stateReadError, stateWriteError } from '../util/fs-errors.js';
 import { suggest } from '../util/suggest.js';
 import { readJournal } from './journal.js';
 import { RunLock } from './run-lock.js';
@@ -13,28 +14,62 @@ function runsDir(stateDir: string): string {
   return path.join(stateDir, 'runs');
 }
 
+/**
+ * What a run id looks like: its start time to the second, then random hex (4 digits in
+ * ids of orch 0.1, 12 now). Nothing else names a run, so a path such as `../../x` given
+ * to `logs`, `approve` or `resume` never reaches the file system.
+ */
+export const RUN_ID_PATTERN = /^\d{8}-\d{6}-[0-9a-f]{4,32}$/;
+
+export function isRunId(value: string): boolean {
+  return RUN_ID_PATTERN.test(value);
+}
+
+/** The files of a run; throws ORCH_UNKNOWN_RUN for anything that is not a run id. */
 export function runPaths(stateDir: string, runId: string): { dir: string; journal: string; lock: string } {
+  if (!isRunId(runId)) {
+    throw new OrchError('ORCH_UNKNOWN_RUN', `\`${runId}\` is not a run id`, {
+      hint: 'run ids look like 20260101-120000-0123456789ab; `orch runs` lists them',
+    });
+  }
   const dir = path.join(runsDir(stateDir), runId);
   return { dir, journal: path.join(dir, 'journal.jsonl'), lock: path.join(dir, 'lock') };
 }
 
-/** A new run id: sortable by start time, unique enough for one project. */
+/**
+ * A new run id: sortable by start time; 48 random bits keep ids made in the same second
+ * apart, and `createRunDir` makes sure of it.
+ */
 export function newRunId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return `${stamp}-${randomBytes(2).toString('hex')}`;
+  return `${stamp}-${randomBytes(6).toString('hex')}`;
 }
 
-export async function createRunDir(stateDir: string, runId: string): Promise<void> {
-  const dir = runPaths(stateDir, runId).dir;
-  try {
-    await mkdir(dir, { recursive: true });
-  } catch (err) {
-    throw new OrchError('ORCH_STATE_DIR', `cannot create ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
-      hint: `orch keeps its state in ${stateDir}; make it a writable directory, or set ORCH_STATE_DIR`,
-    });
+/** Ids tried before giving up: a collision is already a one in 2^48 event. */
+const CREATE_ATTEMPTS = 10;
+
+/**
+ * Creates the folder of a new run and returns its id. The folder is created exclusively:
+ * an id another run took first (in this process or another) is never shared, the next
+ * id is tried instead. `nextId` is for tests that force a collision.
+ */
+export async function createRunDir(stateDir: string, nextId: () => string = newRunId): Promise<string> {
+  const parent = runsDir(stateDir);
+  await ensureStateFolder(parent, stateDir);
+  for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
+    const runId = nextId();
+    const { dir } = runPaths(stateDir, runId);
+    try {
+      await mkdir(dir);
+      return runId;
+    } catch (err) {
+      if (errnoOf(err) !== 'EEXIST') throw stateWriteError(err, dir, stateDir);
+    }
   }
+  throw new OrchError('ORCH_STATE_WRITE', `could not find a free run id in ${parent} after ${CREATE_ATTEMPTS} tries`, {
+    hint: 'another program keeps creating folders there; stop it, or set ORCH_STATE_DIR to another folder',
+  });
 }
-
 /**
  * A run's state from its journal. A run recorded as running whose process is gone
  * (killed, crashed, power lost) is reported as interrupted: resumable.
@@ -57,9 +92,10 @@ export async function loadRun(stateDir: string, runId: string): Promise<RunState
 async function listRunIds(stateDir: string): Promise<string[]> {
   try {
     const entries = await readdir(runsDir(stateDir), { withFileTypes: true });
-    return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
-  } catch {
-    return [];
+    return entries.filter((e) => e.isDirectory() && isRunId(e.name)).map((e) => e.name).sort();
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return [];
+    throw stateReadError(err, runsDir(stateDir));
   }
 }
 

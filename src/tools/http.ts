@@ -1,6 +1,7 @@
 import type { HttpHandler } from '../config/model.js';
 import { formatDuration } from '../config/duration.js';
 import { getPath, renderData, renderForm, renderJsonText, renderText, renderUrl } from '../lang/placeholders.js';
+import { OrchError } from '../errors.js';
 import { parseOutput, ToolError, type ToolResult } from './result.js';
 
 /** An http tool without its own `timeout` gives up after this long (the schema's documented default). */
@@ -24,11 +25,14 @@ export async function runHttp(handler: HttpHandler, params: Record<string, unkno
   const headers = new Headers();
   for (const [name, value] of Object.entries(handler.headers)) {
     const text = renderText(value, params);
-    // A line break in a header value could start a header of its own: refuse it as input.
-    if (/[\r\n\0]/.test(text)) {
-      throw new ToolError(tool, `${tool}: the value for header ${name} contains a line break or NUL`, { code: 'ORCH_INPUT' });
+    const problem = headerValueProblem(text);
+    if (problem) throw new OrchError('ORCH_INPUT', `${tool}: the value for header ${name} ${problem}`, { hint: HEADER_HINT });
+    try {
+      headers.set(name, text);
+    } catch (err) {
+      // What the checks above do not cover: a header name HTTP does not allow.
+      throw new OrchError('ORCH_INPUT', `${tool}: header ${JSON.stringify(name)} cannot be sent: ${err instanceof Error ? err.message : String(err)}`);
     }
-    headers.set(name, text);
   }
   const body = renderBody(handler.body, params, headers);
   if (body !== undefined && (method === 'GET' || method === 'HEAD')) {
@@ -61,6 +65,22 @@ export async function runHttp(handler: HttpHandler, params: Record<string, unkno
     });
   }
   return { value: extracted };
+}
+
+const HEADER_HINT = 'a header value is Latin-1 text on one line; percent-encode other values, or send them in the body';
+
+/**
+ * Why a header value cannot be sent, if it cannot. A line break could start a header of
+ * its own; HTTP carries header values as Latin-1 bytes, so any other character has no
+ * form on the wire. Both are bad input, refused before anything is sent.
+ */
+function headerValueProblem(text: string): string | undefined {
+  if (/[\r\n\0]/.test(text)) return 'contains a line break or NUL';
+  const at = [...text].findIndex((ch) => (ch.codePointAt(0) ?? 0) > 0xff);
+  if (at === -1) return undefined;
+  const ch = [...text][at] ?? '';
+  const code = `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+  return `has ${JSON.stringify(ch)} (${code}) at character ${at + 1}, outside the Latin-1 range HTTP header values can carry`;
 }
 
 function renderBody(body: unknown, params: Record<string, unknown>, headers: Headers): string | undefined {

@@ -6,6 +6,7 @@ import { registerPid } from '../process/pid-registry.js';
 import { identify } from '../process/identity.js';
 import { runStopSequence, settlesWithin } from '../process/stop.js';
 import { renderText } from '../lang/placeholders.js';
+import { OrchError } from '../errors.js';
 import { parseOutput, ToolError, type ToolResult } from './result.js';
 import { renderShell } from '../lang/shell-template.js';
 
@@ -75,6 +76,7 @@ export async function runScript(
   } else {
     throw new ToolError(options.tool, `tool ${options.tool} has neither \`shell\` nor \`command\``, { code: 'ORCH_TOOL_INVALID' });
   }
+  refuseNul(options.tool, params, [file, ...args, ...Object.values(env)]);
   const cwd = path.resolve(options.baseDir, handler.workingDir ?? '.');
 
   const child = execa(file, args, {
@@ -148,6 +150,19 @@ export async function runScript(
     unregister();
     options.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * A NUL byte ends a C string: no program argument or environment variable can carry one,
+ * so a value holding it is bad input, refused before anything starts.
+ */
+function refuseNul(tool: string, params: Record<string, unknown>, strings: readonly string[]): void {
+  if (!strings.some((s) => s.includes('\0'))) return;
+  const param = Object.entries(params).find(([, v]) => typeof v === 'string' && v.includes('\0'))?.[0];
+  const what = param === undefined ? 'a value' : `parameter \`${param}\``;
+  throw new OrchError('ORCH_INPUT', `${tool}: ${what} holds a NUL byte (\\0), which no program argument or environment variable can carry`, {
+    hint: 'remove it; to pass binary data, encode it first (base64, hex)',
+  });
 }
 
 /**

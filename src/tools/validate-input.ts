@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { ToolDef } from '../config/model.js';
 import { OrchError } from '../errors.js';
+import { checkInputDepth } from '../util/json-depth.js';
 
 // Defaults fill in omitted parameters; formats are annotations here (ajv-formats is not a
 // dependency), and a parameter schema may carry keys ajv does not know, so not strict.
@@ -16,6 +17,7 @@ export function validateInput(tool: ToolDef, input: unknown): Record<string, unk
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw inputError(tool, [`the input must be an object of parameters, not ${describe(input)}`]);
   }
+  checkInputDepth(input, `the input of ${tool.name}`);
   let validate = compiled.get(tool);
   if (!validate) {
     validate = ajv.compile(tool.inputSchema);

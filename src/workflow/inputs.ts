@@ -2,6 +2,7 @@ import { Ajv } from 'ajv';
 import type { InputDef, WorkflowDef } from '../config/model.js';
 import { suggest } from '../util/suggest.js';
 import { ExitCode, OrchError } from '../errors.js';
+import { checkInputDepth } from '../util/json-depth.js';
 
 const ajv = new Ajv({ allErrors: true, coerceTypes: false });
 
@@ -10,6 +11,7 @@ const ajv = new Ajv({ allErrors: true, coerceTypes: false });
  * checked, unknown names refused — before anything runs.
  */
 export function resolveInputs(workflow: WorkflowDef, given: Record<string, unknown>): Record<string, unknown> {
+  checkInputDepth(given, `the input of workflow \`${workflow.name}\``);
   const declared = new Map(workflow.inputs.map((i) => [i.name, i]));
   for (const name of Object.keys(given)) {
     if (declared.has(name)) continue;

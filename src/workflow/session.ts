@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import type { Project, StepDef, WorkflowDef } from '../config/model.js';
 import { agentTypes } from '../agents/agent-types.js';
@@ -10,7 +11,7 @@ import type { RunEvent } from '../state/events.js';
 import { Journal } from '../state/journal.js';
 import { RunLock } from '../state/run-lock.js';
 import { applyToState, foldRun, type RunState } from '../state/run-state.js';
-import { createRunDir, loadRun, newRunId, runPaths } from '../state/runs.js';
+import { createRunDir, loadRun, runPaths } from '../state/runs.js';
 import { resolveStateDir } from '../state/state-dir.js';
 import { redactingLogger, type Logger } from '../tools/context.js';
 import { executeRun, type EngineOutcome, type GateAsker } from './engine.js';
@@ -87,23 +88,30 @@ export function currentUser(): string {
 export async function startRun(options: SessionOptions, inputs: Record<string, unknown>): Promise<SessionResult> {
   const stateDir = resolveStateDir(options.project.dir, options.env);
   await assertStartable(options, options.workflow.steps, stateDir);
-  const runId = newRunId();
-  await createRunDir(stateDir, runId);
+  const runId = await createRunDir(stateDir);
   const paths = runPaths(stateDir, runId);
-  const lock = RunLock.acquire(paths.lock, runId);
-  return drive(options, paths.journal, lock, async (journal) => {
-    const { event } = await journal.append({
-      type: 'run_started',
-      run_id: runId,
-      workflow: options.workflow.name,
-      inputs,
-      dir: options.project.dir,
-      pid: process.pid,
+  let started = false;
+  try {
+    const lock = RunLock.acquire(paths.lock, runId);
+    return await drive(options, paths.journal, lock, async (journal) => {
+      const { event } = await journal.append({
+        type: 'run_started',
+        run_id: runId,
+        workflow: options.workflow.name,
+        inputs,
+        dir: options.project.dir,
+        pid: process.pid,
+      });
+      started = true;
+      const state = foldRun([event]);
+      if (!state) throw new Error('journal did not start the run');
+      return { state };
     });
-    const state = foldRun([event]);
-    if (!state) throw new Error('journal did not start the run');
-    return { state };
-  });
+  } catch (err) {
+    // A run that could not even be recorded (a full disk) leaves no folder to puzzle over.
+    if (!started) await rm(paths.dir, { recursive: true, force: true }).catch(() => {});
+    throw err;
+  }
 }
 
 /**

@@ -8,6 +8,7 @@ import { ConfigError, ExitCode, OrchError } from '../../errors.js';
 import { formatJsonProblem, parseJsonText } from '../../util/json-text.js';
 import { formatKeyPath } from '../../util/suggest.js';
 import { formatIssue } from '../ui/report.js';
+import { checkInputDepth } from '../../util/json-depth.js';
 import { Supervisor, type StartOutcome } from '../../mcp/supervisor.js';
 import type { ServerTool } from '../../mcp/tool-registry.js';
 import { resolveStateDir } from '../../state/state-dir.js';
@@ -102,6 +103,7 @@ function parseArgs(text: string | undefined): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new OrchError('ORCH_INPUT', '--args must be a JSON object of arguments');
   }
+  checkInputDepth(value, '--args');
   return { ...value };
 }
 

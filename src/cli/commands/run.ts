@@ -18,6 +18,7 @@ import { validateInput } from '../../tools/validate-input.js';
 import { coerce } from '../../tools/param-flags.js';
 import { formatJsonProblem, parseJsonText } from '../../util/json-text.js';
 import { suggest } from '../../util/suggest.js';
+import { checkInputDepth } from '../../util/json-depth.js';
 import { flagEntries, isGiven, longOf, RUN_FLAGS, type RunFlags } from '../flags.js';
 import { parseRunTokens, takeProjectFlags, workflowTarget, type FlagsBeforeName } from '../run-flags.js';
 import { ToolError, type ContentBlock, type ToolResult } from '../../tools/result.js';
@@ -163,6 +164,7 @@ export async function readJsonObject(source: string, dir: string, flag = 'the in
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new OrchError('ORCH_INPUT', `${origin} must be a JSON object of parameters`);
   }
+  checkInputDepth(value, origin);
   return { ...value };
 }
 

@@ -75,11 +75,22 @@ describe('http tools', () => {
     expect(last().url).toBe('/api/find?dir=..');
   });
 
-  it('refuses a header value with a line break as bad input, sending nothing', async () => {
+  it('refuses a header value with a line break as bad input (exit 2), sending nothing', async () => {
     const before = seen.length;
-    const err = await failure(runHttp(handler({ headers: { 'X-Val': '{{v}}' } }), { v: 'a\r\nX-Injected: 1' }, { tool: 't' }));
-    expect(err.code).toBe('ORCH_INPUT');
+    const err: unknown = await runHttp(handler({ headers: { 'X-Val': '{{v}}' } }), { v: 'a\r\nX-Injected: 1' }, { tool: 't' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ORCH_INPUT', exitCode: 2 });
     expect(seen.length).toBe(before);
+  });
+
+  it('refuses a header value outside Latin-1 as bad input (exit 2), saying which character', async () => {
+    const before = seen.length;
+    const err: unknown = await runHttp(handler({ headers: { 'X-Val': 'v={{v}}' } }), { v: 'héllo€' }, { tool: 't' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ORCH_INPUT', exitCode: 2 });
+    expect(String(err)).toContain('"€" (U+20AC) at character 8');
+    expect(seen.length).toBe(before);
+    // Latin-1 itself is fine.
+    await runHttp(handler({ headers: { 'X-Val': '{{v}}' } }), { v: 'héllo' }, { tool: 't' });
+    expect(seen.length).toBe(before + 1);
   });
 
   it('form-encodes values in a form body, so `&` and `=` stay data', async () => {

@@ -236,6 +236,15 @@ describe('executeRun: gates', () => {
     ['{passed: false}', 'failed', { passed: false }],
     ['a JSON text with success: false', 'failed', '{"success": false}'],
     ['{passed: true}', 'succeeded', { passed: true }],
+    ['{passed: "false"}', 'failed', { passed: 'false' }],
+    ['a JSON text with passed: "false"', 'failed', '{"passed": "false"}'],
+    ['{passed: "no"}', 'failed', { passed: 'no' }],
+    ['{success: 0}', 'failed', { success: 0 }],
+    ['{passed: null}', 'failed', { passed: null }],
+    ['{passed: "maybe"}', 'failed', { passed: 'maybe' }],
+    ['{passed: "true"}', 'succeeded', { passed: 'true' }],
+    ['{passed: 12, failed: 0} (a count)', 'succeeded', { passed: 12, failed: 0 }],
+    ['a result that says nothing of passing', 'succeeded', { checks: 4 }],
   ])('tests_must_pass: a result of %s makes the run %s', async (_name, outcome, output) => {
     const run = await runWorkflow([step('t', { gate: { type: 'tests_must_pass', when: 'after' } })], { runner: { t: () => output } });
     expect(run.outcome).toBe(outcome);

@@ -49,3 +49,26 @@ describe('expressions', () => {
     expect(condition('false', scope)).toBe(false);
   });
 });
+
+describe('deeply nested expressions', () => {
+  const deep = 30_000;
+  it.each([
+    ['parentheses', `${'('.repeat(deep)}true${')'.repeat(deep)}`],
+    ['negations', `${'!'.repeat(deep)}true`],
+    ['a chain of operators', Array.from({ length: deep }, () => 'true').join(' && ')],
+  ])('of %s are refused as ORCH_EXPRESSION, not a stack overflow', (_what, source) => {
+    let err: unknown;
+    try {
+      parseExpression(source);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: 'ORCH_EXPRESSION', exitCode: 2 });
+    expect(String(err)).toContain('nested more than 100 levels deep');
+  });
+
+  it('up to the limit still evaluate', () => {
+    expect(evaluate(parseExpression(`${'('.repeat(99)}inputs.count${')'.repeat(99)}`), scope)).toBe(3);
+    expect(evaluate(parseExpression(`${'!'.repeat(98)}true`), scope)).toBe(true);
+  });
+});

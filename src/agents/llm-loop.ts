@@ -221,7 +221,10 @@ async function runCall(
         ...(refused ? { refused: true } : {}),
         duration_ms: Date.now() - started,
       },
-      true,
+      // Written at once, synced with the next model turn (group commit): a killed orch finds
+      // it in the file; only a power cut before that sync can lose it, and the call then runs
+      // again, as one that had started would (at least once).
+      false,
     );
     return { output: shown, isError: !ok };
   };

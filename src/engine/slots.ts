@@ -21,8 +21,8 @@ interface Waiting {
   spec: TaskSpec;
   hooks: SubmitHooks;
   resolve: (outcome: TaskOutcome) => void;
-  /** Takes the task out of the queue when its own signal fires while it waits. */
-  withdraw?: () => void;
+  /** While it runs with a signal of its own: what aborts its action. */
+  controller?: AbortController;
 }
 
 /**
@@ -36,6 +36,9 @@ export class Slots {
   private readonly slots = new Map<string, Slot[]>();
   private readonly queues = new Map<string, Waiting[]>();
   private readonly controller = new AbortController();
+  private readonly watched = new Map<AbortSignal, { tasks: Set<Waiting>; onAbort: () => void }>();
+  /** Running tasks with a controller of their own, aborted when the session closes. */
+  private readonly running = new Set<Waiting>();
   private closed = false;
 
   constructor(
@@ -59,12 +62,16 @@ export class Slots {
       }
       const queue = this.queues.get(spec.agentType) ?? [];
       this.queues.set(spec.agentType, queue);
-      const waiting: Waiting = { spec, hooks, resolve };
+      const waiting: Waiting = {
+        spec,
+        hooks,
+        resolve: (outcome) => {
+          this.unwatch(waiting);
+          resolve(outcome);
+        },
+      };
       queue.push(waiting);
-      if (hooks.signal) {
-        waiting.withdraw = () => this.dequeue(waiting);
-        hooks.signal.addEventListener('abort', waiting.withdraw, { once: true });
-      }
+      this.watch(waiting);
       this.pump(spec.agentType);
     });
   }
@@ -101,9 +108,43 @@ export class Slots {
     if (this.closed) return;
     this.closed = true;
     this.controller.abort(reason);
+    for (const w of this.running) w.controller?.abort(reason);
     for (const queue of this.queues.values()) {
       for (const w of queue.splice(0)) w.resolve(failed(w.spec, 'ORCH_CANCELLED', 'cancelled before it ran'));
     }
+  }
+
+  /**
+   * One listener per signal, however many tasks share it (a run's 1,000 steps, a server's
+   * calls): when it fires, queued tasks leave the queue and running ones are aborted.
+   */
+  private watch(waiting: Waiting): void {
+    const signal = waiting.hooks.signal;
+    if (!signal) return;
+    let watched = this.watched.get(signal);
+    if (!watched) {
+      const tasks = new Set<Waiting>();
+      const onAbort = (): void => {
+        for (const w of [...tasks]) {
+          if (w.controller) w.controller.abort(signal.reason);
+          else this.dequeue(w);
+        }
+      };
+      watched = { tasks, onAbort };
+      this.watched.set(signal, watched);
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+    watched.tasks.add(waiting);
+  }
+
+  private unwatch(waiting: Waiting): void {
+    const signal = waiting.hooks.signal;
+    const watched = signal && this.watched.get(signal);
+    if (!signal || !watched) return;
+    watched.tasks.delete(waiting);
+    if (watched.tasks.size > 0) return;
+    signal.removeEventListener('abort', watched.onAbort);
+    this.watched.delete(signal);
   }
 
   /** A task cancelled while it waited for an instance leaves the queue. */
@@ -148,14 +189,18 @@ export class Slots {
     let outcome: TaskOutcome;
     let started = Date.now();
     const own = waiting.hooks.signal;
-    // Out of the queue now: its signal no longer withdraws it but aborts what runs.
-    if (own && waiting.withdraw) own.removeEventListener('abort', waiting.withdraw);
     // The session's own signal (closing it, or the run's signal it was opened with) needs no link.
-    const signal = own && own !== this.outer ? linked(this.controller.signal, own) : { signal: this.controller.signal, unlink: undefined };
+    // A task's own signal (a step's timeout) aborts it through the one listener its signal has (watch).
+    if (own && own !== this.outer) {
+      waiting.controller = new AbortController();
+      this.running.add(waiting);
+      if (own.aborted || this.controller.signal.aborted) waiting.controller.abort(own.aborted ? own.reason : this.controller.signal.reason);
+    }
+    const signal = waiting.controller?.signal ?? this.controller.signal;
     try {
       await waiting.hooks.onStart?.(slot.id);
       started = Date.now();
-      const done = await this.workerFor(slot).run(spec, { id: slot.id, type: slot.type }, signal.signal, waiting.hooks.channel, this.team);
+      const done = await this.workerFor(slot).run(spec, { id: slot.id, type: slot.type }, signal, waiting.hooks.channel, this.team);
       slot.completed++;
       slot.consecutive = 0;
       outcome = { ok: true, key: spec.key, agentId: slot.id, value: done.output, usage: done.usage, durationMs: Date.now() - started };
@@ -168,7 +213,7 @@ export class Slots {
       }
       outcome = { ok: false, key: spec.key, agentId: slot.id, error, durationMs: Date.now() - started, cause: err };
     }
-    signal.unlink?.();
+    this.running.delete(waiting);
     slot.busy = false;
     slot.lastActive = Date.now();
     waiting.resolve(outcome);
@@ -178,29 +223,6 @@ export class Slots {
     // it journals of this task comes before what the next one journals.
     setImmediate(() => this.pump(slot.type));
   }
-}
-
-/**
- * A signal that fires when either does, with its listeners taken off again once the task
- * is over: a run's signal outlives thousands of steps and must not collect one per step.
- */
-function linked(a: AbortSignal, b: AbortSignal): { signal: AbortSignal; unlink: () => void } {
-  const controller = new AbortController();
-  if (a.aborted || b.aborted) {
-    controller.abort(a.aborted ? a.reason : b.reason);
-    return { signal: controller.signal, unlink: () => {} };
-  }
-  const onA = (): void => controller.abort(a.reason);
-  const onB = (): void => controller.abort(b.reason);
-  a.addEventListener('abort', onA, { once: true });
-  b.addEventListener('abort', onB, { once: true });
-  return {
-    signal: controller.signal,
-    unlink: () => {
-      a.removeEventListener('abort', onA);
-      b.removeEventListener('abort', onB);
-    },
-  };
 }
 
 function healthy(slot: Slot): boolean {

@@ -17,6 +17,7 @@ import { callTool } from '../agents/runtime.js';
 import { secretsRedactor, type Redactor } from '../secrets/redact.js';
 import { resolveStateDir } from '../state/state-dir.js';
 import type { Supervisor } from '../mcp/supervisor.js';
+import { checkInputDepth } from '../util/json-depth.js';
 import { callWorkflow, describeWorkflow, servedWorkflows } from './workflow-tools.js';
 import { resultText, ToolError, type ToolResult } from '../tools/result.js';
 
@@ -83,6 +84,7 @@ export function createToolServer(project: Project, options: ToolServerOptions): 
       }
       const args = request.params.arguments ?? {};
       // The tool gets its arguments as given; what goes back hides the secrets, those given to it included.
+      checkInputDepth(args, 'the arguments'); // before anything walks them
       redactor.learn(args);
       const result = await callTool({ kind: 'tool', tool: name }, args, {
         project,

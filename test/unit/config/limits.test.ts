@@ -10,7 +10,9 @@ afterEach(() => cleanup());
 async function issuesOf(files: ProjectFiles) {
   const p = tempProject(files);
   cleanup = p.cleanup;
-  return (await inspectProject({ dir: p.dir })).issues.filter((i) => i.severity === 'error');
+  // A server's own errors are set apart (they hold up only what starts it); validate reports both.
+  const inspected = await inspectProject({ dir: p.dir });
+  return [...inspected.issues, ...inspected.serverIssues].filter((i) => i.severity === 'error');
 }
 
 const script = (timeout: string) => `tools:\n  nap:\n    script:\n      shell: sleep 1\n      timeout: ${timeout}\n`;

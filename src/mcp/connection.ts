@@ -6,6 +6,7 @@ import type { CallToolResult, Progress, Tool } from '@modelcontextprotocol/sdk/t
 import type { McpServerDef } from '../config/model.js';
 import { recordProcess, type PidRegistration } from '../process/pid-registry.js';
 import type { StopTimings } from '../process/stop.js';
+import { newProcessTag, stdioPipes } from '../process/identity.js';
 import { ProcessTree } from '../process/tree.js';
 import { StderrTail } from './stderr-tail.js';
 import { SpawnAwareStdioTransport, createTransport } from './transport.js';
@@ -64,12 +65,17 @@ export class ServerConnection {
     readonly def: McpServerDef,
     private readonly options: ConnectionOptions,
   ) {
+    const tag = newProcessTag();
     this.transport = createTransport(def, {
       parentEnv: options.parentEnv,
       stderr: this.stderr,
+      tag,
       onSpawn: (id) => {
-        this.tree = new ProcessTree(id);
-        this.registration = recordProcess(options.stateDir, def.name, id);
+        // Whatever the server starts carries its tag or holds its pipes, however it
+        // detaches: a double-forked child that keeps the pipes open would keep orch from
+        // exiting, or outlive it.
+        this.tree = new ProcessTree(id, { tag, pipes: stdioPipes(id.pid) });
+        this.registration = recordProcess(options.stateDir, def.name, id, 'server', tag);
       },
     });
     this.client.onclose = () => {

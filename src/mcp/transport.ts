@@ -4,7 +4,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { McpServerDef } from '../config/model.js';
 import { buildServerEnv } from './env.js';
-import { identify, type ProcessIdentity } from '../process/identity.js';
+import { identify, PROCESS_TAG_VARIABLE, type ProcessIdentity } from '../process/identity.js';
 import type { StderrTail } from './stderr-tail.js';
 
 /**
@@ -39,6 +39,8 @@ export interface TransportHooks {
   parentEnv: NodeJS.ProcessEnv;
   stderr: StderrTail;
   onSpawn: (id: ProcessIdentity) => void;
+  /** The server's tag, inherited by all it starts, so that its whole session can be ended. */
+  tag: string;
 }
 
 /**
@@ -58,7 +60,7 @@ export function createTransport(def: McpServerDef, hooks: TransportHooks): Trans
     {
       command: def.command,
       args: def.args,
-      env: buildServerEnv(def.env, hooks.parentEnv),
+      env: { ...buildServerEnv(def.env, hooks.parentEnv), [PROCESS_TAG_VARIABLE]: hooks.tag },
       cwd: def.cwd,
       // Piped, never inherited: a server's chatter must not interleave with orch's output,
       // and its last words are what a start-up or crash error shows.

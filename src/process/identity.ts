@@ -1,4 +1,5 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 
 /**
  * A process as the kernel knows it. A pid alone is not an identity: pids are reused, so
@@ -100,4 +101,96 @@ export function signal(id: ProcessIdentity, sig: NodeJS.Signals): void {
   } catch {
     // It ended between the check and the kill: what we wanted anyway.
   }
+}
+
+/**
+ * The environment variable that marks every process orch starts (a script, an MCP server)
+ * with a tag of its own. Children inherit it, so what a process started is found by its
+ * tag even after it has left the process group (`setsid`) and its parent has exited
+ * (a double fork re-parents it to init) — the escapes a process tree alone cannot follow.
+ * The same kind of cookie that Jenkins' process tree killer uses.
+ */
+export const PROCESS_TAG_VARIABLE = 'ORCH_PROCESS_TAG';
+
+/** A fresh tag for one started process. */
+export function newProcessTag(): string {
+  return randomBytes(8).toString('hex');
+}
+
+/** What marks the processes that belong to one started process. */
+export interface Marks {
+  /** Its PROCESS_TAG_VARIABLE value, inherited by everything it starts. */
+  tag?: string;
+  /**
+   * Its stdout and stderr as /proc names them (`pipe:[inode]`, or `socket:[inode]` for the
+   * socket pairs Node gives a child): whoever still holds one keeps orch waiting.
+   */
+  pipes?: readonly string[];
+}
+
+/** The names of the pipes (or socket pair ends) `pid` holds as stdout and stderr, while it runs. */
+export function stdioPipes(pid: number): string[] {
+  const pipes: string[] = [];
+  for (const fd of [1, 2]) {
+    try {
+      const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      if (target.startsWith('pipe:') || target.startsWith('socket:')) pipes.push(target);
+    } catch {
+      // Gone already, or no such descriptor.
+    }
+  }
+  return pipes;
+}
+
+function hasTag(pid: string, needle: Buffer): boolean {
+  let environ: Buffer;
+  try {
+    environ = readFileSync(`/proc/${pid}/environ`);
+  } catch {
+    return false; // gone, or not ours to read (nor to signal)
+  }
+  for (let at = environ.indexOf(needle); at !== -1; at = environ.indexOf(needle, at + 1)) {
+    if (at === 0 || environ[at - 1] === 0) return true;
+  }
+  return false;
+}
+
+function holdsPipe(pid: string, pipes: ReadonlySet<string>): boolean {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return false;
+  }
+  return fds.some((fd) => {
+    try {
+      return pipes.has(readlinkSync(`/proc/${pid}/fd/${fd}`));
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * Every live process (this one aside) carrying the tag, or holding one of the pipes,
+ * wherever it stands in the process tree, session or group.
+ */
+export function markedProcesses(marks: Marks): ProcessIdentity[] {
+  const needle = marks.tag === undefined ? undefined : Buffer.from(`${PROCESS_TAG_VARIABLE}=${marks.tag}\0`);
+  const pipes = new Set(marks.pipes ?? []);
+  if (!needle && pipes.size === 0) return [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const found: ProcessIdentity[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    if (!(needle && hasTag(entry, needle)) && !(pipes.size > 0 && holdsPipe(entry, pipes))) continue;
+    const id = identify(Number(entry));
+    if (id) found.push(id);
+  }
+  return found;
 }

@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { groupMembers, identify, isRunning, type ProcessIdentity } from './identity.js';
+import { groupMembers, identify, isRunning, markedProcesses, type ProcessIdentity } from './identity.js';
 import type { StopTimings } from './stop.js';
 import { ProcessTree } from './tree.js';
 import { stateWriteError } from '../util/fs-errors.js';
@@ -35,6 +35,11 @@ export interface PidRecord {
    * an exited server can no longer be found from it, so it is reaped from here.
    */
   members?: ProcessIdentity[];
+  /**
+   * The process's tag (PROCESS_TAG_VARIABLE), which its descendants inherit: they are found
+   * by it however they left its tree, group or session.
+   */
+  tag?: string;
 }
 
 const PIDS_DIR = 'pids';
@@ -54,12 +59,20 @@ export interface PidRegistration {
   remove(): void;
 }
 
-/** Writes the record of a freshly started process. */
-export function recordProcess(stateDir: string, name: string, id: ProcessIdentity, kind: ProcessKind = 'server'): PidRegistration {
+/** Writes the record of a freshly started process (and the tag it was started with). */
+export function recordProcess(stateDir: string, name: string, id: ProcessIdentity, kind: ProcessKind = 'server', tag?: string): PidRegistration {
   const owner = selfIdentity();
   // No /proc: identities cannot be checked, so none are kept.
   if (!owner) return { setMembers: () => {}, remove: () => {} };
-  const record: PidRecord = { kind, name, ...(kind === 'server' && { server: name }), pid: id.pid, startTime: id.startTime, owner };
+  const record: PidRecord = {
+    kind,
+    name,
+    ...(kind === 'server' && { server: name }),
+    pid: id.pid,
+    startTime: id.startTime,
+    owner,
+    ...(tag !== undefined && { tag }),
+  };
   const file = recordFile(stateDir, id.pid);
   const write = () => {
     try {
@@ -91,8 +104,8 @@ export function recordProcess(stateDir: string, name: string, id: ProcessIdentit
 }
 
 /** Writes the record of a freshly started process; returns a function that removes it. */
-export function registerPid(stateDir: string, name: string, id: ProcessIdentity, kind: ProcessKind = 'server'): () => void {
-  return recordProcess(stateDir, name, id, kind).remove;
+export function registerPid(stateDir: string, name: string, id: ProcessIdentity, kind: ProcessKind = 'server', tag?: string): () => void {
+  return recordProcess(stateDir, name, id, kind, tag).remove;
 }
 
 function readRecord(file: string): PidRecord | undefined {
@@ -110,7 +123,7 @@ function toRecord(value: unknown): PidRecord | undefined {
   if (typeof r.owner?.pid !== 'number' || typeof r.owner.startTime !== 'string') return undefined;
   const { pid, startTime, owner } = r;
   const members = Array.isArray(r.members) ? r.members.filter(isIdentity) : [];
-  const extra = members.length > 0 ? { members } : {};
+  const extra = { ...(members.length > 0 && { members }), ...(typeof r.tag === 'string' && /^[0-9a-f]+$/.test(r.tag) && { tag: r.tag }) };
   // A record written before records had a `kind` is a server's.
   if (r.kind === undefined && typeof r.server === 'string') {
     return { kind: 'server', name: r.server, server: r.server, pid, startTime, owner, ...extra };
@@ -136,6 +149,7 @@ function leftovers(record: PidRecord): ProcessTree | undefined {
   const tree = new ProcessTree(root);
   for (const member of record.members ?? []) tree.adopt(member);
   if (record.kind === 'script') for (const member of groupMembers(root)) tree.adopt(member);
+  if (record.tag !== undefined) for (const member of markedProcesses({ tag: record.tag })) tree.adopt(member);
   return tree.alive().length > 0 ? tree : undefined;
 }
 

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { descendants, isRunning, signal, type ProcessIdentity } from './identity.js';
+import { descendants, isRunning, markedProcesses, signal, type Marks, type ProcessIdentity } from './identity.js';
 import { runStopSequence, type StopTimings } from './stop.js';
 
 const POLL_MS = 20;
@@ -9,18 +9,23 @@ const KILL_WAIT_MS = 1000;
 /**
  * A server's process and every descendant seen so far. Members are remembered because a
  * descendant whose parent dies is re-parented to init and can no longer be found by
- * walking down from the server's pid.
+ * walking down from the server's pid. With `marks`, whatever carries the root's tag or
+ * holds its pipes is a member too: a double-forked daemon, a `setsid` child.
  */
 export class ProcessTree {
   private readonly members = new Map<number, ProcessIdentity>();
 
-  constructor(readonly root: ProcessIdentity) {
+  constructor(
+    readonly root: ProcessIdentity,
+    private readonly marks: Marks = {},
+  ) {
     this.members.set(root.pid, root);
   }
 
-  /** Adds the current descendants of every live member; true when any were new. */
+  /** Adds the current descendants of every live member, and marked processes; true when any were new. */
   refresh(): boolean {
     const before = this.members.size;
+    for (const member of markedProcesses(this.marks)) this.adopt(member);
     for (const member of this.alive()) {
       for (const child of descendants(member.pid)) this.adopt(child);
     }

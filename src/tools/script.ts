@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import type { ScriptHandler } from '../config/model.js';
 import { formatDuration } from '../config/duration.js';
 import { registerPid } from '../process/pid-registry.js';
-import { identify } from '../process/identity.js';
+import { identify, markedProcesses, newProcessTag, PROCESS_TAG_VARIABLE, signal, stdioPipes, type Marks } from '../process/identity.js';
 import { runStopSequence, settlesWithin } from '../process/stop.js';
 import { renderText } from '../lang/placeholders.js';
 import { OrchError } from '../errors.js';
@@ -12,22 +12,49 @@ import { renderShell } from '../lang/shell-template.js';
 
 /** Time a script gets between SIGTERM and SIGKILL. */
 const KILL_GRACE_MS = 2_000;
+/**
+ * How long the pipes of a script whose whole group has been ended may stay open. Past it,
+ * whatever still holds them escaped every way orch finds processes (it cleared its
+ * environment and left the group); orch stops waiting on the pipes rather than hang.
+ */
+const PIPE_DRAIN_MS = 1_000;
 
 /**
- * Process groups of the scripts running now, each with what forgets its pid record, for
- * a synchronous kill on a forced exit.
+ * Process groups of the scripts running now, each with its tag and what forgets its pid
+ * record, for a synchronous kill on a forced exit.
  */
-const running = new Map<number, () => void>();
+const running = new Map<number, { tag: string; unregister: () => void }>();
 
-/** SIGKILLs every running script's process group: the last resort when orch must exit now. */
+/** SIGKILLs every running script's process group and what it detached: the last resort when orch must exit now. */
 export function killRunningScripts(): void {
-  for (const [pid, unregister] of running) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
+  for (const [pid, { tag, unregister }] of running) {
+    killProcesses(pid, { tag }, 'SIGKILL');
     unregister();
+  }
+}
+
+/**
+ * Signals a script's process group and every process marked as the script's — by its tag,
+ * or by holding its pipes — which covers what left the group (`setsid`) or was re-parented
+ * away (a double fork). Marked processes are looked for again after a SIGKILL, since one may
+ * have started another between the look and the kill.
+ */
+function killProcesses(group: number | undefined, marks: Marks, sig: NodeJS.Signals): void {
+  if (group !== undefined) {
+    try {
+      process.kill(-group, sig);
+    } catch {
+      // The group is already gone.
+    }
+  }
+  const signalled = new Set<string>();
+  for (let round = 0; round < (sig === 'SIGKILL' ? 5 : 1); round++) {
+    const fresh = markedProcesses(marks).filter((id) => !signalled.has(`${id.pid}:${id.startTime}`));
+    if (fresh.length === 0) return;
+    for (const id of fresh) {
+      signalled.add(`${id.pid}:${id.startTime}`);
+      signal(id, sig);
+    }
   }
 }
 
@@ -78,6 +105,8 @@ export async function runScript(
   }
   refuseNul(options.tool, params, [file, ...args, ...Object.values(env)]);
   const cwd = path.resolve(options.baseDir, handler.workingDir ?? '.');
+  const tag = newProcessTag();
+  env[PROCESS_TAG_VARIABLE] = tag;
 
   const child = execa(file, args, {
     cwd,
@@ -87,18 +116,13 @@ export async function runScript(
     reject: false,
     stripFinalNewline: false,
   });
-  const unregister = options.stateDir === undefined ? () => {} : recordScript(options.stateDir, options.tool, child.pid);
+  // Read now, while the script runs: once it exits, its pipes can no longer be named from it.
+  const pipes = child.pid === undefined ? [] : stdioPipes(child.pid);
+  const unregister = options.stateDir === undefined ? () => {} : recordScript(options.stateDir, options.tool, child.pid, tag);
 
   let ended: 'timeout' | 'cancelled' | undefined;
   const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const killGroup = (signal: NodeJS.Signals): void => {
-    if (child.pid === undefined) return;
-    try {
-      process.kill(-child.pid, signal);
-    } catch {
-      // The group is already gone.
-    }
-  };
+  const killGroup = (sig: NodeJS.Signals): void => killProcesses(child.pid, { tag }, sig);
   const terminate = (why: 'timeout' | 'cancelled'): void => {
     if (ended) return;
     ended = why;
@@ -111,9 +135,18 @@ export async function runScript(
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted) onAbort();
   const pid = child.pid;
-  if (pid !== undefined) running.set(pid, unregister);
-  // Background jobs of a finished script would otherwise hold its stdout open forever.
-  child.once('exit', () => killGroup('SIGKILL'));
+  if (pid !== undefined) running.set(pid, { tag, unregister });
+  let drain: NodeJS.Timeout | undefined;
+  child.once('exit', () => {
+    // Background jobs of a finished script would otherwise hold its stdout open forever.
+    killGroup('SIGKILL');
+    drain = setTimeout(() => {
+      // Still open: one last look for whoever holds the pipes, then stop waiting on them.
+      killProcesses(undefined, { tag, pipes }, 'SIGKILL');
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    }, PIPE_DRAIN_MS).unref();
+  });
 
   try {
     const result = await child;
@@ -146,6 +179,7 @@ export async function runScript(
     return { value: parseOutput(stdout) };
   } finally {
     if (timer) clearTimeout(timer);
+    if (drain) clearTimeout(drain);
     if (pid !== undefined) running.delete(pid);
     unregister();
     options.signal?.removeEventListener('abort', onAbort);
@@ -170,14 +204,14 @@ function refuseNul(tool: string, params: Record<string, unknown>, strings: reado
  * killed first; returns a function that forgets it. A script that cannot be recorded is
  * not left running.
  */
-function recordScript(stateDir: string, tool: string, pid: number | undefined): () => void {
+function recordScript(stateDir: string, tool: string, pid: number | undefined, tag: string): () => void {
   // No identity when it never started or has already ended: there is nothing to reap.
   const id = pid === undefined ? undefined : identify(pid);
   if (!id) return () => {};
   try {
-    return registerPid(stateDir, tool, id, 'script');
+    return registerPid(stateDir, tool, id, 'script', tag);
   } catch (err) {
-    process.kill(-id.pid, 'SIGKILL');
+    killProcesses(id.pid, { tag }, 'SIGKILL');
     throw err;
   }
 }

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { PROCESS_TAG_VARIABLE } from '../../../src/process/identity.js';
 import { Supervisor } from '../../../src/mcp/supervisor.js';
 import { BASE_ENV_VARS } from '../../../src/mcp/env.js';
 import { FAST_POLICY, ProcessWatch, everything, fixture, tempDir } from './helpers.js';
@@ -63,7 +64,8 @@ describe('Supervisor with real servers', () => {
     watch.snapshot();
     const block = result.content[0];
     const received: Record<string, string> = JSON.parse(block?.type === 'text' ? block.text : '{}');
-    const allowed = new Set<string>([...BASE_ENV_VARS, 'DECLARED_ONE']);
+    // ORCH_PROCESS_TAG marks what the server starts, so that all of it can be ended; it holds no secret.
+    const allowed = new Set<string>([...BASE_ENV_VARS, 'DECLARED_ONE', PROCESS_TAG_VARIABLE]);
     expect(Object.keys(received).filter((k) => !allowed.has(k))).toEqual([]);
     expect(received.DECLARED_ONE).toBe('arrives');
     expect(received.PATH).toBe(process.env.PATH);

@@ -46,7 +46,8 @@ describe('script processes in the pid registry', () => {
     const call = runScript(waitForGo, {}, { tool: 'waiter', baseDir: dir, environment: {}, stateDir: state });
     const pid = await scriptPid();
     const me = identify(process.pid);
-    expect(records()).toEqual([{ kind: 'script', name: 'waiter', pid, startTime: identify(pid)?.startTime, owner: me }]);
+    // The tag its descendants inherit, by which they are found however they detach.
+    expect(records()).toEqual([{ kind: 'script', name: 'waiter', pid, startTime: identify(pid)?.startTime, owner: me, tag: expect.stringMatching(/^[0-9a-f]{16}$/) }]);
     writeFileSync(path.join(dir, 'go'), '');
     expect((await call).value).toBe('done');
     expect(records()).toEqual([]);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { execa } from 'execa';
 import type { ScriptHandler } from '../config/model.js';
@@ -220,8 +221,9 @@ function recordScript(stateDir: string, tool: string, pid: number | undefined, t
  * Counts another process group orch leads (a Python handler's) among the running scripts,
  * so that `killRunningScripts` ends it too; returns a function that forgets it.
  */
-export function trackProcessGroup(pid: number, forget: () => void = () => {}): () => void {
-  running.set(pid, forget);
+export function trackProcessGroup(pid: number, forget: () => void = () => {}, tag = `untagged-${randomUUID()}`): () => void {
+  // Without a tag of its own, only its group is signalled: a fresh tag no process carries.
+  running.set(pid, { tag, unregister: forget });
   return () => {
     running.delete(pid);
   };

@@ -24,7 +24,8 @@ class MemoryJournal {
     this.appended.push(full);
     this.bytes += `${JSON.stringify(full)}\n`.length;
     if (options.sync !== false) this.syncs++;
-    return full;
+    // As the real Journal: the event as given (what the run goes on with) and as written (redacted).
+    return { event: full, written: full };
   }
   async close() {}
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { orch } from '../helpers/cli.js';
+import { breathe, orch } from '../helpers/cli.js';
 
 // The devops-team template as a user gets it: LLM agents in the guide seed's shape, run
 // offline from its committed recordings, and live against the stub provider.
@@ -73,19 +73,21 @@ describe('the devops-team template', () => {
     expect(orch(['status'], { cwd: dir }).stdout).toMatch(new RegExp(`${runId}.*in / .* out tokens, \\$`));
   });
 
-  it('without a terminal, pauses for the review verdict and again for the production call; approve and resume finish it', () => {
+  it('without a terminal, pauses for the review verdict and again for the production call; approve and resume finish it', async () => {
     const dir = scaffold();
     const first = orch(['run', 'deploy_request', '--input', INPUT, '--replay', 'cassettes'], { cwd: dir, env: OFFLINE });
     expect(first.code, first.stderr).toBe(3);
     expect(first.stdout).toContain('(review returned {"approved":true');
     const [runId = ''] = readdirSync(path.join(dir, '.orch', 'runs'));
     expect(orch(['approve', runId, 'review'], { cwd: dir }).code).toBe(0);
+    await breathe();
     const second = orch(['resume', runId, '--replay', 'cassettes'], { cwd: dir, env: OFFLINE });
     expect(second.code, second.stderr).toBe(3);
     expect(second.stdout).toContain('the model wants to call deploy_production {"service":"payments","version":"1.4.2"}');
     expect(existsSync(path.join(dir, 'deployments', 'staging.json'))).toBe(true);
     expect(existsSync(path.join(dir, 'deployments', 'production.json'))).toBe(false);
     expect(orch(['approve', runId, 'production'], { cwd: dir }).code).toBe(0);
+    await breathe();
     const done = orch(['resume', runId, '--replay', 'cassettes'], { cwd: dir, env: OFFLINE });
     expect(done.code, done.stderr).toBe(0);
     expect(existsSync(path.join(dir, 'deployments', 'production.json'))).toBe(true);

@@ -1,6 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+/**
+ * Lets the test worker's event loop turn between synchronous CLI runs: vitest's worker
+ * answers its runner over RPC with a fixed 60 s timeout, and a test that chains many
+ * spawnSync calls on a loaded machine could otherwise block past it.
+ */
+export const breathe = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 export const BIN = fileURLToPath(new URL('../../bin/orch.js', import.meta.url));
 
 export interface CliResult {

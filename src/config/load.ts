@@ -8,7 +8,7 @@ import { normaliseServers } from './servers.js';
 import { displayPath, readSource, type SourceFile } from './source.js';
 import { checkRules } from './rules/index.js';
 import { normaliseTeam, type RawTeamFile } from './team.js';
-import { normaliseTools } from './tools.js';
+import { addBuiltinTools, normaliseTools } from './tools.js';
 
 export interface LoadOptions {
   /** Project directory (default: the cwd). */
@@ -128,6 +128,8 @@ function normalise(
     normaliseTools(gantz?.tools, { file: files.gantz, path: ['tools'] }, tools, { sink, env, configDir: path.dirname(files.gantz) });
   }
   const teamPart = files.team && team ? normaliseTeam(team, files.team, sink) : { agents: new Map(), workflows: new Map() };
+  // A name the files give a tool (even one that failed to load) or a workflow stays theirs.
+  addBuiltinTools(tools, new Set([...sink.brokenTools, ...teamPart.workflows.keys()]));
   return {
     dir,
     files,

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { BUILTIN_HANDLERS, HANDLER_EXTENSIONS } from './builtins.js';
+import { BUILTIN_FILE, BUILTIN_HANDLERS, BUILTIN_TOOLS, HANDLER_EXTENSIONS } from './builtins.js';
 import { parseDuration } from './duration.js';
 import { expandField, expandMap } from './expand.js';
 import { under, type IssueSink } from './locate.js';
@@ -79,6 +79,33 @@ export function normaliseTools(
       origin: at,
     });
   }
+}
+
+/**
+ * Adds the built-in orchestration tools the project does not declare itself: available
+ * everywhere, as `orch scale` is. Their handlers are the built-in `orchestration` ones.
+ */
+export function addBuiltinTools(into: Map<string, ToolDef>, skip: ReadonlySet<string> = new Set()): void {
+  for (const [name, spec] of Object.entries(BUILTIN_TOOLS)) {
+    if (into.has(name) || skip.has(name)) continue;
+    const params = normaliseParams(spec.parameters);
+    into.set(name, {
+      name,
+      description: spec.description,
+      params,
+      inputSchema: inputSchema(params),
+      handler: { kind: 'module', module: 'orchestration', fn: name },
+      environment: {},
+      dialect: 'map',
+      builtin: true,
+      origin: { file: BUILTIN_FILE, path: ['tools', name] },
+    });
+  }
+}
+
+/** The tools the project's files declare: the built-in ones it does not declare left out. */
+export function declaredTools(tools: ReadonlyMap<string, ToolDef>): ToolDef[] {
+  return [...tools.values()].filter((t) => t.builtin !== true);
 }
 
 function normaliseParams(raw: RawTool['parameters']): ParamDef[] {

@@ -1,4 +1,3 @@
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { loadProject } from '../../config/load.js';
 import type { Project } from '../../config/model.js';
@@ -6,7 +5,7 @@ import { ExitCode } from '../../errors.js';
 import { orchestration } from '../../orchestration/context.js';
 import { monitor, type MonitorReport } from '../../orchestration/monitor.js';
 import { resolveStateDir } from '../../state/state-dir.js';
-import { listRuns } from '../../state/runs.js';
+import { listAll } from '../run-listing.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
 
@@ -40,7 +39,7 @@ export async function run(globals: GlobalOptions, _flags: unknown, _command: unk
     bottlenecks: report.bottlenecks,
     recommendations: report.recommendations,
     servers: servers(project),
-    recent: await recentRuns(orch.tasks, stateDir),
+    recent: await recentRuns(stateDir),
   };
   io.stdout.write(globals.json ? `${JSON.stringify(status, null, 2)}\n` : human(status));
   return ExitCode.ok;
@@ -50,18 +49,11 @@ function servers(project: Project): Status['servers'] {
   return [...project.servers.values()].map((s) => ({ name: s.name, transport: s.transport, target: s.url ?? [s.command ?? '', ...s.args].join(' ') }));
 }
 
-async function recentRuns(tasks: ReturnType<typeof orchestration>['tasks'], stateDir: string, limit = 10): Promise<RecentRun[]> {
-  const out: RecentRun[] = [];
-  for (const id of await tasks.list(limit)) {
-    const report = await tasks.readReport(id);
-    const info = await stat(tasks.dir(id)).catch(() => undefined);
-    out.push({ id, kind: 'task', status: report?.status, updated: new Date(info?.mtimeMs ?? 0).toISOString() });
-  }
-  // Workflow runs: their status is a fold over their journal (a run whose process died is interrupted).
-  for (const run of (await listRuns(stateDir)).runs) {
-    out.push({ id: run.runId, kind: 'workflow', status: run.status, updated: run.endedAt ?? run.startedAt });
-  }
-  return out.sort((a, b) => b.updated.localeCompare(a.updated)).slice(0, limit);
+/** The latest of what `orch runs` lists (workflow runs and tasks alike), newest first. */
+async function recentRuns(stateDir: string, limit = 10): Promise<RecentRun[]> {
+  const { rows } = await listAll(stateDir);
+  const recent = rows.map((r) => ({ id: r.id, kind: r.kind, status: r.status, updated: r.ended ?? r.started }));
+  return recent.sort((a, b) => b.updated.localeCompare(a.updated)).slice(0, limit);
 }
 
 function human(status: Status): string {

@@ -1,4 +1,5 @@
 import type { AgentDef, Project } from '../config/model.js';
+import { declaredTools } from '../config/tools.js';
 import { ExitCode, OrchError } from '../errors.js';
 import { recordingFetch, replayingFetch } from '../llm/cassette.js';
 import type { Redactor } from '../secrets/redact.js';
@@ -141,7 +142,8 @@ async function offeredTools(ctx: PerformContext, def: AgentDef, run: (tool: stri
       approval: (def.approvalRequired?.includes(name) ?? false) || (def.approval === 'destructive' && destructive),
       run: (toolInput, signal) => run(name, toolInput, signal),
     });
-  for (const name of wanted ?? [...ctx.project.tools.keys(), ...byServerName.keys()]) {
+  // Without a list of its own, an agent's model is offered the tools the project declares, not orch's built-in ones.
+  for (const name of wanted ?? [...declaredTools(ctx.project.tools).map((t) => t.name), ...byServerName.keys()]) {
     const declared = ctx.project.tools.get(name);
     if (declared) {
       offer(name, declared.description || name, { ...declared.inputSchema, type: 'object' }, declared.destructive === true);

@@ -10,7 +10,7 @@ import type { VarScope } from './expand.js';
 import { displayPath, readSource, type SourceFile } from './source.js';
 import { checkRules } from './rules/index.js';
 import { normaliseTeam, type RawTeamFile } from './team.js';
-import { normaliseTools } from './tools.js';
+import { addBuiltinTools, normaliseTools } from './tools.js';
 
 export interface LoadOptions {
   /** Project directory (default: the cwd). */
@@ -187,6 +187,8 @@ function normalise(
     normaliseTools(gantz?.tools, { file: files.gantz, path: ['tools'] }, tools, { sink, scope, configDir: path.dirname(files.gantz) });
   }
   const teamPart = files.team && team ? normaliseTeam(team, files.team, sink) : { agents: new Map(), workflows: new Map() };
+  // A name the files give a tool (even one that failed to load) or a workflow stays theirs.
+  addBuiltinTools(tools, new Set([...sink.brokenTools, ...teamPart.workflows.keys()]));
   return {
     dir,
     files,

@@ -79,6 +79,8 @@ export interface ToolDef {
   dialect: 'map' | 'list';
   /** Changes what is hard to undo: an agent with `approval: destructive` needs approval for its model's calls of it. */
   destructive?: boolean;
+  /** One of orch's built-in tools (BUILTIN_TOOLS) that the project does not declare itself. */
+  builtin?: true;
   origin: Origin;
 }
 

@@ -45,7 +45,13 @@ export async function readSource(file: string, dir: string, format: 'yaml' | 'js
       'is this the right file? Config files are normally a few KiB',
     );
   }
-  const bytes = await readFile(file);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    return fail('ORCH_FILE_UNREADABLE', `cannot read ${display}: ${code === 'EACCES' || code === 'EPERM' ? `permission denied (${code})` : code}`, 'make it readable by this user');
+  }
   let text: string;
   try {
     if (bytes.includes(0)) throw new Error('NUL byte');

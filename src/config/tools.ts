@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { BUILTIN_HANDLERS, HANDLER_EXTENSIONS } from './builtins.js';
+import { BUILTIN_FILE, BUILTIN_HANDLERS, BUILTIN_TOOLS, HANDLER_EXTENSIONS } from './builtins.js';
 import { parseDuration } from './duration.js';
 import { expandField, expandMap, type VarScope } from './expand.js';
 import { under, type IssueSink } from './locate.js';
@@ -81,14 +81,42 @@ export function normaliseTools(
   }
 }
 
-function normaliseParams(raw: RawTool['parameters'], origin: Origin, sink: IssueSink): ParamDef[] {
+/**
+ * Adds the built-in orchestration tools the project does not declare itself: available
+ * everywhere, as `orch scale` is. Their handlers are the built-in `orchestration` ones.
+ */
+export function addBuiltinTools(into: Map<string, ToolDef>, skip: ReadonlySet<string> = new Set()): void {
+  for (const [name, spec] of Object.entries(BUILTIN_TOOLS)) {
+    if (into.has(name) || skip.has(name)) continue;
+    const params = normaliseParams(spec.parameters, { file: BUILTIN_FILE, path: ['tools', name, 'parameters'] });
+    into.set(name, {
+      name,
+      description: spec.description,
+      params,
+      inputSchema: inputSchema(params),
+      handler: { kind: 'module', module: 'orchestration', fn: name },
+      environment: {},
+      dialect: 'map',
+      builtin: true,
+      origin: { file: BUILTIN_FILE, path: ['tools', name] },
+    });
+  }
+}
+
+/** The tools the project's files declare: the built-in ones it does not declare left out. */
+export function declaredTools(tools: ReadonlyMap<string, ToolDef>): ToolDef[] {
+  return [...tools.values()].filter((t) => t.builtin !== true);
+}
+
+function normaliseParams(raw: RawTool['parameters'], origin: Origin, sink?: IssueSink): ParamDef[] {
   const list: [string, RawParam, Origin][] = Array.isArray(raw)
     ? raw.map((p, i) => [p.name ?? '', p, under(origin, i)])
     : Object.entries(raw ?? {}).map(([name, p]) => [name, p, under(origin, name)]);
   return list.map(([name, p, at]) => {
     const { name: _name, required, default: _default, ...schema } = p;
     const type = p.type ?? 'string';
-    const fallback = p.default === undefined ? undefined : coerceDefault(name, type, p.default, under(at, 'default'), sink);
+    // Built-in tools (no sink) have no defaults to check.
+    const fallback = p.default === undefined ? undefined : sink ? coerceDefault(name, type, p.default, under(at, 'default'), sink) : p.default;
     return {
       name,
       type,

@@ -29,9 +29,20 @@ export async function assignTask(params: Record<string, unknown>, ctx: HandlerCo
   if (!task?.tool) throw new OrchError('ORCH_TASK', '`task` must name the `tool` to run', { exitCode: ExitCode.usage });
   const named = typeof params.task === 'object' && params.task !== null && 'id' in params.task && typeof params.task.id === 'string';
   const taskId = named ? task.id : newTaskId();
+  orch.tasks.dir(taskId); // an id that cannot name a folder is refused before anything runs
   const agentType = resolveType({ project: orch.project, types: orch.types }, task.id, task.tool, agent.type);
   const startedAt = Date.now();
-  const run = await runOnPool(orch, ctx, { taskId, agentType, tool: task.tool, input: task.input, prefer: agent.id });
+  // Journalled like orchestrate's tasks, so `orch runs` and `orch logs` show it alike.
+  const journal = orch.tasks.journal(taskId);
+  journal.append({ type: 'task_started', task_id: taskId, tool: 'assign_task', coordination: 'centralized', subtasks: 1, agents: [agent.id] });
+  let run: Awaited<ReturnType<typeof runOnPool>>;
+  try {
+    run = await runOnPool(orch, ctx, { taskId, agentType, tool: task.tool, input: task.input, prefer: agent.id });
+    const ok = run.outcome.ok;
+    journal.append({ type: 'task_finished', task_id: taskId, status: ok ? 'completed' : 'failed', succeeded: ok ? 1 : 0, failed: ok ? 0 : 1 });
+  } finally {
+    await journal.flush();
+  }
   const { outcome } = run;
   const subtask = { id: taskId, agentType, tool: task.tool, input: task.input, dependsOn: [] };
   const entry = outcome.ok

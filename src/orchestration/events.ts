@@ -9,7 +9,8 @@ export interface TaskError {
 
 /** What the orchestration journal records: decisions a person may need to audit later. */
 export type TaskEvent =
-  | { type: 'task_started'; task_id: string; coordination: string; subtasks: number; agents: string[] }
+  /** `tool`: the orchestration tool that ran the task (absent in journals of orch 0.1: orchestrate). */
+  | { type: 'task_started'; task_id: string; coordination: string; subtasks: number; agents: string[]; tool?: 'orchestrate' | 'assign_task' }
   | { type: 'subtask_failed'; task_id: string; subtask: string; agent_id: string | null; attempt: number; error: TaskError }
   | { type: 'recovery'; task_id: string; subtask: string; agent_id: string | null; action: RecoveryAction; reason: string }
   | { type: 'agent_unhealthy'; task_id: string; agent_id: string; failure_count: number }

@@ -52,7 +52,7 @@ export async function orchestrate(params: Record<string, unknown>, ctx: HandlerC
   for (const s of subtasks) if (s.tool !== undefined) wanted.set(s.agentType, (wanted.get(s.agentType) ?? 0) + 1);
   const session = await orch.engine.open({ owner: taskId, wanted, signal: ctx.signal });
   const leased = session.leased();
-  journal.append({ type: 'task_started', task_id: taskId, coordination, subtasks: subtasks.length, agents: [...leased.values()].flat() });
+  journal.append({ type: 'task_started', task_id: taskId, tool: 'orchestrate', coordination, subtasks: subtasks.length, agents: [...leased.values()].flat() });
   try {
     const base: Execute = (subtask, input, where) =>
       session.submit({ key: `${taskId}:${subtask.id}`, agentType: subtask.agentType, action: subtask.tool ?? '', input, ids: { task: taskId, subtask: subtask.id }, ...where });

@@ -2,6 +2,7 @@ import { mkdir, open, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import type { Redactor } from '../secrets/redact.js';
+import { ExitCode, OrchError } from '../errors.js';
 import type { TaskEvent } from './events.js';
 import type { Subtask } from './plan.js';
 import type { OrchestrationReport } from './report.js';
@@ -19,7 +20,14 @@ export class TaskStore {
     private readonly redactor: Redactor,
   ) {}
 
+  /** A task's folder; a task id that cannot name one (`..`, a path) is refused. */
   dir(taskId: string): string {
+    if (!isTaskId(taskId)) {
+      throw new OrchError('ORCH_TASK', `\`${taskId}\` cannot be a task id: ids are letters, digits, \`_\`, \`.\` and \`-\``, {
+        hint: 'leave `id` out and orch makes one',
+        exitCode: ExitCode.usage,
+      });
+    }
     return path.join(this.stateDir, 'tasks', taskId);
   }
 
@@ -58,7 +66,7 @@ export class TaskStore {
   }
 
   async readReport(taskId: string): Promise<OrchestrationReport | undefined> {
-    if (!/^[\w.-]+$/.test(taskId)) return undefined;
+    if (!isTaskId(taskId)) return undefined;
     try {
       return JSON.parse(await readFile(path.join(this.dir(taskId), 'report.json'), 'utf8')) as OrchestrationReport;
     } catch (err) {
@@ -68,11 +76,41 @@ export class TaskStore {
   }
 
   /** Task ids, newest first. */
-  async list(limit = 10): Promise<string[]> {
+  async list(limit = Infinity): Promise<string[]> {
     const root = path.join(this.stateDir, 'tasks');
-    const names = await readdir(root).catch(() => []);
+    const names = (await readdir(root).catch(() => [])).filter(isTaskId);
     const dated = await Promise.all(names.map(async (n) => ({ n, t: (await stat(path.join(root, n)).catch(() => undefined))?.mtimeMs ?? 0 })));
     return dated.sort((a, b) => b.t - a.t).slice(0, limit).map((d) => d.n);
+  }
+
+  /**
+   * What `orch runs`, `orch status` and `orch logs` say of a task: which tool ran it, how it
+   * ended and when, from its journal and report. Undefined when there is no such task.
+   */
+  async summary(taskId: string): Promise<TaskSummary | undefined> {
+    if (!isTaskId(taskId)) return undefined;
+    const dir = this.dir(taskId);
+    const folder = await stat(dir).catch(() => undefined);
+    if (!folder?.isDirectory()) return undefined;
+    const events: TimedTaskEvent[] = await readJournal(path.join(dir, 'journal.jsonl'));
+    const report = await this.readReport(taskId).catch(() => undefined);
+    const saved = await stat(path.join(dir, 'report.json')).catch(() => undefined);
+    const started = events.find((e) => e.type === 'task_started');
+    const finished = events.findLast((e) => e.type === 'task_finished');
+    const endedAt = finished?.at ?? (saved ? saved.mtime.toISOString() : undefined);
+    const startedAt =
+      started?.at ?? (saved && report ? new Date(saved.mtimeMs - report.execution_time * 1000).toISOString() : folder.mtime.toISOString());
+    return {
+      id: taskId,
+      tool: started?.type === 'task_started' ? (started.tool ?? 'orchestrate') : 'assign_task',
+      coordination: report?.coordination ?? (started?.type === 'task_started' ? started.coordination : undefined),
+      // A task without a report is running, or its process died before it could save one.
+      status: report?.status ?? 'unfinished',
+      startedAt,
+      ...(endedAt !== undefined && { endedAt }),
+      events,
+      report,
+    };
   }
 
   /** A journal for one task; appends are serialised so lines never interleave. */
@@ -112,13 +150,35 @@ export class Journal {
   }
 }
 
+/**
+ * Task ids name folders: letters, digits, `_`, `.` and `-`, and not only dots, so no id
+ * reaches outside `<state>/tasks/`.
+ */
+export function isTaskId(id: string): boolean {
+  return /^[\w.-]{1,128}$/.test(id) && !/^\.+$/.test(id);
+}
+
+/** A journal event with the time it was written. */
+export type TimedTaskEvent = TaskEvent & { at?: string };
+
+export interface TaskSummary {
+  id: string;
+  tool: 'orchestrate' | 'assign_task';
+  coordination?: string;
+  status: string;
+  startedAt: string;
+  endedAt?: string;
+  events: TimedTaskEvent[];
+  report?: OrchestrationReport;
+}
+
 /** Every event of a task's journal, oldest first. */
-export async function readJournal(file: string): Promise<TaskEvent[]> {
+export async function readJournal(file: string): Promise<TimedTaskEvent[]> {
   const text = await readFile(file, 'utf8').catch(() => '');
   // Lines are written whole and fsync'd; a torn last line after a crash is skipped.
   return text.split('\n').flatMap((line) => {
     try {
-      return line ? [JSON.parse(line) as TaskEvent] : [];
+      return line ? [JSON.parse(line) as TimedTaskEvent] : [];
     } catch {
       return [];
     }

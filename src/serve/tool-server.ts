@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { declaredTools } from '../config/tools.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema,
@@ -56,15 +57,17 @@ export function createToolServer(project: Project, options: ToolServerOptions): 
   const interceptors = defaultInterceptors(stateDir, project.servers.values());
 
   // Declared tools, then the workflows whose names no tool takes.
+  // What the project declares is served; orch's built-in tools only when gantz.yaml declares them.
+  const tools = new Map(declaredTools(project.tools).map((t) => [t.name, t]));
   const workflows = new Map(servedWorkflows(project).map((w) => [w.name, w]));
   server.setRequestHandler(ListToolsRequestSchema, () => ({
-    tools: [...[...project.tools.values()].map(describeTool), ...[...workflows.values()].map(describeWorkflow)],
+    tools: [...[...tools.values()].map(describeTool), ...[...workflows.values()].map(describeWorkflow)],
   }));
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const { name } = request.params;
     const workflow = workflows.get(name);
-    if (!project.tools.has(name) && !workflow) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
+    if (!tools.has(name) && !workflow) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
     try {
       if (workflow) {
         const signal = options.shutdown ? AbortSignal.any([options.shutdown, extra.signal]) : extra.signal;

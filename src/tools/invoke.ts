@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Project, ToolDef } from '../config/model.js';
+import { declaredTools } from '../config/tools.js';
 import { suggest } from '../util/suggest.js';
 import { resolveStateDir } from '../state/state-dir.js';
 import { ExitCode, OrchError } from '../errors.js';
@@ -26,8 +27,8 @@ export async function invokeTool(project: Project, toolName: string, input: unkn
 export function findTool(project: Project, name: string): ToolDef {
   const tool = project.tools.get(name);
   if (tool) return tool;
-  const names = [...project.tools.keys()];
-  const guess = suggest(name, names);
+  const guess = suggest(name, [...project.tools.keys()]);
+  const names = declaredTools(project.tools).map((t) => t.name);
   throw new OrchError('ORCH_UNKNOWN_TOOL', `no tool named \`${name}\``, {
     hint: guess ? `did you mean \`${guess}\`?` : names.length ? `declared tools: ${names.join(', ')}` : 'gantz.yaml declares no tools',
     exitCode: ExitCode.usage,

@@ -144,7 +144,8 @@ describe('orch validate', () => {
     const dir = temp({ 'conf/tools.yaml': 'tools:\n  t: { script: { command: "true" } }\n', 'conf/team.yaml': 'agents:\n  - role: a\n    tools: [t]\n' });
     const r = orch(['-C', path.join(dir, 'conf'), '--config', 'tools.yaml', '--team', 'team.yaml', 'validate', '--json']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ ok: true, issues: [] });
+    // The files picked are the ones whose names are listed.
+    expect(JSON.parse(r.stdout)).toEqual({ ok: true, issues: [], declared: { tools: ['t'], agents: ['a'], workflows: [], servers: [] }, builtin_tools: expect.any(Array) });
   });
 
   it('a directory without config says how to start', () => {

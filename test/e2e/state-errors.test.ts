@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN, orch, type CliResult } from '../helpers/cli.js';
@@ -180,5 +180,46 @@ describe('run ids given to commands', () => {
     }
     expect(readFileSync(path.join(outside, 'journal.jsonl'), 'utf8')).toBe(before);
     expect(tree(outside)).toEqual(['journal.jsonl']);
+  });
+});
+
+/**
+ * Runs orch as user `nobody`, for permission checks that root (which tests may run as)
+ * would pass; undefined where that cannot be arranged.
+ */
+function asNobody(args: string[], cwd: string): CliResult | undefined {
+  const uid = process.getuid?.();
+  if (uid === undefined) return undefined;
+  const [file, prefix] = uid === 0 ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath]] : [process.execPath, []];
+  if (uid === 0 && spawnSync('setpriv', ['--version']).status !== 0) return undefined;
+  const r = spawnSync(file, [...prefix, BIN, ...args], { cwd, encoding: 'utf8', input: '', timeout: 60_000, env: { ...process.env, FORCE_COLOR: undefined } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('files orch may not read or write', () => {
+  it('an unreadable config file is a clear error (exit 2)', (ctx) => {
+    const dir = project();
+    chmodSync(dir, 0o755);
+    chmodSync(path.join(dir, 'gantz.yaml'), 0o000);
+    const r = asNobody(['validate'], dir);
+    if (!r) return ctx.skip();
+    expect(r.code).toBe(2);
+    expect(r.stdout + r.stderr).toContain('ORCH_FILE_UNREADABLE');
+    expect(r.stdout + r.stderr).toContain('permission denied');
+    noStack(r);
+  });
+
+  it('a read-only `.orch` is a clear error (exit 2) for the commands that write to it', (ctx) => {
+    const dir = project();
+    chmodSync(dir, 0o755);
+    mkdirSync(path.join(dir, '.orch'), { mode: 0o755 });
+    if (process.getuid?.() !== 0) chmodSync(path.join(dir, '.orch'), 0o555);
+    for (const args of [['scale', '--agent-type', 'w', '--count', '2'], ['run', 'wf']]) {
+      const r = asNobody(args, dir);
+      if (!r) return ctx.skip();
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/ORCH_STATE_(DIR|WRITE) .*permission denied \(EACCES\)/);
+      noStack(r);
+    }
   });
 });

@@ -1,8 +1,11 @@
 import { stringify } from 'yaml';
-import { ExitCode } from '../../errors.js';
+import { ExitCode, OrchError } from '../../errors.js';
+import type { TaskSummary, TimedTaskEvent } from '../../orchestration/task-store.js';
+import { suggest } from '../../util/suggest.js';
+import { listAll, readOnlyTasks, taskRow } from '../run-listing.js';
 import type { RunEvent } from '../../state/events.js';
 import { readJournal } from '../../state/journal.js';
-import { loadRun, runPaths } from '../../state/runs.js';
+import { isRunId, loadRun, runPaths } from '../../state/runs.js';
 import { resolveStateDir } from '../../state/state-dir.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { usageText } from '../ui/usage.js';
@@ -71,9 +74,64 @@ function delegationDepths(): (e: RunEvent, line: string) => string {
   };
 }
 
-/** `orch logs <run>`: the run's journal as a readable timeline. */
+/** One event of an orchestration task's journal as a line a person reads. */
+export function describeTaskEvent(e: TimedTaskEvent): string {
+  switch (e.type) {
+    case 'task_started':
+      return `task ${e.task_id} started: ${e.tool ?? 'orchestrate'}, ${e.coordination}, ${e.subtasks} subtask${e.subtasks === 1 ? '' : 's'}${e.agents.length ? ` on ${e.agents.join(', ')}` : ''}`;
+    case 'subtask_failed':
+      return `${e.subtask}: failed${e.agent_id ? ` on ${e.agent_id}` : ''} (attempt ${e.attempt}): ${e.error.code} ${oneLine(e.error.message, 200)}`;
+    case 'recovery':
+      return `${e.subtask || '(none)'}: ${e.action}${e.agent_id ? ` (agent ${e.agent_id})` : ''}: ${e.reason}`;
+    case 'agent_unhealthy':
+      return `agent ${e.agent_id} is unhealthy after ${e.failure_count} failures in a row`;
+    case 'task_finished':
+      return `task ${e.status}: ${e.succeeded} succeeded, ${e.failed} failed`;
+    case 'llm_decision':
+      return `${e.agent} model decided the ${e.decision}${e.usage ? ` (${usageText(e.usage)})` : ''}: ${oneLine(e.output, 200)}`;
+    default: {
+      const unknown: never = e;
+      return `event ${JSON.stringify(unknown)}`;
+    }
+  }
+}
+
+/** `orch logs <task>`: an orchestration task's journal, then how each subtask ended. */
+function taskLogs(task: TaskSummary, globals: GlobalOptions, io: Io): number {
+  if (globals.json) {
+    io.stdout.write(`${JSON.stringify({ ...taskRow(task), events: task.events, report: task.report ?? null }, null, 2)}\n`);
+    return ExitCode.ok;
+  }
+  for (const e of task.events) io.stdout.write(`${(e.at ?? '').replace('T', ' ').slice(0, 23).padEnd(23)}  ${describeTaskEvent(e)}\n`);
+  const subtasks = Object.entries(task.report?.subtasks ?? {});
+  if (subtasks.length > 0) {
+    io.stdout.write(`subtasks of ${task.id} (${task.status}):\n`);
+    for (const [id, s] of subtasks) {
+      const where = s.agent_id ? ` on ${s.agent_id}` : '';
+      const what = s.status === 'succeeded' ? `→ ${oneLine(s.result)}` : `${s.error.code} ${oneLine(s.error.message, 200)}`;
+      io.stdout.write(`  ${id}: ${s.status}${where}, ${s.attempts} attempt${s.attempts === 1 ? '' : 's'} ${what}\n`);
+    }
+  } else if (!task.report) {
+    io.stdout.write(`(task ${task.id} has no report: it is running, or the process running it ended first)\n`);
+  }
+  return ExitCode.ok;
+}
+
+/**
+ * `orch logs <run>`: the run's journal as a readable timeline. An orchestration task's id
+ * (as `orch runs` lists it) shows the task's journal instead.
+ */
 export async function run(globals: GlobalOptions, runId: string, _flags?: unknown, _command?: unknown, io: Io = processIo): Promise<number> {
   const stateDir = resolveStateDir(globals.dir);
+  if (!isRunId(runId)) {
+    const task = await readOnlyTasks(stateDir).summary(runId);
+    if (task) return taskLogs(task, globals, io);
+    const ids = (await listAll(stateDir)).rows.map((r) => r.id);
+    const guess = suggest(runId, ids);
+    throw new OrchError('ORCH_UNKNOWN_RUN', `there is no run or task \`${runId}\``, {
+      hint: guess ? `did you mean \`${guess}\`?` : ids.length ? 'run `orch runs` to list them' : 'this project has no runs yet',
+    });
+  }
   const state = await loadRun(stateDir, runId);
   const events = await readJournal(runPaths(stateDir, runId).journal);
   if (globals.json) {

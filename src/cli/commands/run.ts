@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { loadProject } from '../../config/load.js';
+import { declaredTools } from '../../config/tools.js';
 import type { Project, ToolDef } from '../../config/model.js';
 import { ExitCode, OrchError } from '../../errors.js';
 import { installShutdownHandlers } from '../signals.js';
@@ -109,7 +110,7 @@ function findTarget(project: Project, name: string): ToolDef {
   throw new OrchError('ORCH_UNKNOWN_TOOL', `no tool or workflow named \`${name}\``, {
     hint: guess
       ? `did you mean \`${guess}\`?`
-      : `tools: ${[...project.tools.keys()].join(', ') || 'none'}; workflows: ${[...project.workflows.keys()].join(', ')}`,
+      : `tools: ${declaredTools(project.tools).map((t) => t.name).join(', ') || 'none'}; workflows: ${[...project.workflows.keys()].join(', ')}`,
   });
 }
 

@@ -1,4 +1,5 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { declaredTools } from '../../config/tools.js';
 import { loadProject } from '../../config/load.js';
 import { ExitCode, OrchError } from '../../errors.js';
 import { installShutdownHandlers } from '../signals.js';
@@ -103,5 +104,5 @@ function parsePort(text: string): number {
 
 function served(project: Project): string {
   const workflows = servedWorkflows(project).length;
-  return `${project.tools.size} tools${workflows > 0 ? ` and ${workflows} workflow${workflows === 1 ? '' : 's'}` : ''}`;
+  return `${declaredTools(project.tools).length} tools${workflows > 0 ? ` and ${workflows} workflow${workflows === 1 ? '' : 's'}` : ''}`;
 }

@@ -1,4 +1,3 @@
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { loadProject } from '../../config/load.js';
 import type { Project } from '../../config/model.js';
@@ -11,6 +10,7 @@ import type { UsageRecord } from '../../state/events.js';
 import { addUsage } from '../../state/run-state.js';
 import { listRuns } from '../../state/runs.js';
 import { usageText } from '../ui/usage.js';
+import { listAll } from '../run-listing.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
 
@@ -47,7 +47,7 @@ export async function run(globals: GlobalOptions, _flags: unknown, _command: unk
     bottlenecks: report.bottlenecks,
     recommendations: report.recommendations,
     servers: servers(project),
-    recent: await recentRuns(orch.tasks, stateDir),
+    recent: await recentRuns(stateDir),
   };
   // A server's command line carries what its `${VAR}`s expanded to: a password in a URL, a token as an argument.
   const shown = secretsRedactor(process.env, project.servers.values()).redact(status) as Status; // redaction keeps the shape
@@ -59,27 +59,27 @@ function servers(project: Project): Status['servers'] {
   return [...project.servers.values()].map((s) => ({ name: s.name, transport: s.transport, target: s.url ?? [s.command ?? '', ...s.args].join(' ') }));
 }
 
-async function recentRuns(tasks: ReturnType<typeof orchestration>['tasks'], stateDir: string, limit = 10): Promise<RecentRun[]> {
-  const out: RecentRun[] = [];
-  for (const id of await tasks.list(limit)) {
-    const report = await tasks.readReport(id);
-    const info = await stat(tasks.dir(id)).catch(() => undefined);
-    out.push({ id, kind: 'task', status: report?.status, updated: new Date(info?.mtimeMs ?? 0).toISOString() });
-  }
-  // Workflow runs: their status is a fold over their journal (a run whose process died is interrupted).
+/** The latest of what `orch runs` lists (workflow runs and tasks alike), newest first, with what their model calls used. */
+async function recentRuns(stateDir: string, limit = 10): Promise<RecentRun[]> {
+  const { rows } = await listAll(stateDir);
+  const usageOf = new Map<string, UsageRecord>();
   for (const run of (await listRuns(stateDir)).runs) {
     let usage: UsageRecord | undefined;
     for (const step of run.steps.values()) if (step.usage) usage = addUsage(usage, step.usage);
-    out.push({
-      id: run.runId,
-      kind: 'workflow',
-      status: run.status,
-      updated: run.endedAt ?? run.startedAt,
+    if (usage) usageOf.set(run.runId, usage);
+  }
+  const recent = rows.map((r): RecentRun => {
+    const usage = usageOf.get(r.id);
+    return {
+      id: r.id,
+      kind: r.kind,
+      status: r.status,
+      updated: r.ended ?? r.started,
       ...(usage && { usage: { input_tokens: usage.input_tokens, output_tokens: usage.output_tokens } }),
       ...(usage?.cost_usd !== undefined && { cost_usd: usage.cost_usd }),
-    });
-  }
-  return out.sort((a, b) => b.updated.localeCompare(a.updated)).slice(0, limit);
+    };
+  });
+  return recent.sort((a, b) => b.updated.localeCompare(a.updated)).slice(0, limit);
 }
 
 function human(status: Status): string {

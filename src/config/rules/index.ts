@@ -1,5 +1,6 @@
 import type { IssueSink } from '../locate.js';
 import type { Project } from '../model.js';
+import { declaredTools } from '../tools.js';
 import { agentHandoffs, agentTools } from './agents.js';
 import { stepExpressions } from './expressions.js';
 import type { Rule } from './rule.js';
@@ -29,7 +30,8 @@ export const rules: readonly Rule[] = [
 export function checkRules(project: Project, sink: IssueSink, options: { crossFile: boolean } = { crossFile: true }): void {
   const active = rules.filter((rule) => options.crossFile || !rule.crossFile);
   const ctx = { project, sink };
-  for (const tool of project.tools.values()) for (const rule of active) rule.tool?.(ctx, tool);
+  // Built-in tools are right by construction; the rules check what the files say.
+  for (const tool of declaredTools(project.tools)) for (const rule of active) rule.tool?.(ctx, tool);
   for (const agent of project.agents.values()) for (const rule of active) rule.agent?.(ctx, agent);
   for (const workflow of project.workflows.values()) {
     for (const step of workflow.steps) for (const rule of active) rule.step?.(ctx, step, workflow);

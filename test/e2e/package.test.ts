@@ -191,7 +191,8 @@ describe('the packed package', () => {
       const lines = r.stdout.trim().split('\n');
       expect(lines.at(-1)).toBe('ORCH-API-DONE');
       expect(JSON.parse(lines.at(-2) ?? '{}')).toEqual({
-        tools: ['greet'],
+        // The six orchestration tools are built in, in every project.
+        tools: ['greet', 'orchestrate', 'assign_task', 'monitor_agents', 'aggregate_results', 'handle_failure', 'scale_agents'],
         valid: true,
         brokenValid: false,
         loadBroken: 'ORCH_SCHEMA',

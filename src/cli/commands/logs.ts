@@ -124,11 +124,12 @@ function taskLogs(task: TaskSummary, globals: GlobalOptions, io: Io): number {
 export async function run(globals: GlobalOptions, runId: string, _flags?: unknown, _command?: unknown, io: Io = processIo): Promise<number> {
   const stateDir = resolveStateDir(globals.dir);
   if (!isRunId(runId)) {
-    const task = await readOnlyTasks(stateDir).summary(runId);
+    // Only a plain name may be a task's: a path never reaches the file system.
+    const task = /^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(runId) ? await readOnlyTasks(stateDir).summary(runId) : undefined;
     if (task) return taskLogs(task, globals, io);
     const ids = (await listAll(stateDir)).rows.map((r) => r.id);
     const guess = suggest(runId, ids);
-    throw new OrchError('ORCH_UNKNOWN_RUN', `there is no run or task \`${runId}\``, {
+    throw new OrchError('ORCH_UNKNOWN_RUN', `\`${runId}\` is not a run id, and no task has it`, {
       hint: guess ? `did you mean \`${guess}\`?` : ids.length ? 'run `orch runs` to list them' : 'this project has no runs yet',
     });
   }

@@ -121,7 +121,8 @@ import {
 const [dir, broken] = process.argv.slice(2);
 const out = {};
 const { project } = await loadProject({ dir });
-out.tools = [...project.tools.keys()];
+out.tools = [...project.tools.values()].filter((t) => !t.builtin).map((t) => t.name);
+out.builtin = [...project.tools.values()].filter((t) => t.builtin).map((t) => t.name);
 out.valid = (await validateProject({ dir })).ok;
 out.brokenValid = (await validateProject({ dir: broken })).ok;
 out.loadBroken = await loadProject({ dir: broken }).then(
@@ -180,6 +181,7 @@ describe('the packed package', () => {
       expect(lines.at(-1)).toBe('ORCH-API-DONE');
       expect(JSON.parse(lines.at(-2) ?? '{}')).toEqual({
         tools: ['greet'],
+        builtin: ['orchestrate', 'assign_task', 'monitor_agents', 'aggregate_results', 'handle_failure', 'scale_agents'],
         valid: true,
         brokenValid: false,
         loadBroken: 'ORCH_SCHEMA',

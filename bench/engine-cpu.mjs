@@ -94,10 +94,14 @@ for (const n of [10, 100, 1000]) {
   const withQueue = [];
   const alone = [];
   for (let r = 0; r < ROUNDS; r++) {
-    globalThis.gc?.();
-    withEngine.push(await sample(engine));
-    withQueue.push(await sample(queued));
-    alone.push(await sample(journalAlone));
+    // Each sample after a full collection of its own, in an order that turns each round, so
+    // no side always pays for the sweeping a collection leaves behind.
+    const order = [[engine, withEngine], [queued, withQueue], [journalAlone, alone]];
+    for (let k = 0; k < order.length; k++) {
+      const [fn, into] = order[(k + r) % order.length];
+      globalThis.gc?.();
+      into.push(await sample(fn));
+    }
   }
   const beyond = median(withEngine) - median(alone);
   const beyondQueued = median(withQueue) - median(alone);

@@ -1,7 +1,8 @@
 import { TaskStore, type TaskSummary } from '../orchestration/task-store.js';
 import { Redactor } from '../secrets/redact.js';
 import { listRuns } from '../state/runs.js';
-import type { RunState } from '../state/run-state.js';
+import { addUsage, type RunState } from '../state/run-state.js';
+import type { UsageRecord } from '../state/events.js';
 
 /**
  * One thing orch ran in a project, as `orch runs`, `orch status` and `orch logs` all show
@@ -20,6 +21,9 @@ export interface RunRow {
   started: string;
   ended?: string;
   duration_ms: number | null;
+  /** What a workflow run's model calls used, all steps together (absent when none was made). */
+  usage?: { input_tokens: number; output_tokens: number };
+  cost_usd?: number;
 }
 
 export interface RunListing {
@@ -35,6 +39,8 @@ export function readOnlyTasks(stateDir: string): TaskStore {
 
 function workflowRow(run: RunState): RunRow {
   const end = run.endedAt ?? (run.status === 'running' ? new Date().toISOString() : undefined);
+  let usage: UsageRecord | undefined;
+  for (const step of run.steps.values()) if (step.usage) usage = addUsage(usage, step.usage);
   return {
     id: run.runId,
     kind: 'workflow',
@@ -43,6 +49,8 @@ function workflowRow(run: RunState): RunRow {
     started: run.startedAt,
     ...(run.endedAt !== undefined && { ended: run.endedAt }),
     duration_ms: end ? Date.parse(end) - Date.parse(run.startedAt) : null,
+    ...(usage && { usage: { input_tokens: usage.input_tokens, output_tokens: usage.output_tokens } }),
+    ...(usage?.cost_usd !== undefined && { cost_usd: usage.cost_usd }),
   };
 }
 

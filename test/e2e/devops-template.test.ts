@@ -1,22 +1,19 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { breathe, orch } from '../helpers/cli.js';
+import { startStubProcess, type StubProcess } from '../helpers/llm-stub-process.js';
 
 // The devops-team template as a user gets it: LLM agents in the guide seed's shape, run
 // offline from its committed recordings, and live against the stub provider.
-const STUB = fileURLToPath(new URL('../fixtures/llm-stub-server.mjs', import.meta.url));
 const INPUT = '{"service": "payments", "version": "1.4.2"}';
 const OFFLINE = { ANTHROPIC_API_KEY: '', ANTHROPIC_BASE_URL: 'http://127.0.0.1:9' }; // no key, no provider
 
 let root = '';
-let stub: ChildProcess | undefined;
+let stub: StubProcess | undefined;
 afterEach(() => {
-  stub?.kill('SIGTERM');
+  stub?.stop();
   stub = undefined;
   rmSync(root, { recursive: true, force: true });
 });
@@ -95,17 +92,11 @@ describe('the devops-team template', () => {
 
   it('ships nothing when the review says no, even with --approve-all', async () => {
     const dir = scaffold();
-    const script = path.join(root, 'replies.json');
-    writeFileSync(
-      script,
-      JSON.stringify([
-        { toolCalls: [{ name: 'read_release_notes', input: {} }] },
-        { text: '{"approved": false, "reasons": ["RELEASE_NOTES.md:4 promises a migration that is not in the release"]}' },
-      ]),
-    );
-    stub = spawn(process.execPath, [STUB, script], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const line = await new Promise<string>((resolve) => createInterface({ input: stub!.stdout! }).once('line', resolve));
-    const { anthropicBase, url } = JSON.parse(line) as { anthropicBase: string; url: string };
+    stub = await startStubProcess(root, [
+      { toolCalls: [{ name: 'read_release_notes', input: {} }] },
+      { text: '{"approved": false, "reasons": ["RELEASE_NOTES.md:4 promises a migration that is not in the release"]}' },
+    ]);
+    const { anthropicBase, url } = stub;
     const r = orch(['--json', 'run', 'deploy_request', '--input', INPUT, '--approve-all'], { cwd: dir, env: { ANTHROPIC_API_KEY: 'sk-test', ANTHROPIC_BASE_URL: anthropicBase } });
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as Report;

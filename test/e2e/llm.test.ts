@@ -1,14 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN, orch } from '../helpers/cli.js';
+import { startStubProcess as startStub, type StubProcess } from '../helpers/llm-stub-process.js';
+import type { StubReply } from '../helpers/llm-stub.js';
 import { until } from '../helpers/workflow-project.js';
 
-const STUB = fileURLToPath(new URL('../fixtures/llm-stub-server.mjs', import.meta.url));
 const KEY = 'sk-ant-e2e-secret-9191';
 
 const GANTZ = `name: llm-e2e
@@ -32,11 +32,7 @@ workflows:
     - { id: review, agent: reviewer, action: review_changes, with: { service: api } }
 `;
 
-interface Stub {
-  process: ChildProcess;
-  anthropicBase: string;
-  url: string;
-}
+type Stub = StubProcess;
 
 let dir: string;
 let stub: Stub | undefined;
@@ -46,13 +42,8 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function startStubProcess(replies: unknown[]): Promise<Stub> {
-  const script = path.join(dir, 'stub-script.json');
-  writeFileSync(script, JSON.stringify(replies));
-  const child = spawn(process.execPath, [STUB, script], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
-  const info = JSON.parse(line) as { anthropicBase: string; url: string };
-  return { process: child, ...info };
+function startStubProcess(replies: StubReply[]): Promise<Stub> {
+  return startStub(dir, replies);
 }
 
 async function requests(): Promise<number> {

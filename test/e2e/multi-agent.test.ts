@@ -1,18 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { BIN, orch } from '../helpers/cli.js';
+import { startStubProcess, type StubProcess } from '../helpers/llm-stub-process.js';
+import type { StubReply } from '../helpers/llm-stub.js';
 import { until } from '../helpers/workflow-project.js';
 
 // Teams of LLM agents through the built bin, against the stub provider in a process of its own.
-const STUB = fileURLToPath(new URL('../fixtures/llm-stub-server.mjs', import.meta.url));
 
 const GANTZ = `name: team-e2e
 tools:
@@ -43,28 +42,22 @@ workflows:
 const as = (role: string) => `You are the \`${role}\` agent`;
 
 let dir = '';
-let stub: { process: ChildProcess; anthropicBase: string; url: string } | undefined;
+let stub: StubProcess | undefined;
 afterEach(() => {
   stub?.process.kill('SIGTERM');
   stub = undefined;
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function setup(replies: unknown[]): Promise<NodeJS.ProcessEnv> {
+async function setup(replies: StubReply[]): Promise<NodeJS.ProcessEnv> {
   dir = mkdtempSync(path.join(tmpdir(), 'orch-team-e2e-'));
   writeFileSync(path.join(dir, 'gantz.yaml'), GANTZ);
   writeFileSync(path.join(dir, 'agent-team.yaml'), TEAM);
-  const script = path.join(dir, 'stub-script.json');
-  writeFileSync(script, JSON.stringify(replies));
-  const child = spawn(process.execPath, [STUB, script], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
-  stub = { process: child, ...(JSON.parse(line) as { anthropicBase: string; url: string }) };
+  stub = await startStubProcess(dir, replies);
   return { ANTHROPIC_API_KEY: 'sk-ant-team-e2e', ANTHROPIC_BASE_URL: stub.anthropicBase };
 }
 
-async function requests(): Promise<{ body: { system?: unknown; messages?: unknown } }[]> {
-  return (await (await fetch(`${stub!.url}/_stub/requests`)).json()) as { body: { system?: unknown } }[];
-}
+const requests = () => stub!.requests();
 const runId = (): string => readdirSync(path.join(dir, '.orch', 'runs'))[0] ?? '';
 
 describe('LLM agent teams', () => {

@@ -1,16 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { orch } from '../helpers/cli.js';
+import { startStubProcess, type StubProcess } from '../helpers/llm-stub-process.js';
 import { seedAgentTeamYaml, seedGantzYaml } from '../helpers/seeds.js';
 
 // The guide seed's agent-team.yaml, unchanged, with its tools given by script tools in a
 // gantz.yaml, running deploy_request end to end against the stub provider.
-const STUB = fileURLToPath(new URL('../fixtures/llm-stub-server.mjs', import.meta.url));
 const tool = (name: string, shell: string, params = '') => `  ${name}:\n    description: ${name.replace(/_/g, ' ')}\n${params}    script: { shell: ${JSON.stringify(shell)} }\n`;
 const GANTZ = `name: seed-tools
 tools:
@@ -41,9 +38,9 @@ const REPLIES = [
 ];
 
 let dir = '';
-let stub: ChildProcess | undefined;
+let stub: StubProcess | undefined;
 afterEach(() => {
-  stub?.kill('SIGTERM');
+  stub?.stop();
   stub = undefined;
   rmSync(dir, { recursive: true, force: true });
 });
@@ -52,11 +49,8 @@ async function setup(): Promise<{ env: NodeJS.ProcessEnv; url: string }> {
   dir = mkdtempSync(path.join(tmpdir(), 'orch-seed-team-'));
   writeFileSync(path.join(dir, 'agent-team.yaml'), seedAgentTeamYaml());
   writeFileSync(path.join(dir, 'gantz.yaml'), GANTZ);
-  const script = path.join(dir, 'replies.json');
-  writeFileSync(script, JSON.stringify(REPLIES));
-  stub = spawn(process.execPath, [STUB, script], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve) => createInterface({ input: stub!.stdout! }).once('line', resolve));
-  const { anthropicBase, url } = JSON.parse(line) as { anthropicBase: string; url: string };
+  stub = await startStubProcess(dir, REPLIES);
+  const { anthropicBase, url } = stub;
   return { env: { ANTHROPIC_API_KEY: 'sk-ant-seed-team', ANTHROPIC_BASE_URL: anthropicBase }, url };
 }
 
@@ -108,11 +102,8 @@ describe("the orchestration seed's gantz.yaml, unchanged, with an orchestrator a
       path.join(dir, 'agent-team.yaml'),
       'team: { name: analysts }\nagents:\n  - { role: orchestrator, model: claude-sonnet-4-5, system_prompt: Decompose tasks. }\n  - { role: worker, count: 3 }\n',
     );
-    const script = path.join(dir, 'replies.json');
-    writeFileSync(script, JSON.stringify([{ text: JSON.stringify({ subtasks: [{ id: 'pools', tool: 'monitor_agents', agent_type: 'worker', input: {} }] }) }]));
-    stub = spawn(process.execPath, [STUB, script], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const line = await new Promise<string>((resolve) => createInterface({ input: stub!.stdout! }).once('line', resolve));
-    const { anthropicBase } = JSON.parse(line) as { anthropicBase: string };
+    stub = await startStubProcess(dir, [{ text: JSON.stringify({ subtasks: [{ id: 'pools', tool: 'monitor_agents', agent_type: 'worker', input: {} }] }) }]);
+    const { anthropicBase } = stub;
     const r = orch(['--json', 'run', 'orchestrate', '--task', '{"type": "analysis", "data": {"x": 1}}'], { cwd: dir, env: { ANTHROPIC_API_KEY: 'sk-ant-seed', ANTHROPIC_BASE_URL: anthropicBase } });
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as { status: string; subtasks: Record<string, { status: string; tool: string }> };

@@ -6,9 +6,6 @@ import { orchestration } from '../../orchestration/context.js';
 import { monitor, type MonitorReport } from '../../orchestration/monitor.js';
 import { secretsRedactor } from '../../secrets/redact.js';
 import { resolveStateDir } from '../../state/state-dir.js';
-import type { UsageRecord } from '../../state/events.js';
-import { addUsage } from '../../state/run-state.js';
-import { listRuns } from '../../state/runs.js';
 import { usageText } from '../ui/usage.js';
 import { listAll } from '../run-listing.js';
 import type { GlobalOptions, Io } from '../context.js';
@@ -62,23 +59,16 @@ function servers(project: Project): Status['servers'] {
 /** The latest of what `orch runs` lists (workflow runs and tasks alike), newest first, with what their model calls used. */
 async function recentRuns(stateDir: string, limit = 10): Promise<RecentRun[]> {
   const { rows } = await listAll(stateDir);
-  const usageOf = new Map<string, UsageRecord>();
-  for (const run of (await listRuns(stateDir)).runs) {
-    let usage: UsageRecord | undefined;
-    for (const step of run.steps.values()) if (step.usage) usage = addUsage(usage, step.usage);
-    if (usage) usageOf.set(run.runId, usage);
-  }
-  const recent = rows.map((r): RecentRun => {
-    const usage = usageOf.get(r.id);
-    return {
+  const recent = rows.map(
+    (r): RecentRun => ({
       id: r.id,
       kind: r.kind,
       status: r.status,
       updated: r.ended ?? r.started,
-      ...(usage && { usage: { input_tokens: usage.input_tokens, output_tokens: usage.output_tokens } }),
-      ...(usage?.cost_usd !== undefined && { cost_usd: usage.cost_usd }),
-    };
-  });
+      ...(r.usage && { usage: r.usage }),
+      ...(r.cost_usd !== undefined && { cost_usd: r.cost_usd }),
+    }),
+  );
   return recent.sort((a, b) => b.updated.localeCompare(a.updated)).slice(0, limit);
 }
 

@@ -38,7 +38,8 @@ export const blackboard: Pattern = (spec, ctx) => {
   };
 };
 
-function writesOf(value: unknown): Record<string, unknown> | undefined {
+/** The `{writes: {key: value}}` a member returned, if it returned any (blackboard, swarm). */
+export function writesOf(value: unknown): Record<string, unknown> | undefined {
   if (typeof value !== 'object' || value === null || !('writes' in value)) return undefined;
   const writes: unknown = value.writes;
   return typeof writes === 'object' && writes !== null && !Array.isArray(writes) ? { ...writes } : undefined;

@@ -1,6 +1,7 @@
 import type { TaskOutcome } from '../../engine/task.js';
 import type { Subtask } from '../plan.js';
 import type { Execute } from '../run-graph.js';
+import { writesOf } from './blackboard.js';
 import { flat, noDependencies } from './centralized.js';
 import { declaresParam, type Pattern } from './pattern.js';
 import { Rounds } from './rounds.js';
@@ -68,9 +69,3 @@ export const swarm: Pattern = (spec, ctx) => {
     combine: () => ({ result: { ...board }, details: { settled: settledIn !== undefined, rounds: applied, max_rounds: maxRounds, members: subtasks.length } }),
   };
 };
-
-function writesOf(value: unknown): Record<string, unknown> | undefined {
-  if (typeof value !== 'object' || value === null || !('writes' in value)) return undefined;
-  const writes: unknown = value.writes;
-  return typeof writes === 'object' && writes !== null && !Array.isArray(writes) ? { ...(writes as Record<string, unknown>) } : undefined;
-}

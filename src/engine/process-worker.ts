@@ -76,9 +76,7 @@ export class ProcessWorker implements Worker {
 
   /** Carries a worker's journal write or approval question to the run's channel, and the answer back. */
   private relay(child: ChildProcess, message: Extract<WorkerMessage, { type: 'record' | 'decide' }>, channel: ActionChannel | undefined): void {
-    const reply = (extra: Partial<Extract<ParentMessage, { type: 'reply' }>>) => {
-      if (child.connected) child.send({ type: 'reply', id: message.id, seq: message.seq, ...extra } satisfies ParentMessage);
-    };
+    const reply = replier(child, message);
     const done =
       message.type === 'record'
         ? (channel?.record(message.event, message.durable) ?? Promise.resolve()).then(() => reply({}))
@@ -88,9 +86,7 @@ export class ProcessWorker implements Worker {
 
   /** Carries a worker's delegation or status request to the session it runs in, and the outcome back. */
   private relayTeam(child: ChildProcess, message: Extract<WorkerMessage, { type: 'team' }>, waiting: Pending | undefined): void {
-    const reply = (extra: Partial<Extract<ParentMessage, { type: 'reply' }>>) => {
-      if (child.connected) child.send({ type: 'reply', id: message.id, seq: message.seq, ...extra } satisfies ParentMessage);
-    };
+    const reply = replier(child, message);
     const team = waiting?.team;
     if (!team || !waiting) return reply({ failure: { code: 'ORCH_CANCELLED', message: 'the task is over', retryable: false } });
     const done: Promise<void> =
@@ -105,6 +101,13 @@ export class ProcessWorker implements Worker {
     const child = this.child;
     if (child) await stopChild(child, { graceMs: GRACE_MS, termMs: GRACE_MS });
   }
+}
+
+/** Answers one of a worker's requests, while the worker is still there to hear it. */
+function replier(child: ChildProcess, message: { id: number; seq: number }): (extra: Partial<Extract<ParentMessage, { type: 'reply' }>>) => void {
+  return (extra) => {
+    if (child.connected) child.send({ type: 'reply', id: message.id, seq: message.seq, ...extra } satisfies ParentMessage);
+  };
 }
 
 /** A failure reported by a child worker, keeping the code it had there. */

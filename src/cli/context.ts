@@ -6,6 +6,8 @@ export interface GlobalOptions {
   config?: string;
   /** Other file name for agent-team.yaml (`--team`). */
   team?: string;
+  /** Queue engine URL (`--engine`), else ORCH_ENGINE, else agent-team.yaml's `engine:`. */
+  engine?: string;
   json: boolean;
   quiet: boolean;
   verbose: boolean;

@@ -28,6 +28,7 @@ export const GLOBAL_FLAGS: FlagTable<GlobalOptions> = {
   dir: { flags: '-C, --dir <dir>', help: 'project directory (default: the current directory)', project: true },
   config: { flags: '--config <file>', help: 'tools file (default: gantz.yaml)', project: true },
   team: { flags: '--team <file>', help: 'team file (default: agent-team.yaml)', project: true },
+  engine: { flags: '--engine <url>', help: 'schedule on this queue engine: redis://host:6379/0, or `local` (also: ORCH_ENGINE)', project: true },
   json: { flags: '--json', help: 'print one JSON document on stdout and nothing else there' },
   quiet: { flags: '-q, --quiet', help: 'print only errors' },
   verbose: { flags: '-v, --verbose', help: 'print more detail' },

@@ -51,15 +51,19 @@ function globalOptions(command: Command): GlobalOptions {
     dir?: string;
     config?: string;
     team?: string;
+    engine?: string;
     json?: boolean;
     quiet?: boolean;
     verbose?: boolean;
     color?: boolean;
   }>();
+  // The flag wins over the variable; what orch starts (process workers) inherits the choice.
+  if (o.engine !== undefined) process.env.ORCH_ENGINE = o.engine;
   return {
     dir: path.resolve(o.dir ?? process.cwd()),
     config: o.config,
     team: o.team,
+    ...(o.engine !== undefined && { engine: o.engine }),
     json: o.json === true,
     quiet: o.quiet === true,
     verbose: o.verbose === true,
@@ -196,6 +200,14 @@ export function buildProgram(): Command {
     .requiredOption('--agent-type <type>', 'the agent type: a role of agent-team.yaml, or `worker` without a team')
     .requiredOption('--count <n>', 'the number of instances; busy ones above it leave when their tasks end')
     .action(lazy(() => import('./commands/scale.js')));
+
+  program
+    .command('worker')
+    .description('take jobs of the queue engine (--engine, ORCH_ENGINE or `engine:`) until SIGTERM, which drains it')
+    .addOption(optionOf({ flags: '--agent-type <type>', help: 'take jobs of this agent type (repeatable; default: every type of the team)', repeatable: true }))
+    .option('--concurrency <n>', 'jobs of each type run at once (default 1)')
+    .option('--stall-interval <duration>', "how soon a dead worker's jobs are taken over; the same on every worker (default 5s, also ORCH_STALL_INTERVAL)")
+    .action(lazy(() => import('./commands/worker.js')));
 
   program
     .command('status')

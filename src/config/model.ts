@@ -79,6 +79,8 @@ export interface ToolDef {
   dialect: 'map' | 'list';
   /** Changes what is hard to undo: an agent with `approval: destructive` needs approval for its model's calls of it. */
   destructive?: boolean;
+  /** `false`: a job of it whose queue worker died is failed, not run again. */
+  idempotent?: false;
   /** One of orch's built-in tools (BUILTIN_TOOLS) that the project does not declare itself. */
   builtin?: true;
   origin: Origin;
@@ -199,6 +201,17 @@ export interface TeamDef {
   maxDelegationDepth?: number;
 }
 
+/** The queue engine a team file names: `engine: redis://...`, or the guide's `state_management:` block. */
+export interface EngineDef {
+  /** `redis://`, `rediss://` or `unix://` URL; absent when only a key prefix or isolation was given. */
+  url?: string;
+  /** Prefix of every Redis key (default `orch:`). */
+  keyPrefix?: string;
+  /** `namespace` (default): keys under the team's name; `shared`: not. */
+  isolation?: 'namespace' | 'shared';
+  origin: Origin;
+}
+
 /** An LLM provider orch can talk to: its wire API, not who hosts it. */
 export type LlmProvider = 'anthropic' | 'openai' | 'openai-compatible';
 
@@ -283,6 +296,8 @@ export interface Project {
   /** Servers declared with `disabled: true`, kept apart so that nothing starts them. */
   disabledServers?: Map<string, DisabledServer>;
   team?: TeamDef;
+  /** Where tasks are scheduled, from agent-team.yaml's `engine:` or `state_management:`; absent: the local engine. */
+  engine?: EngineDef;
   agents: Map<string, AgentDef>;
   workflows: Map<string, WorkflowDef>;
   orchestration?: OrchestrationDef;

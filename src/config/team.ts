@@ -15,6 +15,7 @@ import type {
   Origin,
   StepDef,
   TeamDef,
+  EngineDef,
   WorkflowDef,
 } from './model.js';
 
@@ -68,9 +69,20 @@ export interface RawTeamFile {
     planner?: string;
     aggregate?: 'rules' | 'llm';
   };
+  engine?: string;
+  state_management?: RawStateManagement;
   agents?: RawAgent[];
   workflows?: Record<string, RawWorkflow>;
   models?: Record<string, RawModel>;
+}
+
+interface RawStateManagement {
+  backend?: 'redis' | 'local';
+  connection?: string;
+  key_prefix?: string;
+  persistence?: { snapshot_interval?: string | number; snapshot_backend?: string };
+  isolation?: { strategy?: 'namespace' | 'shared' };
+  recovery?: { on_agent_crash?: string; on_state_corruption?: string };
 }
 
 interface RawModel {
@@ -93,8 +105,10 @@ export function normaliseTeam(
   workflows: Map<string, WorkflowDef>;
   orchestration?: OrchestrationDef;
   models?: Map<string, ModelDef>;
+  engine?: EngineDef;
 } {
   const root: Origin = { file, path: [] };
+  const engine = engineOf(raw, root, sink);
   const team: TeamDef | undefined = raw.team
     ? {
         name: raw.team.name,
@@ -171,7 +185,61 @@ export function normaliseTeam(
       }
     : undefined;
   const models = raw.models ? normaliseModels(raw.models, under(root, 'models')) : undefined;
-  return { team, agents, workflows, orchestration, models };
+  return { team, agents, workflows, orchestration, models, ...(engine && { engine }) };
+}
+
+/**
+ * `engine: <url>`, or the guide's `state_management:` block (`backend: redis` and its
+ * `connection`). What orch keeps otherwise (its state is journals, streams and hashes in
+ * the engine; recovery is resume and re-queued jobs) is a warning saying so.
+ */
+function engineOf(raw: RawTeamFile, root: Origin, sink: IssueSink): EngineDef | undefined {
+  const sm = raw.state_management;
+  if (raw.engine === undefined && sm === undefined) return undefined;
+  const at = under(root, 'state_management');
+  let url = raw.engine;
+  if (sm) {
+    if (sm.backend === 'local' && sm.connection !== undefined) {
+      sink.warn('ORCH_ENGINE_OPTION_IGNORED', under(at, 'connection'), '`connection` is not used with `backend: local`', {
+        key: true,
+        hint: 'set `backend: redis` to schedule on the queue engine at that URL, or remove `connection`',
+      });
+    }
+    if (sm.backend !== 'local' && sm.connection !== undefined) {
+      if (url !== undefined && url !== sm.connection) {
+        sink.warn('ORCH_ENGINE_OPTION_IGNORED', under(at, 'connection'), `\`engine: ${url}\` is used; this \`connection\` is not`, {
+          key: true,
+          hint: 'keep one of `engine:` and `state_management.connection`',
+        });
+      }
+      url ??= sm.connection;
+    }
+    if (sm.backend === 'redis' && url === undefined) {
+      sink.error('ORCH_ENGINE_URL', under(at, 'backend'), '`backend: redis` needs a `connection`', {
+        hint: 'add `connection: redis://host:6379/0` (or set ORCH_ENGINE, or pass --engine)',
+      });
+    }
+    for (const key of ['snapshot_interval', 'snapshot_backend'] as const) {
+      if (sm.persistence?.[key] === undefined) continue;
+      sink.warn('ORCH_ENGINE_OPTION_IGNORED', under(at, 'persistence', key), `\`${key}\` is not honoured: runs are journalled event by event in the engine, so there are no snapshots to take`, {
+        key: true,
+        hint: 'remove it; `orch resume <run>` rebuilds a run from its journal',
+      });
+    }
+    for (const key of ['on_agent_crash', 'on_state_corruption'] as const) {
+      if (sm.recovery?.[key] === undefined) continue;
+      sink.warn('ORCH_ENGINE_OPTION_IGNORED', under(at, 'recovery', key), `\`${key}\` is not honoured: a dead worker's jobs are taken over by another worker, and a run resumes from its journal`, {
+        key: true,
+        hint: 'remove it; see `orch worker` and `orch resume` in the README',
+      });
+    }
+  }
+  return {
+    ...(url !== undefined && { url }),
+    ...(sm?.key_prefix !== undefined && { keyPrefix: sm.key_prefix }),
+    ...(sm?.isolation?.strategy !== undefined && { isolation: sm.isolation.strategy }),
+    origin: raw.engine !== undefined ? under(root, 'engine') : at,
+  };
 }
 
 function normaliseModels(raw: Record<string, RawModel>, at: Origin): Map<string, ModelDef> {

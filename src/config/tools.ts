@@ -33,6 +33,7 @@ interface RawTool {
   mcp?: { server: string; tool: string };
   environment?: Record<string, unknown>;
   destructive?: boolean;
+  idempotent?: boolean;
 }
 
 export interface ToolContext {
@@ -76,6 +77,7 @@ export function normaliseTools(
       environment: expandMap(ctx.sink, ctx.scope, under(at, 'environment'), tool.environment),
       dialect,
       ...(tool.destructive === true ? { destructive: true } : {}),
+      ...(tool.idempotent === false ? { idempotent: false } : {}),
       origin: at,
     });
   }

@@ -53,6 +53,11 @@ export interface OpenRequest {
 /** Schedules tasks on agent pools. `local` is embedded; a queue engine implements the same calls. */
 export interface Engine {
   readonly name: string;
+  /**
+   * Refuses, before a run writes anything, work it could not do: an agent type whose pool
+   * is scaled to 0, an engine that cannot be reached.
+   */
+  prepare(types: Iterable<string>): Promise<void>;
   /** Holds instances for a run or task: an empty pool or one with only unhealthy instances is an error at once. */
   open(request: OpenRequest): Promise<EngineSession>;
 }

@@ -8,14 +8,13 @@ import type { Project } from '../config/model.js';
 import type { Logger, McpCaller } from '../tools/context.js';
 import type { Engine, EngineSession, OpenRequest } from './engine.js';
 import { InlineWorker } from './inline-worker.js';
-import { acquire, acquireOne, release } from './leases.js';
+import { acquire, acquireOne, checkPools, release } from './leases.js';
 import { initMessage, ProcessWorker } from './process-worker.js';
 import { Slots } from './slots.js';
 import type { Worker } from './worker.js';
 import type { DelegationRequest, Performance, TeamServices } from '../agents/action.js';
 import { instancesOf } from '../agents/pool.js';
-import { OrchError } from '../errors.js';
-import type { TaskOutcome, TaskSpec } from './task.js';
+import { delegatedResult, delegatedTask } from './delegation.js';
 
 export interface LocalEngineOptions {
   project: Project;
@@ -56,6 +55,10 @@ export class LocalEngine implements Engine {
     });
   }
 
+  async prepare(types: Iterable<string>): Promise<void> {
+    checkPools(await this.store.read(), this.types, types);
+  }
+
   async open(request: OpenRequest): Promise<EngineSession> {
     let leased: Map<string, string[]>;
     const [only] = request.wanted.keys();
@@ -93,29 +96,14 @@ export class LocalEngine implements Engine {
    */
   private teamServices(slots: Slots, owner: string): TeamServices {
     const delegate = async (r: DelegationRequest): Promise<Performance> => {
-      const spec: TaskSpec = {
-        key: `${owner}:${r.delegation.via}`,
-        agentType: r.role,
-        action: r.action,
-        input: r.input,
-        ids: r.ids ?? {},
-        step: { label: r.label, budget: r.budget },
-        delegation: r.delegation,
-      };
-      const hooks = { signal: r.signal, channel: r.channel };
-      let outcome: TaskOutcome;
-      if (slots.holds(r.role)) {
-        outcome = await slots.submit(spec, hooks);
-      } else {
-        const session = await this.open({ owner, wanted: new Map([[r.role, 1]]), signal: r.signal, single: {} });
-        try {
-          outcome = await session.submit(spec, hooks);
-        } finally {
-          await session.close();
-        }
+      const { spec, hooks } = delegatedTask(owner, r);
+      if (slots.holds(r.role)) return delegatedResult(await slots.submit(spec, hooks));
+      const session = await this.open({ owner, wanted: new Map([[r.role, 1]]), signal: r.signal, single: {} });
+      try {
+        return delegatedResult(await session.submit(spec, hooks));
+      } finally {
+        await session.close();
       }
-      if (outcome.ok) return { output: outcome.value, usage: outcome.usage };
-      throw outcome.cause ?? new OrchError(outcome.error.code, outcome.error.message);
     };
     const status = async (role?: string): Promise<unknown> => {
       const registry = await this.store.read();

@@ -9,7 +9,8 @@ import { OrchError } from '../errors.js';
 import type { ParentMessage, WorkerMessage } from './process-protocol.js';
 import { stopChild } from '../process/stop.js';
 import type { Instance, Worker } from './worker.js';
-import { toFailure, type TaskSpec } from './task.js';
+import type { TaskSpec } from './task.js';
+import { answerRequest, type ReplyBody } from './relay.js';
 import type { TeamServices } from '../agents/action.js';
 
 const GRACE_MS = 2000;
@@ -57,8 +58,7 @@ export class ProcessWorker implements Worker {
     const child = fork(file, [], { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced' });
     child.on('message', (message: WorkerMessage) => {
       const waiting = this.pending.get(message.id);
-      if (message.type === 'record' || message.type === 'decide') return void this.relay(child, message, waiting?.channel);
-      if (message.type === 'team') return void this.relayTeam(child, message, waiting);
+      if (message.type !== 'result') return answerRequest(message, waiting, replier(child, message));
       this.pending.delete(message.id);
       if (message.ok) waiting?.resolve({ output: message.value, usage: message.usage });
       else waiting?.reject(new WorkerTaskError(message.error.code, message.error.message));
@@ -74,28 +74,6 @@ export class ProcessWorker implements Worker {
     return child;
   }
 
-  /** Carries a worker's journal write or approval question to the run's channel, and the answer back. */
-  private relay(child: ChildProcess, message: Extract<WorkerMessage, { type: 'record' | 'decide' }>, channel: ActionChannel | undefined): void {
-    const reply = replier(child, message);
-    const done =
-      message.type === 'record'
-        ? (channel?.record(message.event, message.durable) ?? Promise.resolve()).then(() => reply({}))
-        : (channel?.decide(message.call, new AbortController().signal, message.question) ?? Promise.resolve({ decision: 'pending' as const })).then((decision) => reply({ decision }));
-    done.catch((err: unknown) => reply({ error: err instanceof Error ? err.message : String(err) }));
-  }
-
-  /** Carries a worker's delegation or status request to the session it runs in, and the outcome back. */
-  private relayTeam(child: ChildProcess, message: Extract<WorkerMessage, { type: 'team' }>, waiting: Pending | undefined): void {
-    const reply = replier(child, message);
-    const team = waiting?.team;
-    if (!team || !waiting) return reply({ failure: { code: 'ORCH_CANCELLED', message: 'the task is over', retryable: false } });
-    const done: Promise<void> =
-      message.op === 'delegate'
-        ? team.delegate({ ...message.request, signal: waiting.signal, channel: waiting.channel }).then((r) => reply({ value: r.output ?? null, ...(r.usage && { usage: r.usage }) }))
-        : team.status(message.role).then((value) => reply({ value }));
-    done.catch((err: unknown) => reply({ failure: toFailure(err) }));
-  }
-
   /** Disconnect (the worker ends its servers and exits) → wait → SIGTERM → wait → SIGKILL: the one stop sequence. */
   async stop(): Promise<void> {
     const child = this.child;
@@ -104,9 +82,9 @@ export class ProcessWorker implements Worker {
 }
 
 /** Answers one of a worker's requests, while the worker is still there to hear it. */
-function replier(child: ChildProcess, message: { id: number; seq: number }): (extra: Partial<Extract<ParentMessage, { type: 'reply' }>>) => void {
-  return (extra) => {
-    if (child.connected) child.send({ type: 'reply', id: message.id, seq: message.seq, ...extra } satisfies ParentMessage);
+function replier(child: ChildProcess, message: { id: number; seq: number }): (body: ReplyBody) => void {
+  return (body) => {
+    if (child.connected) child.send({ type: 'reply', id: message.id, seq: message.seq, ...body } satisfies ParentMessage);
   };
 }
 

@@ -1,14 +1,13 @@
-import type { ActionChannel, ToolDecision } from '../agents/action-channel.js';
-import type { TeamServices } from '../agents/action.js';
 import { defaultInterceptors, type Interceptor } from '../agents/interceptors.js';
-import { llmSettings, type LlmSettings } from '../agents/llm-action.js';
+import { llmSettings, type CassetteSpec, type LlmSettings } from '../agents/llm-action.js';
 import { perform } from '../agents/runtime.js';
 import { loadProject } from '../config/load.js';
 import type { Project } from '../config/model.js';
 import { OrchError } from '../errors.js';
 import { Supervisor } from '../mcp/supervisor.js';
 import { secretsRedactor } from '../secrets/redact.js';
-import type { ChannelSnapshot, ParentMessage, WorkerMessage } from './process-protocol.js';
+import type { ParentMessage, WorkerMessage } from './process-protocol.js';
+import { relayedChannel, relayedTeam, type Ask, type Reply } from './relay.js';
 import { toFailure } from './task.js';
 
 /** The IPC channel of a child-process worker (`process` in the child). */
@@ -18,7 +17,8 @@ export interface Channel {
   once(event: 'disconnect', listener: () => void): unknown;
 }
 
-interface Loaded {
+/** What a worker runs every task with: the project, its servers, LLM settings and tool-call links. */
+export interface WorkerRuntime {
   project: Project;
   stateDir: string;
   supervisor?: Supervisor;
@@ -26,8 +26,18 @@ interface Loaded {
   interceptors: Interceptor[];
 }
 
-type Reply = Extract<ParentMessage, { type: 'reply' }>;
 type Waiting = { resolve: (reply: Reply) => void; reject: (err: Error) => void };
+
+/** A worker's own MCP servers (started when a task first needs one), LLM settings and audit log, for a loaded project. */
+export function workerRuntime(project: Project, stateDir: string, cassette?: CassetteSpec): WorkerRuntime {
+  return {
+    project,
+    stateDir,
+    supervisor: project.servers.size > 0 ? new Supervisor(project.servers.values(), { stateDir }) : undefined,
+    llm: llmSettings(cassette, process.env, secretsRedactor(process.env, project.servers.values())),
+    interceptors: defaultInterceptors(stateDir, project.servers.values()),
+  };
+}
 
 /**
  * The child side of a process worker: loads the project once, starts the project's MCP
@@ -37,49 +47,24 @@ type Waiting = { resolve: (reply: Reply) => void; reject: (err: Error) => void }
  * this worker started is gone; the entry point then exits.
  */
 export function hostWorker(channel: Channel): Promise<void> {
-  let loaded: Promise<Loaded> | undefined;
+  let loaded: Promise<WorkerRuntime> | undefined;
   const controller = new AbortController();
   const send = (message: WorkerMessage) => channel.send?.(message);
   const waiting = new Map<number, Waiting>();
   let seq = 0;
-  type Asked = Extract<WorkerMessage, { type: 'record' | 'decide' | 'team' }>;
-  const ask = (message: Asked extends infer M ? (M extends Asked ? Omit<M, 'seq'> : never) : never) =>
+  const ask: Ask = (message) =>
     new Promise<Reply>((resolve, reject) => {
       const n = ++seq;
       waiting.set(n, { resolve, reject });
       send({ ...message, seq: n } as WorkerMessage);
     });
-  const relayed = (id: number, snapshot: ChannelSnapshot): ActionChannel => ({
-    history: snapshot.history,
-    runUsage: () => snapshot.runUsage,
-    record: async (event, durable) => void (await ask({ type: 'record', id, event, durable })),
-    decide: async (call, _signal, question): Promise<ToolDecision> =>
-      (await ask({ type: 'decide', id, call, ...(question !== undefined && { question }) })).decision ?? { decision: 'pending' },
-  });
-  // Delegation and pool status go to the parent, whose session holds the run's instances.
-  const team = (id: number): TeamServices => ({
-    delegate: async ({ signal: _signal, channel: _channel, ...request }) => {
-      const reply = await ask({ type: 'team', id, op: 'delegate', request });
-      if (reply.failure) throw new OrchError(reply.failure.code, reply.failure.message);
-      return { output: reply.value, ...(reply.usage && { usage: reply.usage }) };
-    },
-    status: async (role) => {
-      const reply = await ask({ type: 'team', id, op: 'status', ...(role !== undefined && { role }) });
-      if (reply.failure) throw new OrchError(reply.failure.code, reply.failure.message);
-      return reply.value;
-    },
-  });
 
   channel.on('message', (message) => {
     switch (message.type) {
       case 'init':
-        loaded = loadProject({ dir: message.dir, config: message.config, team: message.team }).then(({ project }) => ({
-          project,
-          stateDir: message.stateDir,
-          supervisor: project.servers.size > 0 ? new Supervisor(project.servers.values(), { stateDir: message.stateDir }) : undefined,
-          llm: llmSettings(message.cassette, process.env, secretsRedactor(process.env, project.servers.values())),
-          interceptors: defaultInterceptors(message.stateDir, project.servers.values()),
-        }));
+        loaded = loadProject({ dir: message.dir, config: message.config, team: message.team }).then(({ project }) =>
+          workerRuntime(project, message.stateDir, message.cassette),
+        );
         return;
       case 'reply': {
         const w = waiting.get(message.seq);
@@ -105,8 +90,8 @@ export function hostWorker(channel: Channel): Promise<void> {
               interceptors,
               llm,
               step: task.step,
-              channel: message.channel ? relayed(id, message.channel) : undefined,
-              ...(message.team && { team: team(id) }),
+              channel: message.channel ? relayedChannel(ask, id, message.channel) : undefined,
+              ...(message.team && { team: relayedTeam(ask, id) }),
               ...(task.delegation && { delegation: task.delegation }),
             }),
           )

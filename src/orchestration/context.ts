@@ -2,7 +2,8 @@ import { agentTypes, type AgentType } from '../agents/agent-types.js';
 import { AgentStore } from '../agents/store.js';
 import type { Project } from '../config/model.js';
 import { secretsRedactor } from '../secrets/redact.js';
-import { LocalEngine } from '../engine/local-engine.js';
+import { ChosenEngine } from '../engine/choose.js';
+import type { Engine } from '../engine/engine.js';
 import type { HandlerContext } from '../tools/module.js';
 import { TaskStore } from './task-store.js';
 
@@ -13,7 +14,7 @@ export interface Orchestration {
   agents: AgentStore;
   tasks: TaskStore;
   /** Schedules subtasks on the pools; the same engine workflow steps run on. */
-  engine: LocalEngine;
+  engine: Engine;
 }
 
 /**
@@ -21,11 +22,11 @@ export interface Orchestration {
  * Task files are redacted of the secrets of orch's environment and of the servers.
  */
 export function orchestration(ctx: Pick<HandlerContext, 'project' | 'stateDir'> & Partial<Pick<HandlerContext, 'mcp' | 'logger'>>): Orchestration {
-  let engine: LocalEngine | undefined;
+  let engine: Engine | undefined;
   return {
     // Built on first use: status and scale read the registry and never schedule anything.
     get engine() {
-      engine ??= new LocalEngine({ project: ctx.project, stateDir: ctx.stateDir, servers: ctx.mcp, logger: ctx.logger });
+      engine ??= new ChosenEngine({ project: ctx.project, stateDir: ctx.stateDir, servers: ctx.mcp, logger: ctx.logger });
       return engine;
     },
     project: ctx.project,

@@ -4,6 +4,7 @@ import { suggest } from '../util/suggest.js';
 import { ExitCode, OrchError } from '../errors.js';
 import type { HandlerContext } from '../tools/module.js';
 import { orchestration, type Orchestration } from './context.js';
+import { engineTarget, type EngineTarget } from '../engine/redis/target.js';
 import { analysePools, utilization, type Bottleneck, type PoolSnapshot } from './monitor-rules.js';
 
 export interface AgentView {
@@ -60,6 +61,8 @@ export function monitorAgents(params: Record<string, unknown>, ctx: HandlerConte
 
 /** The same for `orch status`. */
 export async function monitor(orch: Orchestration, params: Record<string, unknown>): Promise<MonitorReport> {
+  const target = engineTarget(orch.project);
+  if (target) return queueMonitor(orch, target);
   const registry = await currentRegistry(orch);
   const all = instancesOf(registry);
   const ids = params.agent_ids;
@@ -87,6 +90,44 @@ export async function monitor(orch: Orchestration, params: Record<string, unknow
     agents: agents.map(view),
     utilization: {
       overall: agents.length - unhealthy === 0 ? 0 : Math.round((busy / (agents.length - unhealthy)) * 100) / 100,
+      by_type: Object.fromEntries(pools.map((p) => [p.type, utilization(p)])),
+    },
+    pools,
+    ...analysePools(pools),
+  };
+}
+
+/**
+ * The pools on the queue engine: a type's instances are its pool size (jobs that may run
+ * at once across the workers), busy and queued are its queue's active and waiting jobs,
+ * and each live worker is one agent per type it serves.
+ */
+async function queueMonitor(orch: Orchestration, target: EngineTarget): Promise<MonitorReport> {
+  const { RedisEngine } = await import('../engine/redis/redis-engine.js');
+  const { pools, workers } = await new RedisEngine({ project: orch.project, target }).snapshot();
+  const agents: AgentView[] = workers.flatMap((w) =>
+    w.types.map((type) => ({
+      agent_id: `${type}@${w.id}`,
+      type,
+      status: w.running > 0 ? 'busy' : 'available',
+      health: 'healthy',
+      current_task: null,
+      tasks_completed: 0,
+      failure_count: 0,
+      total_failures: 0,
+      last_active: new Date(w.beat).toISOString(),
+    })),
+  );
+  const busy = pools.reduce((n, p) => n + p.busy, 0);
+  const instances = pools.reduce((n, p) => n + p.instances, 0);
+  return {
+    total_agents: instances,
+    available: pools.reduce((n, p) => n + p.available, 0),
+    busy,
+    unhealthy: 0,
+    agents,
+    utilization: {
+      overall: instances === 0 ? 0 : Math.round((busy / instances) * 100) / 100,
       by_type: Object.fromEntries(pools.map((p) => [p.type, utilization(p)])),
     },
     pools,

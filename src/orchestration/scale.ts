@@ -3,6 +3,7 @@ import { scalePool, type ScaleResult } from '../agents/pool.js';
 import { MAX_POOL_SIZE } from '../config/limits.js';
 import { ExitCode, OrchError } from '../errors.js';
 import type { HandlerContext } from '../tools/module.js';
+import { engineTarget } from '../engine/redis/target.js';
 import { orchestration, type Orchestration } from './context.js';
 
 
@@ -17,6 +18,11 @@ export async function scale(orch: Orchestration, params: Record<string, unknown>
   if (typeof typeName !== 'string') throw new OrchError('ORCH_INPUT', '`agent_type` must be a string', { exitCode: ExitCode.usage });
   const type = requireType(orch.types, typeName);
   const count = checkCount(params.count);
+  const target = engineTarget(orch.project);
+  if (target) {
+    const { RedisEngine } = await import('../engine/redis/redis-engine.js');
+    return new RedisEngine({ project: orch.project, target }).scale(type, count);
+  }
   return orch.agents.update((registry) => scalePool(registry, type, count));
 }
 

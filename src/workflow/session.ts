@@ -1,10 +1,7 @@
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import type { Project, StepDef, WorkflowDef } from '../config/model.js';
-import { agentTypes } from '../agents/agent-types.js';
-import { AgentStore } from '../agents/store.js';
-import { checkPools } from '../engine/leases.js';
-import { LocalEngine } from '../engine/local-engine.js';
+import { ChosenEngine } from '../engine/choose.js';
 import { Supervisor } from '../mcp/supervisor.js';
 import { secretsRedactor, type Redactor } from '../secrets/redact.js';
 import type { RunEvent } from '../state/events.js';
@@ -53,13 +50,12 @@ export interface SessionResult {
 }
 
 /**
- * Refuses a run before it starts when it could not finish: a step that needs an LLM, or
- * an agent type whose pool was scaled to 0 (the same refusal orchestrate gives).
+ * Refuses a run before it starts when it could not finish: a step that needs an LLM without
+ * a key. (An empty pool or an engine out of reach is refused by the engine, before the run
+ * writes anything.)
  */
-async function assertStartable(options: SessionOptions, steps: readonly StepDef[], stateDir: string): Promise<void> {
-  const { project } = options;
-  assertRunnable(project, steps, options.env ?? process.env, options.cassette?.replay !== undefined);
-  checkPools(await new AgentStore(stateDir).read(), agentTypes(project), new Set(steps.map((s) => s.agent)));
+function assertStartable(options: SessionOptions, steps: readonly StepDef[]): void {
+  assertRunnable(options.project, steps, options.env ?? process.env, options.cassette?.replay !== undefined);
 }
 
 /**
@@ -87,7 +83,7 @@ export function currentUser(): string {
 /** Starts a new run of a workflow with the given (resolved) inputs. */
 export async function startRun(options: SessionOptions, inputs: Record<string, unknown>): Promise<SessionResult> {
   const stateDir = resolveStateDir(options.project.dir, options.env);
-  await assertStartable(options, options.workflow.steps, stateDir);
+  assertStartable(options, options.workflow.steps);
   const runId = await createRunDir(stateDir);
   const paths = runPaths(stateDir, runId);
   let started = false;
@@ -123,7 +119,7 @@ export async function startRun(options: SessionOptions, inputs: Record<string, u
  */
 export async function resumeRun(options: SessionOptions, runId: string, given: Record<string, unknown> = {}): Promise<SessionResult> {
   const stateDir = resolveStateDir(options.project.dir, options.env);
-  await assertStartable(options, options.workflow.steps, stateDir);
+  assertStartable(options, options.workflow.steps);
   const paths = runPaths(stateDir, runId);
   const lock = RunLock.acquire(paths.lock, runId);
   let previous: RunState;
@@ -179,12 +175,14 @@ async function drive(
   if (options.signal?.aborted) onCancel();
   options.signal?.addEventListener('abort', onCancel, { once: true });
   try {
+    // Steps' messages are shown: they pass the run's redactor on their way.
+    const logger = redactingLogger(options.logger, (m) => redactor.redactString(m));
+    const engine = new ChosenEngine({ project, stateDir, servers: supervisor, logger, env, cassette: options.cassette });
+    // An engine that cannot be reached, or an empty pool, refuses the run before anything is written.
+    await engine.prepare(new Set(options.workflow.steps.map((s) => s.agent)));
     const { state, stored } = await begin(journal);
     // Inputs given again on resume are never journalled; what echoes them is hidden all the same.
     redactor.learn(state.inputs);
-    // Steps' messages are shown: they pass the run's redactor on their way.
-    const logger = redactingLogger(options.logger, (m) => redactor.redactString(m));
-    const engine = new LocalEngine({ project, stateDir, servers: supervisor, logger, env, cassette: options.cassette });
     const session = await engine.open({ owner: state.runId, wanted: wantedInstances(options.workflow, state), signal: controller.signal });
     const runStep = sessionRunner(session, state.runId);
     try {

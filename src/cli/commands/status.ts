@@ -7,6 +7,7 @@ import { monitor, type MonitorReport } from '../../orchestration/monitor.js';
 import { secretsRedactor } from '../../secrets/redact.js';
 import { resolveStateDir } from '../../state/state-dir.js';
 import { usageText } from '../ui/usage.js';
+import { engineTarget } from '../../engine/redis/target.js';
 import { listAll } from '../run-listing.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
@@ -27,6 +28,8 @@ interface Status {
   agents: MonitorReport['agents'];
   bottlenecks: MonitorReport['bottlenecks'];
   recommendations: string[];
+  /** The queue engine, when the project schedules on one: its URL and the workers that beat. */
+  engine?: { url: string; workers: { id: string; types: string[]; concurrency: number; running: number; draining: boolean; last_beat: string }[] };
   servers: { name: string; transport: string; target: string }[];
   recent: RecentRun[];
 }
@@ -43,6 +46,7 @@ export async function run(globals: GlobalOptions, _flags: unknown, _command: unk
     agents: report.agents,
     bottlenecks: report.bottlenecks,
     recommendations: report.recommendations,
+    ...(await engineStatus(project)),
     servers: servers(project),
     recent: await recentRuns(stateDir),
   };
@@ -50,6 +54,19 @@ export async function run(globals: GlobalOptions, _flags: unknown, _command: unk
   const shown = secretsRedactor(process.env, project.servers.values()).redact(status) as Status; // redaction keeps the shape
   io.stdout.write(globals.json ? `${JSON.stringify(shown, null, 2)}\n` : human(shown));
   return ExitCode.ok;
+}
+
+async function engineStatus(project: Project): Promise<Pick<Status, 'engine'>> {
+  const target = engineTarget(project);
+  if (!target) return {};
+  const { RedisEngine } = await import('../../engine/redis/redis-engine.js');
+  const { workers } = await new RedisEngine({ project, target }).snapshot();
+  return {
+    engine: {
+      url: target.shown,
+      workers: workers.map((w) => ({ id: w.id, types: w.types, concurrency: w.concurrency, running: w.running, draining: w.draining === true, last_beat: new Date(w.beat).toISOString() })),
+    },
+  };
 }
 
 function servers(project: Project): Status['servers'] {
@@ -80,6 +97,13 @@ function human(status: Status): string {
   }
   for (const b of status.bottlenecks) lines.push(`  ! ${b.agent_type}: ${b.detail}`);
   for (const r of status.recommendations) lines.push(`  → ${r}`);
+  if (status.engine) {
+    lines.push('', `workers on ${status.engine.url}:`);
+    if (status.engine.workers.length === 0) lines.push('  none: start one with `orch worker`');
+    for (const w of status.engine.workers) {
+      lines.push(`  ${w.id.padEnd(24)} ${w.types.join(', ')}  ${w.running}/${w.concurrency} running${w.draining ? ', draining' : ''}`);
+    }
+  }
   lines.push('', 'servers:');
   if (status.servers.length === 0) lines.push('  none configured');
   for (const s of status.servers) lines.push(`  ${s.name.padEnd(16)} ${s.transport.padEnd(6)} ${s.target}`);

@@ -1,0 +1,54 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { OrchError } from '../../errors.js';
+import { redisOptions, type EngineTarget } from './target.js';
+
+const PROBE_TIMEOUT_MS = 3000;
+
+/**
+ * Checks that the engine's Redis answers, before a command writes anything: unreachable,
+ * refused or wrong password is ORCH_ENGINE_UNREACHABLE (exit 2) naming the URL. A Redis that
+ * may evict keys would lose jobs: that is refused too.
+ */
+export async function probe(target: EngineTarget): Promise<void> {
+  const redis = new Redis({
+    ...redisOptions(target.url),
+    lazyConnect: true,
+    connectTimeout: PROBE_TIMEOUT_MS,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  // The socket's own error (ECONNREFUSED, a DNS failure) says more than the rejected connect.
+  let first: Error | undefined;
+  redis.on('error', (err: Error) => (first ??= err));
+  try {
+    await redis.connect();
+    await redis.ping();
+    const policy = await redis.config('GET', 'maxmemory-policy').catch(() => undefined);
+    const value = Array.isArray(policy) ? policy[1] : undefined;
+    if (typeof value === 'string' && value !== 'noeviction') {
+      throw new OrchError('ORCH_ENGINE_UNREACHABLE', `the Redis at ${target.shown} may evict keys (maxmemory-policy ${value}), and jobs would be lost`, {
+        hint: 'run `redis-cli config set maxmemory-policy noeviction` there (and set it in its redis.conf)',
+      });
+    }
+  } catch (err) {
+    if (err instanceof OrchError) throw err;
+    const reason = (first ?? (err instanceof Error ? err : undefined))?.message ?? String(err);
+    throw new OrchError('ORCH_ENGINE_UNREACHABLE', `cannot reach the engine at ${target.shown}: ${reason}`, {
+      hint: 'start Redis there, or point --engine, ORCH_ENGINE or agent-team.yaml\'s `engine:` at one that runs (`local` for the embedded engine)',
+    });
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * A connection for BullMQ and orch's own keys. It reconnects after a blip (BullMQ's workers
+ * need `maxRetriesPerRequest: null`); errors are reported through `onError`, never thrown
+ * at the event loop.
+ */
+export function connection(target: EngineTarget, onError: (err: Error) => void, extra: RedisOptions = {}): Redis {
+  const redis = new Redis({ ...redisOptions(target.url), maxRetriesPerRequest: null, ...extra });
+  redis.on('error', onError);
+  return redis;
+}

@@ -1,0 +1,75 @@
+import type { Usage } from '../../agents/runtime.js';
+import type { ChannelSnapshot } from '../process-protocol.js';
+import type { ReplyBody, WorkerRequest } from '../relay.js';
+import type { TaskFailure, TaskSpec } from '../task.js';
+
+/** A job's data: the task, and what its worker needs to talk to the run that sent it. */
+export interface JobData {
+  task: TaskSpec;
+  /** The run's channel (history and usage so far), for an action of several turns. */
+  channel?: ChannelSnapshot;
+  /** Whether the action may delegate and read the pools through the run's session. */
+  team?: boolean;
+}
+
+/** What a job returns: a worker never throws for a task's failure, so BullMQ never retries one on its own. */
+export type JobResult =
+  | { ok: true; agentId: string; value: unknown; usage?: Usage; executions: number }
+  | { ok: false; agentId: string; error: TaskFailure; executions: number };
+
+/** Worker → session, on the session's relay stream. */
+export type RelayMessage =
+  | { t: 'started'; job: string; worker: string; agent: string; executions: number }
+  | { t: 'ask'; job: string; worker: string; seq: number; request: WorkerRequest };
+
+/** Session → worker, on the worker's reply stream. */
+export type ReplyMessage = { t: 'reply'; seq: number; body: ReplyBody } | { t: 'cancel'; job: string; reason: string };
+
+/** What a worker says of itself every few seconds, in the workers hash. */
+export interface WorkerBeat {
+  id: string;
+  host: string;
+  pid: number;
+  types: string[];
+  concurrency: number;
+  running: number;
+  startedAt: string;
+  /** ms since the epoch of the last beat. */
+  beat: number;
+  draining?: boolean;
+}
+
+/** How often a worker beats, and how long after its last beat it counts as gone. */
+export const BEAT_MS = 2000;
+export const BEAT_TTL_MS = 3 * BEAT_MS;
+
+export function live(beat: WorkerBeat, now = Date.now()): boolean {
+  return now - beat.beat <= BEAT_TTL_MS;
+}
+
+/** One instance per worker and type: the agent id journals and reports name. */
+export function instanceId(type: string, worker: string): string {
+  return `${type}@${worker}`;
+}
+
+/** Reads one stream entry's JSON payload (field `m`). */
+export function payload<T>(fields: string[]): T | undefined {
+  const i = fields.indexOf('m');
+  if (i < 0 || i + 1 >= fields.length) return undefined;
+  try {
+    return JSON.parse(fields[i + 1]!) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A type's pool on the queue engine, as `monitor_agents` and `orch status` show pools. */
+export interface QueuePool {
+  type: string;
+  desired: number;
+  instances: number;
+  available: number;
+  busy: number;
+  unhealthy: number;
+  queued: number;
+}

@@ -1,0 +1,251 @@
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import { Worker as BullWorker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { AgentType } from '../../agents/agent-types.js';
+import { perform } from '../../agents/runtime.js';
+import { OrchError } from '../../errors.js';
+import type { Logger } from '../../tools/context.js';
+import { relayedChannel, relayedTeam, type Ask, type Reply } from '../relay.js';
+import { toFailure, type TaskSpec } from '../task.js';
+import type { WorkerRuntime } from '../worker-host.js';
+import { connection, probe } from './connect.js';
+import { keys } from './keys.js';
+import { BEAT_MS, instanceId, payload, type JobData, type JobResult, type RelayMessage, type ReplyMessage, type WorkerBeat } from './protocol.js';
+import type { EngineTarget } from './target.js';
+
+export interface QueueWorkerOptions {
+  runtime: WorkerRuntime;
+  target: EngineTarget;
+  /** The agent types whose queues this worker takes jobs from. */
+  types: AgentType[];
+  /** Jobs of each type run at once. */
+  concurrency: number;
+  /**
+   * How long a job's lock lasts without renewal, and how often workers look for jobs whose
+   * lock lapsed (their worker died): every worker of a queue must use the same value.
+   */
+  stallMs: number;
+  logger: Logger;
+  /** Each job as it starts and ends, for the worker's output. */
+  onJob?: (event: { phase: 'started' | 'finished'; job: string; type: string; action: string; agent: string; ok?: boolean; error?: string; executions: number }) => void;
+}
+
+/** How often a worker waiting for its run's answer checks that the run is still there. */
+const OWNER_CHECK_MS = 5000;
+
+type Waiting = { resolve: (reply: Reply) => void; reject: (err: Error) => void; job: string };
+
+/**
+ * `orch worker`: takes jobs of some agent types from the engine's queues and performs them
+ * through the agent runtime with its own MCP servers and LLM providers, as an inline
+ * worker would; the run that sent a job hears its journal writes, questions and
+ * delegations through Redis streams. It beats in the workers hash while it runs, and
+ * drains on request: takes no new jobs, finishes those it runs, then ends its servers.
+ */
+export class QueueWorker {
+  readonly id = `${os.hostname().split('.')[0]}-${process.pid}-${randomBytes(2).toString('hex')}`;
+  private conn: Redis | undefined;
+  private replies: Redis | undefined;
+  private readonly workers: BullWorker[] = [];
+  private readonly waiting = new Map<number, Waiting>();
+  private seq = 0;
+  private running = 0;
+  private readonly startedAt = new Date().toISOString();
+  private beat: NodeJS.Timeout | undefined;
+  private readonly stopped = new AbortController();
+  private reading: Promise<void> | undefined;
+  private draining = false;
+
+  constructor(private readonly options: QueueWorkerOptions) {}
+
+  private get target(): EngineTarget {
+    return this.options.target;
+  }
+
+  private warn = (err: Error): void => this.options.logger.warn?.(`engine ${this.target.shown}: ${err.message}`);
+
+  async start(): Promise<void> {
+    await probe(this.target);
+    this.conn = connection(this.target, this.warn);
+    this.replies = this.conn.duplicate();
+    this.replies.on('error', this.warn);
+    await this.beatOnce();
+    this.beat = setInterval(() => void this.beatOnce().catch(this.warn), BEAT_MS);
+    this.reading = this.readReplies();
+    const { stallMs, concurrency } = this.options;
+    for (const type of this.options.types) {
+      const worker = new BullWorker(type.name, (job: Job<JobData, JobResult>, _token?: string, signal?: AbortSignal) => this.process(type, job, signal), {
+        connection: this.conn,
+        prefix: keys.bullPrefix(this.target),
+        concurrency,
+        name: this.id,
+        lockDuration: stallMs,
+        stalledInterval: stallMs,
+        maxStalledCount: 2,
+      });
+      worker.on('error', this.warn);
+      this.workers.push(worker);
+    }
+    await Promise.all(this.workers.map((w) => w.waitUntilReady()));
+  }
+
+  private async beatOnce(): Promise<void> {
+    const beat: WorkerBeat = {
+      id: this.id,
+      host: os.hostname(),
+      pid: process.pid,
+      types: this.options.types.map((t) => t.name),
+      concurrency: this.options.concurrency,
+      running: this.running,
+      startedAt: this.startedAt,
+      beat: Date.now(),
+      ...(this.draining && { draining: true }),
+    };
+    await this.conn?.hset(keys.workers(this.target), this.id, JSON.stringify(beat));
+  }
+
+  private async process(type: AgentType, job: Job<JobData, JobResult>, signal?: AbortSignal): Promise<JobResult> {
+    const { task } = job.data;
+    const agent = instanceId(type.name, this.id);
+    const executions = job.stalledCounter + 1;
+    const jobId = job.id ?? task.key;
+    if (executions > 1 && !this.idempotent(task)) {
+      return {
+        ok: false,
+        agentId: agent,
+        executions,
+        error: {
+          code: 'ORCH_WORKER_LOST',
+          message: `the worker running \`${task.action}\` was lost, and the tool is declared \`idempotent: false\`: it was not run again`,
+          retryable: false,
+        },
+      };
+    }
+    this.running++;
+    this.options.onJob?.({ phase: 'started', job: jobId, type: type.name, action: task.action, agent, executions });
+    await this.tell(jobId, { t: 'started', job: jobId, worker: this.id, agent, executions }).catch(this.warn);
+    const ask: Ask = (request) => this.ask(jobId, request);
+    let result: JobResult;
+    try {
+      const done = await perform({ role: type.name, instance: agent }, task.action, task.input, {
+        ...this.options.runtime,
+        servers: this.options.runtime.supervisor,
+        signal: signal ?? this.stopped.signal,
+        ids: task.ids,
+        step: task.step,
+        channel: job.data.channel ? relayedChannel(ask, 0, job.data.channel) : undefined,
+        ...(job.data.team && { team: relayedTeam(ask, 0) }),
+        ...(task.delegation && { delegation: task.delegation }),
+      });
+      result = { ok: true, agentId: agent, value: done.output ?? null, ...(done.usage && { usage: done.usage }), executions };
+    } catch (err) {
+      result = { ok: false, agentId: agent, error: toFailure(err), executions };
+    } finally {
+      this.running--;
+    }
+    this.options.onJob?.({ phase: 'finished', job: jobId, type: type.name, action: task.action, agent, ok: result.ok, ...(!result.ok && { error: `${result.error.code}: ${result.error.message}` }), executions });
+    return result;
+  }
+
+  /** Whether a task may be run again after its worker died: tools say `idempotent: false` when not. */
+  private idempotent(task: TaskSpec): boolean {
+    return this.options.runtime.project.tools.get(task.action)?.idempotent !== false;
+  }
+
+  /** Sends a message to the session that owns a job now (a resumed run takes its jobs over). */
+  private async tell(job: string, message: RelayMessage): Promise<string> {
+    const conn = this.conn!;
+    const session = await conn.get(keys.route(this.target, job));
+    if (session === null) throw new OrchError('ORCH_CANCELLED', `the run that sent ${job} is gone`);
+    await conn.xadd(keys.relay(this.target, session), 'MAXLEN', '~', 10_000, '*', 'm', JSON.stringify(message));
+    return session;
+  }
+
+  private ask(job: string, request: Parameters<Ask>[0]): Promise<Reply> {
+    const seq = ++this.seq;
+    return new Promise<Reply>((resolve, reject) => {
+      this.waiting.set(seq, { resolve, reject, job });
+      const gone = (err: Error) => {
+        if (!this.waiting.delete(seq)) return;
+        clearInterval(check);
+        reject(err);
+      };
+      // A run that died leaves no one to answer: the job fails rather than waiting for ever.
+      const check = setInterval(() => {
+        void this.conn
+          ?.get(keys.route(this.target, job))
+          .then((session) => (session === null ? 0 : this.conn!.exists(keys.session(this.target, session))))
+          .then((n) => n === 0 && gone(new OrchError('ORCH_CANCELLED', `the run that sent ${job} is gone`)))
+          .catch(() => undefined);
+      }, OWNER_CHECK_MS);
+      check.unref();
+      const settle = this.waiting.get(seq)!;
+      settle.resolve = (reply) => (clearInterval(check), resolve(reply));
+      settle.reject = (err) => (clearInterval(check), reject(err));
+      this.tell(job, { t: 'ask', job, worker: this.id, seq, request: { ...request, seq } as RelayMessage extends { request: infer R } ? R : never }).catch(gone);
+    });
+  }
+
+  private async readReplies(): Promise<void> {
+    const stream = keys.replies(this.target, this.id);
+    let last = '0-0';
+    while (!this.stopped.signal.aborted) {
+      let batch: [string, [string, string[]][]][] | null;
+      try {
+        batch = (await this.replies!.xread('COUNT', 100, 'BLOCK', 1000, 'STREAMS', stream, last)) as typeof batch;
+      } catch (err) {
+        if (this.stopped.signal.aborted) return;
+        this.warn(err as Error);
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      for (const [, entries] of batch ?? []) {
+        for (const [id, fields] of entries) {
+          last = id;
+          const message = payload<ReplyMessage>(fields);
+          if (message) this.onReply(message);
+        }
+      }
+    }
+  }
+
+  private onReply(message: ReplyMessage): void {
+    if (message.t === 'cancel') {
+      for (const w of this.workers) w.cancelJob(message.job, message.reason);
+      return;
+    }
+    const w = this.waiting.get(message.seq);
+    if (!w) return;
+    this.waiting.delete(message.seq);
+    const reply = { type: 'reply', id: 0, seq: message.seq, ...message.body } as Reply;
+    if (reply.error !== undefined) w.reject(new OrchError('ORCH_WORKER_DIED', `the run could not take a worker's message: ${reply.error}`));
+    else w.resolve(reply);
+  }
+
+  /** Jobs running now. */
+  get busy(): number {
+    return this.running;
+  }
+
+  /**
+   * Takes no new jobs, lets the running ones finish (`force`: cancels them), then leaves the
+   * workers hash, ends its MCP servers and closes its connections.
+   */
+  async stop(force = false): Promise<void> {
+    this.draining = true;
+    await this.beatOnce().catch(() => undefined);
+    if (force) for (const w of this.workers) w.cancelAllJobs('the worker is stopping');
+    await Promise.all(this.workers.map((w) => w.close(force)));
+    this.stopped.abort();
+    if (this.beat) clearInterval(this.beat);
+    for (const w of this.waiting.values()) w.reject(new OrchError('ORCH_CANCELLED', 'the worker is stopping'));
+    this.waiting.clear();
+    this.replies?.disconnect();
+    await this.reading;
+    await this.conn?.hdel(keys.workers(this.target), this.id).catch(() => undefined);
+    await this.conn?.del(keys.replies(this.target, this.id)).catch(() => undefined);
+    this.conn?.disconnect();
+    await this.options.runtime.supervisor?.shutdown();
+  }
+}

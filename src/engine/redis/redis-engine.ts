@@ -1,0 +1,451 @@
+import { randomUUID } from 'node:crypto';
+import { Queue, QueueEvents, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { DelegationRequest, Performance, TeamServices } from '../../agents/action.js';
+import { agentTypes, type AgentType } from '../../agents/agent-types.js';
+import type { Project } from '../../config/model.js';
+import type { ScaleResult } from '../../agents/pool.js';
+import { ExitCode, OrchError } from '../../errors.js';
+import type { Logger } from '../../tools/context.js';
+import { delegatedResult, delegatedTask } from '../delegation.js';
+import type { Capacity, Engine, EngineSession, OpenRequest, SubmitHooks } from '../engine.js';
+import { answerRequest, type TaskLink } from '../relay.js';
+import { toFailure, type TaskOutcome, type TaskSpec } from '../task.js';
+import { connection, probe } from './connect.js';
+import { keys } from './keys.js';
+import { instanceId, live, payload, type JobData, type JobResult, type QueuePool, type RelayMessage, type ReplyMessage, type WorkerBeat } from './protocol.js';
+import type { EngineTarget } from './target.js';
+
+export interface RedisEngineOptions {
+  project: Project;
+  target: EngineTarget;
+  logger?: Logger;
+}
+
+/** Completed and failed jobs are kept this long: a resumed run finds what finished while it was away. */
+const KEEP_JOBS = { age: 24 * 3600, count: 10_000 };
+const SESSION_TTL_MS = 15_000;
+const SESSION_BEAT_MS = 5_000;
+/** A cancelled running task whose worker does not answer is given up on after this long. */
+const CANCEL_WAIT_MS = 10_000;
+
+/**
+ * The queue engine: one BullMQ queue per agent type in Redis, taken by `orch worker`
+ * processes on any machine. A task is a job whose id is its key (`run:step:attempt`,
+ * `task:subtask`), so adding it again is a no-op and a resumed run picks up a job that
+ * finished while it was away. The session that submitted a job answers its worker's
+ * journal writes, questions and delegations through Redis streams.
+ */
+export class RedisEngine implements Engine {
+  readonly name = 'redis';
+  readonly types: ReadonlyMap<string, AgentType>;
+  private conn: Redis | undefined;
+  private readonly queues = new Map<string, Queue>();
+  private readonly events = new Map<string, Promise<QueueEvents>>();
+  private sessions = 0;
+  private probed: Promise<void> | undefined;
+
+  constructor(readonly options: RedisEngineOptions) {
+    this.types = agentTypes(options.project);
+  }
+
+  get target(): EngineTarget {
+    return this.options.target;
+  }
+
+  /** Checks the engine can be used, once: Redis answers, and keeps what it is given. */
+  ready(): Promise<void> {
+    this.probed ??= probe(this.target).catch((err: unknown) => {
+      this.probed = undefined;
+      throw err;
+    });
+    return this.probed;
+  }
+
+  redis(): Redis {
+    this.conn ??= connection(this.target, (err) => this.warn(err));
+    return this.conn;
+  }
+
+  queue(type: string): Queue {
+    let queue = this.queues.get(type);
+    if (!queue) {
+      queue = new Queue(type, { connection: this.redis(), prefix: keys.bullPrefix(this.target) });
+      queue.on('error', (err) => this.warn(err));
+      this.queues.set(type, queue);
+    }
+    return queue;
+  }
+
+  queueEvents(type: string): Promise<QueueEvents> {
+    let events = this.events.get(type);
+    if (!events) {
+      // Its own connection, for its blocking reads; BullMQ leaves a given connection open, so orch closes it.
+      const own = this.redis().duplicate();
+      own.on('error', (err) => this.warn(err));
+      const created = new QueueEvents(type, { connection: own, prefix: keys.bullPrefix(this.target) });
+      created.on('error', (err) => this.warn(err));
+      events = created.waitUntilReady().then(() => created);
+      this.events.set(type, events);
+    }
+    return events;
+  }
+
+  /** The pool size of a type: what `orch scale` set, else what agent-team.yaml declares. */
+  async poolSize(type: string): Promise<number> {
+    const scaled = await this.redis().hget(keys.pools(this.target), type);
+    return scaled === null ? (this.types.get(type)?.count ?? 0) : Number(scaled);
+  }
+
+  /**
+   * Sets a type's pool size: the number of its jobs that run at once across every worker
+   * (BullMQ's global concurrency, live), and the replicas `orch deploy` writes. 0 stops the
+   * type's jobs from starting, and runs that need it are refused.
+   */
+  async scale(type: AgentType, count: number): Promise<ScaleResult> {
+    await this.ready();
+    try {
+      const previous = await this.poolSize(type.name);
+      await this.redis().hset(keys.pools(this.target), type.name, String(count));
+      await this.queue(type.name).setGlobalConcurrency(count);
+      const common = { agent_type: type.name, previous_count: previous, new_count: count, draining: [] };
+      return count >= previous ? { action: 'scale_up', ...common, agents_added: [] } : { action: 'scale_down', ...common, agents_removed: [] };
+    } finally {
+      if (this.sessions === 0) await this.close();
+    }
+  }
+
+  /** Each type's pool as the queues and workers stand now, and the workers. */
+  async snapshot(): Promise<{ pools: QueuePool[]; workers: WorkerBeat[] }> {
+    await this.ready();
+    try {
+      const workers = await this.workers();
+      const pools = await Promise.all(
+        [...this.types.values()].map(async (t): Promise<QueuePool> => {
+          const queue = this.queue(t.name);
+          const [desired, busy, queued] = await Promise.all([this.poolSize(t.name), queue.getActiveCount(), queue.getWaitingCount()]);
+          const slots = workers.filter((w) => w.types.includes(t.name) && !w.draining).reduce((n, w) => n + w.concurrency, 0);
+          return { type: t.name, desired, instances: desired, available: Math.max(0, Math.min(slots, desired) - busy), busy, unhealthy: 0, queued };
+        }),
+      );
+      return { pools, workers };
+    } finally {
+      if (this.sessions === 0) await this.close();
+    }
+  }
+
+  /** Workers that beat recently. */
+  async workers(): Promise<WorkerBeat[]> {
+    const all = await this.redis().hgetall(keys.workers(this.target));
+    const now = Date.now();
+    return Object.values(all)
+      .flatMap((v) => {
+        try {
+          return [JSON.parse(v) as WorkerBeat];
+        } catch {
+          return [];
+        }
+      })
+      .filter((b) => live(b, now));
+  }
+
+  async open(request: OpenRequest): Promise<EngineSession> {
+    await this.ready();
+    this.sessions++;
+    try {
+      await this.prepare(request.wanted.keys());
+      const beats = await this.workers();
+      for (const type of request.wanted.keys()) {
+        if (!beats.some((b) => b.types.includes(type))) {
+          this.options.logger?.warn?.(`no worker serves \`${type}\` on ${this.target.shown} yet: its tasks wait in the queue (start one with \`orch worker --agent-type ${type}\`)`);
+        }
+      }
+      const session = new RedisSession(this, request, beats, () => this.released());
+      await session.start();
+      return session;
+    } catch (err) {
+      await this.released();
+      throw err;
+    }
+  }
+
+  /** Refuses work for a type the team does not have, or whose pool is scaled to 0, before anything is written. */
+  async prepare(types: Iterable<string>): Promise<void> {
+    await this.ready();
+    for (const type of types) {
+      if (!this.types.has(type)) throw new OrchError('ORCH_UNKNOWN_AGENT_TYPE', `the team has no agent \`${type}\``, { exitCode: ExitCode.usage });
+      let size: number;
+      try {
+        size = await this.poolSize(type);
+      } finally {
+        if (this.sessions === 0) await this.close();
+      }
+      if (size === 0) {
+        throw new OrchError('ORCH_POOL_EMPTY', `agent type \`${type}\` has no instances (its pool is scaled to 0)`, {
+          hint: `scale it up first: orch scale --agent-type ${type} --count 1`,
+          exitCode: ExitCode.usage,
+        });
+      }
+    }
+  }
+
+  /** When the last session closes, the connections go, so the process can exit. */
+  private async released(): Promise<void> {
+    if (--this.sessions > 0) return;
+    await this.close();
+  }
+
+  async close(): Promise<void> {
+    const events = [...this.events.values()];
+    this.events.clear();
+    const queues = [...this.queues.values()];
+    this.queues.clear();
+    await Promise.all(
+      events.map(async (e) => {
+        const created = await e.catch(() => undefined);
+        await created?.close();
+        (created?.opts.connection as Redis | undefined)?.disconnect();
+      }),
+    );
+    await Promise.all(queues.map((q) => q.close()));
+    this.conn?.disconnect();
+    this.conn = undefined;
+  }
+
+  warn(err: Error): void {
+    this.options.logger?.warn?.(`engine ${this.target.shown}: ${err.message}`);
+  }
+}
+
+/**
+ * A task's key as a BullMQ job id: BullMQ keeps ids with one or three colons for its own
+ * repeatable jobs, so orch's `task:subtask` and `run:step:attempt` become `task/subtask`, `run/step/attempt`.
+ */
+export function jobIdOf(key: string): string {
+  return key.replaceAll(':', '/');
+}
+
+interface Submitted extends TaskLink {
+  onStart?: SubmitHooks['onStart'];
+  worker?: string;
+  agentId?: string;
+  executions: number;
+}
+
+class RedisSession implements EngineSession {
+  readonly id = randomUUID();
+  private readonly tasks = new Map<string, Submitted>();
+  private readonly reader: Redis;
+  private readonly controller = new AbortController();
+  private beat: NodeJS.Timeout | undefined;
+  private reading: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+  private readonly held: Map<string, string[]>;
+  private readonly team: TeamServices;
+
+  constructor(
+    private readonly engine: RedisEngine,
+    private readonly request: OpenRequest,
+    beats: WorkerBeat[],
+    private readonly done: () => Promise<void>,
+  ) {
+    this.reader = engine.redis().duplicate();
+    this.reader.on('error', (err) => engine.warn(err));
+    this.held = new Map([...request.wanted.keys()].map((type) => [type, beats.filter((b) => b.types.includes(type)).map((b) => instanceId(type, b.id))]));
+    this.team = {
+      delegate: async (r: DelegationRequest): Promise<Performance> => {
+        const { spec, hooks } = delegatedTask(request.owner, r);
+        return delegatedResult(await this.submit(spec, hooks));
+      },
+      status: (role) => this.status(role),
+    };
+  }
+
+  private get target(): EngineTarget {
+    return this.engine.target;
+  }
+
+  async start(): Promise<void> {
+    const redis = this.engine.redis();
+    const alive = () => redis.set(keys.session(this.target, this.id), this.request.owner, 'PX', SESSION_TTL_MS);
+    await alive();
+    this.beat = setInterval(() => void alive().catch((err: Error) => this.engine.warn(err)), SESSION_BEAT_MS);
+    this.beat.unref();
+    this.reading = this.read();
+  }
+
+  /** Reads the workers' messages for this session's jobs until it closes. */
+  private async read(): Promise<void> {
+    const stream = keys.relay(this.target, this.id);
+    let last = '0-0';
+    while (!this.controller.signal.aborted) {
+      let batch: [string, [string, string[]][]][] | null;
+      try {
+        batch = (await this.reader.xread('COUNT', 100, 'BLOCK', 1000, 'STREAMS', stream, last)) as typeof batch;
+      } catch (err) {
+        if (this.controller.signal.aborted) return;
+        this.engine.warn(err as Error);
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      for (const [, entries] of batch ?? []) {
+        for (const [id, fields] of entries) {
+          last = id;
+          const message = payload<RelayMessage>(fields);
+          if (message) this.handle(message);
+        }
+      }
+    }
+  }
+
+  private handle(message: RelayMessage): void {
+    const task = this.tasks.get(message.job);
+    if (message.t === 'started') {
+      if (!task) return;
+      const first = task.agentId === undefined;
+      task.worker = message.worker;
+      task.agentId = message.agent;
+      task.executions = message.executions;
+      if (first) void Promise.resolve(task.onStart?.(message.agent)).catch((err: Error) => this.engine.warn(err));
+      else this.engine.options.logger?.warn?.(`${message.job}: its worker was lost; run again on ${message.agent} (execution ${message.executions})`);
+      return;
+    }
+    answerRequest(message.request, task, (body) => void this.send(message.worker, { t: 'reply', seq: message.seq, body }));
+  }
+
+  private async send(worker: string, message: ReplyMessage): Promise<void> {
+    try {
+      await this.engine.redis().xadd(keys.replies(this.target, worker), 'MAXLEN', '~', 10_000, '*', 'm', JSON.stringify(message));
+    } catch (err) {
+      this.engine.warn(err as Error);
+    }
+  }
+
+  async submit(task: TaskSpec, hooks: SubmitHooks = {}): Promise<TaskOutcome> {
+    const began = Date.now();
+    const signal = AbortSignal.any([this.request.signal, this.controller.signal, ...(hooks.signal ? [hooks.signal] : [])]);
+    const failed = (code: 'ORCH_CANCELLED' | 'ORCH_WORKER_DIED' | 'ORCH_ENGINE_UNREACHABLE', message: string, agentId: string | null = null): TaskOutcome => ({
+      ok: false,
+      key: task.key,
+      agentId,
+      error: { code, message, retryable: code === 'ORCH_WORKER_DIED' },
+      durationMs: Date.now() - began,
+    });
+    if (signal.aborted) return failed('ORCH_CANCELLED', 'cancelled before it started');
+    const link: Submitted = { channel: hooks.channel, team: this.team, signal, onStart: hooks.onStart, executions: 0 };
+    this.tasks.set(jobIdOf(task.key), link);
+    let onAbort: (() => void) | undefined;
+    try {
+      const queue = this.engine.queue(task.agentType);
+      const events = await this.engine.queueEvents(task.agentType);
+      const jobId = jobIdOf(task.key);
+      await this.engine.redis().set(keys.route(this.target, jobId), this.id, 'EX', KEEP_JOBS.age);
+      let job: Job | undefined = await queue.getJob(jobId);
+      if (job) {
+        const state = await job.getState();
+        const kept = job.returnvalue as JobResult | null | undefined;
+        if (state === 'completed' && kept?.ok) return this.outcome(task, kept, began);
+        // A failure, or a job a worker gave up on, is run again: the scheduler asked for it.
+        if (state === 'completed' || state === 'failed') {
+          await job.remove();
+          job = undefined;
+        }
+      }
+      const data: JobData = {
+        task,
+        ...(hooks.channel && { channel: { history: [...hooks.channel.history], runUsage: hooks.channel.runUsage() } }),
+        team: true,
+      };
+      job ??= await queue.add(task.action || 'task', data, { jobId, attempts: 1, removeOnComplete: KEEP_JOBS, removeOnFail: KEEP_JOBS });
+      const added = job;
+      const cancelled = new Promise<TaskOutcome>((resolve) => {
+        onAbort = () => void this.cancel(added, link, String(signal.reason ?? 'cancelled')).then((gone) => gone && resolve(failed('ORCH_CANCELLED', `cancelled (${String(signal.reason ?? 'cancelled')})`, link.agentId ?? null)));
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+      const finished = added.waitUntilFinished(events).then(
+        (result: JobResult) => this.outcome(task, result, began),
+        (err: unknown) => failed('ORCH_WORKER_DIED', `the job was given up: ${toFailure(err).message}`, link.agentId ?? null),
+      );
+      return await Promise.race([finished, cancelled]);
+    } catch (err) {
+      const failure = toFailure(err);
+      return failed('ORCH_ENGINE_UNREACHABLE', `${this.target.shown}: ${failure.message}`, link.agentId ?? null);
+    } finally {
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+      this.tasks.delete(jobIdOf(task.key));
+    }
+  }
+
+  /**
+   * Cancels a job: one still queued leaves the queue (true: it is gone); one running is
+   * cancelled by its worker, whose result then ends the task — or, when the worker does
+   * not answer in time, it is given up on (true).
+   */
+  private async cancel(job: Job, link: Submitted, reason: string): Promise<boolean> {
+    try {
+      const state = await job.getState();
+      if (state === 'waiting' || state === 'delayed' || state === 'prioritized' || state === 'waiting-children') {
+        await job.remove();
+        return true;
+      }
+    } catch {
+      // Locked by a worker that just took it: cancel it there.
+    }
+    if (link.worker) await this.send(link.worker, { t: 'cancel', job: job.id!, reason });
+    await new Promise((r) => setTimeout(r, CANCEL_WAIT_MS).unref());
+    return true;
+  }
+
+  private outcome(task: TaskSpec, result: JobResult, began: number): TaskOutcome {
+    const durationMs = Date.now() - began;
+    if (result.ok) return { ok: true, key: task.key, agentId: result.agentId, value: result.value, ...(result.usage && { usage: result.usage }), durationMs };
+    return { ok: false, key: task.key, agentId: result.agentId, error: result.error, durationMs };
+  }
+
+  async capacity(agentType: string): Promise<Capacity> {
+    const beats = (await this.engine.workers()).filter((b) => b.types.includes(agentType));
+    const queue = this.engine.queue(agentType);
+    const [active, waiting] = await Promise.all([queue.getActiveCount(), queue.getWaitingCount()]);
+    const slots = beats.reduce((n, b) => n + b.concurrency, 0);
+    return { healthy: Math.min(slots, await this.engine.poolSize(agentType)), busy: active, queued: waiting };
+  }
+
+  async healthyAgents(agentType: string): Promise<string[]> {
+    return (await this.engine.workers()).filter((b) => b.types.includes(agentType) && !b.draining).map((b) => instanceId(agentType, b.id));
+  }
+
+  leased(): ReadonlyMap<string, readonly string[]> {
+    return this.held;
+  }
+
+  private async status(role?: string): Promise<unknown> {
+    const types = [...this.engine.types.values()].filter((t) => role === undefined || t.name === role);
+    if (role !== undefined && types.length === 0) throw new Error(`the team has no agent \`${role}\`; its agents are: ${[...this.engine.types.keys()].join(', ')}`);
+    const beats = await this.engine.workers();
+    return {
+      engine: this.target.shown,
+      agents: await Promise.all(
+        types.map(async (t) => {
+          const serving = beats.filter((b) => b.types.includes(t.name));
+          const queue = this.engine.queue(t.name);
+          const [busy, queued] = await Promise.all([queue.getActiveCount(), queue.getWaitingCount()]);
+          const slots = serving.reduce((n, b) => n + b.concurrency, 0);
+          return { agent: t.name, instances: await this.engine.poolSize(t.name), workers: serving.length, available: Math.max(0, slots - busy), busy, queued, unhealthy: 0 };
+        }),
+      ),
+    };
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.controller.abort();
+      if (this.beat) clearInterval(this.beat);
+      this.reader.disconnect();
+      await this.reading;
+      const redis = this.engine.redis();
+      await redis.del(keys.relay(this.target, this.id), keys.session(this.target, this.id)).catch(() => undefined);
+      await this.done();
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,284 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BIN } from '../helpers/cli.js';
+import { hasRedis, freePort, startRedis, type RedisServer } from '../helpers/redis.js';
+import { startStubProcess, type StubProcess } from '../helpers/llm-stub-process.js';
+
+// The queue engine end to end: a real redis-server, `orch worker` processes, and runs
+// submitted by other orch processes, all through the built bin.
+
+const GANTZ = `name: queue-e2e
+tools:
+  build:
+    description: Builds, until told to go on
+    parameters: { name: { type: string, required: true } }
+    script: { shell: "echo {{name}} >> started.log; while [ ! -f go ]; do sleep 0.05; done; echo built-{{name}}" }
+  charge:
+    description: Charges a card, which must not happen twice
+    idempotent: false
+    script: { shell: "echo charge >> started.log; while [ ! -f go ]; do sleep 0.05; done; echo charged" }
+  shout:
+    description: Upper-cases a text
+    parameters: { text: { type: string, required: true } }
+    script: { shell: "printf '%s' {{text}} | tr a-z A-Z" }
+`;
+
+const team = (url: string) => `team: { name: q }
+engine: ${url}
+agents:
+  - role: builder
+    tools: [build, charge]
+    count: 2
+  - role: loud
+    tools: [shout]
+  - role: writer
+    model: claude-sonnet-4-5
+    tools: [shout]
+workflows:
+  release:
+    - { id: one, agent: builder, action: build, with: { name: a } }
+    - { id: two, agent: loud, action: shout, with: { text: "\${{ steps.one.output }}" } }
+  pay:
+    - { id: pay, agent: builder, action: charge }
+  gated:
+    - { id: check, agent: loud, action: shout, with: { text: ok }, gate: approval_required }
+  write:
+    - { id: draft, agent: writer, action: write_note }
+`;
+
+interface Proc {
+  child: ChildProcess;
+  out: () => string;
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+}
+
+function start(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Proc {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, FORCE_COLOR: undefined, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+  return { child, out: () => stdout + stderr, done };
+}
+
+const run = (args: string[], cwd: string, env?: NodeJS.ProcessEnv) => start(args, cwd, env).done;
+
+async function until(check: () => boolean, what: string, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe.skipIf(!hasRedis && !process.env.CI)('queue engine (BullMQ on redis-server)', () => {
+  let redis: RedisServer;
+  let dir = '';
+  let redisDir = '';
+  const workers: Proc[] = [];
+
+  beforeAll(async () => {
+    redisDir = mkdtempSync(path.join(tmpdir(), 'orch-redis-'));
+    redis = await startRedis(redisDir);
+  });
+  afterAll(async () => {
+    await redis?.stop();
+    rmSync(redisDir, { recursive: true, force: true });
+  });
+  afterEach(async () => {
+    for (const w of workers.splice(0)) {
+      if (w.child.exitCode === null) {
+        w.child.kill('SIGKILL');
+        await w.done;
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A fresh project (and a team name of its own, so its keys never meet another test's). */
+  function project(): string {
+    dir = mkdtempSync(path.join(tmpdir(), 'orch-queue-'));
+    writeFileSync(path.join(dir, 'gantz.yaml'), GANTZ);
+    writeFileSync(path.join(dir, 'agent-team.yaml'), team(redis.url).replace('name: q', `name: q${path.basename(dir).slice(-6)}`));
+    return dir;
+  }
+
+  async function worker(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Proc> {
+    const w = start(['worker', '--stall-interval', '1s', ...args], dir, env);
+    workers.push(w);
+    await until(() => w.out().includes(' takes '), 'the worker to start');
+    return w;
+  }
+
+  const pidOf = (w: Proc) => w.child.pid!;
+  const started = () => (existsSync(path.join(dir, 'started.log')) ? readFileSync(path.join(dir, 'started.log'), 'utf8') : '');
+  const runId = () => readdirSync(path.join(dir, '.orch', 'runs'))[0] ?? '';
+  const journal = () => readFileSync(path.join(dir, '.orch', 'runs', runId(), 'journal.jsonl'), 'utf8');
+
+  it('runs a workflow as jobs that two workers take; each step names the worker instance that ran it', async () => {
+    project();
+    const [w1, w2] = [await worker(), await worker()];
+    writeFileSync(path.join(dir, 'go'), '');
+    const done = await run(['--json', 'run', 'release'], dir);
+    expect(done.code, done.stderr).toBe(0);
+    const result = JSON.parse(done.stdout) as { status: string; steps: { id: string; output: unknown; agent?: string }[] };
+    expect(result.status).toBe('succeeded');
+    expect(result.steps.map((s) => s.output)).toEqual(['built-a', 'BUILT-A']);
+    const agents = journal()
+      .split('\n')
+      .filter((l) => l.includes('"step_started"'))
+      .map((l) => (JSON.parse(l) as { agent_id: string }).agent_id);
+    expect(agents).toHaveLength(2);
+    expect(agents[0]).toMatch(/^builder@/);
+    expect(agents[1]).toMatch(/^loud@/);
+    // Every job ran exactly once, on one of the two workers.
+    const lines = (w1.out() + w2.out()).split('\n').filter((l) => l.startsWith('started '));
+    expect(lines).toHaveLength(2);
+  });
+
+  it('orchestrate over the queue engine: every subtask is a job, all accounted for in the report', async () => {
+    project();
+    await worker(['--concurrency', '3']);
+    writeFileSync(path.join(dir, 'go'), '');
+    const subtasks = ['a', 'b', 'c', 'd'].map((id) => ({ id, tool: 'build', input: { name: id } }));
+    const done = await run(['--json', 'run', 'orchestrate', '--task', JSON.stringify({ subtasks })], dir);
+    expect(done.code, done.stdout + done.stderr).toBe(0);
+    const report = JSON.parse(done.stdout) as { status: string; subtasks: Record<string, { status: string; result: unknown }> };
+    expect(report.status).toBe('completed');
+    expect(Object.values(report.subtasks).map((s) => s.result)).toEqual(['built-a', 'built-b', 'built-c', 'built-d']);
+    expect(started().trim().split('\n').sort()).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('kill -9 of a worker during a job: another worker takes the job over, and the run succeeds', async () => {
+    project();
+    const first = await worker(['--agent-type', 'builder']);
+    const running = start(['--json', 'run', 'release'], dir);
+    await until(() => started().includes('a'), 'the job to start');
+    const second = await worker();
+    const victim = first.out().includes('started ') ? first : second;
+    victim.child.kill('SIGKILL');
+    await victim.done;
+    writeFileSync(path.join(dir, 'go'), '');
+    const done = await running.done;
+    expect(done.code, done.stderr).toBe(0);
+    expect(second.out()).toMatch(/started .*\/one\/1 .*\(run again: execution 2\)/);
+    // At least once: the job's first run was cut short, then it ran again.
+    expect(started().trim().split('\n')).toEqual(['a', 'a']);
+    expect((JSON.parse(done.stdout) as { status: string }).status).toBe('succeeded');
+  });
+
+  it('a tool declared idempotent: false is failed, not run again, when its worker dies', async () => {
+    project();
+    const first = await worker(['--agent-type', 'builder']);
+    const running = start(['run', 'pay'], dir);
+    await until(() => started().includes('charge'), 'the charge to start');
+    await worker(['--agent-type', 'builder']);
+    first.child.kill('SIGKILL');
+    const done = await running.done;
+    expect(done.code).toBe(1);
+    expect(journal()).toContain('"code":"ORCH_WORKER_LOST"');
+    expect(started().trim().split('\n')).toEqual(['charge']);
+  });
+
+  it('SIGTERM drains a worker: its running job finishes, it takes no new one, and it exits 0', async () => {
+    project();
+    const w = await worker();
+    const running = start(['run', 'release'], dir);
+    await until(() => started().includes('a'), 'the job to start');
+    w.child.kill('SIGTERM');
+    await until(() => w.out().includes('draining: 1 job(s) running'), 'the drain to start');
+    writeFileSync(path.join(dir, 'go'), '');
+    const stopped = await w.done;
+    expect(stopped.code).toBe(0);
+    expect(stopped.stdout).toMatch(/finished +\S+\/one\/1/);
+    expect(stopped.stdout).not.toContain('/two/');
+    // The next step waits in the queue until a worker comes.
+    await worker();
+    const done = await running.done;
+    expect(done.code, done.stderr).toBe(0);
+  });
+
+  it('an LLM step on a queue worker journals its turns in the run that sent it', async () => {
+    project();
+    const stub: StubProcess = await startStubProcess(dir, [{ toolCalls: [{ name: 'shout', input: { text: 'hello' } }] }, { text: 'the note says HELLO' }]);
+    try {
+      const env = { ANTHROPIC_API_KEY: 'sk-ant-queue-e2e', ANTHROPIC_BASE_URL: stub.anthropicBase };
+      await worker(['--agent-type', 'writer'], env);
+      const done = await run(['--json', 'run', 'write'], dir, env);
+      expect(done.code, done.stderr).toBe(0);
+      expect((JSON.parse(done.stdout) as { steps: { output: unknown }[] }).steps[0]?.output).toBe('the note says HELLO');
+      const lines = journal();
+      expect(lines).toContain('"model_turn"');
+      expect(lines).toContain('"tool_call_finished"');
+      expect(lines).not.toContain('sk-ant-queue-e2e');
+    } finally {
+      stub.stop();
+    }
+  });
+
+  it('a gate pauses the run; orch approve and orch resume from other processes finish it', async () => {
+    project();
+    await worker();
+    const paused = await run(['run', 'gated'], dir);
+    expect(paused.code, paused.stderr).toBe(3);
+    expect((await run(['approve', runId(), 'check'], dir)).code).toBe(0);
+    const done = await run(['--json', 'resume', runId()], dir);
+    expect(done.code, done.stderr).toBe(0);
+    expect((JSON.parse(done.stdout) as { steps: { output: unknown }[] }).steps[0]?.output).toBe('OK');
+  });
+
+  it('orch scale sets the pool on the engine: 0 refuses runs before they start', async () => {
+    project();
+    const scaled = await run(['--json', 'scale', '--agent-type', 'loud', '--count', '0'], dir);
+    expect(scaled.code, scaled.stderr).toBe(0);
+    const refused = await run(['run', 'gated'], dir);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('ORCH_POOL_EMPTY');
+    expect(existsSync(path.join(dir, '.orch', 'runs')) ? readdirSync(path.join(dir, '.orch', 'runs')) : []).toEqual([]);
+    expect((await run(['scale', '--agent-type', 'loud', '--count', '2'], dir)).code).toBe(0);
+    const w = await worker(['--agent-type', 'loud', '--concurrency', '2']);
+    const status = await run(['--json', 'status'], dir);
+    const shown = JSON.parse(status.stdout) as { pools: { type: string; instances: number }[]; engine: { url: string; workers: { id: string; types: string[] }[] } };
+    expect(shown.pools.find((p) => p.type === 'loud')?.instances).toBe(2);
+    expect(shown.engine.url).toBe(redis.url);
+    expect(shown.engine.workers.map((x) => x.types)).toEqual([['loud']]);
+    expect(w.out()).toContain(shown.engine.workers[0]!.id);
+  });
+
+  it('Redis down at start: exit 2 naming the URL, and nothing written', async () => {
+    project();
+    const url = `redis://127.0.0.1:${await freePort()}/0`;
+    const done = await run(['--engine', url, 'run', 'release'], dir);
+    expect(done.code).toBe(2);
+    expect(done.stderr).toContain(`ORCH_ENGINE_UNREACHABLE cannot reach the engine at ${url}`);
+    expect(done.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(path.join(dir, '.orch', 'runs')) ? readdirSync(path.join(dir, '.orch', 'runs')) : []).toEqual([]);
+    const w = await run(['--engine', url, 'worker'], dir);
+    expect(w.code).toBe(2);
+    expect(w.stderr).toContain('ORCH_ENGINE_UNREACHABLE');
+  });
+
+  it('no orphans: after a drained worker exits, nothing it started runs on', async () => {
+    project();
+    const w = await worker();
+    writeFileSync(path.join(dir, 'go'), '');
+    expect((await run(['run', 'release'], dir)).code).toBe(0);
+    const pid = pidOf(w);
+    w.child.kill('SIGTERM');
+    expect((await w.done).code).toBe(0);
+    expect(alive(pid)).toBe(false);
+  });
+});

@@ -1,5 +1,7 @@
 import { LocalEngine, type LocalEngineOptions } from './local-engine.js';
 import type { Engine, EngineSession, OpenRequest } from './engine.js';
+import type { Project } from '../config/model.js';
+import type { SharedRuns } from './redis/shared-runs.js';
 import { engineTarget } from './redis/target.js';
 
 /**
@@ -32,5 +34,23 @@ export class ChosenEngine implements Engine {
 
   async open(request: OpenRequest): Promise<EngineSession> {
     return (await this.engine()).open(request);
+  }
+}
+
+/** The queue engine's shared runs when the project schedules on one; the caller closes it. */
+export async function sharedRuns(project: Project, stateDir: string, env: NodeJS.ProcessEnv = process.env): Promise<SharedRuns | undefined> {
+  const target = engineTarget(project, env);
+  if (!target) return undefined;
+  const { SharedRuns } = await import('./redis/shared-runs.js');
+  return new SharedRuns(target, stateDir);
+}
+
+/** Before a command reads runs: this machine's copies brought up to date from the queue engine, if there is one. */
+export async function pullRuns(project: Project, stateDir: string, only?: string): Promise<void> {
+  const shared = await sharedRuns(project, stateDir);
+  try {
+    await shared?.pull(only);
+  } finally {
+    shared?.close();
   }
 }

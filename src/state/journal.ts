@@ -34,15 +34,17 @@ export class Journal {
     readonly file: string,
     private readonly handle: FileHandle,
     private readonly transform: (event: RunEvent) => RunEvent,
+    private readonly mirror?: (lines: string[]) => Promise<void>,
   ) {}
 
   /**
    * Opens (creating if needed) a journal file for appending. A last line cut short by a
    * crash was never acknowledged as durable, so it is cut off first: new events must not
    * be glued onto it. `transform` makes the copy of every event that is written
-   * (redaction); the caller keeps acting on the event as it gave it.
+   * (redaction); the caller keeps acting on the event as it gave it. `mirror` is given
+   * the lines written, and each append waits for it as for the disk.
    */
-  static async open(file: string, transform: (event: RunEvent) => RunEvent = (e) => e): Promise<Journal> {
+  static async open(file: string, transform: (event: RunEvent) => RunEvent = (e) => e, mirror?: (lines: string[]) => Promise<void>): Promise<Journal> {
     let handle: FileHandle;
     try {
       handle = await open(file, 'a+');
@@ -56,7 +58,7 @@ export class Journal {
       await handle.close();
       throw stateWriteError(err, file);
     }
-    return new Journal(file, handle, transform);
+    return new Journal(file, handle, transform, mirror);
   }
 
   /**
@@ -87,6 +89,8 @@ export class Journal {
           await this.handle.datasync();
           this.syncs++;
         }
+        // Shared state (the queue engine's Redis): an event is written once it is there too.
+        if (this.mirror) await this.mirror(batch.map((b) => b.line));
         for (const b of batch) b.done();
       } catch (err) {
         this.broken ??= stateWriteError(err, this.file);

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -85,8 +85,21 @@ export async function loadRun(stateDir: string, runId: string): Promise<RunState
   }
   const state = foldRun(await readJournal(paths.journal));
   if (!state) throw new OrchError('ORCH_CORRUPT_RUN', `the journal of run ${runId} does not start with run_started`);
-  if (state.status === 'running' && !RunLock.isHeld(paths.lock)) state.status = 'interrupted';
+  if (state.status === 'running' && !RunLock.isHeld(paths.lock) && !drivenElsewhere(paths.dir)) state.status = 'interrupted';
   return state;
+}
+
+/**
+ * Whether another machine drives the run, as the queue engine's shared state last said
+ * (`elsewhere`: the holder, then until when its lock lasts).
+ */
+function drivenElsewhere(dir: string): boolean {
+  try {
+    const [, until] = readFileSync(path.join(dir, 'elsewhere'), 'utf8').split('\n');
+    return Number(until) > Date.now();
+  } catch {
+    return false;
+  }
 }
 
 async function listRunIds(stateDir: string): Promise<string[]> {

@@ -1,7 +1,8 @@
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import type { Project, StepDef, WorkflowDef } from '../config/model.js';
-import { ChosenEngine } from '../engine/choose.js';
+import { ChosenEngine, pullRuns, sharedRuns } from '../engine/choose.js';
+import type { SharedRuns } from '../engine/redis/shared-runs.js';
 import { Supervisor } from '../mcp/supervisor.js';
 import { secretsRedactor, type Redactor } from '../secrets/redact.js';
 import type { RunEvent } from '../state/events.js';
@@ -89,7 +90,7 @@ export async function startRun(options: SessionOptions, inputs: Record<string, u
   let started = false;
   try {
     const lock = RunLock.acquire(paths.lock, runId);
-    return await drive(options, paths.journal, lock, async (journal) => {
+    return await drive(options, runId, paths.journal, lock, async (journal) => {
       const { event } = await journal.append({
         type: 'run_started',
         run_id: runId,
@@ -125,6 +126,8 @@ export async function resumeRun(options: SessionOptions, runId: string, given: R
   let previous: RunState;
   let stored: RunState;
   try {
+    // On the queue engine, the run may have been started, decided or resumed on another machine.
+    await pullRuns(options.project, stateDir, runId);
     stored = await loadRun(stateDir, runId);
     if (stored.status === 'succeeded') {
       lock.release();
@@ -138,7 +141,7 @@ export async function resumeRun(options: SessionOptions, runId: string, given: R
     lock.release();
     throw err;
   }
-  return drive(options, paths.journal, lock, async (journal) => {
+  return drive(options, runId, paths.journal, lock, async (journal) => {
     await journal.append({ type: 'run_resumed', pid: process.pid });
     previous.status = 'running';
     return { state: previous, stored };
@@ -158,6 +161,7 @@ function redactEvent(redactor: Redactor, event: RunEvent): RunEvent {
  */
 async function drive(
   options: SessionOptions,
+  runId: string,
   journalFile: string,
   lock: RunLock,
   /** `state`: what the engine drives, with the values the run really has; `stored`: the journal's copy of it before this process. */
@@ -167,7 +171,9 @@ async function drive(
   const env = options.env ?? process.env;
   const stateDir = resolveStateDir(project.dir, env);
   const redactor = secretsRedactor(env, project.servers.values());
-  const journal = await Journal.open(journalFile, (e) => redactEvent(redactor, e));
+  let journal: Journal | undefined;
+  let shared: SharedRuns | undefined;
+  let unlockShared: (() => Promise<void>) | undefined;
   const owned = options.supervisor === undefined && project.servers.size > 0;
   const supervisor = options.supervisor ?? (owned ? new Supervisor(project.servers.values(), { stateDir, env }) : undefined);
   const controller = new AbortController();
@@ -180,6 +186,11 @@ async function drive(
     const engine = new ChosenEngine({ project, stateDir, servers: supervisor, logger, env, cassette: options.cassette });
     // An engine that cannot be reached, or an empty pool, refuses the run before anything is written.
     await engine.prepare(new Set(options.workflow.steps.map((s) => s.agent)));
+    // With the queue engine the journal is shared through Redis, and so is the run's lock.
+    shared = await sharedRuns(project, stateDir, env);
+    unlockShared = await shared?.lock(runId);
+    journal = await Journal.open(journalFile, (e) => redactEvent(redactor, e), shared?.mirror(options.workflow.name, runId));
+    const written = journal;
     const { state, stored } = await begin(journal);
     // Inputs given again on resume are never journalled; what echoes them is hidden all the same.
     redactor.learn(state.inputs);
@@ -188,7 +199,7 @@ async function drive(
     try {
       const outcome = await executeRun({
         workflow: options.workflow,
-        journal,
+        journal: written,
         state,
         runStep: (request) => {
           // A step's arguments may hold secrets of their own (`with: { password: ... }`): its output hides them too.
@@ -205,14 +216,16 @@ async function drive(
         onEvent: options.onEvent,
       });
       const reason: unknown = controller.signal.reason;
-      return { outcome, state: journalled(stored, journal), signal: reason === 'SIGINT' || reason === 'SIGTERM' ? reason : undefined };
+      return { outcome, state: journalled(stored, written), signal: reason === 'SIGINT' || reason === 'SIGTERM' ? reason : undefined };
     } finally {
       await session.close();
     }
   } finally {
     options.signal?.removeEventListener('abort', onCancel);
     if (owned) await supervisor?.shutdown();
-    await journal.close();
+    await journal?.close();
+    await unlockShared?.();
+    shared?.close();
     lock.release();
   }
 }

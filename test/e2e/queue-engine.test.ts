@@ -240,6 +240,34 @@ describe.skipIf(!hasRedis && !process.env.CI)('queue engine (BullMQ on redis-ser
     expect((JSON.parse(done.stdout) as { steps: { output: unknown }[] }).steps[0]?.output).toBe('OK');
   });
 
+  it('state is shared: a run paused on one machine is listed, approved and resumed from another, and each sees the whole journal', async () => {
+    project();
+    await worker();
+    // The other machine: the same project files in a folder of its own, so nothing on disk is shared.
+    const other = mkdtempSync(path.join(tmpdir(), 'orch-queue-other-'));
+    try {
+      for (const f of ['gantz.yaml', 'agent-team.yaml']) writeFileSync(path.join(other, f), readFileSync(path.join(dir, f)));
+      const paused = await run(['run', 'gated'], dir);
+      expect(paused.code, paused.stderr).toBe(3);
+      const id = runId();
+      const listed = await run(['--json', 'runs'], other);
+      expect(listed.stdout).toContain(id);
+      expect((await run(['approve', id, 'check'], other)).code).toBe(0);
+      const done = await run(['--json', 'resume', id], other);
+      expect(done.code, done.stderr).toBe(0);
+      expect((JSON.parse(done.stdout) as { steps: { output: unknown }[] }).steps[0]?.output).toBe('OK');
+      // The first machine sees what the other did.
+      const logs = await run(['logs', id], dir);
+      expect(logs.stdout).toMatch(/approved/);
+      expect(logs.stdout).toMatch(/succeeded/);
+      const first = await run(['--json', 'resume', id], dir);
+      expect(first.code).toBe(0);
+      expect(readFileSync(path.join(dir, '.orch', 'runs', id, 'journal.jsonl'), 'utf8')).toBe(readFileSync(path.join(other, '.orch', 'runs', id, 'journal.jsonl'), 'utf8'));
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
   it('orch scale sets the pool on the engine: 0 refuses runs before they start', async () => {
     project();
     const scaled = await run(['--json', 'scale', '--agent-type', 'loud', '--count', '0'], dir);

@@ -1,3 +1,5 @@
+import { sharedFor } from '../shared-state.js';
+import type { SharedRuns } from '../../engine/redis/shared-runs.js';
 import { ExitCode, OrchError } from '../../errors.js';
 import { secretsRedactor } from '../../secrets/redact.js';
 import type { RunEvent } from '../../state/events.js';
@@ -24,6 +26,27 @@ export async function decide(
   answer?: string,
 ): Promise<number> {
   const stateDir = resolveStateDir(globals.dir);
+  // On the queue engine, the run may be one another machine started: its journal is shared.
+  const shared = await sharedFor(globals, stateDir);
+  try {
+    await shared?.pull(runId);
+    return await decideLocked(decision, globals, stateDir, runId, stepId, reason, io, answer, shared);
+  } finally {
+    shared?.close();
+  }
+}
+
+async function decideLocked(
+  decision: 'approved' | 'rejected',
+  globals: GlobalOptions,
+  stateDir: string,
+  runId: string,
+  stepId: string | undefined,
+  reason: string | undefined,
+  io: Io,
+  answer: string | undefined,
+  shared: SharedRuns | undefined,
+): Promise<number> {
   await loadRun(stateDir, runId); // an unknown run id is reported before any lock file is made
   const paths = runPaths(stateDir, runId);
   // The journal is read under the lock, so the decision is made on the run as it stands.
@@ -42,7 +65,9 @@ export async function decide(
     }
     // A reason is typed by a person, who may paste more than they meant to: it is written redacted, as every event.
     const redactor = secretsRedactor(process.env, []);
-    const journal = await Journal.open(paths.journal, (e) => redactor.redact(e) as RunEvent); // redaction keeps the shape
+    const unlockShared = await shared?.lock(runId);
+    const workflow = state.workflow;
+    const journal = await Journal.open(paths.journal, (e) => redactor.redact(e) as RunEvent, shared?.mirror(workflow, runId)); // redaction keeps the shape
     try {
       const when = step.waitingGate ?? step.gates.at(-1)?.when ?? 'after';
       // A model's tool call waiting for approval is decided by its call id; the model gets a rejection's reason.
@@ -50,6 +75,7 @@ export async function decide(
       await journal.append({ type: 'gate_decided', step: step.id, decision, by: currentUser(), method: 'command', when, reason, ...call, ...(answer !== undefined && { answer }) });
     } finally {
       await journal.close();
+      await unlockShared?.();
     }
     if (globals.json) io.stdout.write(`${JSON.stringify({ run_id: runId, step: step.id, decision })}\n`);
     else if (!globals.quiet) {

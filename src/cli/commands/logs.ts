@@ -10,6 +10,7 @@ import { resolveStateDir } from '../../state/state-dir.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { usageText } from '../ui/usage.js';
 import { processIo } from '../context.js';
+import { pullShared } from '../shared-state.js';
 
 function oneLine(value: unknown, max = 120): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value) ?? '';
@@ -123,6 +124,7 @@ function taskLogs(task: TaskSummary, globals: GlobalOptions, io: Io): number {
  */
 export async function run(globals: GlobalOptions, runId: string, _flags?: unknown, _command?: unknown, io: Io = processIo): Promise<number> {
   const stateDir = resolveStateDir(globals.dir);
+  if (isRunId(runId)) await pullShared(globals, stateDir, runId);
   if (!isRunId(runId)) {
     // Only a plain name may be a task's: a path never reaches the file system.
     const task = /^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(runId) ? await readOnlyTasks(stateDir).summary(runId) : undefined;

@@ -1,6 +1,6 @@
 import { loadProject } from '../../config/load.js';
 import { OrchError } from '../../errors.js';
-import { loadRun } from '../../state/runs.js';
+import { isRunId, loadRun } from '../../state/runs.js';
 import { resolveStateDir } from '../../state/state-dir.js';
 import { resumeRun } from '../../workflow/session.js';
 import type { GlobalOptions, Io } from '../context.js';
@@ -8,6 +8,7 @@ import { processIo } from '../context.js';
 import type { RunFlags, WorkflowFlags } from '../flags.js';
 import { driveWorkflow, reportNothingToDo } from '../workflow-cli.js';
 import { readJsonObject } from './run.js';
+import { pullShared } from '../shared-state.js';
 
 /**
  * `orch resume <run> [--input json]`: continue a paused, failed or interrupted run.
@@ -20,6 +21,7 @@ export async function run(
   _command?: unknown,
   io: Io = processIo,
 ): Promise<number> {
+  if (isRunId(runId)) await pullShared(globals, resolveStateDir(globals.dir), runId);
   const previous = await loadRun(resolveStateDir(globals.dir), runId);
   if (previous.status === 'succeeded') return reportNothingToDo(globals, io, previous);
   const { project } = await loadProject({ dir: globals.dir, config: globals.config, team: globals.team });

@@ -4,10 +4,13 @@ import { resolveStateDir } from '../../state/state-dir.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
 import { listAll, rowName } from '../run-listing.js';
+import { pullShared } from '../shared-state.js';
 
 /** `orch runs`: the project's workflow runs and orchestration tasks, oldest first. */
 export async function run(globals: GlobalOptions, _flags?: unknown, _command?: unknown, io: Io = processIo): Promise<number> {
-  const { rows, unreadable } = await listAll(resolveStateDir(globals.dir));
+  const stateDir = resolveStateDir(globals.dir);
+  await pullShared(globals, stateDir);
+  const { rows, unreadable } = await listAll(stateDir);
   for (const u of unreadable) io.stderr.write(`warning: run ${u.id} cannot be read: ${u.reason}\n`);
   if (globals.json) {
     io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);

@@ -11,6 +11,7 @@ import { engineTarget } from '../../engine/redis/target.js';
 import { listAll } from '../run-listing.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
+import { pullShared } from '../shared-state.js';
 
 interface RecentRun {
   id: string;
@@ -38,6 +39,7 @@ interface Status {
 export async function run(globals: GlobalOptions, _flags: unknown, _command: unknown, io: Io = processIo): Promise<number> {
   const { project } = await loadProject({ dir: globals.dir, config: globals.config, team: globals.team });
   const stateDir = resolveStateDir(project.dir);
+  await pullShared(globals, stateDir);
   const orch = orchestration({ project, stateDir });
   const report = await monitor(orch, {});
   const status: Status = {

@@ -1,0 +1,119 @@
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import type { Redis } from 'ioredis';
+import { OrchError } from '../../errors.js';
+import { runPaths } from '../../state/runs.js';
+import { connection, probe } from './connect.js';
+import type { EngineTarget } from './target.js';
+
+/** How long a run's lock in Redis lasts unless its holder renews it. */
+const LOCK_MS = 15_000;
+const RENEW_MS = 5_000;
+
+/**
+ * Runs' journals in Redis, so that every machine pointed at the same engine sees the same
+ * runs: each event a run appends is added to its stream (`{prefix}{workflow}:{run}:journal`)
+ * before it counts as written, and commands that read runs first bring this machine's
+ * copies up to date. A run is driven by one process at a time across machines: the lock
+ * is in Redis too.
+ */
+export class SharedRuns {
+  private conn: Redis | undefined;
+
+  constructor(
+    private readonly target: EngineTarget,
+    private readonly stateDir: string,
+  ) {}
+
+  private redis(): Redis {
+    this.conn ??= connection(this.target, () => {}, { maxRetriesPerRequest: 2 });
+    return this.conn;
+  }
+
+  private journalKey(workflow: string, runId: string): string {
+    return `${this.target.prefix}${workflow}:${runId}:journal`;
+  }
+
+  private lockKey(runId: string): string {
+    return `${this.target.prefix}lock:${runId}`;
+  }
+
+  private get index(): string {
+    return `${this.target.prefix}runs`;
+  }
+
+  /** What a run's journal calls after it wrote lines to its file: they are in Redis once this resolves. */
+  mirror(workflow: string, runId: string): (lines: string[]) => Promise<void> {
+    const key = this.journalKey(workflow, runId);
+    return async (lines) => {
+      const batch = this.redis().multi().hset(this.index, runId, workflow);
+      for (const line of lines) batch.xadd(key, '*', 'e', line.replace(/\n$/, ''));
+      const results = await batch.exec();
+      const failed = results?.find(([err]) => err);
+      if (!results || failed) throw new OrchError('ORCH_ENGINE_UNREACHABLE', `could not write run ${runId}'s journal to ${this.target.shown}: ${failed?.[0]?.message ?? 'no answer'}`);
+    };
+  }
+
+  /**
+   * Brings this machine's copy of every run (or of one) up to date with Redis: runs it has
+   * never seen are written, and the events others appended (a decision, a resume elsewhere)
+   * are added to the ones it has. Runs another machine is driving are marked so.
+   */
+  async pull(only?: string): Promise<void> {
+    await probe(this.target);
+    const redis = this.redis();
+    const runs = only === undefined ? await redis.hgetall(this.index) : Object.fromEntries([[only, await redis.hget(this.index, only)]].filter(([, w]) => w !== null)) as Record<string, string>;
+    for (const [runId, workflow] of Object.entries(runs)) {
+      let paths: ReturnType<typeof runPaths>;
+      try {
+        paths = runPaths(this.stateDir, runId);
+      } catch {
+        continue; // not a run id: nothing orch wrote
+      }
+      const key = this.journalKey(workflow, runId);
+      const have = existsSync(paths.journal) ? countLines(await readFile(paths.journal, 'utf8')) : 0;
+      const total = await redis.xlen(key);
+      if (total > have) {
+        const entries = (await redis.xrange(key, '-', '+')).slice(have);
+        await mkdir(paths.dir, { recursive: true });
+        await appendFile(paths.journal, entries.map(([, fields]) => `${fields[1] ?? ''}\n`).join(''));
+      }
+      const holder = await redis.get(this.lockKey(runId));
+      const marker = `${paths.dir}/elsewhere`;
+      if (holder !== null && !holder.startsWith(`${os.hostname()}:${process.pid}:`)) await writeFile(marker, `${holder}\n${Date.now() + LOCK_MS}\n`);
+      else if (existsSync(marker)) await writeFile(marker, '');
+    }
+  }
+
+  /** Takes a run's lock across machines, renewed while held; ORCH_RUN_LOCKED when another process has it. */
+  async lock(runId: string): Promise<() => Promise<void>> {
+    const redis = this.redis();
+    const me = `${os.hostname()}:${process.pid}:${Date.now()}`;
+    const got = await redis.set(this.lockKey(runId), me, 'PX', LOCK_MS, 'NX');
+    if (got === null) {
+      const holder = (await redis.get(this.lockKey(runId))) ?? 'another process';
+      throw new OrchError('ORCH_RUN_LOCKED', `run ${runId} is being driven by ${holder.split(':').slice(0, 2).join(' pid ')} (through ${this.target.shown})`, {
+        hint: 'wait for it to finish or pause, or stop that process first',
+      });
+    }
+    const renew = setInterval(() => void redis.set(this.lockKey(runId), me, 'PX', LOCK_MS, 'XX').catch(() => undefined), RENEW_MS);
+    renew.unref();
+    return async () => {
+      clearInterval(renew);
+      // Only this holder's lock is removed: one that lapsed and was taken since is the new holder's.
+      await redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, this.lockKey(runId), me).catch(() => undefined);
+    };
+  }
+
+  close(): void {
+    this.conn?.disconnect();
+    this.conn = undefined;
+  }
+}
+
+function countLines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}

@@ -198,6 +198,15 @@ export function buildProgram(): Command {
     .action(lazy(() => import('./commands/scale.js')));
 
   program
+    .command('deploy')
+    .description('write Kubernetes manifests or a Compose file that run the project on the queue engine: Redis and `orch worker` pools')
+    .option('--platform <platform>', 'kubernetes or compose')
+    .option('--out <dir>', 'the folder to write (default: deploy/<platform> in the project)')
+    .option('--image <image>', "the image the workers run (default: orch:<orch's version>); a Dockerfile for it is written beside the manifests")
+    .option('-f, --force', 'replace files in the folder that orch deploy did not write')
+    .action(lazy(() => import('./commands/deploy.js')));
+
+  program
     .command('status')
     .description('agent pools, servers and recent runs')
     .action(lazy(() => import('./commands/status.js')));

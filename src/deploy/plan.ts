@@ -49,15 +49,22 @@ export interface DeployPlan {
 
 /**
  * A DNS-1123 label (lowercase letters, digits and `-`, at most `max` characters) for a
- * name, with a short hash of the name when it had to be changed to fit, so that two
- * names that differ only in what was dropped do not become one.
+ * name. A name cut to fit, or one whose label another name shares (`unique` false), gets
+ * a short hash of the whole name, so that names that differ only in what was dropped
+ * stay apart.
  */
-export function dnsLabel(name: string, max = 63): string {
+export function dnsLabel(name: string, max = 63, unique = true): string {
   const cleaned = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-+|-+$/g, '');
-  if (cleaned === name && cleaned.length <= max) return cleaned;
+  if (cleaned !== '' && cleaned.length <= max && unique) return cleaned;
   const hash = createHash('sha256').update(name).digest('hex').slice(0, 6);
   const head = cleaned.slice(0, max - hash.length - 1).replace(/-+$/g, '');
   return head === '' ? `x-${hash}` : `${head}-${hash}`;
+}
+
+/** Labels for names, each its own: names whose labels would be equal get hashes. */
+function distinctLabels(names: readonly string[]): string[] {
+  const plain = names.map((n) => dnsLabel(n));
+  return names.map((n, i) => dnsLabel(n, 63, plain.filter((p) => p === plain[i]).length === 1));
 }
 
 export interface PlanOptions {
@@ -79,11 +86,9 @@ export interface PlanOptions {
 export async function deployPlan(project: Project, options: PlanOptions): Promise<DeployPlan> {
   const name = dnsLabel(project.name ?? project.team?.name ?? path.basename(project.dir), 40);
   const stored = await poolSizes(options.stateDir);
-  const workers = [...agentTypes(project).values()].map((type) => ({
-    agentType: type.name,
-    replicas: stored.get(type.name) ?? type.count,
-    name: dnsLabel(`${name}-${type.name}`),
-  }));
+  const types = [...agentTypes(project).values()];
+  const labels = distinctLabels(types.map((type) => `${name}-${type.name}`));
+  const workers = types.map((type, i) => ({ agentType: type.name, replicas: stored.get(type.name) ?? type.count, name: labels[i] ?? name }));
   const projectFlags = [
     ...(options.config !== undefined ? ['--config', options.config] : []),
     ...(options.team !== undefined ? ['--team', options.team] : []),

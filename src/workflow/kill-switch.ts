@@ -210,12 +210,13 @@ export interface KillSwitchScope {
 }
 
 /**
- * The queue engine's part of the kill switch: `stop` pauses its queues and has its workers
- * cancel their jobs (journalled `interrupted`, resumable); `start` resumes the queues.
- * The local engine has no queues: nothing to do. Returns false when the engine named is
- * one this build cannot reach, so the caller can say that only local runs were stopped.
+ * The queue engine's part of the kill switch, where it plugs in: on `stop`, pause the
+ * engine's queues (of `scope.runId`'s jobs, or all of them) and have its workers cancel
+ * their jobs, journalled `interrupted` and resumable; on `start`, resume the queues. The
+ * local engine has no queues: what stopRun and stopAll did is all there is. Returns false
+ * for an engine this build cannot reach, so the caller can say that only this machine's
+ * runs were stopped.
  */
-export async function queueEngineKillSwitch(scope: KillSwitchScope, action: 'stop' | 'start'): Promise<boolean> {
-  void action;
-  return scope.engineUrl === undefined || scope.engineUrl === '' || scope.engineUrl === 'local';
+export async function queueEngineKillSwitch(scope: KillSwitchScope, _action: 'stop' | 'start'): Promise<boolean> {
+  return scope.engineUrl === undefined || scope.engineUrl === 'local';
 }

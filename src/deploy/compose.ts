@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { CONTAINER_STATE_DIR, DEPLOYED_ENGINE_URL, PROJECT_MOUNT, REDIS_COMMAND, REDIS_IMAGE, workerArgs, type DeployPlan } from './plan.js';
+import { CONTAINER_STATE_DIR, DEPLOYED_ENGINE_URL, ENGINE_VARIABLE, PROJECT_MOUNT, STATE_DIR_VARIABLE, REDIS_COMMAND, REDIS_IMAGE, workerArgs, type DeployPlan } from './plan.js';
 
 /** A Compose service name: letters, digits, `_`, `-` and `.` (Compose's own rule). */
 function serviceName(name: string): string {
@@ -26,7 +26,7 @@ export function composeFile(plan: DeployPlan, projectDir: string, outDir: string
     },
   };
   for (const pool of plan.workers) {
-    const environment: Record<string, string | null> = { ORCH_ENGINE: DEPLOYED_ENGINE_URL, ORCH_STATE_DIR: CONTAINER_STATE_DIR };
+    const environment: Record<string, string | null> = { [ENGINE_VARIABLE]: DEPLOYED_ENGINE_URL, [STATE_DIR_VARIABLE]: CONTAINER_STATE_DIR };
     // No value: Compose passes the variable on from its own environment, and leaves it out when unset.
     for (const v of plan.env) environment[v.name] = null;
     services[serviceName(pool.name)] = {

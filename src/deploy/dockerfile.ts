@@ -1,4 +1,4 @@
-import { CONTAINER_STATE_DIR, PROJECT_MOUNT, type DeployPlan } from './plan.js';
+import { CONTAINER_STATE_DIR, PROJECT_MOUNT, STATE_DIR_VARIABLE, type DeployPlan } from './plan.js';
 
 /**
  * A Dockerfile for the image the workers run: Node 20 with orch installed, the project
@@ -20,7 +20,7 @@ export function dockerfile(plan: DeployPlan): string {
     ...python,
     '# Programs the project\'s script tools call (curl, git, ...) are installed here too.',
     '',
-    `ENV ORCH_STATE_DIR=${CONTAINER_STATE_DIR}`,
+    `ENV ${STATE_DIR_VARIABLE}=${CONTAINER_STATE_DIR}`,
     `RUN mkdir -p ${CONTAINER_STATE_DIR} ${PROJECT_MOUNT} && chown node:node ${CONTAINER_STATE_DIR}`,
     'USER node',
     `WORKDIR ${PROJECT_MOUNT}`,

@@ -2,9 +2,11 @@ import { OrchError } from '../errors.js';
 import {
   CONTAINER_STATE_DIR,
   DEPLOYED_ENGINE_URL,
+  ENGINE_VARIABLE,
   PROJECT_MOUNT,
   REDIS_COMMAND,
   REDIS_IMAGE,
+  STATE_DIR_VARIABLE,
   dnsLabel,
   secretName,
   workerArgs,
@@ -122,8 +124,8 @@ function projectConfigMap(plan: DeployPlan, keys: ReadonlyMap<string, string>): 
 function workerDeployment(plan: DeployPlan, pool: WorkerPool, keys: ReadonlyMap<string, string>): Manifest {
   const workerLabels = labels(plan, 'worker', { 'orch.dev/agent-type': dnsLabel(pool.agentType) });
   const env = [
-    { name: 'ORCH_ENGINE', value: DEPLOYED_ENGINE_URL },
-    { name: 'ORCH_STATE_DIR', value: CONTAINER_STATE_DIR },
+    { name: ENGINE_VARIABLE, value: DEPLOYED_ENGINE_URL },
+    { name: STATE_DIR_VARIABLE, value: CONTAINER_STATE_DIR },
     // Values come from the Secret at start: none is written here.
     ...plan.env.map((v) => ({ name: v.name, valueFrom: { secretKeyRef: { name: secretName(plan), key: v.name, ...(!v.required && { optional: true }) } } })),
   ];

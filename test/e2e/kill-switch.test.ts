@@ -207,7 +207,9 @@ describe('orch stop --all and orch start --all', () => {
     expect(stop.code).toBe(0);
     expect(JSON.parse(stop.stdout)).toEqual({ halted: true, stopped: [] });
     expect(orch(['run', 'mark', '--name', 'x'], { cwd: dir }).code).toBe(2);
+    expect(orch(['status'], { cwd: dir }).stdout).toMatch(/kill switch on since \S+ \(by [^)]+\): no new run starts until `orch start --all`/);
     expect(orch(['start', '--all'], { cwd: dir }).stdout).toContain('Kill switch off');
+    expect(orch(['status'], { cwd: dir }).stdout).not.toContain('kill switch');
     expect(orch(['run', 'mark', '--name', 'x'], { cwd: dir }).code).toBe(0);
   });
 });

@@ -45,17 +45,20 @@ interface Target {
   tasks: string[];
 }
 
-/** A process orch may not signal (another user's) cannot be stopped from here: said at once. */
-function assertSignallable(holder: ProcessIdentity, what: string): void {
+/** Why orch cannot signal a process (another user's), or undefined when it can. */
+function unsignallable(holder: ProcessIdentity): string | undefined {
   try {
     process.kill(holder.pid, 0);
+    return undefined;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EPERM') {
-      throw new OrchError('ORCH_STOP_FAILED', `${what} is driven by process ${holder.pid}, which this user may not signal`, {
-        hint: `stop it as the user who started it, or as root: kill ${holder.pid}`,
-      });
-    }
+    return (err as NodeJS.ErrnoException).code === 'EPERM' ? 'this user may not signal it' : undefined;
   }
+}
+
+function stopFailed(holder: ProcessIdentity, what: string, reason: string): OrchError {
+  return new OrchError('ORCH_STOP_FAILED', `${what} is driven by process ${holder.pid}, and ${reason}`, {
+    hint: `stop it as the user who started it, or as root: kill ${holder.pid}`,
+  });
 }
 
 async function exitedWithin(holder: ProcessIdentity, ms: number): Promise<boolean> {
@@ -168,35 +171,52 @@ export async function stopRun(stateDir: string, runId: string, options: StopOpti
   const state = await loadRun(stateDir, runId);
   const holder = liveLockHolder(runPaths(stateDir, runId).lock);
   if (!holder || holder.pid === process.pid) return { runId, status: state.status };
-  assertSignallable(holder, `run ${runId}`);
+  const reason = unsignallable(holder);
+  if (reason !== undefined) throw stopFailed(holder, `run ${runId}`, reason);
   const target = (await activeProcesses(stateDir)).get(key(holder)) ?? { holder, runs: [runId], tasks: [] };
   if (!target.runs.includes(runId)) target.runs.push(runId);
   return { runId, status: state.status, stopped: await stopTarget(stateDir, target, options) };
 }
 
+/** A process `orch stop --all` could not stop, and why. */
+export interface StopFailure {
+  pid: number;
+  runs: string[];
+  tasks: string[];
+  error: OrchError;
+}
+
 /**
  * `orch stop --all`: turns the kill switch on first, so nothing new starts meanwhile,
  * then stops every orch process driving a run or holding agents. Looks again until a
- * look finds nothing new, for runs that were starting while it looked.
+ * look finds nothing new, for runs that were starting while it looked. A process it
+ * cannot signal is reported in `failed`; the others are stopped all the same.
  */
-export async function stopAll(stateDir: string, options: StopOptions & { by: string }): Promise<StoppedProcess[]> {
+export async function stopAll(stateDir: string, options: StopOptions & { by: string }): Promise<{ stopped: StoppedProcess[]; failed: StopFailure[] }> {
   const previous = await readHalt(stateDir);
   const halt = { at: new Date().toISOString(), by: options.by, pid: process.pid, stopped: previous?.stopped ?? [] };
   await writeHalt(stateDir, halt);
   const stopped: StoppedProcess[] = [];
+  const failed: StopFailure[] = [];
   const done = new Set<string>();
   for (let look = 0; look < 5; look++) {
-    const targets = [...(await activeProcesses(stateDir)).entries()].filter(([k]) => !done.has(k));
+    const targets = [...(await activeProcesses(stateDir)).entries()].filter(([k]) => !done.has(k)).map(([k, t]) => (done.add(k), t));
     if (targets.length === 0) break;
-    for (const [k, t] of targets) {
-      done.add(k);
-      assertSignallable(t.holder, t.runs.length > 0 ? `run ${t.runs.join(', ')}` : `an orchestration task`);
+    const stoppable: Target[] = [];
+    for (const t of targets) {
+      const reason = unsignallable(t.holder);
+      if (reason === undefined) stoppable.push(t);
+      else failed.push({ pid: t.holder.pid, runs: t.runs, tasks: t.tasks, error: stopFailed(t.holder, describeTarget(t), reason) });
     }
-    stopped.push(...(await Promise.all(targets.map(([, t]) => stopTarget(stateDir, t, options)))));
+    stopped.push(...(await Promise.all(stoppable.map((t) => stopTarget(stateDir, t, options)))));
   }
   halt.stopped = [...new Set([...halt.stopped, ...stopped.flatMap((s) => s.runs)])];
   await writeHalt(stateDir, halt);
-  return stopped;
+  return { stopped, failed };
+}
+
+function describeTarget(t: Target): string {
+  return [...t.runs.map((r) => `run ${r}`), ...t.tasks.map((task) => `task ${task}`)].join(', ') || 'a tool run';
 }
 
 /** Where the kill switch acts: the project, and the queue engine its runs use (none: the local engine). */

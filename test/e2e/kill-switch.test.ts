@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN, orch } from '../helpers/cli.js';
@@ -55,9 +55,20 @@ function project(): string {
   return p.dir;
 }
 
+/** How to run orch as user `nobody` from a root test: undefined where it cannot be (not root, no setpriv). */
+function nobodyPrefix(): string[] | undefined {
+  if (process.getuid?.() !== 0 || spawnSync('setpriv', ['--version']).status !== 0) return undefined;
+  return ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+}
+
 /** `orch run <workflow>` (or a tool, with its flags) in the background; resolves with how it ended. */
 function startRun(dir: string, workflow: string, ...args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  const child = spawn(process.execPath, [BIN, 'run', workflow, ...args], { cwd: dir, stdio: 'ignore' });
+  return startAs([], dir, ['run', workflow, ...args]);
+}
+
+function startAs(prefix: string[], dir: string, args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  const [file = process.execPath, ...rest] = [...prefix, process.execPath];
+  const child = spawn(file, [...rest, BIN, ...args], { cwd: dir, stdio: 'ignore' });
   children.push(child);
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
 }
@@ -143,6 +154,13 @@ describe('orch stop <run>', () => {
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr).toContain('ORCH_USAGE');
     }
+    // Outside a project there is no switch to set.
+    const elsewhere = orch(['-C', path.join(dir, 'nowhere'), 'stop', '--all']);
+    expect(elsewhere.code).toBe(2);
+    expect(elsewhere.stderr).toContain('ORCH_NO_PROJECT_DIR');
+    mkdirSync(path.join(dir, 'empty'));
+    expect(orch(['-C', path.join(dir, 'empty'), 'stop', '--all']).stderr).toContain('ORCH_NO_CONFIG');
+    expect(existsSync(path.join(dir, 'empty', '.orch'))).toBe(false);
     // None of these turned the kill switch on.
     expect(orch(['run', 'mark', '--name', 'x'], { cwd: dir }).code).toBe(0);
   });
@@ -199,6 +217,39 @@ describe('orch stop --all and orch start --all', () => {
     expect(await ended).toEqual({ code: 143, signal: null });
     expect(sleeps(dir, '41.25')).toEqual([]);
     expect(orch(['start', '--all'], { cwd: dir }).code).toBe(0);
+  });
+
+  it('stops what it may and reports, exit 1, the runs of a user it may not signal', async (ctx) => {
+    const prefix = nobodyPrefix();
+    if (!prefix) {
+      // Root is needed to run orch as two users; under CI the suite runs as root with setpriv (.ci/run).
+      if (process.env.CI && process.getuid?.() === 0) throw new Error('setpriv (util-linux) is needed to run orch as `nobody`');
+      return ctx.skip();
+    }
+    const dir = project();
+    chmodSync(dir, 0o777);
+    for (const sub of ['.orch', '.orch/runs', '.orch/agents', '.orch/pids', '.orch/tasks']) {
+      mkdirSync(path.join(dir, sub), { recursive: true });
+      chmodSync(path.join(dir, sub), 0o777);
+    }
+    const nobodys = startAs(prefix, dir, ['run', 'long']);
+    await until(() => sleeps(dir, '41.25').length === 1, "nobody's run to sleep");
+    const [theirs] = runIds(dir);
+    const roots = startRun(dir, 'long');
+    await until(() => sleeps(dir, '41.25').length === 2, "root's run to sleep");
+    const mine = runIds(dir).find((id) => id !== theirs);
+
+    const asNobody = spawnSync(prefix[0] ?? '', [...prefix.slice(1), process.execPath, BIN, 'stop', '--all'], { cwd: dir, encoding: 'utf8' });
+    expect(asNobody.status).toBe(1);
+    expect(asNobody.stdout).toContain(`run ${theirs ?? ''}: process`);
+    expect(asNobody.stderr).toContain(`ORCH_STOP_FAILED run ${mine ?? ''} is driven by process`);
+    expect(await nobodys).toEqual({ code: 143, signal: null });
+    expect(sleeps(dir, '41.25')).toHaveLength(1);
+    // The switch is on all the same, and root can finish the job.
+    expect(orch(['run', 'mark', '--name', 'x'], { cwd: dir }).code).toBe(2);
+    expect(orch(['stop', '--all'], { cwd: dir }).code).toBe(0);
+    expect(await roots).toEqual({ code: 143, signal: null });
+    expect(sleeps(dir, '41.25')).toEqual([]);
   });
 
   it('with nothing running, still turns the switch on', () => {

@@ -6,7 +6,7 @@ import { loadRun } from '../../state/runs.js';
 import { queueEngineKillSwitch } from '../../workflow/kill-switch.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
-import { engineOf } from './stop.js';
+import { assertProject, engineOf } from './stop.js';
 
 /** `orch start --all`: lifts the kill switch `orch stop --all` set. */
 export async function run(globals: GlobalOptions, flags: { all?: boolean; engine?: string }, _command?: unknown, io: Io = processIo): Promise<number> {
@@ -15,6 +15,7 @@ export async function run(globals: GlobalOptions, flags: { all?: boolean; engine
       hint: 'to continue one stopped run: orch resume <run>',
     });
   }
+  await assertProject(globals);
   const stateDir = resolveStateDir(globals.dir);
   const halt = await clearHalt(stateDir);
   const reached = await queueEngineKillSwitch({ dir: globals.dir, stateDir, engineUrl: engineOf(flags) }, 'start');

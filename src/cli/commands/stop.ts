@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { parseDuration } from '../../config/duration.js';
-import { ExitCode, OrchError } from '../../errors.js';
+import { inspectProject } from '../../config/load.js';
+import { ConfigError, ExitCode, OrchError } from '../../errors.js';
 import { resolveStateDir } from '../../state/state-dir.js';
 import { currentUser } from '../../workflow/session.js';
 import { queueEngineKillSwitch, stopAll, stopRun, type StoppedProcess } from '../../workflow/kill-switch.js';
@@ -15,6 +16,16 @@ interface StopFlags {
 
 /** How long a run's process gets to stop by itself before it is killed, unless `--timeout` says. */
 const DEFAULT_TERM_MS = 10_000;
+
+/**
+ * The kill switch acts on a project's state whatever its configuration says (a broken
+ * agent-team.yaml must not keep runs going), but only in a project: `-C` into the wrong
+ * folder is an error, not a switch set where nothing reads it.
+ */
+export async function assertProject(globals: GlobalOptions): Promise<void> {
+  const { files, issues, texts } = await inspectProject({ dir: globals.dir, config: globals.config, team: globals.team });
+  if (files.gantz === undefined && files.team === undefined && files.mcp === undefined) throw new ConfigError(issues, texts);
+}
 
 /** `--engine`, else ORCH_ENGINE: the queue engine whose queues the switch also pauses. */
 export function engineOf(flags: { engine?: string }): string | undefined {
@@ -39,6 +50,7 @@ export async function run(globals: GlobalOptions, runId: string | undefined, fla
     });
   }
   const termMs = termMsOf(flags.timeout);
+  await assertProject(globals);
   const stateDir = resolveStateDir(globals.dir);
   const scope = { dir: globals.dir, stateDir, engineUrl: engineOf(flags), runId };
   const cd = globals.dir === process.cwd() ? '' : ` -C ${JSON.stringify(path.relative(process.cwd(), globals.dir) || '.')}`;
@@ -53,19 +65,23 @@ export async function run(globals: GlobalOptions, runId: string | undefined, fla
     if (!reached) warnEngine(io, scope.engineUrl);
     return ExitCode.ok;
   }
-  const stopped = await stopAll(stateDir, { termMs, by: currentUser() });
+  const { stopped, failed } = await stopAll(stateDir, { termMs, by: currentUser() });
   const reached = await queueEngineKillSwitch(scope, 'stop');
-  if (globals.json) io.stdout.write(`${JSON.stringify({ halted: true, stopped: stopped.map(shown) }, null, 2)}\n`);
-  else if (!globals.quiet) {
+  if (globals.json) {
+    const failures = failed.map((f) => ({ pid: f.pid, runs: f.runs, tasks: f.tasks, code: f.error.code, message: f.error.message }));
+    io.stdout.write(`${JSON.stringify({ halted: true, stopped: stopped.map(shown), ...(failures.length > 0 && { failed: failures }) }, null, 2)}\n`);
+  } else if (!globals.quiet) {
     const lines = [`Kill switch on: no new run starts in this project until \`orch${cd} start --all\`.`];
-    if (stopped.length === 0) lines.push('Nothing was running.');
+    if (stopped.length === 0 && failed.length === 0) lines.push('Nothing was running.');
     for (const s of stopped) lines.push(describe(s));
     const runs = stopped.flatMap((s) => s.runs);
     if (runs.length > 0) lines.push('Continue a run with:', ...runs.map((r) => `  orch${cd} resume ${r}`));
     io.stdout.write(`${lines.join('\n')}\n`);
   }
   if (!reached) warnEngine(io, scope.engineUrl);
-  return ExitCode.ok;
+  // What could not be stopped is an error of its own, after what was: the switch is on either way.
+  if (!globals.json) for (const f of failed) io.stderr.write(`error ${f.error.code} ${f.error.message}\n  hint: ${f.error.hint ?? ''}\n`);
+  return failed.length > 0 ? ExitCode.runFailed : ExitCode.ok;
 }
 
 function shown(s: StoppedProcess): Record<string, unknown> {

@@ -27,27 +27,31 @@ function labels(plan: DeployPlan, component: string, extra: Record<string, strin
   return { 'app.kubernetes.io/part-of': plan.name, 'app.kubernetes.io/component': component, 'app.kubernetes.io/managed-by': 'orch', ...extra };
 }
 
+function redisLabels(plan: DeployPlan): Record<string, string> {
+  return labels(plan, 'redis', { 'app.kubernetes.io/name': 'redis' });
+}
+
 /** Redis with its data on a volume: AOF persistence, no eviction, one replica that is replaced, never doubled. */
 function redis(plan: DeployPlan): Manifest[] {
-  const selector = { 'app.kubernetes.io/part-of': plan.name, 'app.kubernetes.io/component': 'redis' };
+  const selector = { 'app.kubernetes.io/part-of': plan.name, 'app.kubernetes.io/name': 'redis' };
   return [
     {
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
-      metadata: { name: 'redis-data', labels: labels(plan, 'redis') },
+      metadata: { name: 'redis-data', labels: redisLabels(plan) },
       spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
     },
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
-      metadata: { name: 'redis', labels: labels(plan, 'redis') },
+      metadata: { name: 'redis', labels: redisLabels(plan) },
       spec: {
         replicas: 1,
         // Two Redis servers on one append-only file would corrupt it: the old one goes first.
         strategy: { type: 'Recreate' },
         selector: { matchLabels: selector },
         template: {
-          metadata: { labels: labels(plan, 'redis') },
+          metadata: { labels: redisLabels(plan) },
           spec: {
             containers: [
               {
@@ -67,7 +71,7 @@ function redis(plan: DeployPlan): Manifest[] {
     {
       apiVersion: 'v1',
       kind: 'Service',
-      metadata: { name: 'redis', labels: labels(plan, 'redis') },
+      metadata: { name: 'redis', labels: redisLabels(plan) },
       spec: { selector, ports: [{ name: 'redis', port: 6379, targetPort: 'redis' }] },
     },
   ];
@@ -122,7 +126,9 @@ function projectConfigMap(plan: DeployPlan, keys: ReadonlyMap<string, string>): 
 
 /** A Deployment of `orch worker` processes for one agent type. */
 function workerDeployment(plan: DeployPlan, pool: WorkerPool, keys: ReadonlyMap<string, string>): Manifest {
-  const workerLabels = labels(plan, 'worker', { 'orch.dev/agent-type': dnsLabel(pool.agentType) });
+  // Selected by the pool's own name, which no other pool shares (two agent types' labels may).
+  const selector = { 'app.kubernetes.io/part-of': plan.name, 'app.kubernetes.io/name': pool.name };
+  const workerLabels = labels(plan, 'worker', { 'app.kubernetes.io/name': pool.name, 'orch.dev/agent-type': dnsLabel(pool.agentType) });
   const env = [
     { name: ENGINE_VARIABLE, value: DEPLOYED_ENGINE_URL },
     { name: STATE_DIR_VARIABLE, value: CONTAINER_STATE_DIR },
@@ -135,7 +141,7 @@ function workerDeployment(plan: DeployPlan, pool: WorkerPool, keys: ReadonlyMap<
     metadata: { name: pool.name, labels: workerLabels },
     spec: {
       replicas: pool.replicas,
-      selector: { matchLabels: { 'app.kubernetes.io/part-of': plan.name, 'orch.dev/agent-type': dnsLabel(pool.agentType) } },
+      selector: { matchLabels: selector },
       template: {
         metadata: { labels: workerLabels },
         spec: {

@@ -7,8 +7,14 @@ import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClai
 import { Service } from 'kubernetes-models/v1/Service';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse } from 'yaml';
-import { orch } from '../helpers/cli.js';
+import { breathe, orch as orchSync } from '../helpers/cli.js';
 import { tempProject } from '../helpers/project.js';
+
+/** The built bin, run to its end; the test worker's event loop turns first (see breathe). */
+async function orch(...args: Parameters<typeof orchSync>): Promise<ReturnType<typeof orchSync>> {
+  await breathe();
+  return orchSync(...args);
+}
 
 const SECRETS = { API_TOKEN: 'tok-3f9a1c-never-written', ANTHROPIC_API_KEY: 'sk-ant-77e2-never-written', HOOK_SECRET: 'hook-5151-never-written' };
 
@@ -89,10 +95,10 @@ function shop() {
 }
 
 describe('orch deploy --platform kubernetes', () => {
-  it('writes manifests that validate, with replicas from the pools, variables by name and the project files', () => {
+  it('writes manifests that validate, with replicas from the pools, variables by name and the project files', async () => {
     const { dir } = shop();
-    expect(orch(['-C', dir, 'scale', '--agent-type', 'builder', '--count', '5'], { env: SECRETS }).code).toBe(0);
-    const result = orch(['deploy', '--platform', 'kubernetes'], { env: SECRETS, cwd: dir });
+    expect((await orch(['-C', dir, 'scale', '--agent-type', 'builder', '--count', '5'], { env: SECRETS })).code).toBe(0);
+    const result = await orch(['deploy', '--platform', 'kubernetes'], { env: SECRETS, cwd: dir });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const out = path.join(dir, 'deploy', 'kubernetes');
@@ -146,10 +152,10 @@ describe('orch deploy --platform kubernetes', () => {
     expect(result.stdout).toMatch(/builder\s+5 replicas/);
   });
 
-  it('deploys without the variables set: only their names are needed', () => {
+  it('deploys without the variables set: only their names are needed', async () => {
     const { dir } = shop();
     const env: NodeJS.ProcessEnv = { API_TOKEN: '', ANTHROPIC_API_KEY: '' };
-    const result = orch(['-C', dir, 'deploy', '--platform', 'kubernetes', '--out', path.join(dir, 'k8s'), '--image', 'registry.example.com/orch:1', '--json'], { env });
+    const result = await orch(['-C', dir, 'deploy', '--platform', 'kubernetes', '--out', path.join(dir, 'k8s'), '--image', 'registry.example.com/orch:1', '--json'], { env });
     expect(result.code).toBe(0);
     const doc = JSON.parse(result.stdout) as { image: string; env: { name: string; required: boolean }[]; commands: string[] };
     expect(doc.image).toBe('registry.example.com/orch:1');
@@ -161,12 +167,12 @@ describe('orch deploy --platform kubernetes', () => {
     expect(readFileSync(path.join(dir, 'k8s', 'workers.yaml'), 'utf8')).toContain('image: registry.example.com/orch:1');
   });
 
-  it('replaces the files it wrote, and refuses ones it did not', () => {
+  it('replaces the files it wrote, and refuses ones it did not', async () => {
     const { dir } = shop();
     const out = path.join(dir, 'deploy', 'kubernetes');
-    expect(orch(['-C', dir, 'deploy', '--platform', 'compose']).code).toBe(0);
-    expect(orch(['-C', dir, 'deploy', '--platform', 'kubernetes']).code).toBe(0);
-    const again = orch(['-C', dir, 'deploy', '--platform', 'kubernetes']);
+    expect((await orch(['-C', dir, 'deploy', '--platform', 'compose'])).code).toBe(0);
+    expect((await orch(['-C', dir, 'deploy', '--platform', 'kubernetes'])).code).toBe(0);
+    const again = await orch(['-C', dir, 'deploy', '--platform', 'kubernetes']);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('workers.yaml  (replaced the one orch deploy wrote before)');
     // What orch deploy wrote is not a project file: neither output folder is in the ConfigMap.
@@ -177,8 +183,8 @@ describe('orch deploy --platform kubernetes', () => {
 
     writeFileSync(path.join(out, 'Dockerfile'), 'FROM my-own-image\n');
     const before = readFileSync(path.join(out, 'workers.yaml'), 'utf8');
-    expect(orch(['-C', dir, 'scale', '--agent-type', 'fetcher', '--count', '9'], { env: SECRETS }).code).toBe(0);
-    const refused = orch(['-C', dir, 'deploy', '--platform', 'kubernetes']);
+    expect((await orch(['-C', dir, 'scale', '--agent-type', 'fetcher', '--count', '9'], { env: SECRETS })).code).toBe(0);
+    const refused = await orch(['-C', dir, 'deploy', '--platform', 'kubernetes']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('ORCH_DEPLOY_EXISTS');
     expect(refused.stderr).toContain('--force');
@@ -186,28 +192,28 @@ describe('orch deploy --platform kubernetes', () => {
     expect(readFileSync(path.join(out, 'Dockerfile'), 'utf8')).toBe('FROM my-own-image\n');
     expect(readFileSync(path.join(out, 'workers.yaml'), 'utf8')).toBe(before);
 
-    expect(orch(['-C', dir, 'deploy', '--platform', 'kubernetes', '--force']).code).toBe(0);
+    expect((await orch(['-C', dir, 'deploy', '--platform', 'kubernetes', '--force'])).code).toBe(0);
     expect(readFileSync(path.join(out, 'Dockerfile'), 'utf8')).toMatch(/^# Written by `orch deploy`/);
     expect(readFileSync(path.join(out, 'workers.yaml'), 'utf8')).toContain('replicas: 9');
   });
 
-  it('refuses an unknown platform with the choices, exit 2', () => {
+  it('refuses an unknown platform with the choices, exit 2', async () => {
     const { dir } = shop();
-    const result = orch(['-C', dir, 'deploy', '--platform', 'kubernets']);
+    const result = await orch(['-C', dir, 'deploy', '--platform', 'kubernets']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('ORCH_USAGE');
     expect(result.stderr).toContain('did you mean `--platform kubernetes`?');
     expect(result.stderr).toContain('kubernetes, compose');
-    expect(orch(['-C', dir, 'deploy']).code).toBe(2);
+    expect((await orch(['-C', dir, 'deploy'])).code).toBe(2);
     expect(existsSync(path.join(dir, 'deploy', 'kubernetes'))).toBe(false);
   });
 });
 
 describe('orch deploy --platform compose', () => {
-  it('writes a Compose file docker-compose accepts, with replicas from the pools and variables by name', () => {
+  it('writes a Compose file docker-compose accepts, with replicas from the pools and variables by name', async () => {
     const { dir } = shop();
-    expect(orch(['-C', dir, 'scale', '--agent-type', 'fetcher', '--count', '6'], { env: SECRETS }).code).toBe(0);
-    const result = orch(['deploy', '--platform', 'compose'], { env: SECRETS, cwd: dir });
+    expect((await orch(['-C', dir, 'scale', '--agent-type', 'fetcher', '--count', '6'], { env: SECRETS })).code).toBe(0);
+    const result = await orch(['deploy', '--platform', 'compose'], { env: SECRETS, cwd: dir });
     expect(result.code).toBe(0);
     const out = path.join(dir, 'deploy', 'compose');
     const file = path.join(out, 'compose.yaml');

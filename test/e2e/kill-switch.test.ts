@@ -2,9 +2,15 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, orch } from '../helpers/cli.js';
+import { BIN, breathe, orch as orchSync } from '../helpers/cli.js';
 import { tempProject } from '../helpers/project.js';
 import { processesWith, until } from '../helpers/workflow-project.js';
+
+/** The built bin, run to its end; the test worker's event loop turns first (see breathe). */
+async function orch(...args: Parameters<typeof orchSync>): Promise<ReturnType<typeof orchSync>> {
+  await breathe();
+  return orchSync(...args);
+}
 
 // Each sleep has a length of its own, so that the processes of one test are told apart.
 const GANTZ = `name: kill-switch
@@ -97,7 +103,7 @@ describe('orch stop <run>', () => {
     const [id] = runIds(dir);
     if (id === undefined) throw new Error('no run');
 
-    const stop = orch(['stop', id], { cwd: dir });
+    const stop = await orch(['stop', id], { cwd: dir });
     expect(stop.stderr).toBe('');
     expect(stop.code).toBe(0);
     expect(stop.stdout).toContain(`run ${id}: process`);
@@ -109,7 +115,7 @@ describe('orch stop <run>', () => {
     expect(journal(dir, id).at(-1)).toMatchObject({ type: 'run_interrupted', signal: 'SIGTERM' });
 
     writeFileSync(path.join(dir, 'go'), '');
-    const resume = orch(['resume', id], { cwd: dir });
+    const resume = await orch(['resume', id], { cwd: dir });
     expect(resume.code).toBe(0);
     expect(journal(dir, id).at(-1)).toMatchObject({ type: 'run_finished' });
     // The step that had finished before the stop was not run again.
@@ -123,46 +129,46 @@ describe('orch stop <run>', () => {
     const [id] = runIds(dir);
     if (id === undefined) throw new Error('no run');
 
-    const stop = orch(['stop', id, '--timeout', '200ms'], { cwd: dir });
+    const stop = await orch(['stop', id, '--timeout', '200ms'], { cwd: dir });
     expect(stop.code).toBe(0);
     expect(stop.stdout).toContain('killed with its processes');
     expect(await ended).toEqual({ code: null, signal: 'SIGKILL' });
     // The script ignored SIGTERM, and its sleep inherited that: both were killed all the same.
     expect(sleeps(dir, '42.5')).toEqual([]);
     expect(journal(dir, id).at(-1)).toMatchObject({ type: 'run_interrupted', signal: 'SIGKILL' });
-    expect(orch(['runs'], { cwd: dir }).stdout).toMatch(new RegExp(`${id}\\s+workflow\\s+stubborn_flow\\s+interrupted`));
+    expect((await orch(['runs'], { cwd: dir })).stdout).toMatch(new RegExp(`${id}\\s+workflow\\s+stubborn_flow\\s+interrupted`));
 
     writeFileSync(path.join(dir, 'go'), '');
-    expect(orch(['resume', id], { cwd: dir }).code).toBe(0);
+    expect((await orch(['resume', id], { cwd: dir })).code).toBe(0);
     expect(readFileSync(path.join(dir, 'log.txt'), 'utf8')).toBe('after\n');
   });
 
-  it('says so for a run that is not running, and refuses what it cannot stop', () => {
+  it('says so for a run that is not running, and refuses what it cannot stop', async () => {
     const dir = project();
     writeFileSync(path.join(dir, 'go'), '');
-    expect(orch(['run', 'long'], { cwd: dir }).code).toBe(0);
+    expect((await orch(['run', 'long'], { cwd: dir })).code).toBe(0);
     const [id] = runIds(dir);
-    const done = orch(['stop', id ?? ''], { cwd: dir });
+    const done = await orch(['stop', id ?? ''], { cwd: dir });
     expect(done.code).toBe(0);
     expect(done.stdout).toContain('is not running (succeeded); nothing to stop');
 
-    const unknown = orch(['stop', '20260101-000000-0000'], { cwd: dir });
+    const unknown = await orch(['stop', '20260101-000000-0000'], { cwd: dir });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('ORCH_UNKNOWN_RUN');
     for (const args of [['stop'], ['stop', id ?? '', '--all'], ['start'], ['stop', '--all', '--timeout', 'soon']]) {
-      const result = orch(args, { cwd: dir });
+      const result = await orch(args, { cwd: dir });
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr).toContain('ORCH_USAGE');
     }
     // Outside a project there is no switch to set.
-    const elsewhere = orch(['-C', path.join(dir, 'nowhere'), 'stop', '--all']);
+    const elsewhere = await orch(['-C', path.join(dir, 'nowhere'), 'stop', '--all']);
     expect(elsewhere.code).toBe(2);
     expect(elsewhere.stderr).toContain('ORCH_NO_PROJECT_DIR');
     mkdirSync(path.join(dir, 'empty'));
-    expect(orch(['-C', path.join(dir, 'empty'), 'stop', '--all']).stderr).toContain('ORCH_NO_CONFIG');
+    expect((await orch(['-C', path.join(dir, 'empty'), 'stop', '--all'])).stderr).toContain('ORCH_NO_CONFIG');
     expect(existsSync(path.join(dir, 'empty', '.orch'))).toBe(false);
     // None of these turned the kill switch on.
-    expect(orch(['run', 'mark', '--name', 'x'], { cwd: dir }).code).toBe(0);
+    expect((await orch(['run', 'mark', '--name', 'x'], { cwd: dir })).code).toBe(0);
   });
 });
 
@@ -174,7 +180,7 @@ describe('orch stop --all and orch start --all', () => {
     const ids = runIds(dir);
     expect(ids).toHaveLength(2);
 
-    const stop = orch(['stop', '--all'], { cwd: dir });
+    const stop = await orch(['stop', '--all'], { cwd: dir });
     expect(stop.code).toBe(0);
     expect(stop.stdout).toContain('Kill switch on');
     for (const id of ids) expect(stop.stdout).toContain(`orch resume ${id}`);
@@ -187,7 +193,7 @@ describe('orch stop --all and orch start --all', () => {
 
     // While it is on, nothing new starts: neither a workflow nor a tool.
     for (const args of [['run', 'long'], ['run', 'mark', '--name', 'x']]) {
-      const refused = orch(args, { cwd: dir });
+      const refused = await orch(args, { cwd: dir });
       expect(refused.code).toBe(2);
       expect(refused.stderr).toContain('ORCH_HALTED');
       expect(refused.stderr).toContain('orch start --all');
@@ -197,26 +203,26 @@ describe('orch stop --all and orch start --all', () => {
     // Resuming one run is asked for by name: it goes ahead, and the switch stays on for the rest.
     writeFileSync(path.join(dir, 'go'), '');
     const [first, second] = ids as [string, string];
-    expect(orch(['resume', first], { cwd: dir }).code).toBe(0);
-    expect(orch(['run', 'long'], { cwd: dir }).code).toBe(2);
+    expect((await orch(['resume', first], { cwd: dir })).code).toBe(0);
+    expect((await orch(['run', 'long'], { cwd: dir })).code).toBe(2);
 
-    const start = orch(['start', '--all', '--json'], { cwd: dir });
+    const start = await orch(['start', '--all', '--json'], { cwd: dir });
     expect(start.code).toBe(0);
     expect(JSON.parse(start.stdout)).toEqual({ halted: false, was_halted: true, interrupted: [second] });
-    expect(orch(['run', 'long'], { cwd: dir }).code).toBe(0);
-    expect(orch(['resume', second], { cwd: dir }).code).toBe(0);
+    expect((await orch(['run', 'long'], { cwd: dir })).code).toBe(0);
+    expect((await orch(['resume', second], { cwd: dir })).code).toBe(0);
   });
 
   it('stops an orchestrate task holding agents, with the script its subtask runs', async () => {
     const dir = project();
     const ended = startRun(dir, 'orchestrate', '--task', JSON.stringify({ subtasks: [{ id: 'rest', tool: 'nap' }] }));
     await until(() => sleeps(dir, '41.25').length === 1, 'the subtask to sleep');
-    const stop = orch(['stop', '--all'], { cwd: dir });
+    const stop = await orch(['stop', '--all'], { cwd: dir });
     expect(stop.code).toBe(0);
     expect(stop.stdout).toMatch(/task \S+: process \d+ stopped/);
     expect(await ended).toEqual({ code: 143, signal: null });
     expect(sleeps(dir, '41.25')).toEqual([]);
-    expect(orch(['start', '--all'], { cwd: dir }).code).toBe(0);
+    expect((await orch(['start', '--all'], { cwd: dir })).code).toBe(0);
   });
 
   it('stops what it may and reports, exit 1, the runs of a user it may not signal', async (ctx) => {
@@ -246,21 +252,21 @@ describe('orch stop --all and orch start --all', () => {
     expect(await nobodys).toEqual({ code: 143, signal: null });
     expect(sleeps(dir, '41.25')).toHaveLength(1);
     // The switch is on all the same, and root can finish the job.
-    expect(orch(['run', 'mark', '--name', 'x'], { cwd: dir }).code).toBe(2);
-    expect(orch(['stop', '--all'], { cwd: dir }).code).toBe(0);
+    expect((await orch(['run', 'mark', '--name', 'x'], { cwd: dir })).code).toBe(2);
+    expect((await orch(['stop', '--all'], { cwd: dir })).code).toBe(0);
     expect(await roots).toEqual({ code: 143, signal: null });
     expect(sleeps(dir, '41.25')).toEqual([]);
   });
 
-  it('with nothing running, still turns the switch on', () => {
+  it('with nothing running, still turns the switch on', async () => {
     const dir = project();
-    const stop = orch(['stop', '--all', '--json'], { cwd: dir });
+    const stop = await orch(['stop', '--all', '--json'], { cwd: dir });
     expect(stop.code).toBe(0);
     expect(JSON.parse(stop.stdout)).toEqual({ halted: true, stopped: [] });
-    expect(orch(['run', 'mark', '--name', 'x'], { cwd: dir }).code).toBe(2);
-    expect(orch(['status'], { cwd: dir }).stdout).toMatch(/kill switch on since \S+ \(by [^)]+\): no new run starts until `orch start --all`/);
-    expect(orch(['start', '--all'], { cwd: dir }).stdout).toContain('Kill switch off');
-    expect(orch(['status'], { cwd: dir }).stdout).not.toContain('kill switch');
-    expect(orch(['run', 'mark', '--name', 'x'], { cwd: dir }).code).toBe(0);
+    expect((await orch(['run', 'mark', '--name', 'x'], { cwd: dir })).code).toBe(2);
+    expect((await orch(['status'], { cwd: dir })).stdout).toMatch(/kill switch on since \S+ \(by [^)]+\): no new run starts until `orch start --all`/);
+    expect((await orch(['start', '--all'], { cwd: dir })).stdout).toContain('Kill switch off');
+    expect((await orch(['status'], { cwd: dir })).stdout).not.toContain('kill switch');
+    expect((await orch(['run', 'mark', '--name', 'x'], { cwd: dir })).code).toBe(0);
   });
 });

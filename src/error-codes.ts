@@ -82,6 +82,10 @@ export const ERROR_CODES = {
   ORCH_PRICE_UNKNOWN: { exit: 2, retryable: false, doc: 'a `max_cost_usd` budget applies to a model whose price orch does not know' },
   ORCH_MODEL_UNKNOWN: { exit: 2, retryable: false, doc: 'an agent\'s model names no provider orch knows and no `models:` entry' },
   ORCH_POOL_EMPTY: { exit: 2, retryable: false, doc: 'an agent type is scaled to 0 instances (`orch scale` it up)' },
+  ORCH_HALTED: { exit: 2, retryable: false, doc: 'the kill switch is on (`orch stop --all`): no new run starts until `orch start --all`' },
+  ORCH_DEPLOY_EXISTS: { exit: 2, retryable: false, doc: '`orch deploy`: a file in the output folder was not written by orch deploy (use `--force` or another `--out`)' },
+  ORCH_DEPLOY_TOO_LARGE: { exit: 2, retryable: false, doc: '`orch deploy --platform kubernetes`: the project\'s files exceed what one ConfigMap holds (1 MiB)' },
+  ORCH_DEPLOY_WRITE: { exit: 2, retryable: false, doc: '`orch deploy`: the output folder or a file in it cannot be written' },
 
   // State on disk.
   ORCH_STATE_DIR: { exit: 2, retryable: false, doc: 'the state directory (`.orch/` or `ORCH_STATE_DIR`) cannot be created' },
@@ -104,6 +108,7 @@ export const ERROR_CODES = {
   ORCH_SERVER_STOPPED: { exit: 1, retryable: false, doc: 'an MCP server was shut down while a call waited for it' },
   ORCH_WORKER_DIED: { exit: 1, retryable: true, doc: 'the worker running a task died or could not take it' },
   ORCH_WORKER_LOST: { exit: 1, retryable: false, doc: 'the queue worker running a job of an `idempotent: false` tool died: the job was failed, not run again' },
+  ORCH_STOP_FAILED: { exit: 1, retryable: true, doc: '`orch stop`: a run\'s process could not be signalled or did not end' },
   ORCH_CONFLICT: { exit: 1, retryable: true, doc: 'blackboard writes kept conflicting; the task gave up' },
   ORCH_NO_HEALTHY_AGENT: { exit: 1, retryable: false, doc: 'every instance of the agent type is unhealthy' },
   ORCH_DEPENDENCY_FAILED: { exit: 1, retryable: false, doc: 'a subtask did not run because one it needs failed' },

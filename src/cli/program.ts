@@ -210,6 +210,29 @@ export function buildProgram(): Command {
     .action(lazy(() => import('./commands/worker.js')));
 
   program
+    .command('stop')
+    .description('the kill switch: stop a running run, or with --all every run and orchestrate task, journalled interrupted and resumable')
+    .argument('[run]', 'the run to stop (see `orch runs`)')
+    .option('--all', 'stop every run and task of the project, and refuse new runs until `orch start --all`')
+    .option('--timeout <duration>', 'how long a run gets to stop by itself (SIGTERM) before it is killed with its processes', '10s')
+    .action(lazy(() => import('./commands/stop.js')));
+
+  program
+    .command('start')
+    .description('lift the kill switch of `orch stop --all`: new runs may start again')
+    .option('--all', 'lift it for the whole project (required)')
+    .action(lazy(() => import('./commands/start.js')));
+
+  program
+    .command('deploy')
+    .description('write Kubernetes manifests or a Compose file that run the project on the queue engine: Redis and `orch worker` pools')
+    .option('--platform <platform>', 'kubernetes or compose')
+    .option('--out <dir>', 'the folder to write (default: deploy/<platform> in the project)')
+    .option('--image <image>', "the image the workers run (default: orch:<orch's version>); a Dockerfile for it is written beside the manifests")
+    .option('-f, --force', 'replace files in the folder that orch deploy did not write')
+    .action(lazy(() => import('./commands/deploy.js')));
+
+  program
     .command('status')
     .description('agent pools, servers and recent runs')
     .action(lazy(() => import('./commands/status.js')));

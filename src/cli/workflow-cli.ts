@@ -13,6 +13,8 @@ import { killRunningScripts } from '../tools/script.js';
 import { githubAnnotations, junitReport, markdownSummary, runReport } from '../workflow/report.js';
 import type { SessionOptions, SessionResult } from '../workflow/session.js';
 import type { RunState } from '../state/run-state.js';
+import type { RunEvent } from '../state/events.js';
+import { isHalted } from '../state/halt.js';
 import type { CassetteSpec } from '../agents/llm-action.js';
 import type { GlobalOptions, Io } from './context.js';
 import type { WorkflowFlags } from './flags.js';
@@ -40,6 +42,8 @@ export async function driveWorkflow(
   workflow: WorkflowDef,
   flags: WorkflowFlags,
   session: (options: SessionOptions) => Promise<SessionResult>,
+  /** A new run, which the kill switch (`orch stop --all`) refuses; a resume is the user's explicit choice and goes ahead. */
+  newRun = false,
 ): Promise<number> {
   const unknown = (flags.approve ?? []).filter((id) => !workflow.steps.some((s) => s.id === id));
   if (unknown.length > 0) {
@@ -59,6 +63,15 @@ export async function driveWorkflow(
     killRunningScripts();
     for (const name of supervisor?.names() ?? []) supervisor?.server(name).killNow();
   });
+  // A run that got past the check before `orch stop --all` turned the switch on stops at its first event.
+  const stateDir = resolveStateDir(project.dir);
+  let checked = !newRun;
+  const onEvent = (event: RunEvent): void => {
+    view?.onEvent(event);
+    if (checked) return;
+    checked = true;
+    if (isHalted(stateDir)) interrupt.abort('SIGTERM');
+  };
   let result: SessionResult;
   try {
     result = await session({
@@ -68,7 +81,7 @@ export async function driveWorkflow(
       approveAll: flags.approveAll === true,
       ask,
       logger,
-      onEvent: view?.onEvent,
+      onEvent,
       supervisor,
       signal: interrupt.signal,
       cassette: cassetteOf(flags),
@@ -145,7 +158,7 @@ function cassetteOf(flags: WorkflowFlags): CassetteSpec | undefined {
  * Ctrl-C (or SIGTERM) cancels the run: its signal aborts with the signal's name, running
  * steps are cancelled and the run is journalled `interrupted`. A second one forces.
  */
-function interruptOnSignals(force: () => void): { signal: AbortSignal; uninstall: () => void } {
+function interruptOnSignals(force: () => void): { signal: AbortSignal; abort: (reason: 'SIGTERM') => void; uninstall: () => void } {
   const controller = new AbortController();
   const on = (sig: 'SIGINT' | 'SIGTERM') => () => {
     if (controller.signal.aborted) {
@@ -160,6 +173,7 @@ function interruptOnSignals(force: () => void): { signal: AbortSignal; uninstall
   process.on('SIGTERM', sigterm);
   return {
     signal: controller.signal,
+    abort: (reason) => controller.abort(reason),
     uninstall: () => {
       process.off('SIGINT', sigint);
       process.off('SIGTERM', sigterm);

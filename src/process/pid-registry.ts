@@ -139,6 +139,17 @@ function isIdentity(value: unknown): value is ProcessIdentity {
   return 'pid' in value && typeof value.pid === 'number' && 'startTime' in value && typeof value.startTime === 'string';
 }
 
+/** The records of the processes orch processes of the project have started and not yet ended. */
+export function listRecords(stateDir: string): PidRecord[] {
+  let names: string[];
+  try {
+    names = readdirSync(path.join(stateDir, PIDS_DIR));
+  } catch {
+    return [];
+  }
+  return names.filter((n) => n.endsWith('.json')).flatMap((n) => readRecord(path.join(stateDir, PIDS_DIR, n)) ?? []);
+}
+
 /**
  * What is left of a recorded process: itself, the descendants recorded with it and, for
  * a script, the members of the process group it led; each only while its identity still

@@ -15,6 +15,7 @@ import { isOrchError } from '../errors.js';
 import { redactingLogger, type Logger, type McpCaller } from '../tools/context.js';
 import { defaultInterceptors } from '../agents/interceptors.js';
 import { callTool } from '../agents/runtime.js';
+import { assertNotHalted } from '../state/halt.js';
 import { secretsRedactor, type Redactor } from '../secrets/redact.js';
 import { resolveStateDir } from '../state/state-dir.js';
 import type { Supervisor } from '../mcp/supervisor.js';
@@ -69,6 +70,8 @@ export function createToolServer(project: Project, options: ToolServerOptions): 
     const workflow = workflows.get(name);
     if (!tools.has(name) && !workflow) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
     try {
+      // The kill switch (`orch stop --all`) refuses new runs from clients as from the CLI.
+      assertNotHalted(stateDir, `calling \`${name}\``);
       if (workflow) {
         const signal = options.shutdown ? AbortSignal.any([options.shutdown, extra.signal]) : extra.signal;
         // A client that declares elicitation answers the agents' questions (ask_human) in place.

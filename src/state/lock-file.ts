@@ -50,6 +50,12 @@ function lockHolder(file: string): ProcessIdentity | undefined {
   }
 }
 
+/** The live process holding a lock, if one does. */
+export function liveLockHolder(file: string): ProcessIdentity | undefined {
+  const holder = lockHolder(file);
+  return holder !== undefined && isRunning(holder) ? holder : undefined;
+}
+
 /** Whether a lock is held by a live process. */
 export function lockIsHeld(file: string): boolean {
   const holder = lockHolder(file);

@@ -19,6 +19,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['agents'],
   ['engine'],
   ['orchestration', 'workflow'],
+  ['deploy'],
   ['serve'],
   ['index.ts'],
   ['cli'],

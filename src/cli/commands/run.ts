@@ -8,6 +8,7 @@ import type { Project, ToolDef } from '../../config/model.js';
 import { ExitCode, OrchError } from '../../errors.js';
 import { installShutdownHandlers } from '../signals.js';
 import { Supervisor } from '../../mcp/supervisor.js';
+import { assertNotHalted } from '../../state/halt.js';
 import { resolveStateDir } from '../../state/state-dir.js';
 import { redactingLogger, silentLogger, streamLogger } from '../../tools/context.js';
 import { secretsRedactor, type Redactor } from '../../secrets/redact.js';
@@ -58,6 +59,7 @@ export async function run(
     // Workflows get their own runner (engine, gates, journal); their inputs take flags too.
     const parsed = parseRunTokens(workflowTarget(workflow), tokens, before, globals, io);
     if (parsed.helped) return ExitCode.ok;
+    if (!parsed.flags.dryRun) assertNotHalted(resolveStateDir(project.dir), `orch run ${name}`);
     const input = { ...(await jsonInputs(parsed.flags, project.dir)), ...parsed.values };
     const { runWorkflowCommand } = await import('./workflow-run.js');
     return runWorkflowCommand(parsed.globals, io, project, name, input, parsed.flags);
@@ -66,6 +68,7 @@ export async function run(
   const target = { kind: 'tool', name: tool.name, description: tool.description, params: tool.params } as const;
   const parsed = parseRunTokens(target, tokens, before, globals, io);
   if (parsed.helped) return ExitCode.ok;
+  assertNotHalted(resolveStateDir(project.dir), `orch run ${name}`);
   const { flags } = parsed;
   globals = parsed.globals;
   const workflowOnly = flagEntries(RUN_FLAGS).filter(([, spec]) => spec.workflowOnly);

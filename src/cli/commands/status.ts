@@ -5,6 +5,7 @@ import { ExitCode } from '../../errors.js';
 import { orchestration } from '../../orchestration/context.js';
 import { monitor, type MonitorReport } from '../../orchestration/monitor.js';
 import { secretsRedactor } from '../../secrets/redact.js';
+import { readHalt } from '../../state/halt.js';
 import { resolveStateDir } from '../../state/state-dir.js';
 import { usageText } from '../ui/usage.js';
 import { engineTarget } from '../../engine/redis/target.js';
@@ -33,6 +34,8 @@ interface Status {
   engine?: { url: string; workers: { id: string; types: string[]; concurrency: number; running: number; draining: boolean; last_beat: string }[] };
   servers: { name: string; transport: string; target: string }[];
   recent: RecentRun[];
+  /** The kill switch (`orch stop --all`), while it is on. */
+  halted?: { at: string; by: string };
 }
 
 /** `orch status [--json]`: agent pools, the configured servers and recent runs. */
@@ -52,6 +55,8 @@ export async function run(globals: GlobalOptions, _flags: unknown, _command: unk
     servers: servers(project),
     recent: await recentRuns(stateDir),
   };
+  const halt = await readHalt(stateDir);
+  if (halt) status.halted = { at: halt.at, by: halt.by };
   // A server's command line carries what its `${VAR}`s expanded to: a password in a URL, a token as an argument.
   const shown = secretsRedactor(process.env, project.servers.values()).redact(status) as Status; // redaction keeps the shape
   io.stdout.write(globals.json ? `${JSON.stringify(shown, null, 2)}\n` : human(shown));
@@ -92,7 +97,9 @@ async function recentRuns(stateDir: string, limit = 10): Promise<RecentRun[]> {
 }
 
 function human(status: Status): string {
-  const lines = [`${status.project}`, '', 'agent pools:'];
+  const lines = [`${status.project}`, ''];
+  if (status.halted) lines.push(`kill switch on since ${status.halted.at} (by ${status.halted.by}): no new run starts until \`orch start --all\``, '');
+  lines.push('agent pools:');
   for (const p of status.pools) {
     const queue = p.queued ? `, ${p.queued} queued` : '';
     lines.push(`  ${p.type.padEnd(16)} ${String(p.instances).padStart(4)} instances (${p.available} available, ${p.busy} busy, ${p.unhealthy} unhealthy${queue})`);

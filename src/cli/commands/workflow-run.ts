@@ -38,5 +38,5 @@ export async function runWorkflowCommand(
     } else io.stdout.write(describePlan(workflow));
     return ExitCode.ok;
   }
-  return driveWorkflow(globals, io, project, workflow, flags, (options) => startRun(options, inputs));
+  return driveWorkflow(globals, io, project, workflow, flags, (options) => startRun(options, inputs), true);
 }

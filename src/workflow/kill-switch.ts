@@ -1,5 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AgentStore } from '../agents/store.js';
+import { loadProject } from '../config/load.js';
+import type { Project } from '../config/model.js';
+import { engineTarget } from '../engine/redis/target.js';
 import { OrchError } from '../errors.js';
 import { isRunning, signal, type ProcessIdentity } from '../process/identity.js';
 import { listRecords, reapOrphans } from '../process/pid-registry.js';
@@ -237,6 +240,22 @@ export interface KillSwitchScope {
  * for an engine this build cannot reach, so the caller can say that only this machine's
  * runs were stopped.
  */
-export async function queueEngineKillSwitch(scope: KillSwitchScope, _action: 'stop' | 'start'): Promise<boolean> {
-  return scope.engineUrl === undefined || scope.engineUrl === 'local';
+export async function queueEngineKillSwitch(scope: KillSwitchScope, action: 'stop' | 'start'): Promise<boolean> {
+  let project: Project;
+  try {
+    ({ project } = await loadProject({ dir: scope.dir }));
+  } catch {
+    // A project that does not load names no engine orch can trust; a URL given is still tried.
+    if (scope.engineUrl === undefined || scope.engineUrl === 'local') return true;
+    return false;
+  }
+  const target = engineTarget(project);
+  if (!target) return true;
+  const { RedisEngine } = await import('../engine/redis/redis-engine.js');
+  try {
+    await new RedisEngine({ project, target }).killSwitch(action, scope.runId);
+    return true;
+  } catch {
+    return false;
+  }
 }

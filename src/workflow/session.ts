@@ -4,6 +4,7 @@ import type { Project, StepDef, WorkflowDef } from '../config/model.js';
 import { ChosenEngine, pullRuns, sharedRuns } from '../engine/choose.js';
 import type { SharedRuns } from '../engine/redis/shared-runs.js';
 import { Supervisor } from '../mcp/supervisor.js';
+import { OrchError } from '../errors.js';
 import { secretsRedactor, type Redactor } from '../secrets/redact.js';
 import type { RunEvent } from '../state/events.js';
 import { Journal } from '../state/journal.js';
@@ -90,7 +91,7 @@ export async function startRun(options: SessionOptions, inputs: Record<string, u
   let started = false;
   try {
     const lock = RunLock.acquire(paths.lock, runId);
-    return await drive(options, runId, paths.journal, lock, async (journal) => {
+    return await drive(options, { runId, fresh: true }, paths.journal, lock, async (journal) => {
       const { event } = await journal.append({
         type: 'run_started',
         run_id: runId,
@@ -141,7 +142,7 @@ export async function resumeRun(options: SessionOptions, runId: string, given: R
     lock.release();
     throw err;
   }
-  return drive(options, runId, paths.journal, lock, async (journal) => {
+  return drive(options, { runId, fresh: false }, paths.journal, lock, async (journal) => {
     await journal.append({ type: 'run_resumed', pid: process.pid });
     previous.status = 'running';
     return { state: previous, stored };
@@ -161,7 +162,8 @@ function redactEvent(redactor: Redactor, event: RunEvent): RunEvent {
  */
 async function drive(
   options: SessionOptions,
-  runId: string,
+  /** `fresh`: a new run, which the queue engine's kill switch refuses while it is on (a resume it lets through). */
+  { runId, fresh }: { runId: string; fresh: boolean },
   journalFile: string,
   lock: RunLock,
   /** `state`: what the engine drives, with the values the run really has; `stored`: the journal's copy of it before this process. */
@@ -188,6 +190,11 @@ async function drive(
     await engine.prepare(new Set(options.workflow.steps.map((s) => s.agent)));
     // With the queue engine the journal is shared through Redis, and so is the run's lock.
     shared = await sharedRuns(project, stateDir, env);
+    if (fresh && (await shared?.halted())) {
+      throw new OrchError('ORCH_HALTED', `workflow \`${options.workflow.name}\` is refused: the queue engine's kill switch is on (\`orch stop --all\`), and no new run starts`, {
+        hint: 'lift it with `orch start --all`; `orch resume <run>` continues one stopped run while it stays on',
+      });
+    }
     unlockShared = await shared?.lock(runId);
     journal = await Journal.open(journalFile, (e) => redactEvent(redactor, e), shared?.mirror(options.workflow.name, runId));
     const written = journal;

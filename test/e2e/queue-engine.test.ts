@@ -268,6 +268,32 @@ describe.skipIf(!hasRedis && !process.env.CI)('queue engine (BullMQ on redis-ser
     }
   });
 
+  it('the kill switch across machines: orch stop --all elsewhere interrupts the run, refuses new ones; start --all lifts it, resume finishes', async () => {
+    project();
+    await worker();
+    const other = mkdtempSync(path.join(tmpdir(), 'orch-queue-other-'));
+    try {
+      for (const f of ['gantz.yaml', 'agent-team.yaml']) writeFileSync(path.join(other, f), readFileSync(path.join(dir, f)));
+      const running = start(['run', 'release'], dir);
+      await until(() => started().includes('a'), 'the job to start');
+      const stopped = await run(['stop', '--all'], other);
+      expect(stopped.code, stopped.stdout + stopped.stderr).toBe(0);
+      const ended = await running.done;
+      expect(ended.code).toBe(143);
+      expect(journal()).toContain('"run_interrupted"');
+      // Refused on the first machine too, which has no kill switch of its own on.
+      const refused = await run(['run', 'release'], dir);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain("the queue engine's kill switch is on");
+      expect((await run(['start', '--all'], other)).code).toBe(0);
+      writeFileSync(path.join(dir, 'go'), '');
+      const resumed = await run(['resume', runId()], dir);
+      expect(resumed.code, resumed.stderr).toBe(0);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
   it('orch scale sets the pool on the engine: 0 refuses runs before they start', async () => {
     project();
     const scaled = await run(['--json', 'scale', '--agent-type', 'loud', '--count', '0'], dir);

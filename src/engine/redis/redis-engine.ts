@@ -12,6 +12,7 @@ import type { Capacity, Engine, EngineSession, OpenRequest, SubmitHooks } from '
 import { answerRequest, type TaskLink } from '../relay.js';
 import { toFailure, type TaskOutcome, type TaskSpec } from '../task.js';
 import { connection, probe } from './connect.js';
+import { controlChannel, haltedKey } from './shared-runs.js';
 import { keys } from './keys.js';
 import { instanceId, live, payload, type JobData, type JobResult, type QueuePool, type RelayMessage, type ReplyMessage, type WorkerBeat } from './protocol.js';
 import type { EngineTarget } from './target.js';
@@ -129,6 +130,30 @@ export class RedisEngine implements Engine {
         }),
       );
       return { pools, workers };
+    } finally {
+      if (this.sessions === 0) await this.close();
+    }
+  }
+
+  /**
+   * The engine's part of the kill switch. `stop`: the processes driving the run (or all,
+   * on every machine) are told to stop it, journalled interrupted; with all, the queues are
+   * paused so no worker starts another job, and new runs are refused until `start`.
+   */
+  async killSwitch(action: 'stop' | 'start', runId?: string): Promise<void> {
+    await this.ready();
+    try {
+      const redis = this.redis();
+      if (action === 'stop') {
+        if (runId === undefined) {
+          await redis.set(haltedKey(this.target), new Date().toISOString());
+          await Promise.all([...this.types.keys()].map((t) => this.queue(t).pause()));
+        }
+        await redis.publish(controlChannel(this.target), runId ?? '*');
+      } else {
+        await redis.del(haltedKey(this.target));
+        await Promise.all([...this.types.keys()].map((t) => this.queue(t).resume()));
+      }
     } finally {
       if (this.sessions === 0) await this.close();
     }

@@ -86,7 +86,16 @@ export class SharedRuns {
     }
   }
 
-  /** Takes a run's lock across machines, renewed while held; ORCH_RUN_LOCKED when another process has it. */
+  /** Whether `orch stop --all` holds the engine's kill switch on: no new run starts while it does. */
+  async halted(): Promise<boolean> {
+    return (await this.redis().exists(haltedKey(this.target))) === 1;
+  }
+
+  /**
+   * Takes a run's lock across machines, renewed while held; ORCH_RUN_LOCKED when another
+   * process has it. While held, `orch stop` of the run (or `--all`) on any machine reaches
+   * this process as SIGTERM: it stops the run as Ctrl-C would, journalled interrupted.
+   */
   async lock(runId: string): Promise<() => Promise<void>> {
     const redis = this.redis();
     const me = `${os.hostname()}:${process.pid}:${Date.now()}`;
@@ -99,8 +108,15 @@ export class SharedRuns {
     }
     const renew = setInterval(() => void redis.set(this.lockKey(runId), me, 'PX', LOCK_MS, 'XX').catch(() => undefined), RENEW_MS);
     renew.unref();
+    const control = redis.duplicate();
+    control.on('error', () => {});
+    control.on('message', (_channel: string, message: string) => {
+      if (message === '*' || message === runId) process.kill(process.pid, 'SIGTERM');
+    });
+    await control.subscribe(controlChannel(this.target));
     return async () => {
       clearInterval(renew);
+      control.disconnect();
       // Only this holder's lock is removed: one that lapsed and was taken since is the new holder's.
       await redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, this.lockKey(runId), me).catch(() => undefined);
     };
@@ -116,4 +132,14 @@ function countLines(text: string): number {
   let n = 0;
   for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
   return n;
+}
+
+/** Set while `orch stop --all` holds the kill switch on. */
+export function haltedKey(target: EngineTarget): string {
+  return `${target.prefix}halted`;
+}
+
+/** Where `orch stop` tells the processes driving runs to stop: a run id, or `*` for all. */
+export function controlChannel(target: EngineTarget): string {
+  return `${target.prefix}control`;
 }

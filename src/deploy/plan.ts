@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { agentTypes } from '../agents/agent-types.js';
 import { poolSizes } from '../agents/store.js';
+import { engineTarget } from '../engine/redis/target.js';
 import type { Project } from '../config/model.js';
 import { environmentNames, type EnvName } from './env-names.js';
 import { projectFiles, type ProjectFile } from './project-files.js';
@@ -93,6 +94,13 @@ export interface PlanOptions {
 export async function deployPlan(project: Project, options: PlanOptions): Promise<DeployPlan> {
   const name = dnsLabel(project.name ?? project.team?.name ?? path.basename(project.dir), 40);
   const stored = await poolSizes(options.stateDir);
+  // On the queue engine, `orch scale` keeps the sizes there; one out of reach leaves the local ones.
+  const target = engineTarget(project);
+  if (target) {
+    const { RedisEngine } = await import('../engine/redis/redis-engine.js');
+    const scaled = await new RedisEngine({ project, target }).scaledSizes().catch(() => new Map<string, number>());
+    for (const [type, n] of scaled) stored.set(type, n);
+  }
   const types = [...agentTypes(project).values()];
   const labels = distinctLabels(types.map((type) => `${name}-${type.name}`));
   const workers = types.map((type, i) => ({ agentType: type.name, replicas: stored.get(type.name) ?? type.count, name: labels[i] ?? name }));

@@ -310,6 +310,12 @@ describe.skipIf(!hasRedis && !process.env.CI)('queue engine (BullMQ on redis-ser
     expect(shown.engine.url).toBe(redis.url);
     expect(shown.engine.workers.map((x) => x.types)).toEqual([['loud']]);
     expect(w.out()).toContain(shown.engine.workers[0]!.id);
+    // orch deploy sizes the worker pools from the engine.
+    const out = path.join(dir, 'k8s');
+    expect((await run(['deploy', '--platform', 'kubernetes', '--out', out], dir)).code).toBe(0);
+    const workersYaml = readFileSync(path.join(out, 'workers.yaml'), 'utf8');
+    const loud = workersYaml.split('\n---').find((doc) => /- loud\b/.test(doc)) ?? '';
+    expect(loud).toContain('replicas: 2');
   });
 
   it('Redis down at start: exit 2 naming the URL, and nothing written', async () => {

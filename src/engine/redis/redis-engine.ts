@@ -159,6 +159,17 @@ export class RedisEngine implements Engine {
     }
   }
 
+  /** The pool sizes `orch scale` set on the engine, by type. */
+  async scaledSizes(): Promise<Map<string, number>> {
+    await this.ready();
+    try {
+      const all = await this.redis().hgetall(keys.pools(this.target));
+      return new Map(Object.entries(all).map(([type, n]) => [type, Number(n)]));
+    } finally {
+      if (this.sessions === 0) await this.close();
+    }
+  }
+
   /** Workers that beat recently. */
   async workers(): Promise<WorkerBeat[]> {
     const all = await this.redis().hgetall(keys.workers(this.target));

@@ -73,6 +73,8 @@ export class RedisEngine implements Engine {
     if (!queue) {
       queue = new Queue(type, { connection: this.redis(), prefix: keys.bullPrefix(this.target) });
       queue.on('error', (err) => this.warn(err));
+      // Every job waited for listens for the queue closing: a run may wait for hundreds at once.
+      queue.setMaxListeners(0);
       this.queues.set(type, queue);
     }
     return queue;
@@ -86,6 +88,7 @@ export class RedisEngine implements Engine {
       own.on('error', (err) => this.warn(err));
       const created = new QueueEvents(type, { connection: own, prefix: keys.bullPrefix(this.target) });
       created.on('error', (err) => this.warn(err));
+      created.setMaxListeners(0);
       events = created.waitUntilReady().then(() => created);
       this.events.set(type, events);
     }

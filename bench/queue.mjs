@@ -1,0 +1,152 @@
+// The queue engine on a real redis-server, in the same run:
+// - throughput: tasks per second of an orchestrate task of 200 subtasks (a no-op module tool)
+//   through orch's queue engine with 2 `orch worker` processes of concurrency 4, against raw
+//   BullMQ with 2 worker processes of concurrency 4 running the same no-op (target ≥ 0.8×);
+// - take-over: from kill -9 of the worker running a job to the job's start on another
+//   worker, with --stall-interval 1s.
+// Usage: npm run bench queue   (needs Debian's redis-server; BENCH_ROUNDS changes the sample size)
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Queue, QueueEvents } from 'bullmq';
+import { loadProject, orchestrate } from '../dist/index.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = path.join(root, 'bin', 'orch.js');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const TASKS = 200;
+const WORKERS = 2;
+const CONCURRENCY = 4;
+
+if (spawnSync('redis-server', ['--version']).status !== 0) {
+  console.log('skipped: redis-server is not installed (apt-get install redis-server)');
+  process.exit(0);
+}
+
+const port = await new Promise((resolve) => {
+  const s = createServer().listen(0, '127.0.0.1', () => {
+    const p = s.address().port;
+    s.close(() => resolve(p));
+  });
+});
+const dir = mkdtempSync(path.join(os.tmpdir(), 'orch-bench-queue-'));
+const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+await new Promise((resolve) => createInterface({ input: redis.stdout }).on('line', (l) => l.includes('Ready to accept') && resolve()));
+redis.stdout.resume();
+const url = `redis://127.0.0.1:${port}/0`;
+process.env.ORCH_ENGINE = url;
+
+mkdirSync(path.join(dir, 'handlers'));
+writeFileSync(path.join(dir, 'handlers', 'noop.mjs'), 'export function run({ n }) { return n; }\n');
+writeFileSync(
+  path.join(dir, 'gantz.yaml'),
+  `name: queue-bench\ntools:\n  noop:\n    description: Does nothing\n    parameters: { n: { type: number, required: true } }\n    handler: noop.run\n  slow:\n    description: Sleeps\n    script: { shell: "sleep 30" }\n`,
+);
+writeFileSync(path.join(dir, 'agent-team.yaml'), `team: { name: qb }\nagents:\n  - { role: worker, count: ${WORKERS * CONCURRENCY}, tools: [noop, slow] }\n`);
+
+const children = new Set();
+// However the bench ends, nothing it started runs on.
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+  redis.kill('SIGKILL');
+});
+function startWorker(args = []) {
+  const child = spawn(process.execPath, [BIN, 'worker', '--concurrency', String(CONCURRENCY), '--stall-interval', '1s', ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  const lines = createInterface({ input: child.stdout });
+  const ready = new Promise((resolve) => lines.on('line', (l) => l.includes(' takes ') && resolve()));
+  return { child, lines, ready };
+}
+
+// Raw BullMQ: the same queue layout, worker processes of the same concurrency, the same no-op.
+const rawWorker = path.join(dir, 'raw-worker.mjs');
+writeFileSync(
+  rawWorker,
+  `import { Worker } from ${JSON.stringify(import.meta.resolve('bullmq'))};\nconst w = new Worker('raw', async (job) => job.data.n, { connection: { host: '127.0.0.1', port: ${port}, maxRetriesPerRequest: null }, concurrency: ${CONCURRENCY}, prefix: 'raw' });\nw.on('error', () => {});\nawait w.waitUntilReady();\nconsole.log('ready');\nprocess.on('SIGTERM', async () => { await w.close(); process.exit(0); });\n`,
+);
+const raws = Array.from({ length: WORKERS }, () => {
+  const child = spawn(process.execPath, [rawWorker], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  return new Promise((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
+});
+await Promise.all(raws);
+const connection = { host: '127.0.0.1', port, maxRetriesPerRequest: null };
+const queue = new Queue('raw', { connection, prefix: 'raw' });
+const events = new QueueEvents('raw', { connection, prefix: 'raw' });
+queue.on('error', () => {});
+queue.setMaxListeners(0);
+events.on('error', () => {});
+await events.waitUntilReady();
+
+const workers = Array.from({ length: WORKERS }, () => startWorker());
+await Promise.all(workers.map((w) => w.ready));
+const { project } = await loadProject({ dir });
+
+let round = 0;
+async function rawRound() {
+  const r = round++;
+  const t0 = performance.now();
+  const jobs = await queue.addBulk(Array.from({ length: TASKS }, (_, i) => ({ name: 'noop', data: { n: i }, opts: { jobId: `r${r}-${i}`, removeOnComplete: { age: 3600 } } })));
+  await Promise.all(jobs.map((j) => j.waitUntilFinished(events)));
+  return TASKS / ((performance.now() - t0) / 1000);
+}
+async function orchRound() {
+  const t0 = performance.now();
+  const report = await orchestrate(project, { subtasks: Array.from({ length: TASKS }, (_, i) => ({ id: `s${i}`, tool: 'noop', input: { n: i } })) });
+  if (report.status !== 'completed') throw new Error(`orchestrate ${report.status}`);
+  return TASKS / ((performance.now() - t0) / 1000);
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+await rawRound();
+await orchRound();
+const raw = [];
+const ours = [];
+for (let i = 0; i < ROUNDS; i++) {
+  // Alternate which goes first, so neither always pays for the other's garbage.
+  if (i % 2 === 0) {
+    raw.push(await rawRound());
+    ours.push(await orchRound());
+  } else {
+    ours.push(await orchRound());
+    raw.push(await rawRound());
+  }
+}
+const ratio = median(ours) / median(raw);
+console.log(`throughput (${TASKS} no-op tasks, ${WORKERS} workers × ${CONCURRENCY}, median of ${ROUNDS}):`);
+console.log(`  raw BullMQ          ${median(raw).toFixed(0)} tasks/s`);
+console.log(`  orch queue engine   ${median(ours).toFixed(0)} tasks/s`);
+console.log(`  ratio               ${ratio.toFixed(2)}× (target ≥ 0.80×) ${ratio >= 0.8 ? 'ok' : 'BELOW TARGET'}`);
+
+// Take-over after kill -9: a slow job starts on the first worker, which is killed.
+for (const w of workers) w.child.kill('SIGTERM');
+await Promise.all(workers.map((w) => new Promise((r) => w.child.once('exit', r))));
+const takeovers = [];
+for (let i = 0; i < 3; i++) {
+  const a = startWorker();
+  await a.ready;
+  const started = new Promise((resolve) => a.lines.on('line', (l) => l.startsWith('started') && resolve()));
+  const task = orchestrate(project, { subtasks: [{ id: `slow${i}`, tool: 'slow', input: {} }] }).catch(() => undefined);
+  await started;
+  const b = startWorker();
+  await b.ready;
+  const again = new Promise((resolve) => b.lines.on('line', (l) => l.includes('execution 2') && resolve(performance.now())));
+  const killedAt = performance.now();
+  a.child.kill('SIGKILL');
+  takeovers.push((await again) - killedAt);
+  b.child.kill('SIGKILL');
+  void task;
+}
+console.log(`take-over after kill -9 (--stall-interval 1s): median ${median(takeovers).toFixed(0)} ms (${takeovers.map((t) => t.toFixed(0)).join(', ')})`);
+
+for (const c of children) c.kill('SIGKILL');
+await queue.close();
+await events.close();
+redis.kill('SIGTERM');
+await new Promise((r) => redis.once('exit', r));
+if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+process.exit(0);

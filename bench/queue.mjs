@@ -90,7 +90,8 @@ let round = 0;
 async function rawRound() {
   const r = round++;
   const t0 = performance.now();
-  const jobs = await queue.addBulk(Array.from({ length: TASKS }, (_, i) => ({ name: 'noop', data: { n: i }, opts: { jobId: `r${r}-${i}`, removeOnComplete: { age: 3600 } } })));
+  const specs = Array.from({ length: TASKS }, (_, i) => ({ name: 'noop', data: { n: i }, opts: { jobId: `r${r}-${i}`, removeOnComplete: { age: 3600 } } }));
+  const jobs = process.env.RAW_SINGLE ? await Promise.all(specs.map((s) => queue.add(s.name, s.data, s.opts))) : await queue.addBulk(specs);
   await Promise.all(jobs.map((j) => j.waitUntilFinished(events)));
   return TASKS / ((performance.now() - t0) / 1000);
 }

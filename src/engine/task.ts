@@ -46,9 +46,13 @@ export interface TaskFailure {
 }
 
 /** How a task ended. Engines resolve with a failure; they never reject for one. */
-export type TaskOutcome =
+export type TaskOutcome = (
   | { ok: true; key: string; agentId: string; value: unknown; usage?: Usage; durationMs: number }
-  | { ok: false; key: string; agentId: string | null; error: TaskFailure; durationMs: number; cause?: unknown };
+  | { ok: false; key: string; agentId: string | null; error: TaskFailure; durationMs: number; cause?: unknown }
+) & {
+  /** Times the task was started again after the worker running it was lost (the queue engine runs a task at least once). */
+  reexecuted?: number;
+};
 
 /** Whether another attempt of work that failed with this code may succeed (the registry says). */
 export function retryableCode(code: ErrorCode): boolean {

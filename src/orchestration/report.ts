@@ -15,6 +15,8 @@ export interface OrchestrationReport {
   coordination: Coordination;
   /** Subtasks that ran at least once (the rest failed before starting). */
   subtasks_executed: number;
+  /** Queue engine: times a subtask was started again after its worker was lost (at-least-once); absent when none was. */
+  reexecutions?: number;
   /** The combined result, as the coordination pattern defines it. */
   result: unknown;
   summary: string;
@@ -61,6 +63,7 @@ export function buildReport(options: {
     status: taskStatus(options.results.values()),
     coordination: options.coordination,
     subtasks_executed: all.filter(([, r]) => r.attempts > 0).length,
+    ...reexecutions(all.map(([, r]) => r)),
     result: options.result,
     summary:
       `${all.length - failed.length} of ${all.length} subtasks succeeded` +
@@ -71,6 +74,15 @@ export function buildReport(options: {
     agents_used: [...agents].sort(),
     ...(options.details ? { details: options.details } : {}),
   };
+}
+
+/**
+ * On the queue engine a subtask runs at least once: the times one was started again after
+ * its worker was lost, in total (absent when none was).
+ */
+function reexecutions(results: readonly SubtaskResult[]): { reexecutions?: number } {
+  const n = results.reduce((sum, r) => sum + (r.reexecuted ?? 0), 0);
+  return n > 0 ? { reexecutions: n } : {};
 }
 
 /** Results of the subtasks no other subtask depends on, by id: the ends of the graph. */

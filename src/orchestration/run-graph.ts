@@ -8,9 +8,13 @@ import { resolveInput } from './refs.js';
 export type { TaskError } from './events.js';
 
 /** How one subtask ended; each appears exactly once in a report. */
-export type SubtaskResult =
+export type SubtaskResult = (
   | { status: 'succeeded'; agent_id: string | null; attempts: number; result: unknown }
-  | { status: 'failed'; agent_id: string | null; attempts: number; error: TaskError };
+  | { status: 'failed'; agent_id: string | null; attempts: number; error: TaskError }
+) & {
+  /** Times a worker that was lost had started it, so that it ran again (queue engine: at least once). */
+  reexecuted?: number;
+};
 
 export type Execute = (subtask: Subtask, input: Record<string, unknown>, where: { pin?: string; avoid?: string }) => Promise<TaskOutcome>;
 
@@ -75,7 +79,19 @@ export function runGraph(subtasks: readonly Subtask[], options: GraphOptions): P
   });
 }
 
+/** A subtask's attempts, and how many of them the queue engine had to start again after losing a worker. */
 async function runOne(subtask: Subtask, values: ReadonlyMap<string, unknown>, options: GraphOptions, abortAll: (reason: TaskError) => void): Promise<SubtaskResult> {
+  let reexecuted = 0;
+  const execute: Execute = async (s, input, where) => {
+    const outcome = await options.execute(s, input, where);
+    reexecuted += outcome.reexecuted ?? 0;
+    return outcome;
+  };
+  const result = await runAttempts(subtask, values, { ...options, execute }, abortAll);
+  return reexecuted > 0 ? { ...result, reexecuted } : result;
+}
+
+async function runAttempts(subtask: Subtask, values: ReadonlyMap<string, unknown>, options: GraphOptions, abortAll: (reason: TaskError) => void): Promise<SubtaskResult> {
   const input = resolveInput(subtask.input, values);
   // A manager without a tool (hierarchical) gathers its sub-team's results.
   if (subtask.tool === undefined) return { status: 'succeeded', agent_id: null, attempts: 0, result: Object.fromEntries(subtask.dependsOn.map((d) => [d, values.get(d)])) };

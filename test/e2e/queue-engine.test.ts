@@ -180,6 +180,26 @@ describe.skipIf(!hasRedis && !process.env.CI)('queue engine (BullMQ on redis-ser
     expect((JSON.parse(done.stdout) as { status: string }).status).toBe('succeeded');
   });
 
+  it('kill -9 during an orchestrate task: every subtask is in the report exactly once, none lost, the re-execution counted', async () => {
+    project();
+    const first = await worker(['--agent-type', 'builder', '--concurrency', '3']);
+    const subtasks = ['a', 'b', 'c'].map((id) => ({ id, tool: 'build', input: { name: id } }));
+    const running = start(['--json', 'run', 'orchestrate', '--task', JSON.stringify({ subtasks })], dir);
+    await until(() => started().trim().split('\n').length === 3, 'the three jobs to start');
+    await worker(['--agent-type', 'builder', '--concurrency', '3']);
+    first.child.kill('SIGKILL');
+    await first.done;
+    writeFileSync(path.join(dir, 'go'), '');
+    const done = await running.done;
+    expect(done.code, done.stderr).toBe(0);
+    const report = JSON.parse(done.stdout) as { status: string; reexecutions?: number; subtasks: Record<string, { status: string; result: unknown; reexecuted?: number }> };
+    expect(report.status).toBe('completed');
+    expect(Object.keys(report.subtasks).sort()).toEqual(['a', 'b', 'c']);
+    expect(Object.values(report.subtasks).map((s) => s.result)).toEqual(['built-a', 'built-b', 'built-c']);
+    expect(report.reexecutions).toBe(3);
+    expect(Object.values(report.subtasks).map((s) => s.reexecuted)).toEqual([1, 1, 1]);
+  });
+
   it('a tool declared idempotent: false is failed, not run again, when its worker dies', async () => {
     project();
     const first = await worker(['--agent-type', 'builder']);

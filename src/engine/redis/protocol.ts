@@ -10,6 +10,8 @@ export interface JobData {
   channel?: ChannelSnapshot;
   /** Whether the action may delegate and read the pools through the run's session. */
   team?: boolean;
+  /** Whether the run wants to hear when the job starts, and on which instance (a workflow step's `step_started`). */
+  notify?: boolean;
 }
 
 /** What a job returns: a worker never throws for a task's failure, so BullMQ never retries one on its own. */

@@ -34,6 +34,12 @@ export interface QueueWorkerOptions {
 /** How often a worker waiting for its run's answer checks that the run is still there. */
 const OWNER_CHECK_MS = 5000;
 
+/** KEYS[1]: the job's route; ARGV[1]: the relay stream's key without the session; ARGV[2]: the message. */
+const TELL = `local s = redis.call('get', KEYS[1])
+if not s then return 0 end
+redis.call('xadd', ARGV[1] .. s, 'MAXLEN', '~', 10000, '*', 'm', ARGV[2])
+return 1`;
+
 type Waiting = { resolve: (reply: Reply) => void; reject: (err: Error) => void; job: string };
 
 /**
@@ -124,7 +130,7 @@ export class QueueWorker {
     }
     this.running++;
     this.options.onJob?.({ phase: 'started', job: jobId, type: type.name, action: task.action, agent, executions });
-    await this.tell(jobId, { t: 'started', job: jobId, worker: this.id, agent, executions }).catch(this.warn);
+    if (job.data.notify || executions > 1) await this.tell(jobId, { t: 'started', job: jobId, worker: this.id, agent, executions }).catch(this.warn);
     const ask: Ask = (request) => this.ask(jobId, request);
     let result: JobResult;
     try {
@@ -154,12 +160,10 @@ export class QueueWorker {
   }
 
   /** Sends a message to the session that owns a job now (a resumed run takes its jobs over). */
-  private async tell(job: string, message: RelayMessage): Promise<string> {
-    const conn = this.conn!;
-    const session = await conn.get(keys.route(this.target, job));
-    if (session === null) throw new OrchError('ORCH_CANCELLED', `the run that sent ${job} is gone`);
-    await conn.xadd(keys.relay(this.target, session), 'MAXLEN', '~', 10_000, '*', 'm', JSON.stringify(message));
-    return session;
+  private async tell(job: string, message: RelayMessage): Promise<void> {
+    // One round trip: look the session up and add to its stream.
+    const sent = await this.conn!.eval(TELL, 1, keys.route(this.target, job), keys.relay(this.target, ''), JSON.stringify(message));
+    if (sent === 0) throw new OrchError('ORCH_CANCELLED', `the run that sent ${job} is gone`);
   }
 
   private ask(job: string, request: Parameters<Ask>[0]): Promise<Reply> {

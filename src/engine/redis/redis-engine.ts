@@ -43,7 +43,11 @@ export class RedisEngine implements Engine {
   private conn: Redis | undefined;
   private readonly queues = new Map<string, Queue>();
   private readonly events = new Map<string, Promise<QueueEvents>>();
+  /** Jobs waited for, by id: one listener per queue answers them all. */
+  private readonly waiters = new Map<string, { resolve: (result: JobResult) => void; reject: (err: Error) => void }>();
   private sessions = 0;
+  private enlisting: Batcher<{ type: string; jobId: string; session: string }, boolean> | undefined;
+  private readonly adding = new Map<string, Batcher<{ name: string; data: JobData; jobId: string }, Job>>();
   private probed: Promise<void> | undefined;
 
   constructor(readonly options: RedisEngineOptions) {
@@ -89,10 +93,61 @@ export class RedisEngine implements Engine {
       const created = new QueueEvents(type, { connection: own, prefix: keys.bullPrefix(this.target) });
       created.on('error', (err) => this.warn(err));
       created.setMaxListeners(0);
+      created.on('completed', ({ jobId, returnvalue }) => {
+        const result = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as JobResult;
+        this.waiters.get(jobId)?.resolve(result);
+      });
+      created.on('failed', ({ jobId, failedReason }) => this.waiters.get(jobId)?.reject(new Error(failedReason)));
       events = created.waitUntilReady().then(() => created);
       this.events.set(type, events);
     }
     return events;
+  }
+
+  /**
+   * Routes a job's requests to a session and says whether the job exists already: the
+   * calls made in one turn of the event loop share one round trip.
+   */
+  enlist(type: string, jobId: string, session: string): Promise<boolean> {
+    this.enlisting ??= new Batcher(async (items: { type: string; jobId: string; session: string }[]) => {
+      const batch = this.redis().multi();
+      for (const i of items) batch.set(keys.route(this.target, i.jobId), i.session, 'EX', KEEP_JOBS.age).exists(`${keys.bullPrefix(this.target)}:${i.type}:${i.jobId}`);
+      const results = (await batch.exec()) ?? [];
+      return items.map((_, n) => {
+        const [err, exists] = results[2 * n + 1] ?? [new Error('no answer'), 0];
+        if (err) throw err;
+        return exists === 1;
+      });
+    });
+    return this.enlisting.push({ type, jobId, session });
+  }
+
+  /** Adds a job; the jobs added in one turn of the event loop go to Redis together. */
+  add(type: string, name: string, data: JobData, jobId: string): Promise<Job> {
+    let batcher = this.adding.get(type);
+    if (!batcher) {
+      batcher = new Batcher((items: { name: string; data: JobData; jobId: string }[]) =>
+        this.queue(type).addBulk(items.map((i) => ({ name: i.name, data: i.data, opts: { jobId: i.jobId, attempts: 1, removeOnComplete: KEEP_JOBS, removeOnFail: KEEP_JOBS } }))),
+      );
+      this.adding.set(type, batcher);
+    }
+    return batcher.push({ name, data, jobId });
+  }
+
+  /**
+   * Resolves with the job's result once a worker finishes it; listening starts at once, so
+   * call it before the job is added. `cancel` stops listening.
+   */
+  finished(jobId: string): { done: Promise<JobResult>; cancel: () => void } {
+    let cancel = (): void => {};
+    const done = new Promise<JobResult>((resolve, reject) => {
+      const entry = { resolve: (r: JobResult) => (this.waiters.delete(jobId), resolve(r)), reject: (e: Error) => (this.waiters.delete(jobId), reject(e)) };
+      this.waiters.set(jobId, entry);
+      cancel = () => {
+        if (this.waiters.get(jobId) === entry) this.waiters.delete(jobId);
+      };
+    });
+    return { done, cancel };
   }
 
   /** The pool size of a type: what `orch scale` set, else what agent-team.yaml declares. */
@@ -374,18 +429,21 @@ class RedisSession implements EngineSession {
     const link: Submitted = { channel: hooks.channel, team: this.team, signal, onStart: hooks.onStart, executions: 0 };
     this.tasks.set(jobIdOf(task.key), link);
     let onAbort: (() => void) | undefined;
+    const jobId = jobIdOf(task.key);
+    const waited = this.engine.finished(jobId);
     try {
       const queue = this.engine.queue(task.agentType);
-      const events = await this.engine.queueEvents(task.agentType);
-      const jobId = jobIdOf(task.key);
-      await this.engine.redis().set(keys.route(this.target, jobId), this.id, 'EX', KEEP_JOBS.age);
-      let job: Job | undefined = await queue.getJob(jobId);
-      if (job) {
-        const state = await job.getState();
-        const kept = job.returnvalue as JobResult | null | undefined;
+      await this.engine.queueEvents(task.agentType);
+      // The job's requests come to this session now; is it there already (a resumed run's)?
+      const exists = await this.engine.enlist(task.agentType, jobId, this.id);
+      let job: Job | undefined;
+      if (exists) {
+        job = await queue.getJob(jobId);
+        const state = job ? await job.getState() : 'unknown';
+        const kept = job?.returnvalue as JobResult | null | undefined;
         if (state === 'completed' && kept?.ok) return this.outcome(task, kept, began);
         // A failure, or a job a worker gave up on, is run again: the scheduler asked for it.
-        if (state === 'completed' || state === 'failed') {
+        if (job && (state === 'completed' || state === 'failed')) {
           await job.remove();
           job = undefined;
         }
@@ -394,14 +452,15 @@ class RedisSession implements EngineSession {
         task,
         ...(hooks.channel && { channel: { history: [...hooks.channel.history], runUsage: hooks.channel.runUsage() } }),
         team: true,
+        ...(hooks.onStart && { notify: true }),
       };
-      job ??= await queue.add(task.action || 'task', data, { jobId, attempts: 1, removeOnComplete: KEEP_JOBS, removeOnFail: KEEP_JOBS });
+      job ??= await this.engine.add(task.agentType, task.action || 'task', data, jobId);
       const added = job;
       const cancelled = new Promise<TaskOutcome>((resolve) => {
         onAbort = () => void this.cancel(added, link, String(signal.reason ?? 'cancelled')).then((gone) => gone && resolve(failed('ORCH_CANCELLED', `cancelled (${String(signal.reason ?? 'cancelled')})`, link.agentId ?? null)));
         signal.addEventListener('abort', onAbort, { once: true });
       });
-      const finished = added.waitUntilFinished(events).then(
+      const finished = waited.done.then(
         (result: JobResult) => this.outcome(task, result, began),
         (err: unknown) => failed('ORCH_WORKER_DIED', `the job was given up: ${toFailure(err).message}`, link.agentId ?? null),
       );
@@ -410,8 +469,9 @@ class RedisSession implements EngineSession {
       const failure = toFailure(err);
       return failed('ORCH_ENGINE_UNREACHABLE', `${this.target.shown}: ${failure.message}`, link.agentId ?? null);
     } finally {
+      waited.cancel();
       if (onAbort) signal.removeEventListener('abort', onAbort);
-      this.tasks.delete(jobIdOf(task.key));
+      this.tasks.delete(jobId);
     }
   }
 
@@ -437,8 +497,9 @@ class RedisSession implements EngineSession {
 
   private outcome(task: TaskSpec, result: JobResult, began: number): TaskOutcome {
     const durationMs = Date.now() - began;
-    if (result.ok) return { ok: true, key: task.key, agentId: result.agentId, value: result.value, ...(result.usage && { usage: result.usage }), durationMs };
-    return { ok: false, key: task.key, agentId: result.agentId, error: result.error, durationMs };
+    const again = result.executions > 1 ? { reexecuted: result.executions - 1 } : {};
+    if (result.ok) return { ok: true, key: task.key, agentId: result.agentId, value: result.value, ...(result.usage && { usage: result.usage }), durationMs, ...again };
+    return { ok: false, key: task.key, agentId: result.agentId, error: result.error, durationMs, ...again };
   }
 
   async capacity(agentType: string): Promise<Capacity> {
@@ -486,5 +547,29 @@ class RedisSession implements EngineSession {
       await this.done();
     })();
     return this.closing;
+  }
+}
+
+/** Collects calls made in one turn of the event loop and runs them as one batch. */
+class Batcher<I, R> {
+  private items: { item: I; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
+
+  constructor(private readonly run: (items: I[]) => Promise<R[]>) {}
+
+  push(item: I): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      if (this.items.push({ item, resolve, reject }) === 1) setImmediate(() => void this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.items;
+    this.items = [];
+    try {
+      const results = await this.run(batch.map((b) => b.item));
+      batch.forEach((b, i) => b.resolve(results[i]!));
+    } catch (err) {
+      for (const b of batch) b.reject(err);
+    }
   }
 }

@@ -6,6 +6,8 @@ export interface GlobalOptions {
   config?: string;
   /** Other file name for agent-team.yaml (`--team`). */
   team?: string;
+  /** `--otel <url>`: export traces to this OTLP/HTTP collector (as OTEL_EXPORTER_OTLP_ENDPOINT would). */
+  otel?: string;
   json: boolean;
   quiet: boolean;
   verbose: boolean;

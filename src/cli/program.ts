@@ -27,9 +27,18 @@ function lazy(load: () => Promise<{ run: Action }>) {
     const command = args[args.length - 1] as Command;
     const globals = globalOptions(command);
     await reapLeftovers(globals.dir);
-    const mod = await load();
-    // Commander hands over untyped values; each command declares what its wiring passes.
-    exitCode = await (mod.run as Invoke)(globals, ...args);
+    // Asked without loading anything: with tracing off, no OpenTelemetry module is imported.
+    if (globals.otel !== undefined || process.env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim()) {
+      await (await import('./tracing-setup.js')).startCliTracing(globals.otel, process.stderr);
+    }
+    try {
+      const mod = await load();
+      // Commander hands over untyped values; each command declares what its wiring passes.
+      exitCode = await (mod.run as Invoke)(globals, ...args);
+    } finally {
+      // What spans are left go out now, bounded: a collector that is down never holds orch up.
+      await (await import('../util/tracing.js')).stopTracing();
+    }
   };
 }
 
@@ -51,6 +60,7 @@ function globalOptions(command: Command): GlobalOptions {
     dir?: string;
     config?: string;
     team?: string;
+    otel?: string;
     json?: boolean;
     quiet?: boolean;
     verbose?: boolean;
@@ -60,6 +70,7 @@ function globalOptions(command: Command): GlobalOptions {
     dir: path.resolve(o.dir ?? process.cwd()),
     config: o.config,
     team: o.team,
+    ...(o.otel !== undefined && { otel: o.otel }),
     json: o.json === true,
     quiet: o.quiet === true,
     verbose: o.verbose === true,
@@ -151,6 +162,13 @@ export function buildProgram(): Command {
     .argument('<run>', 'run id (see `orch runs`)')
     .action(lazy(() => import('./commands/logs.js')));
 
+  program
+    .command('report')
+    .description('what a run or orchestration task did: steps, a timeline, gates, usage and cost, errors')
+    .argument('<run>', 'run or task id (see `orch runs`)')
+    .option('--html <file>', 'write a self-contained HTML page with a Gantt chart of the timeline (`-`: to stdout)')
+    .action(lazy(() => import('./commands/report.js')));
+
   for (const [name, description] of [
     ['approve', 'approve a gate of a paused run'],
     ['reject', 'reject a gate of a paused run'],
@@ -180,6 +198,7 @@ export function buildProgram(): Command {
     .addOption(optionOf(RUN_FLAGS.approve))
     .addOption(optionOf(RUN_FLAGS.approveAll))
     .addOption(optionOf(RUN_FLAGS.report))
+    .addOption(optionOf(RUN_FLAGS.reportHtml))
     .addOption(optionOf(RUN_FLAGS.record))
     .addOption(optionOf(RUN_FLAGS.replay))
     .action(lazy(() => import('./commands/resume.js')));

@@ -101,6 +101,7 @@ export class LocalEngine implements Engine {
         ids: r.ids ?? {},
         step: { label: r.label, budget: r.budget },
         delegation: r.delegation,
+        ...(r.carrier && { carrier: r.carrier }),
       };
       const hooks = { signal: r.signal, channel: r.channel };
       let outcome: TaskOutcome;

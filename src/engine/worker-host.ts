@@ -108,6 +108,7 @@ export function hostWorker(channel: Channel): Promise<void> {
               channel: message.channel ? relayed(id, message.channel) : undefined,
               ...(message.team && { team: team(id) }),
               ...(task.delegation && { delegation: task.delegation }),
+              ...(task.carrier && { carrier: task.carrier }),
             }),
           )
           .then(

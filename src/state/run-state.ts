@@ -51,6 +51,8 @@ export interface RunState {
   endedAt?: string;
   /** Pid of the process that last drove the run. */
   pid: number;
+  /** The trace context the run started in, when it was traced. */
+  carrier?: Record<string, string>;
   steps: Map<string, StepState>;
 }
 
@@ -78,6 +80,7 @@ export function foldRun(events: readonly RunEvent[]): RunState | undefined {
     status: 'running',
     startedAt: first.at,
     pid: first.pid,
+    ...(first.carrier && { carrier: first.carrier }),
     steps: new Map(),
   };
   for (const e of events.slice(1)) applyToState(state, e);

@@ -94,8 +94,10 @@ export interface TracingOptions {
 }
 
 /** Bounds on export: a collector that is down or slow costs a run at most about this. */
-const EXPORT_TIMEOUT_MS = 2000;
-const SHUTDOWN_TIMEOUT_MS = 2500;
+const EXPORT_TIMEOUT_MS = 1000;
+const SHUTDOWN_TIMEOUT_MS = 2000;
+/** How long spans are dropped after an export failed, before the collector is tried again. */
+const COLLECTOR_BACKOFF_MS = 30_000;
 
 /**
  * Loads the SDK and starts recording spans, batched and exported to `url` as OTLP/HTTP
@@ -113,16 +115,22 @@ export async function startTracing(options: TracingOptions): Promise<void> {
   ]);
   const inner = new otlp.OTLPTraceExporter({ url: options.url, timeoutMillis: EXPORT_TIMEOUT_MS });
   let warned = false;
-  // The exporter's own failures are silent (the diag logger is off): one warning says the spans are lost.
+  let resumeAt = 0;
+  // The exporter's own failures are silent (the diag logger is off): one warning says spans are lost.
+  // After a failure, batches are dropped for a while rather than sent: a collector that is down
+  // costs one timeout, not one per batch, and the run's exit does not wait on it again.
   const exporter: SpanExporter = {
-    export: (spans, done) =>
+    export: (spans, done) => {
+      if (Date.now() < resumeAt) return done({ code: 1 });
       inner.export(spans, (result) => {
-        if (result.code !== 0 && !warned) {
+        if (result.code !== 0) {
+          resumeAt = Date.now() + COLLECTOR_BACKOFF_MS;
+          if (!warned) options.warn(`orch: cannot send traces to ${options.url}: ${result.error?.message ?? 'export failed'}; the run goes on without them`);
           warned = true;
-          options.warn(`orch: cannot send traces to ${options.url}: ${result.error?.message ?? 'export failed'}; the run goes on without them`);
         }
         done(result);
-      }),
+      });
+    },
     shutdown: () => inner.shutdown(),
     forceFlush: () => inner.forceFlush(),
   };

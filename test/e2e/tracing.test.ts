@@ -1,0 +1,219 @@
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BIN } from '../helpers/cli.js';
+import { startStubProcess, type StubProcess } from '../helpers/llm-stub-process.js';
+import { spawn } from 'node:child_process';
+
+// Traces of runs through the built bin, sent to an OTLP/HTTP receiver on 127.0.0.1 that keeps what it gets.
+
+interface OtlpValue {
+  stringValue?: string;
+  intValue?: number | string;
+  doubleValue?: number;
+  boolValue?: boolean;
+}
+interface Span {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  attributes: Record<string, string | number | boolean>;
+  status?: { code?: number; message?: string };
+  resource: Record<string, string | number | boolean>;
+}
+
+function attributes(list: { key: string; value: OtlpValue }[] | undefined): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const { key, value } of list ?? []) {
+    out[key] = value.stringValue ?? (value.intValue !== undefined ? Number(value.intValue) : undefined) ?? value.doubleValue ?? value.boolValue ?? '';
+  }
+  return out;
+}
+
+/** An OTLP/HTTP (JSON) traces receiver: every span exported to it, flattened. */
+async function receiver(): Promise<{ url: string; spans: Span[]; close: () => Promise<void> }> {
+  const spans: Span[] = [];
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      const doc = JSON.parse(body) as {
+        resourceSpans: { resource?: { attributes?: { key: string; value: OtlpValue }[] }; scopeSpans: { spans: (Omit<Span, 'attributes' | 'resource'> & { attributes?: { key: string; value: OtlpValue }[] })[] }[] }[];
+      };
+      for (const rs of doc.resourceSpans) {
+        const resource = attributes(rs.resource?.attributes);
+        for (const ss of rs.scopeSpans) for (const s of ss.spans) spans.push({ ...s, attributes: attributes(s.attributes), resource, parentSpanId: s.parentSpanId || undefined });
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return { url: `http://127.0.0.1:${port}`, spans, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+const SECRET = 'tr4ce-s3cret-value-9876';
+const GANTZ = `name: traced
+tools:
+  lookup:
+    description: Looks something up
+    parameters: { what: { type: string, required: true }, api_token: { type: string } }
+    script: { shell: "echo found {{what}}" }
+`;
+const TEAM = `team: { name: traced-team }
+agents:
+  - { role: worker, tools: [lookup] }
+  - { role: isolated, isolation: process, tools: [lookup] }
+  - role: orchestrator
+    model: claude-sonnet-4-5
+    tools: [dispatch_to_agent]
+  - role: helper
+    model: claude-sonnet-4-5
+    tools: [lookup]
+workflows:
+  traced:
+    inputs:
+      token: { type: string }
+    steps:
+      - { id: fetch, agent: worker, action: lookup, with: { what: config, api_token: "\${{ inputs.token }}" } }
+      - { id: apart, agent: isolated, action: lookup, with: { what: elsewhere } }
+      - { id: plan, agent: orchestrator, action: make_a_plan }
+`;
+const as = (role: string) => `You are the \`${role}\` agent`;
+
+let dir = '';
+let stub: StubProcess | undefined;
+let otlp: Awaited<ReturnType<typeof receiver>> | undefined;
+afterEach(async () => {
+  stub?.stop();
+  stub = undefined;
+  await otlp?.close();
+  otlp = undefined;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs the built bin without blocking the test's event loop: the receiver answers in this process. */
+function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function setup(): Promise<NodeJS.ProcessEnv> {
+  dir = mkdtempSync(path.join(tmpdir(), 'orch-trace-e2e-'));
+  writeFileSync(path.join(dir, 'gantz.yaml'), GANTZ);
+  writeFileSync(path.join(dir, 'agent-team.yaml'), TEAM);
+  stub = await startStubProcess(dir, [
+    { when: as('orchestrator'), toolCalls: [{ name: 'dispatch_to_agent', input: { agent: 'helper', task: 'look up the plan' } }] },
+    { when: as('helper'), toolCalls: [{ name: 'lookup', input: { what: 'plan' } }] },
+    { when: as('helper'), text: 'the plan is found' },
+    { when: as('orchestrator'), text: 'plan ready' },
+  ]);
+  return { ANTHROPIC_API_KEY: 'sk-ant-trace-e2e-key', ANTHROPIC_BASE_URL: stub.anthropicBase, MY_API_TOKEN: SECRET };
+}
+
+const one = (spans: Span[], name: string, where: (s: Span) => boolean = () => true): Span => {
+  const found = spans.filter((s) => s.name === name && where(s));
+  expect(found.map((s) => s.name), `spans named ${name}: ${spans.map((s) => s.name).join(', ')}`).toEqual([name]);
+  return found[0] as Span;
+};
+
+describe('OpenTelemetry traces', () => {
+  it('a workflow run is one trace: run → steps → agents → model and tool calls, a delegated run and a process worker under their callers', async () => {
+    const env = await setup();
+    otlp = await receiver();
+    const r = await run(['run', 'traced', '--input', JSON.stringify({ token: SECRET })], {
+      ...env,
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+      OTEL_SERVICE_NAME: 'traced-service',
+      OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true',
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const spans = otlp.spans;
+    const runId = readdirSync(path.join(dir, '.orch', 'runs'))[0] ?? '';
+
+    expect(new Set(spans.map((s) => s.traceId)).size).toBe(1);
+    expect(new Set(spans.map((s) => s.resource['service.name']))).toEqual(new Set(['traced-service']));
+    const root = one(spans, 'run traced');
+    expect(root.parentSpanId).toBeUndefined();
+    expect(root.attributes).toMatchObject({ 'orch.run.id': runId, 'orch.run.status': 'succeeded', 'orch.workflow': 'traced' });
+    const childOf = (parent: Span) => (s: Span) => s.parentSpanId === parent.spanId;
+
+    // A tool step.
+    const fetch = one(spans, 'step fetch', childOf(root));
+    expect(fetch.attributes).toMatchObject({ 'orch.agent.type': 'worker', 'orch.step.attempt': 1, 'orch.step.status': 'succeeded' });
+    expect(String(fetch.attributes['orch.agent.instance'])).toMatch(/^worker-\d+$/);
+    const worker = one(spans, 'invoke_agent worker', childOf(fetch));
+    const lookup = one(spans, 'execute_tool lookup', childOf(worker));
+    expect(lookup.attributes).toMatchObject({ 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'lookup', 'orch.tool.kind': 'script', 'orch.outcome': 'ok', 'orch.step.id': 'fetch' });
+    // Arguments only with content capture on, and redacted.
+    expect(String(lookup.attributes['orch.tool.arguments'])).toContain('"what":"config"');
+
+    // A step on a process worker: the trace context crossed the IPC channel.
+    const apart = one(spans, 'step apart', childOf(root));
+    const isolated = one(spans, 'invoke_agent isolated', childOf(apart));
+    one(spans, 'execute_tool lookup', childOf(isolated));
+
+    // An LLM step that delegates.
+    const plan = one(spans, 'step plan', childOf(root));
+    const orchestrator = one(spans, 'invoke_agent orchestrator', childOf(plan));
+    const chats = spans.filter(childOf(orchestrator)).filter((s) => s.name === 'chat claude-sonnet-4-5');
+    expect(chats).toHaveLength(2);
+    for (const chat of chats) {
+      expect(chat.attributes).toMatchObject({ 'gen_ai.operation.name': 'chat', 'gen_ai.system': 'anthropic', 'gen_ai.request.model': 'claude-sonnet-4-5' });
+      expect(chat.attributes['gen_ai.usage.input_tokens']).toBeGreaterThan(0);
+      expect(chat.attributes['gen_ai.usage.output_tokens']).toBeGreaterThan(0);
+      expect(typeof chat.attributes['orch.cost_usd']).toBe('number');
+    }
+    const dispatch = one(spans, 'execute_tool dispatch_to_agent', childOf(orchestrator));
+    expect(dispatch.attributes).toMatchObject({ 'orch.delegate.agent': 'helper' });
+    const helper = one(spans, 'invoke_agent helper', childOf(dispatch));
+    expect(helper.attributes).toMatchObject({ 'orch.delegated.by': 'orchestrator' });
+    expect(spans.filter(childOf(helper)).map((s) => s.name).sort()).toEqual(['chat claude-sonnet-4-5', 'chat claude-sonnet-4-5', 'execute_tool lookup']);
+
+    // No secret in any attribute, status or resource: not the key, not the token given as input.
+    const text = JSON.stringify(spans);
+    expect(text).not.toContain(SECRET);
+    expect(text).not.toContain('sk-ant-trace-e2e-key');
+    expect(String(lookup.attributes['orch.tool.arguments'])).toContain('"api_token":"');
+
+    // Every audit line names the trace and its tool call's span.
+    const audit = readFileSync(path.join(dir, '.orch', 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(audit.length).toBeGreaterThanOrEqual(3);
+    const toolSpans = new Set(spans.filter((s) => s.name.startsWith('execute_tool ')).map((s) => s.spanId));
+    for (const line of audit) {
+      expect(line).toMatchObject({ run: runId, trace_id: root.traceId });
+      expect(toolSpans.has(String(line.span_id))).toBe(true);
+      expect(line.agent).toBeDefined();
+      expect(line.instance).toBeDefined();
+    }
+  });
+
+  it('a collector that is down does not fail the run: a warning, and the run succeeds', async () => {
+    const env = await setup();
+    // A port nothing listens on any more.
+    const gone = await receiver();
+    await gone.close();
+    const r = await run(['run', 'traced', '--otel', gone.url], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`cannot send traces to ${gone.url}/v1/traces`);
+    expect(r.stdout).toContain('traced succeeded');
+  });
+
+  it('refuses an --otel that is not an http(s) URL, with exit code 2', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'orch-trace-e2e-'));
+    writeFileSync(path.join(dir, 'gantz.yaml'), GANTZ);
+    const r = await run(['--otel', 'collector:4318', 'run', 'lookup', '--what', 'x'], {});
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--otel collector:4318 is not an http(s) URL');
+  });
+});

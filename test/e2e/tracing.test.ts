@@ -108,16 +108,18 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | n
   });
 }
 
-async function setup(): Promise<NodeJS.ProcessEnv> {
+/** The stub scripted for `runs` runs of the workflow. */
+async function setup(runs = 1): Promise<NodeJS.ProcessEnv> {
   dir = mkdtempSync(path.join(tmpdir(), 'orch-trace-e2e-'));
   writeFileSync(path.join(dir, 'gantz.yaml'), GANTZ);
   writeFileSync(path.join(dir, 'agent-team.yaml'), TEAM);
-  stub = await startStubProcess(dir, [
+  const replies = [
     { when: as('orchestrator'), toolCalls: [{ name: 'dispatch_to_agent', input: { agent: 'helper', task: 'look up the plan' } }] },
     { when: as('helper'), toolCalls: [{ name: 'lookup', input: { what: 'plan' } }] },
     { when: as('helper'), text: 'the plan is found' },
     { when: as('orchestrator'), text: 'plan ready' },
-  ]);
+  ];
+  stub = await startStubProcess(dir, Array.from({ length: runs }, () => replies).flat());
   return { ANTHROPIC_API_KEY: 'sk-ant-trace-e2e-key', ANTHROPIC_BASE_URL: stub.anthropicBase, MY_API_TOKEN: SECRET };
 }
 
@@ -215,5 +217,34 @@ describe('OpenTelemetry traces', () => {
     const r = await run(['--otel', 'collector:4318', 'run', 'lookup', '--what', 'x'], {});
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--otel collector:4318 is not an http(s) URL');
+  });
+});
+
+describe('usage per agent type', () => {
+  it('orch status totals the recent runs\' usage and cost per agent type; orch report shows the run\'s own, delegated runs counted for their agent', async () => {
+    const env = await setup(2);
+    const r = await run(['run', 'traced'], env);
+    expect(r.code, r.stderr).toBe(0);
+    const runId = readdirSync(path.join(dir, '.orch', 'runs'))[0] ?? '';
+    const status = JSON.parse((await run(['status', '--json'], {})).stdout) as {
+      usage_by_agent: { agent_type: string; runs: number; input_tokens: number; output_tokens: number; cost_usd?: number }[];
+    };
+    const byType = new Map(status.usage_by_agent.map((a) => [a.agent_type, a]));
+    expect([...byType.keys()].sort()).toEqual(['helper', 'orchestrator']);
+    const orchestrator = byType.get('orchestrator');
+    const helper = byType.get('helper');
+    // Each made two model calls of the stub's usage; the orchestrator's step does not count its helper's calls as its own.
+    expect(orchestrator).toMatchObject({ runs: 1, input_tokens: helper?.input_tokens, output_tokens: helper?.output_tokens });
+    expect(orchestrator?.input_tokens).toBeGreaterThan(0);
+    expect(typeof orchestrator?.cost_usd).toBe('number');
+
+    const report = JSON.parse((await run(['report', runId, '--json'], {})).stdout) as { by_agent: Record<string, { input_tokens: number }>; usage: { input_tokens: number } };
+    expect(Object.keys(report.by_agent).sort()).toEqual(['helper', 'orchestrator']);
+    expect((report.by_agent.helper?.input_tokens ?? 0) + (report.by_agent.orchestrator?.input_tokens ?? 0)).toBe(report.usage.input_tokens);
+
+    // A second run adds to the totals.
+    expect((await run(['run', 'traced'], env)).code).toBe(0);
+    const text = (await run(['status'], {})).stdout;
+    expect(text).toMatch(/usage by agent type \(the 2 recent runs\):\n\s+(orchestrator|helper)\s+[\d,]+ in \/ [\d,]+ out tokens, \$[\d.]+\s+in 2 runs/);
   });
 });

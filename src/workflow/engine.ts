@@ -151,7 +151,12 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
   /** Decides a gate now if a flag or the prompt can; undefined means it must wait. */
   const decide = async (step: StepDef, when: 'before' | 'after', args: Record<string, unknown>, output?: unknown): Promise<boolean | undefined> => {
     const earlier = gateDecision(o.state.steps.get(step.id), when);
-    if (earlier) return earlier === 'approved';
+    if (earlier) {
+      // Decided outside this process (`orch approve`): the step's span says so all the same.
+      const gate = o.state.steps.get(step.id)?.gates.filter((g) => g.when === when).at(-1);
+      if (gate) stepSpans.get(step.id)?.set({ 'orch.gate.decision': gate.decision, 'orch.gate.by': gate.by, 'orch.gate.method': gate.method, 'orch.gate.when': when, 'orch.gate.at': gate.at });
+      return earlier === 'approved';
+    }
     let decision: boolean | undefined;
     let method: DecisionMethod = 'flag';
     if (o.approveAll || o.approve.has(step.id)) decision = true;

@@ -82,6 +82,9 @@ workflows:
       - { id: fetch, agent: worker, action: lookup, with: { what: config, api_token: "\${{ inputs.token }}" } }
       - { id: apart, agent: isolated, action: lookup, with: { what: elsewhere } }
       - { id: plan, agent: orchestrator, action: make_a_plan }
+  gated:
+    - { id: first, agent: worker, action: lookup, with: { what: one }, gate: { type: approval_required, when: before } }
+    - { id: second, agent: worker, action: lookup, with: { what: two } }
 `;
 const as = (role: string) => `You are the \`${role}\` agent`;
 
@@ -198,6 +201,29 @@ describe('OpenTelemetry traces', () => {
       expect(line.agent).toBeDefined();
       expect(line.instance).toBeDefined();
     }
+  });
+
+  it('a run paused at a gate and resumed in another process is still one trace, the gate decision on its step', async () => {
+    const env = await setup();
+    otlp = await receiver();
+    const traced = { ...env, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${otlp.url}/v1/traces` };
+    expect((await run(['run', 'gated'], traced)).code).toBe(3);
+    const runId = readdirSync(path.join(dir, '.orch', 'runs'))[0] ?? '';
+    expect((await run(['approve', runId, 'first'], {})).code).toBe(0);
+    const resumed = await run(['resume', runId], traced);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const spans = otlp.spans;
+    expect(new Set(spans.map((s) => s.traceId)).size).toBe(1);
+    const runs = spans.filter((s) => s.name === 'run gated');
+    expect(runs).toHaveLength(2);
+    const [started, again] = runs[0]?.parentSpanId === undefined ? [runs[0], runs[1]] : [runs[1], runs[0]];
+    expect(started?.attributes['orch.run.status']).toBe('paused');
+    expect(again?.parentSpanId).toBe(started?.spanId);
+    expect(again?.attributes).toMatchObject({ 'orch.run.resumed': true, 'orch.run.status': 'succeeded' });
+    const firstSteps = spans.filter((s) => s.name === 'step first');
+    expect(firstSteps.map((s) => s.attributes['orch.gate.decision']).sort()).toEqual(['approved', 'waiting']);
+    expect(firstSteps.find((s) => s.attributes['orch.gate.decision'] === 'approved')?.attributes).toMatchObject({ 'orch.gate.method': 'command' });
+    one(spans, 'step second', (s) => s.parentSpanId === again?.spanId);
   });
 
   it('a collector that is down does not fail the run: a warning, and the run succeeds', async () => {

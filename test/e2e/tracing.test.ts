@@ -1,10 +1,12 @@
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.js';
 import { startStubProcess, type StubProcess } from '../helpers/llm-stub-process.js';
+import { ORCHESTRATION_FIXTURE, teamYaml } from '../helpers/orchestration.js';
 import { spawn } from 'node:child_process';
 
 // Traces of runs through the built bin, sent to an OTLP/HTTP receiver on 127.0.0.1 that keeps what it gets.
@@ -57,6 +59,7 @@ async function receiver(): Promise<{ url: string; spans: Span[]; close: () => Pr
 }
 
 const SECRET = 'tr4ce-s3cret-value-9876';
+const MODULE_LOG = fileURLToPath(new URL('../fixtures/module-log.mjs', import.meta.url));
 const GANTZ = `name: traced
 tools:
   lookup:
@@ -226,6 +229,27 @@ describe('OpenTelemetry traces', () => {
     one(spans, 'step second', (s) => s.parentSpanId === again?.spanId);
   });
 
+  it('an orchestrate task is one trace: the tool call, a span per subtask, the agent and its tool call under each', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'orch-trace-e2e-'));
+    cpSync(ORCHESTRATION_FIXTURE, dir, { recursive: true });
+    writeFileSync(path.join(dir, 'agent-team.yaml'), teamYaml());
+    otlp = await receiver();
+    const task = { subtasks: [{ id: 'one', tool: 'echo', input: { value: 1 } }, { id: 'two', tool: 'pid', agent_type: 'isolated', depends_on: ['one'] }] };
+    const r = await run(['run', 'orchestrate', '--task', JSON.stringify(task), '--json', '--otel', otlp.url], {});
+    expect(r.code, r.stderr).toBe(0);
+    const taskId = (JSON.parse(r.stdout) as { task_id: string }).task_id;
+    const spans = otlp.spans;
+    expect(new Set(spans.map((s) => s.traceId)).size).toBe(1);
+    const root = one(spans, 'execute_tool orchestrate');
+    expect(root.parentSpanId).toBeUndefined();
+    for (const [id, agent, tool] of [['one', 'worker', 'echo'], ['two', 'isolated', 'pid']] as const) {
+      const subtask = one(spans, `subtask ${id}`, (s) => s.parentSpanId === root.spanId);
+      expect(subtask.attributes).toMatchObject({ 'orch.task.id': taskId, 'orch.agent.type': agent, 'orch.outcome': 'ok' });
+      const performer = one(spans, `invoke_agent ${agent}`, (s) => s.parentSpanId === subtask.spanId);
+      one(spans, `execute_tool ${tool}`, (s) => s.parentSpanId === performer.spanId);
+    }
+  });
+
   it('a collector that is down does not fail the run: a warning, and the run succeeds', async () => {
     const env = await setup();
     // A port nothing listens on any more.
@@ -235,6 +259,25 @@ describe('OpenTelemetry traces', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(`cannot send traces to ${gone.url}/v1/traces`);
     expect(r.stdout).toContain('traced succeeded');
+  });
+
+  it('with tracing off, no OpenTelemetry SDK module is loaded; with it on, the SDK is', async () => {
+    await setup();
+    const loaded = (extra: string[]): Promise<string[]> => {
+      const log = path.join(dir, `modules-${extra.length}.log`);
+      return new Promise((resolve) => {
+        const child = spawn(process.execPath, ['--import', MODULE_LOG, BIN, ...extra, 'run', 'lookup', '--what', 'x'], {
+          cwd: dir,
+          env: { ...process.env, MODULE_LOG: log, OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '' },
+          stdio: 'ignore',
+        });
+        child.on('close', () => resolve(existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []));
+      });
+    };
+    const sdk = (urls: string[]) => urls.filter((u) => /@opentelemetry\/(sdk-|exporter-|resources|otlp-)/.test(u));
+    expect(sdk(await loaded([]))).toEqual([]);
+    otlp = await receiver();
+    expect(sdk(await loaded(['--otel', otlp.url])).some((u) => u.includes('@opentelemetry/sdk-trace-node'))).toBe(true);
   });
 
   it('refuses an --otel that is not an http(s) URL, with exit code 2', async () => {

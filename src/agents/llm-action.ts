@@ -221,7 +221,13 @@ function agentTool(name: AgentToolName, ctx: PerformContext, def: AgentDef): Omi
           if (!ctx.team) throw new Error('delegation is not available where this agent runs (outside an engine session)');
           const team = ctx.team;
           const task = taskOf(input.task);
-          const attributes = { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': name, 'gen_ai.tool.call.id': call.callId, 'orch.agent.type': def.role, 'orch.delegate.agent': role };
+          const attributes = {
+            'gen_ai.operation.name': 'execute_tool',
+            'gen_ai.tool.name': name,
+            'gen_ai.tool.call.id': call.callId,
+            'orch.agent.type': def.role,
+            'orch.delegate.agent': role,
+          };
           return inSpan(`execute_tool ${name}`, attributes, async (span) => {
             const done = await team.delegate({
               role,

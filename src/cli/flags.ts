@@ -28,7 +28,11 @@ export const GLOBAL_FLAGS: FlagTable<GlobalOptions> = {
   dir: { flags: '-C, --dir <dir>', help: 'project directory (default: the current directory)', project: true },
   config: { flags: '--config <file>', help: 'tools file (default: gantz.yaml)', project: true },
   team: { flags: '--team <file>', help: 'team file (default: agent-team.yaml)', project: true },
-  otel: { flags: '--otel <url>', help: 'send OpenTelemetry traces to this OTLP/HTTP collector (default: OTEL_EXPORTER_OTLP_ENDPOINT)', project: true },
+  otel: {
+    flags: '--otel <url>',
+    help: 'send OpenTelemetry traces to this OTLP/HTTP collector (default: OTEL_EXPORTER_OTLP_ENDPOINT)',
+    project: true,
+  },
   json: { flags: '--json', help: 'print one JSON document on stdout and nothing else there' },
   quiet: { flags: '-q, --quiet', help: 'print only errors' },
   verbose: { flags: '-v, --verbose', help: 'print more detail' },
@@ -55,7 +59,10 @@ export const RUN_FLAGS: FlagTable<RunFlags> = {
   approveAll: { flags: '--approve-all', help: 'approve every gate up front', workflowOnly: true },
   dryRun: { flags: '--dry-run', help: 'print the plan and its gates; run nothing', workflowOnly: true },
   report: { flags: '--report <file>', help: 'write a JUnit XML report (one testcase per step)', workflowOnly: true },
-  reportHtml: { flags: '--report-html <file>', help: 'at the end, write the run\'s HTML report (as `orch report <run> --html`); workflows and orchestration tools' },
+  reportHtml: {
+    flags: '--report-html <file>',
+    help: "at the end, write the run's HTML report (as `orch report <run> --html`); workflows and orchestration tools",
+  },
   record: { flags: '--record <dir>', help: "write every LLM provider exchange to this folder (keys redacted)", workflowOnly: true },
   replay: { flags: '--replay <dir>', help: 'answer LLM calls from a --record folder; no network, no key needed', workflowOnly: true },
 };

@@ -28,7 +28,8 @@ function lazy(load: () => Promise<{ run: Action }>) {
     const globals = globalOptions(command);
     await reapLeftovers(globals.dir);
     // Asked without loading anything: with tracing off, no OpenTelemetry module is imported.
-    if (globals.otel !== undefined || process.env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim()) {
+    const env = process.env;
+    if (globals.otel !== undefined || env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim()) {
       await (await import('./tracing-setup.js')).startCliTracing(globals.otel, process.stderr);
     }
     try {

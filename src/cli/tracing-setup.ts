@@ -6,17 +6,16 @@ import { redactSpansWith, signalUrl, startTracing, tracesEndpoint } from '../uti
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
 
-/** Whether this command should be traced, asked without loading anything: `--otel` or an OTLP endpoint variable. */
-export function tracingAsked(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
-  return flag !== undefined || Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim());
-}
-
 /**
  * Starts tracing for this process when `--otel <url>` or the standard variables ask for it.
  * `--otel` is written into the environment as the traces endpoint, so child-process workers
  * this run forks export to the same collector. Failing exports only warn, on stderr.
  */
-export async function startCliTracing(flag: string | undefined, stderr: NodeJS.WritableStream, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function startCliTracing(
+  flag: string | undefined,
+  stderr: NodeJS.WritableStream,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
   if (flag !== undefined) {
     if (!/^https?:\/\/[^\s/]+/i.test(flag)) {
       throw new OrchError('ORCH_USAGE', `--otel ${flag} is not an http(s) URL`, { hint: 'give the collector\'s OTLP/HTTP address, e.g. --otel http://127.0.0.1:4318' });

@@ -49,7 +49,7 @@ export async function driveWorkflow(
     });
   }
   const reportFile = flags.report === undefined ? undefined : await reportTarget(flags.report, '--report', 'the JUnit XML file', 'junit.xml');
-  const htmlFile = flags.reportHtml === undefined ? undefined : await reportTarget(flags.reportHtml, '--report-html', 'the HTML file', 'report.html');
+  const htmlFile = flags.reportHtml === undefined ? undefined : await reportTarget(flags.reportHtml, '--report-html', 'an HTML file', 'report.html');
   const tty = io.stdin.isTTY === true && io.stderr.isTTY === true;
   const view = io.stderr.isTTY && !globals.quiet ? new StepView(io.stderr, globals.color) : undefined;
   const ask = tty ? terminalGate(io.stdin, io.stderr, () => view?.pause(), () => view?.resume()) : undefined;

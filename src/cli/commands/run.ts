@@ -72,11 +72,12 @@ export async function run(
   const { flags } = parsed;
   globals = parsed.globals;
   if (flags.reportHtml !== undefined && !orchestrationTask(tool)) {
-    throw new OrchError('ORCH_USAGE', `--report-html is for workflows and the orchestration tools (orchestrate, assign_task); \`${name}\` is neither`, {
+    const what = `--report-html is for workflows and the orchestration tools (orchestrate, assign_task); \`${name}\` is neither`;
+    throw new OrchError('ORCH_USAGE', what, {
       hint: 'run it without --report-html; `orch report <run>` reports any run or task later',
     });
   }
-  const htmlFile = flags.reportHtml === undefined ? undefined : await reportTarget(flags.reportHtml, '--report-html', 'the HTML file', 'report.html');
+  const htmlFile = flags.reportHtml === undefined ? undefined : await reportTarget(flags.reportHtml, '--report-html', 'an HTML file', 'report.html');
   const workflowOnly = flagEntries(RUN_FLAGS).filter(([, spec]) => spec.workflowOnly);
   if (workflowOnly.some(([key]) => isGiven(flags[key]))) {
     const names = workflowOnly.map(([, spec]) => longOf(spec));

@@ -89,6 +89,8 @@ async function recentRuns(stateDir: string, limit = 10): Promise<Pick<Status, 'r
   return { recent, usage_by_agent: usageByAgent(latest) };
 }
 
+const tokens = (u: AgentUsage): number => u.input_tokens + u.output_tokens;
+
 /** Totals per agent type over these runs; a cost only while every call's price was known. */
 function usageByAgent(rows: readonly RunRow[]): AgentUsage[] {
   const totals = new Map<string, { runs: number; usage: UsageRecord }>();
@@ -106,7 +108,7 @@ function usageByAgent(rows: readonly RunRow[]): AgentUsage[] {
       output_tokens: t.usage.output_tokens,
       ...(t.usage.cost_usd !== undefined && { cost_usd: t.usage.cost_usd }),
     }))
-    .sort((a, b) => (b.cost_usd ?? 0) - (a.cost_usd ?? 0) || b.input_tokens + b.output_tokens - (a.input_tokens + a.output_tokens) || a.agent_type.localeCompare(b.agent_type));
+    .sort((a, b) => (b.cost_usd ?? 0) - (a.cost_usd ?? 0) || tokens(b) - tokens(a) || a.agent_type.localeCompare(b.agent_type));
 }
 
 function human(status: Status): string {

@@ -38,7 +38,7 @@ const usageOf = (u: UsageRecord | undefined): string => (u ? usageText(u) : '');
 
 /** A few round tick values across the run, in ms. */
 function ticks(total: number): number[] {
-  const steps = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000];
+  const steps = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000];
   const step = steps.find((s) => total / s <= 8) ?? Math.ceil(total / 8);
   const out: number[] = [];
   for (let t = 0; t <= total; t += step) out.push(t);
@@ -66,7 +66,10 @@ function gantt(t: Timeline): string {
   const parts: string[] = [];
   for (const tick of ticks(total)) {
     const tx = x(tick).toFixed(1);
-    parts.push(`<line x1="${tx}" y1="${AXIS_H - 6}" x2="${tx}" y2="${height}" class="grid"/>`, `<text x="${tx}" y="${AXIS_H - 10}" class="tick">${esc(formatDuration(tick))}</text>`);
+    parts.push(
+      `<line x1="${tx}" y1="${AXIS_H - 6}" x2="${tx}" y2="${height}" class="grid"/>`,
+      `<text x="${tx}" y="${AXIS_H - 10}" class="tick">${esc(formatDuration(tick))}</text>`,
+    );
   }
   const rowOf = new Map<string, number>();
   t.bars.forEach((b, i) => {
@@ -77,9 +80,11 @@ function gantt(t: Timeline): string {
     const top = y + (ROW_H - h) / 2;
     const width = Math.max(2, x(b.end_ms) - x(b.start_ms));
     const label = b.kind === 'model' ? `${b.label} (${b.detail ?? 'model'})` : b.label;
+    const shown = esc(label.length > 34 ? `${label.slice(0, 33)}…` : label);
+    const box = `x="${x(b.start_ms).toFixed(1)}" y="${top}" width="${width.toFixed(1)}" height="${h}"`;
     parts.push(
-      `<text x="${8 + b.depth * 14}" y="${y + 15}" class="${main ? 'label' : 'label sub'}">${esc(label.length > 34 ? `${label.slice(0, 33)}…` : label)}</text>`,
-      `<rect class="bar ${b.kind}" data-kind="${b.kind}" data-status="${esc(b.status)}" x="${x(b.start_ms).toFixed(1)}" y="${top}" width="${width.toFixed(1)}" height="${h}" rx="2" fill="${colourOf(b)}"><title>${esc(barTitle(b))}</title></rect>`,
+      `<text x="${8 + b.depth * 14}" y="${y + 15}" class="${main ? 'label' : 'label sub'}">${shown}</text>`,
+      `<rect class="bar ${b.kind}" data-status="${esc(b.status)}" ${box} rx="2" fill="${colourOf(b)}"><title>${esc(barTitle(b))}</title></rect>`,
     );
   });
   for (const g of t.gates) {
@@ -88,16 +93,18 @@ function gantt(t: Timeline): string {
     const cx = x(g.at_ms);
     const cy = AXIS_H + row * ROW_H + ROW_H / 2;
     const fill = g.decision === 'approved' ? '#0b7285' : g.decision === 'rejected' ? '#c92a2a' : '#ffffff';
-    parts.push(
-      `<polygon class="gate" points="${cx},${cy - 6} ${cx + 6},${cy} ${cx},${cy + 6} ${cx - 6},${cy}" fill="${fill}" stroke="#212529" stroke-width="1"><title>${esc(gateTitle(g))}</title></polygon>`,
-    );
+    const points = `${cx},${cy - 6} ${cx + 6},${cy} ${cx},${cy + 6} ${cx - 6},${cy}`;
+    parts.push(`<polygon class="gate" points="${points}" fill="${fill}" stroke="#212529" stroke-width="1"><title>${esc(gateTitle(g))}</title></polygon>`);
   }
-  return `<svg role="img" aria-label="timeline" width="${LABEL_W + CHART_W + 20}" height="${height}" viewBox="0 0 ${LABEL_W + CHART_W + 20} ${height}">${parts.join('')}</svg>`;
+  const width = LABEL_W + CHART_W + 20;
+  return `<svg role="img" aria-label="timeline" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${parts.join('')}</svg>`;
 }
 
 function table(head: string[], rows: string[][]): string {
   if (rows.length === 0) return '<p class="none">none</p>';
-  return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+  const header = head.map((h) => `<th>${esc(h)}</th>`).join('');
+  const body = rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('');
+  return `<table><thead><tr>${header}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
 const CSS = `
@@ -143,16 +150,23 @@ export function timelineHtml(t: Timeline): string {
   );
   const gates = table(
     ['step', 'gate', 'decision', 'by', 'how', 'when', 'reason'],
-    t.gates.map((g) => [esc(g.step), esc(g.tool ? `tool call ${g.tool}` : g.when), esc(g.decision), esc(g.by ?? ''), esc(g.method ?? ''), esc(g.at), esc(g.reason ?? '')]),
+    t.gates.map((g) => [g.step, g.tool ? `tool call ${g.tool}` : g.when, g.decision, g.by ?? '', g.method ?? '', g.at, g.reason ?? ''].map(esc)),
   );
   const agents = table(
     ['agent', 'input tokens', 'output tokens', 'cost (USD)'],
-    Object.entries(t.by_agent).map(([a, u]) => [esc(a), String(u.input_tokens), String(u.output_tokens), u.cost_usd === undefined ? '' : u.cost_usd.toFixed(4)]),
+    Object.entries(t.by_agent).map(([a, u]) => [esc(a), String(u.input_tokens), String(u.output_tokens), u.cost_usd?.toFixed(4) ?? '']),
   );
   const errors = table(
     ['when', 'where', 'error'],
     t.errors.map((e) => [esc(e.at), esc(e.where), `<span class="err">${esc(`${e.code ? `${e.code} ` : ''}${e.message}`)}</span>`]),
   );
+  const meta = [
+    `${t.kind === 'workflow' ? 'run' : 'task'} ${t.id}`,
+    `started ${t.started_at}`,
+    ...(t.ended_at ? [`ended ${t.ended_at}`] : []),
+    formatDuration(t.duration_ms),
+    ...(t.usage ? [usageText(t.usage)] : []),
+  ].join(' · ');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -164,7 +178,7 @@ export function timelineHtml(t: Timeline): string {
 </head>
 <body>
 <h1>${esc(what)} <span class="status">${esc(t.status)}</span></h1>
-<p class="meta">${esc(t.kind === 'workflow' ? 'run' : 'task')} ${esc(t.id)} · started ${esc(t.started_at)}${t.ended_at ? ` · ended ${esc(t.ended_at)}` : ''} · ${esc(formatDuration(t.duration_ms))}${t.usage ? ` · ${esc(usageText(t.usage))}` : ''}</p>
+<p class="meta">${esc(meta)}</p>
 <h2>Timeline</h2>
 <p class="legend">${legend}<span>◆ gate</span></p>
 ${t.bars.length > 0 ? gantt(t) : '<p class="none">nothing ran</p>'}

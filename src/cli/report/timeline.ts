@@ -126,7 +126,8 @@ export function runTimeline(events: readonly RunEvent[], agents: ReadonlyMap<str
         const s = span.get(e.step);
         if (s) s.end = ms(e.at, t0);
         if (e.type === 'step_failed') {
-          errors.push({ at: e.at, where: `step ${e.step}${e.final ? '' : ` (attempt ${e.attempt}, retried)`}`, message: e.error, ...(e.code !== undefined && { code: e.code }) });
+          const where = `step ${e.step}${e.final ? '' : ` (attempt ${e.attempt}, retried)`}`;
+          errors.push({ at: e.at, where, message: e.error, ...(e.code !== undefined && { code: e.code }) });
         }
         break;
       }
@@ -174,8 +175,7 @@ export function runTimeline(events: readonly RunEvent[], agents: ReadonlyMap<str
         break;
       }
       case 'gate_waiting': {
-        const mark: GateMark = { step: e.step, at_ms: ms(e.at, t0), at: e.at, when: e.when, decision: 'waiting', ...(e.tool_call && { tool: e.tool_call.tool }) };
-        waiting.set(e.step, mark);
+        waiting.set(e.step, { step: e.step, at_ms: ms(e.at, t0), at: e.at, when: e.when, decision: 'waiting', ...(e.tool_call && { tool: e.tool_call.tool }) });
         break;
       }
       case 'gate_decided': {
@@ -288,7 +288,10 @@ export function taskTimeline(task: TaskSummary): Timeline {
   const byAgent: Record<string, UsageRecord> = {};
   let usage: UsageRecord | undefined;
   for (const e of task.events) {
-    if (e.type === 'subtask_failed') errors.push({ at: e.at ?? task.startedAt, where: `subtask ${e.subtask}${e.agent_id ? ` on ${e.agent_id}` : ''} (attempt ${e.attempt})`, message: e.error.message, code: e.error.code });
+    if (e.type === 'subtask_failed') {
+      const where = `subtask ${e.subtask}${e.agent_id ? ` on ${e.agent_id}` : ''} (attempt ${e.attempt})`;
+      errors.push({ at: e.at ?? task.startedAt, where, message: e.error.message, code: e.error.code });
+    }
     if (e.type === 'llm_decision' && e.usage) {
       usage = addUsage(usage, e.usage);
       byAgent[e.agent] = addUsage(byAgent[e.agent], e.usage);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { PNG } from 'pngjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { STATUS_COLOURS } from '../../src/cli/report/html.js';
-import { orch } from '../helpers/cli.js';
+import { breathe, orch } from '../helpers/cli.js';
 import { ORCHESTRATION_FIXTURE, teamYaml } from '../helpers/orchestration.js';
 import { workflowProject } from '../helpers/workflow-project.js';
 
@@ -82,10 +82,12 @@ function areasOf(png: PNG, hex: string, minHeight: number): number {
 }
 
 describe('orch report', () => {
-  it('prints a run as a table of steps with a text timeline, gates and errors, from its journal', () => {
+  it('prints a run as a table of steps with a text timeline, gates and errors, from its journal', async () => {
     const p = start();
     expect(orch(['run', 'gated', '--approve', 'a'], { cwd: p.dir }).code).toBe(0);
+    await breathe();
     const r = orch(['report', lastRun(p)], { cwd: p.dir });
+    await breathe();
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`workflow gated succeeded (run ${lastRun(p)})`);
@@ -94,14 +96,18 @@ describe('orch report', () => {
     expect(r.stdout).toMatch(/a \(after\): approved by \S+ via flag at \d{4}-/);
 
     expect(orch(['run', 'tolerant'], { cwd: p.dir }).code).toBe(0);
+    await breathe();
     const failed = orch(['report', lastRun(p)], { cwd: p.dir });
+    await breathe();
     expect(failed.stdout).toMatch(/errors:\n.*step boom \(attempt 1, retried\): ORCH_TOOL_FAILED fail exited with code 3: boom/);
   });
 
-  it('--json gives the same as data: steps with their agent, bars, gates', () => {
+  it('--json gives the same as data: steps with their agent, bars, gates', async () => {
     const p = start();
     orch(['run', 'fan'], { cwd: p.dir });
+    await breathe();
     const r = orch(['report', lastRun(p), '--json'], { cwd: p.dir });
+    await breathe();
     expect(r.code).toBe(0);
     const t = JSON.parse(r.stdout) as { status: string; steps: { id: string; agent: string; status: string }[]; bars: { kind: string; label: string }[] };
     expect(t.status).toBe('succeeded');
@@ -109,20 +115,25 @@ describe('orch report', () => {
     expect(t.bars.filter((b) => b.kind === 'step').map((b) => b.label).sort()).toEqual(['a', 'b', 'c', 'join']);
   });
 
-  it('refuses an id that is neither a run nor a task, with exit code 2 and a suggestion', () => {
+  it('refuses an id that is neither a run nor a task, with exit code 2 and a suggestion', async () => {
     const p = start();
     orch(['run', 'gated', '--approve-all'], { cwd: p.dir });
+    await breathe();
     const id = lastRun(p);
     const r = orch(['report', `${id.slice(0, -1)}x`], { cwd: p.dir });
+    await breathe();
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('ORCH_UNKNOWN_RUN');
+    expect(r.stderr).toContain(`did you mean \`${id}\`?`);
     expect(orch(['report', 'nothing-here'], { cwd: p.dir }).stderr).toContain('run `orch runs` to list them');
+    await breathe();
   });
 
-  it('`orch run --report-html` writes a self-contained page: inline CSS and SVG, no script, nothing to fetch', () => {
+  it('`orch run --report-html` writes a self-contained page: inline CSS and SVG, no script, nothing to fetch', async () => {
     const p = start();
     const file = path.join(p.dir, 'out', 'report.html');
     expect(orch(['run', 'gated', '--approve', 'a', '--report-html', 'out/report.html'], { cwd: p.dir }).code).toBe(0);
+    await breathe();
     const html = readFileSync(file, 'utf8');
     expect(html).toContain("Content-Security-Policy\" content=\"default-src 'none'");
     expect(html).not.toMatch(/https?:/i);
@@ -132,34 +143,41 @@ describe('orch report', () => {
     // A folder where the file should go is refused before the run starts.
     const before = p.runIds().length;
     const r = orch(['run', 'gated', '--approve-all', '--report-html', 'out'], { cwd: p.dir });
+    await breathe();
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--report-html out is a folder');
     expect(p.runIds()).toHaveLength(before);
   });
 
-  it.skipIf(!CHROMIUM && process.env.CI !== 'true')('headless Chromium draws one bar per step of the timeline', () => {
+  it.skipIf(!CHROMIUM && process.env.CI !== 'true')('headless Chromium draws one bar per step of the timeline', async () => {
     const p = start();
     expect(orch(['run', 'fan', '--report-html', 'fan.html'], { cwd: p.dir }).code).toBe(0);
+    await breathe();
     const html = path.join(p.dir, 'fan.html');
     // Every bar is drawn in its status's colour, 16 px tall; the legend's dots are 10.
     expect(areasOf(screenshot(html, p.dir), STATUS_COLOURS.succeeded ?? '', 14)).toBe(4);
+    await breathe();
 
     expect(orch(['run', 'tolerant', '--report-html', 'tolerant.html'], { cwd: p.dir }).code).toBe(0);
+    await breathe();
     const shot = screenshot(path.join(p.dir, 'tolerant.html'), p.dir);
+    await breathe();
     expect(areasOf(shot, STATUS_COLOURS.succeeded ?? '', 14)).toBe(1);
     expect(areasOf(shot, STATUS_COLOURS.failed ?? '', 14)).toBe(1);
   });
 
-  it('reports an orchestrate task too: a bar per subtask, from the task journal and report', () => {
+  it('reports an orchestrate task too: a bar per subtask, from the task journal and report', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'orch-report-task-'));
     try {
       cpSync(ORCHESTRATION_FIXTURE, dir, { recursive: true });
       writeFileSync(path.join(dir, 'agent-team.yaml'), teamYaml());
       const task = { subtasks: [{ id: 'one', tool: 'echo', input: { value: 1 } }, { id: 'two', tool: 'echo', input: { value: 2 }, depends_on: ['one'] }] };
       const r = orch(['-C', dir, 'run', 'orchestrate', '--task', JSON.stringify(task), '--json', '--report-html', path.join(dir, 'task.html')]);
+      await breathe();
       expect(r.code).toBe(0);
       const taskId = (JSON.parse(r.stdout) as { task_id: string }).task_id;
       const text = orch(['-C', dir, 'report', taskId]);
+      await breathe();
       expect(text.code).toBe(0);
       expect(text.stdout).toContain(`orchestrate (centralized) completed (task ${taskId})`);
       expect(text.stdout).toMatch(/^\s+one\s+\|\s*█+/m);
@@ -168,6 +186,7 @@ describe('orch report', () => {
       expect(html.match(/<rect class="bar subtask"/g)).toHaveLength(2);
       // A tool that is no orchestration tool has no task to report.
       const bad = orch(['-C', dir, 'run', 'echo', '--value', '1', '--report-html', 'x.html']);
+      await breathe();
       expect(bad.code).toBe(2);
       expect(bad.stderr).toContain('--report-html is for workflows and the orchestration tools');
     } finally {

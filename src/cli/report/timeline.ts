@@ -230,6 +230,9 @@ export function runTimeline(events: readonly RunEvent[], agents: ReadonlyMap<str
       ...(s?.status === 'skipped' && s.skipReason !== undefined && { error: `skipped: ${s.skipReason}` }),
     };
     steps.push(row);
+    // A step that never started but has a gate (waiting before it, or rejected) gets a mark of a bar where the gate is.
+    const gate = t ? undefined : gates.find((g) => g.step === id && g.tool === undefined);
+    if (gate) stepBars.push({ kind: 'step', label: id, step: id, depth: 0, start_ms: gate.at_ms, end_ms: gate.at_ms, status: row.status, ...(agent !== undefined && { agent }) });
     if (t) {
       stepBars.push({
         kind: 'step',

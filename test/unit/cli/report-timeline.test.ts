@@ -84,6 +84,18 @@ describe('the report timeline, from a journal', () => {
     expect(html).toContain('gate after build: approved by alice (prompt)');
   });
 
+  it('marks a step that waits at a gate before it runs where the gate is', () => {
+    const paused = runTimeline([
+      ...events.slice(0, 4),
+      { type: 'gate_waiting', at: at(160), step: 'drop_db', gate: 'approval_required', when: 'before' },
+      { type: 'run_paused', at: at(161), waiting: ['drop_db'] },
+    ]);
+    expect(paused.bars.filter((b) => b.kind === 'step').map((b) => `${b.label}:${b.status}:${b.start_ms}-${b.end_ms}`)).toEqual(['build:succeeded:10-110', 'drop_db:waiting:160-160']);
+    expect(paused.gates.at(-1)).toMatchObject({ step: 'drop_db', decision: 'waiting', when: 'before' });
+    expect(timelineText(paused)).toContain('drop_db (before): waiting for a decision at 2026-11-22T10:00:00.160Z');
+    expect(timelineHtml(paused).match(/<polygon class="gate"/g)).toHaveLength(2);
+  });
+
   it('escapes what the journal holds in the HTML', () => {
     const hostile = runTimeline([
       { type: 'run_started', at: at(0), run_id: 'r', workflow: '<script>x</script>', inputs: {}, dir: '/p', pid: 1 },

@@ -86,7 +86,8 @@ export async function driveWorkflow(
   if (reportFile) await writeReport(reportFile, junitReport(report, skipReasons));
   if (htmlFile) {
     const { loadTimeline, writeHtmlReport } = await import('./report/load.js');
-    await writeHtmlReport(htmlFile, await loadTimeline(resolveStateDir(project.dir), result.state.runId), '--report-html');
+    const agents = new Map(workflow.steps.map((s) => [s.id, s.agent]));
+    await writeHtmlReport(htmlFile, await loadTimeline(resolveStateDir(project.dir), result.state.runId, async () => agents), '--report-html');
   }
   if (process.env.GITHUB_ACTIONS === 'true') await github(report, project, workflow, globals, io);
 

@@ -4,7 +4,7 @@ import { resolveStateDir } from '../../state/state-dir.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
 import { timelineHtml } from '../report/html.js';
-import { loadTimeline, writeHtmlReport } from '../report/load.js';
+import { agentsFromProject, loadTimeline, writeHtmlReport } from '../report/load.js';
 import { timelineText } from '../report/text.js';
 
 /**
@@ -13,7 +13,7 @@ import { timelineText } from '../report/text.js';
  * writes it as a self-contained page with a Gantt chart (`-`: to stdout); `--json` prints the data.
  */
 export async function run(globals: GlobalOptions, id: string, flags: { html?: string }, _command?: unknown, io: Io = processIo): Promise<number> {
-  const timeline = await loadTimeline(resolveStateDir(globals.dir), id);
+  const timeline = await loadTimeline(resolveStateDir(globals.dir), id, agentsFromProject(globals));
   if (flags.html === '-') {
     io.stdout.write(timelineHtml(timeline));
     return ExitCode.ok;

@@ -10,11 +10,16 @@ import { timelineHtml } from './html.js';
 import { runTimeline, taskTimeline, type Timeline } from './timeline.js';
 
 /** The timeline of a workflow run or an orchestration task, by the id `orch runs` lists; built from the journal alone. */
-export async function loadTimeline(stateDir: string, id: string): Promise<Timeline> {
+export async function loadTimeline(
+  stateDir: string,
+  id: string,
+  /** The agent of each step of a workflow, by the workflow's name, where the journal may not say. */
+  agents?: (workflow: string) => Promise<Map<string, string>>,
+): Promise<Timeline> {
   if (isRunId(id)) {
     // loadRun says clearly when there is no such run, or its journal cannot be read.
-    await loadRun(stateDir, id);
-    return runTimeline(await readJournal(runPaths(stateDir, id).journal));
+    const run = await loadRun(stateDir, id);
+    return runTimeline(await readJournal(runPaths(stateDir, id).journal), (await agents?.(run.workflow)) ?? new Map());
   }
   // Only a plain name may be a task's: a path never reaches the file system.
   const task = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id) ? await readOnlyTasks(stateDir).summary(id) : undefined;
@@ -38,4 +43,21 @@ export async function writeHtmlReport(file: string, timeline: Timeline, flag: st
       cause: err,
     });
   }
+}
+
+/**
+ * The agent of each step of a workflow, from the project when it still loads and declares
+ * it: the journal names the agent of every step that started, this adds those that did not.
+ */
+export function agentsFromProject(options: { dir: string; config?: string; team?: string }): (workflow: string) => Promise<Map<string, string>> {
+  return async (workflow) => {
+    try {
+      const { loadProject } = await import('../../config/load.js');
+      const { project } = await loadProject(options);
+      return new Map((project.workflows.get(workflow)?.steps ?? []).map((s) => [s.id, s.agent]));
+    } catch {
+      // A report is read from the journal alone; a project that no longer loads only loses this detail.
+      return new Map();
+    }
+  };
 }

@@ -231,6 +231,8 @@ Examples:
   $ orch -C demo scale --agent-type worker --count 10
   $ orch -C demo run orchestrate --task '{"subtasks": [{"id": "a", "tool": "word_count", "input": {"text": "hi"}}]}'
   $ orch run deploy_request --service payments --version 1.4.2 --approve review
+  $ orch report <run> --html report.html
+  $ orch --otel http://127.0.0.1:4318 run deploy_request --service payments --version 1.4.2
 
 Exit codes: 0 ok · 1 run failed · 2 usage or config error · 3 paused at a gate · 130/143 interrupted`,
   );

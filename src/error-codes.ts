@@ -94,7 +94,7 @@ export const ERROR_CODES = {
   ORCH_SECRET_WITHHELD: { exit: 2, retryable: false, doc: 'a resumed run or re-run subtask needs a secret that orch\'s files keep only as `[REDACTED]`' },
   ORCH_STATE_WRITE: { exit: 2, retryable: false, doc: 'orch cannot write its state (disk full, read-only, a file where a folder belongs); what it began is cleaned up' },
   ORCH_STATE_UNREADABLE: { exit: 2, retryable: false, doc: 'a file of the state directory cannot be read (a folder in its place, no permission)' },
-  ORCH_REPORT_WRITE: { exit: 2, retryable: false, doc: 'the `--report` file cannot be written (the run itself is recorded)' },
+  ORCH_REPORT_WRITE: { exit: 2, retryable: false, doc: 'a report file (`--report`, `--report-html`, `orch report --html`) cannot be written (the run itself is recorded)' },
   ORCH_CORRUPT_STATE: { exit: 2, retryable: false, doc: 'a state file (the agent registry) is not in a shape or version this orch reads; it is left untouched' },
 
   // A run that failed. Tool, server and worker failures may pass on another attempt.

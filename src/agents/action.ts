@@ -45,6 +45,8 @@ export interface PerformContext {
   team?: TeamServices;
   /** Set when the action is a run another agent delegated: the call it serves, and the agents above it. */
   delegation?: DelegationContext;
+  /** Trace context of the work that sent the task (the task's `carrier`), possibly from another process. */
+  carrier?: Record<string, string>;
 }
 
 /** Where a delegated run sits: the `dispatch_to_agent` call it serves, and the roles on the chain above it, outermost first. */
@@ -66,6 +68,8 @@ export interface DelegationRequest {
   ids?: PerformContext['ids'];
   channel?: ActionChannel;
   signal: AbortSignal;
+  /** Trace context of the delegating call, so the delegated run is its child. */
+  carrier?: Record<string, string>;
 }
 
 /** The team around an action, as the engine provides it. */

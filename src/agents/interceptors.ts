@@ -3,6 +3,7 @@ import { isOrchError } from '../errors.js';
 import { AuditLog, type AuditOutcome } from '../mcp/audit.js';
 import { secretsRedactor, type Redactor, type SecretSource } from '../secrets/redact.js';
 import { ToolError, type ToolResult } from '../tools/result.js';
+import { captureContent, currentTraceIds, inSpan, tracingOn } from '../util/tracing.js';
 
 /** Which work a tool call belongs to; every audit line carries them. */
 export interface CallIds {
@@ -64,6 +65,9 @@ export function auditInterceptor(log: AuditLog): Interceptor {
   return async (call, next) => {
     const time = new Date().toISOString();
     const started = performance.now();
+    // Under tracing, the line names the trace and the tool call's span.
+    const trace = currentTraceIds();
+    const ids = trace.trace_id === undefined ? call.ids : { ...call.ids, ...trace };
     const record = (outcome: AuditOutcome, error?: { code: string; message: string }) =>
       log.record({
         time,
@@ -74,7 +78,7 @@ export function auditInterceptor(log: AuditLog): Interceptor {
         durationMs: Math.round((performance.now() - started) * 1000) / 1000,
         outcome,
         error,
-        ids: call.ids,
+        ids,
       });
     try {
       const result = await next(call);
@@ -88,7 +92,43 @@ export function auditInterceptor(log: AuditLog): Interceptor {
   };
 }
 
-/** The links every tool call passes by default: the audit log of the state dir, redacting the project's secrets. */
+/**
+ * A span per tool call when tracing is on (GenAI's `execute_tool`): the tool, how it is
+ * handled, its server, the work it was made for and its outcome; its arguments only when
+ * content capture is asked, redacted. Outermost, so the audit line names its span.
+ */
+export function tracingInterceptor(redactor: Redactor, env: NodeJS.ProcessEnv = process.env): Interceptor {
+  const capture = captureContent(env);
+  return (call, next) => {
+    if (!tracingOn()) return next(call);
+    const attributes = {
+      'gen_ai.operation.name': 'execute_tool',
+      'gen_ai.tool.name': call.tool,
+      'orch.tool.kind': call.kind,
+      'orch.tool.server': call.kind === 'server' ? call.tool.split('.')[0] : undefined,
+      'orch.run.id': call.ids.run,
+      'orch.step.id': call.ids.step,
+      'orch.task.id': call.ids.task,
+      'orch.subtask.id': call.ids.subtask,
+      'orch.agent.type': call.ids.agent,
+      'orch.agent.instance': call.ids.instance,
+      'orch.tool.arguments': capture ? redactor.redactJson(call.args) : undefined,
+    };
+    return inSpan(`execute_tool ${call.tool}`, attributes, async (span) => {
+      try {
+        const result = await next(call);
+        span.set({ 'orch.outcome': 'ok' });
+        return result;
+      } catch (err) {
+        span.set({ 'orch.outcome': err instanceof ToolError ? 'tool_error' : 'error', 'error.type': isOrchError(err) ? err.code : 'ORCH_INTERNAL' });
+        throw err;
+      }
+    });
+  };
+}
+
+/** The links every tool call passes by default: a span when tracing, and the audit log of the state dir, redacting the project's secrets. */
 export function defaultInterceptors(stateDir: string, servers: Iterable<SecretSource>, env: NodeJS.ProcessEnv = process.env): Interceptor[] {
-  return [auditInterceptor(auditLogFor(stateDir, secretsRedactor(env, servers)))];
+  const redactor = secretsRedactor(env, servers);
+  return [tracingInterceptor(redactor, env), auditInterceptor(auditLogFor(stateDir, redactor))];
 }

@@ -7,7 +7,8 @@ import { missingKey, resolveModel } from '../llm/models.js';
 import type { ActionChannel } from './action-channel.js';
 import { remaining, tightest, type Budget } from './budget.js';
 import { isAgentTool, type AgentToolName } from '../config/builtins.js';
-import { runLoop, WithUsage, type LoopResult, type OfferedTool } from './llm-loop.js';
+import { runLoop, usageAttributes, WithUsage, type LoopResult, type OfferedTool } from './llm-loop.js';
+import { inSpan, withCarrier } from '../util/tracing.js';
 import type { ChatMessage } from '../llm/chat.js';
 import { addUsage } from '../state/run-state.js';
 import { resultText } from '../tools/result.js';
@@ -218,18 +219,30 @@ function agentTool(name: AgentToolName, ctx: PerformContext, def: AgentDef): Omi
             throw new Error(`delegation too deep: ${[...chain, role].join(' → ')} would be ${chain.length} levels, and max_delegation_depth is ${max}; carry out the task yourself or answer with what you have`);
           }
           if (!ctx.team) throw new Error('delegation is not available where this agent runs (outside an engine session)');
+          const team = ctx.team;
           const task = taskOf(input.task);
-          const done = await ctx.team.delegate({
-            role,
-            ...task,
-            delegation: { via: call.callId, chain },
-            label: `${ctx.step?.label ?? `agent ${def.role}`} → ${role}`,
-            budget: call.budget,
-            ids: ctx.ids,
-            channel: ctx.channel,
-            signal,
+          const attributes = {
+            'gen_ai.operation.name': 'execute_tool',
+            'gen_ai.tool.name': name,
+            'gen_ai.tool.call.id': call.callId,
+            'orch.agent.type': def.role,
+            'orch.delegate.agent': role,
+          };
+          return inSpan(`execute_tool ${name}`, attributes, async (span) => {
+            const done = await team.delegate({
+              role,
+              ...task,
+              delegation: { via: call.callId, chain },
+              label: `${ctx.step?.label ?? `agent ${def.role}`} → ${role}`,
+              budget: call.budget,
+              ids: ctx.ids,
+              channel: ctx.channel,
+              signal,
+              ...withCarrier(),
+            });
+            if (done.usage) span.set(usageAttributes(done.usage));
+            return new WithUsage(done.output, done.usage);
           });
-          return new WithUsage(done.output, done.usage);
         },
       };
     case 'check_agent_status':

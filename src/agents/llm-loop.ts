@@ -5,6 +5,7 @@ import type { Cassette } from '../llm/cassette.js';
 import { chat, type ChatMessage, type ChatTool, type ToolCallPart } from '../llm/chat.js';
 import type { ModelRef } from '../llm/models.js';
 import { costOf, priceOf } from '../llm/prices.js';
+import { inSpan } from '../util/tracing.js';
 import type { ToolCallRecord, UsageRecord } from '../state/events.js';
 import { addUsage, type ConversationEvent } from '../state/run-state.js';
 import { parseOutput, resultText } from '../tools/result.js';
@@ -122,16 +123,33 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
         tools: o.tools.map(({ name, description, inputSchema }) => ({ name, description, inputSchema })),
       };
       const digest = createHash('sha256').update(JSON.stringify([o.model.model, request])).digest('hex').slice(0, 16);
-      const response = await chat({
-        model: o.model,
-        ...request,
-        signal: o.signal,
-        env: o.env,
-        fetch: o.cassette?.fetchFor(`${o.label}, turn ${turns + 1}`),
-      });
-      turns++;
       const price = priceOf(o.model);
-      const used: UsageRecord = { ...response.usage, ...(price ? { cost_usd: round(costOf(response.usage, price)) } : {}) };
+      const { response, used } = await inSpan(
+        `chat ${o.model.model}`,
+        {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.system': o.model.provider,
+          'gen_ai.provider.name': o.model.provider,
+          'gen_ai.request.model': o.model.model,
+          'orch.agent.type': o.delegation?.agent,
+          'orch.llm.turn': turns + 1,
+          'orch.llm.label': o.label,
+        },
+        async (span) => {
+          const response = await chat({
+            model: o.model,
+            ...request,
+            signal: o.signal,
+            env: o.env,
+            fetch: o.cassette?.fetchFor(`${o.label}, turn ${turns + 1}`),
+          });
+          const used: UsageRecord = { ...response.usage, ...(price ? { cost_usd: round(costOf(response.usage, price)) } : {}) };
+          span.set({ ...usageAttributes(used), 'gen_ai.response.finish_reason': response.finishReason, 'orch.llm.tool_calls': response.toolCalls.length });
+          return { response, used };
+        },
+        { kind: 'client' },
+      );
+      turns++;
       usage = addUsage(usage, used);
       text = response.text;
       calls = response.toolCalls;
@@ -320,4 +338,9 @@ function schemaProblems(validate: ValidateFunction, value: unknown): string | un
 
 function round(usd: number): number {
   return Math.round(usd * 1e6) / 1e6;
+}
+
+/** Usage as span attributes: GenAI's token counts, and the cost as orch's own. */
+export function usageAttributes(usage: UsageRecord): Record<string, number | undefined> {
+  return { 'gen_ai.usage.input_tokens': usage.input_tokens, 'gen_ai.usage.output_tokens': usage.output_tokens, 'orch.cost_usd': usage.cost_usd };
 }

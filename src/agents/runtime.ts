@@ -7,6 +7,8 @@ import type { ToolResult } from '../tools/result.js';
 import { runChain, type CallIds, type ToolCall } from './interceptors.js';
 import type { Performance, PerformContext, Performer } from './action.js';
 import { performWithModel } from './llm-action.js';
+import { inSpan, tracingOn } from '../util/tracing.js';
+import { usageAttributes } from './llm-loop.js';
 
 export type { Performance, PerformContext, Performer, ServerTools, Usage } from './action.js';
 
@@ -40,6 +42,35 @@ export function planAction(project: Project, role: string, action: string): Acti
  */
 export async function perform(agent: Performer, action: string, input: Record<string, unknown>, ctx: PerformContext): Promise<Performance> {
   const plan = planAction(ctx.project, agent.role, action);
+  if (!tracingOn()) return carryOut(plan, agent, action, input, ctx);
+  const attributes = {
+    'gen_ai.operation.name': 'invoke_agent',
+    'gen_ai.agent.name': agent.role,
+    'orch.agent.type': agent.role,
+    'orch.agent.instance': agent.instance,
+    'orch.action': action,
+    'orch.action.kind': plan.kind,
+    'orch.run.id': ctx.ids?.run,
+    'orch.step.id': ctx.ids?.step,
+    'orch.task.id': ctx.ids?.task,
+    'orch.subtask.id': ctx.ids?.subtask,
+    'orch.delegated.via': ctx.delegation?.via,
+    'orch.delegated.by': ctx.delegation?.chain.at(-1),
+  };
+  // The carrier makes the span a child of the step (or subtask, or delegating call) that sent the task, in whichever process.
+  return inSpan(
+    `invoke_agent ${agent.role}`,
+    attributes,
+    async (span) => {
+      const done = await carryOut(plan, agent, action, input, ctx);
+      if (done.usage) span.set(usageAttributes(done.usage));
+      return done;
+    },
+    { carrier: ctx.carrier },
+  );
+}
+
+async function carryOut(plan: ActionPlan, agent: Performer, action: string, input: Record<string, unknown>, ctx: PerformContext): Promise<Performance> {
   switch (plan.kind) {
     case 'tool':
     case 'server': {

@@ -8,6 +8,8 @@ export interface GlobalOptions {
   team?: string;
   /** Queue engine URL (`--engine`), else ORCH_ENGINE, else agent-team.yaml's `engine:`. */
   engine?: string;
+  /** `--otel <url>`: export traces to this OTLP/HTTP collector (as OTEL_EXPORTER_OTLP_ENDPOINT would). */
+  otel?: string;
   json: boolean;
   quiet: boolean;
   verbose: boolean;

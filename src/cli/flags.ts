@@ -29,6 +29,11 @@ export const GLOBAL_FLAGS: FlagTable<GlobalOptions> = {
   config: { flags: '--config <file>', help: 'tools file (default: gantz.yaml)', project: true },
   team: { flags: '--team <file>', help: 'team file (default: agent-team.yaml)', project: true },
   engine: { flags: '--engine <url>', help: 'schedule on this queue engine: redis://host:6379/0, or `local` (also: ORCH_ENGINE)', project: true },
+  otel: {
+    flags: '--otel <url>',
+    help: 'send OpenTelemetry traces to this OTLP/HTTP collector (default: OTEL_EXPORTER_OTLP_ENDPOINT)',
+    project: true,
+  },
   json: { flags: '--json', help: 'print one JSON document on stdout and nothing else there' },
   quiet: { flags: '-q, --quiet', help: 'print only errors' },
   verbose: { flags: '-v, --verbose', help: 'print more detail' },
@@ -43,6 +48,7 @@ export interface RunFlags {
   approveAll?: boolean;
   dryRun?: boolean;
   report?: string;
+  reportHtml?: string;
   record?: string;
   replay?: string;
 }
@@ -54,12 +60,16 @@ export const RUN_FLAGS: FlagTable<RunFlags> = {
   approveAll: { flags: '--approve-all', help: 'approve every gate up front', workflowOnly: true },
   dryRun: { flags: '--dry-run', help: 'print the plan and its gates; run nothing', workflowOnly: true },
   report: { flags: '--report <file>', help: 'write a JUnit XML report (one testcase per step)', workflowOnly: true },
+  reportHtml: {
+    flags: '--report-html <file>',
+    help: "at the end, write the run's HTML report (as `orch report <run> --html`); workflows and orchestration tools",
+  },
   record: { flags: '--record <dir>', help: "write every LLM provider exchange to this folder (keys redacted)", workflowOnly: true },
   replay: { flags: '--replay <dir>', help: 'answer LLM calls from a --record folder; no network, no key needed', workflowOnly: true },
 };
 
 /** The flags `orch resume` shares with `orch run <workflow>`. */
-export type WorkflowFlags = Pick<RunFlags, 'approve' | 'approveAll' | 'report' | 'record' | 'replay'>;
+export type WorkflowFlags = Pick<RunFlags, 'approve' | 'approveAll' | 'report' | 'reportHtml' | 'record' | 'replay'>;
 
 /** A table's entries with their keys typed; `Object.entries` would widen each key to string. */
 export function flagEntries<T>(table: FlagTable<T>): [keyof T, FlagSpec][] {

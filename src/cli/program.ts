@@ -27,9 +27,19 @@ function lazy(load: () => Promise<{ run: Action }>) {
     const command = args[args.length - 1] as Command;
     const globals = globalOptions(command);
     await reapLeftovers(globals.dir);
-    const mod = await load();
-    // Commander hands over untyped values; each command declares what its wiring passes.
-    exitCode = await (mod.run as Invoke)(globals, ...args);
+    // Asked without loading anything: with tracing off, no OpenTelemetry module is imported.
+    const env = process.env;
+    if (globals.otel !== undefined || env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim()) {
+      await (await import('./tracing-setup.js')).startCliTracing(globals.otel, process.stderr);
+    }
+    try {
+      const mod = await load();
+      // Commander hands over untyped values; each command declares what its wiring passes.
+      exitCode = await (mod.run as Invoke)(globals, ...args);
+    } finally {
+      // What spans are left go out now, bounded: a collector that is down never holds orch up.
+      await (await import('../util/tracing.js')).stopTracing();
+    }
   };
 }
 
@@ -52,6 +62,7 @@ function globalOptions(command: Command): GlobalOptions {
     config?: string;
     team?: string;
     engine?: string;
+    otel?: string;
     json?: boolean;
     quiet?: boolean;
     verbose?: boolean;
@@ -64,6 +75,7 @@ function globalOptions(command: Command): GlobalOptions {
     config: o.config,
     team: o.team,
     ...(o.engine !== undefined && { engine: o.engine }),
+    ...(o.otel !== undefined && { otel: o.otel }),
     json: o.json === true,
     quiet: o.quiet === true,
     verbose: o.verbose === true,
@@ -155,6 +167,13 @@ export function buildProgram(): Command {
     .argument('<run>', 'run id (see `orch runs`)')
     .action(lazy(() => import('./commands/logs.js')));
 
+  program
+    .command('report')
+    .description('what a run or orchestration task did: steps, a timeline, gates, usage and cost, errors')
+    .argument('<run>', 'run or task id (see `orch runs`)')
+    .option('--html <file>', 'write a self-contained HTML page with a Gantt chart of the timeline (`-`: to stdout)')
+    .action(lazy(() => import('./commands/report.js')));
+
   for (const [name, description] of [
     ['approve', 'approve a gate of a paused run'],
     ['reject', 'reject a gate of a paused run'],
@@ -184,6 +203,7 @@ export function buildProgram(): Command {
     .addOption(optionOf(RUN_FLAGS.approve))
     .addOption(optionOf(RUN_FLAGS.approveAll))
     .addOption(optionOf(RUN_FLAGS.report))
+    .addOption(optionOf(RUN_FLAGS.reportHtml))
     .addOption(optionOf(RUN_FLAGS.record))
     .addOption(optionOf(RUN_FLAGS.replay))
     .action(lazy(() => import('./commands/resume.js')));
@@ -246,6 +266,8 @@ Examples:
   $ orch -C demo scale --agent-type worker --count 10
   $ orch -C demo run orchestrate --task '{"subtasks": [{"id": "a", "tool": "word_count", "input": {"text": "hi"}}]}'
   $ orch run deploy_request --service payments --version 1.4.2 --approve review
+  $ orch report <run> --html report.html
+  $ orch --otel http://127.0.0.1:4318 run deploy_request --service payments --version 1.4.2
 
 Exit codes: 0 ok · 1 run failed · 2 usage or config error · 3 paused at a gate · 130/143 interrupted`,
   );

@@ -89,6 +89,7 @@ export function parseRunTokens(target: RunTarget, tokens: string[], before: Flag
       approveAll: before.approveAll === true || after('approveAll', RUN_FLAGS.approveAll) === true,
       dryRun: before.dryRun === true || after('dryRun', RUN_FLAGS.dryRun) === true,
       report: after('report', RUN_FLAGS.report) ?? before.report,
+      reportHtml: after('reportHtml', RUN_FLAGS.reportHtml) ?? before.reportHtml,
       record: after('record', RUN_FLAGS.record) ?? before.record,
       replay: after('replay', RUN_FLAGS.replay) ?? before.replay,
     },
@@ -108,12 +109,12 @@ export function parseRunTokens(target: RunTarget, tokens: string[], before: Flag
  * the target's own flags can be: after the name they are still orch's. (A parameter
  * with one of these names is given with `--input`.)
  */
-export function takeProjectFlags(tokens: readonly string[]): { tokens: string[]; dir?: string; config?: string; team?: string } {
+export function takeProjectFlags(tokens: readonly string[]): { tokens: string[]; dir?: string; config?: string; team?: string; otel?: string } {
   const rest: string[] = [];
-  const found: { dir?: string; config?: string; team?: string } = {};
+  const found: { dir?: string; config?: string; team?: string; otel?: string } = {};
   const names = new Map<string, keyof typeof found>();
   for (const [key, spec] of flagEntries(GLOBAL_FLAGS)) {
-    if (spec.project && (key === 'dir' || key === 'config' || key === 'team')) for (const name of namesOf(spec)) names.set(name, key);
+    if (spec.project && (key === 'dir' || key === 'config' || key === 'team' || key === 'otel')) for (const name of namesOf(spec)) names.set(name, key);
   }
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i] ?? '';

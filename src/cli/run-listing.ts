@@ -24,6 +24,8 @@ export interface RunRow {
   /** What a workflow run's model calls used, all steps together (absent when none was made). */
   usage?: { input_tokens: number; output_tokens: number };
   cost_usd?: number;
+  /** The same by the agent type that made the calls (absent when none was made). */
+  by_agent?: Record<string, UsageRecord>;
 }
 
 export interface RunListing {
@@ -51,10 +53,19 @@ function workflowRow(run: RunState): RunRow {
     duration_ms: end ? Date.parse(end) - Date.parse(run.startedAt) : null,
     ...(usage && { usage: { input_tokens: usage.input_tokens, output_tokens: usage.output_tokens } }),
     ...(usage?.cost_usd !== undefined && { cost_usd: usage.cost_usd }),
+    ...(Object.keys(run.usageByAgent).length > 0 && { by_agent: run.usageByAgent }),
   };
 }
 
 export function taskRow(task: TaskSummary): RunRow {
+  // A task's model calls are its planner's decisions (the plan, the synthesis, recoveries).
+  let usage: UsageRecord | undefined;
+  const byAgent: Record<string, UsageRecord> = {};
+  for (const e of task.events) {
+    if (e.type !== 'llm_decision' || !e.usage) continue;
+    usage = addUsage(usage, e.usage);
+    byAgent[e.agent] = addUsage(byAgent[e.agent], e.usage);
+  }
   return {
     id: task.id,
     kind: 'task',
@@ -65,6 +76,9 @@ export function taskRow(task: TaskSummary): RunRow {
     started: task.startedAt,
     ...(task.endedAt !== undefined && { ended: task.endedAt }),
     duration_ms: task.endedAt ? Math.max(0, Date.parse(task.endedAt) - Date.parse(task.startedAt)) : null,
+    ...(usage && { usage: { input_tokens: usage.input_tokens, output_tokens: usage.output_tokens } }),
+    ...(usage?.cost_usd !== undefined && { cost_usd: usage.cost_usd }),
+    ...(usage && { by_agent: byAgent }),
   };
 }
 

@@ -5,6 +5,12 @@ import '../orchestration/register.js';
  * never leaves it behind.
  */
 import { hostWorker } from '../engine/worker-host.js';
+import { tracesEndpoint } from '../util/tracing.js';
 
-// The audit log's `exit` hook writes any lines still batched.
-void hostWorker(process).finally(() => process.exit(0));
+// The run's traces reach this process through the environment it was forked with; its spans join the run's trace by each task's carrier.
+if (tracesEndpoint()) await (await import('./tracing-setup.js')).startCliTracing(undefined, process.stderr);
+
+// The audit log's `exit` hook writes any lines still batched; what spans are left are sent first, bounded.
+void hostWorker(process)
+  .then(async () => (await import('../util/tracing.js')).stopTracing())
+  .finally(() => process.exit(0));

@@ -21,6 +21,7 @@ import type { WorkflowFlags } from './flags.js';
 import { terminalGate } from './ui/gate-prompt.js';
 import { StepView } from './ui/step-view.js';
 import { inspectStepLine } from './step-lines.js';
+import { reportTarget } from './report/target.js';
 
 /** A resumed run that had already succeeded. */
 export function reportNothingToDo(globals: GlobalOptions, io: Io, state: RunState): number {
@@ -51,7 +52,8 @@ export async function driveWorkflow(
       hint: `its steps: ${workflow.steps.map((s) => s.id).join(', ')}`,
     });
   }
-  const reportFile = flags.report === undefined ? undefined : await reportTarget(flags.report);
+  const reportFile = flags.report === undefined ? undefined : await reportTarget(flags.report, '--report', 'the JUnit XML file', 'junit.xml');
+  const htmlFile = flags.reportHtml === undefined ? undefined : await reportTarget(flags.reportHtml, '--report-html', 'an HTML file', 'report.html');
   const tty = io.stdin.isTTY === true && io.stderr.isTTY === true;
   const view = io.stderr.isTTY && !globals.quiet ? new StepView(io.stderr, globals.color) : undefined;
   const ask = tty ? terminalGate(io.stdin, io.stderr, () => view?.pause(), () => view?.resume()) : undefined;
@@ -95,6 +97,11 @@ export async function driveWorkflow(
   const report = runReport(result.state, workflow);
   const skipReasons = new Map([...result.state.steps.values()].filter((s) => s.skipReason).map((s) => [s.id, s.skipReason ?? '']));
   if (reportFile) await writeReport(reportFile, junitReport(report, skipReasons));
+  if (htmlFile) {
+    const { loadTimeline, writeHtmlReport } = await import('./report/load.js');
+    const agents = new Map(workflow.steps.map((s) => [s.id, s.agent]));
+    await writeHtmlReport(htmlFile, await loadTimeline(resolveStateDir(project.dir), result.state.runId, async () => agents), '--report-html');
+  }
   if (process.env.GITHUB_ACTIONS === 'true') await github(report, project, workflow, globals, io);
 
   if (globals.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -114,21 +121,6 @@ export async function driveWorkflow(
       return never;
     }
   }
-}
-
-/**
- * Where `--report` writes, checked before the run starts: a folder there would only be
- * found once the run is over. Missing parent folders are made when it is written.
- */
-async function reportTarget(given: string): Promise<string> {
-  const file = path.resolve(process.cwd(), given);
-  const info = await stat(file).catch(() => undefined);
-  if (info?.isDirectory()) {
-    throw new OrchError('ORCH_USAGE', `--report ${given} is a folder; it names the JUnit XML file to write`, {
-      hint: `give a file name, e.g. --report ${path.join(given, 'junit.xml')}`,
-    });
-  }
-  return file;
 }
 
 async function writeReport(file: string, xml: string): Promise<void> {

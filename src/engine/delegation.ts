@@ -14,6 +14,7 @@ export function delegatedTask(owner: string, r: DelegationRequest): { spec: Task
       ids: r.ids ?? {},
       step: { label: r.label, budget: r.budget },
       delegation: r.delegation,
+      ...(r.carrier && { carrier: r.carrier }),
     },
     hooks: { signal: r.signal, channel: r.channel },
   };

@@ -6,7 +6,7 @@ import type { TaskSpec } from './task.js';
 
 /** Runs tasks in this process, through the agent runtime with the engine's servers and interceptors. */
 export class InlineWorker implements Worker {
-  constructor(private readonly ctx: Omit<PerformContext, 'signal' | 'ids' | 'step' | 'channel' | 'team' | 'delegation'>) {}
+  constructor(private readonly ctx: Omit<PerformContext, 'signal' | 'ids' | 'step' | 'channel' | 'team' | 'delegation' | 'carrier'>) {}
 
   run(task: TaskSpec, instance: Instance, signal: AbortSignal, channel?: ActionChannel, team?: TeamServices): Promise<Performance> {
     return perform({ role: instance.type, instance: instance.id }, task.action, task.input, {
@@ -17,6 +17,7 @@ export class InlineWorker implements Worker {
       channel,
       team,
       delegation: task.delegation,
+      carrier: task.carrier,
     });
   }
 

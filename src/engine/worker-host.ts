@@ -93,6 +93,7 @@ export function hostWorker(channel: Channel): Promise<void> {
               channel: message.channel ? relayedChannel(ask, id, message.channel) : undefined,
               ...(message.team && { team: relayedTeam(ask, id) }),
               ...(task.delegation && { delegation: task.delegation }),
+              ...(task.carrier && { carrier: task.carrier }),
             }),
           )
           .then(

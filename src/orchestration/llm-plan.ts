@@ -2,6 +2,7 @@ import type { EngineSession } from '../engine/engine.js';
 import { ExitCode, OrchError } from '../errors.js';
 import type { Orchestration } from './context.js';
 import type { TaskEvent } from './events.js';
+import { withCarrier } from '../util/tracing.js';
 
 /**
  * LLM orchestration: with no `task.subtasks`, the planner agent's model decomposes the
@@ -79,6 +80,7 @@ async function decide(
       input,
       ids: { task: taskId },
       step: { label: `orchestrate ${decision}`, outputSchema: schema as Record<string, unknown> },
+      ...withCarrier(),
     });
     if (!outcome.ok) {
       if (decision === 'plan' && outcome.error.code === 'ORCH_OUTPUT_INVALID') {

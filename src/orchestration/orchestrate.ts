@@ -11,6 +11,7 @@ import { buildReport, type OrchestrationReport } from './report.js';
 import { runGraph, type Execute } from './run-graph.js';
 import { readTask, taskError } from './task-spec.js';
 import { planTask, plannerOf, synthesise } from './llm-plan.js';
+import { inSpan, withCarrier } from '../util/tracing.js';
 
 /** A sortable, unique task id: time first, so listings read in order. */
 export function newTaskId(): string {
@@ -54,8 +55,29 @@ export async function orchestrate(params: Record<string, unknown>, ctx: HandlerC
   const leased = session.leased();
   journal.append({ type: 'task_started', task_id: taskId, tool: 'orchestrate', coordination, subtasks: subtasks.length, agents: [...leased.values()].flat() });
   try {
-    const base: Execute = (subtask, input, where) =>
-      session.submit({ key: `${taskId}:${subtask.id}`, agentType: subtask.agentType, action: subtask.tool ?? '', input, ids: { task: taskId, subtask: subtask.id }, ...where });
+    // When each subtask started and ended (over all its attempts), for the report's timeline.
+    const timings = new Map<string, { startedAt: number; endedAt: number }>();
+    const base: Execute = async (subtask, input, where) => {
+      const startedAt = timings.get(subtask.id)?.startedAt ?? Date.now();
+      try {
+        return await inSpan(`subtask ${subtask.id}`, { 'orch.task.id': taskId, 'orch.subtask.id': subtask.id, 'orch.agent.type': subtask.agentType }, async (span) => {
+          const outcome = await session.submit({
+            key: `${taskId}:${subtask.id}`,
+            agentType: subtask.agentType,
+            action: subtask.tool ?? '',
+            input,
+            ids: { task: taskId, subtask: subtask.id },
+            ...where,
+            ...withCarrier(),
+          });
+          span.set({ 'orch.agent.instance': outcome.agentId ?? undefined, 'orch.outcome': outcome.ok ? 'ok' : outcome.error.code });
+          if (!outcome.ok) span.fail(outcome.error.message);
+          return outcome;
+        });
+      } finally {
+        timings.set(subtask.id, { startedAt, endedAt: Date.now() });
+      }
+    };
     const results = await runGraph(subtasks, {
       taskId,
       executor: session,
@@ -65,7 +87,7 @@ export async function orchestrate(params: Record<string, unknown>, ctx: HandlerC
       signal: ctx.signal,
     });
     const { result, details } = prepared.combine(results);
-    const report = buildReport({ taskId, coordination, subtasks, results, result, startedAt, details });
+    const report = buildReport({ taskId, coordination, subtasks, results, result, startedAt, details, timings });
     const aggregator = orch.project.orchestration?.aggregate === 'llm' ? (planner ?? plannerOf(orch)) : undefined;
     if (aggregator) {
       const outputs = Object.fromEntries(Object.entries(report.subtasks).map(([id, s]) => [id, s]));

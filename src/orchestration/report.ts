@@ -5,7 +5,8 @@ import type { SubtaskResult } from './run-graph.js';
 
 export type TaskStatus = 'completed' | 'partial' | 'failed';
 
-export type SubtaskEntry = SubtaskResult & { agent_type: string; tool: string | null };
+/** `started_at` and `duration_ms`: when the subtask started and how long it took over all its attempts (absent when it never ran). */
+export type SubtaskEntry = SubtaskResult & { agent_type: string; tool: string | null; started_at?: string; duration_ms?: number };
 
 /** What `orchestrate` returns and `.orch/tasks/<task_id>/report.json` keeps. */
 export interface OrchestrationReport {
@@ -47,11 +48,13 @@ export function buildReport(options: {
   result: unknown;
   startedAt: number;
   details?: Record<string, unknown>;
+  timings?: ReadonlyMap<string, { startedAt: number; endedAt: number }>;
 }): OrchestrationReport {
   const entries: Record<string, SubtaskEntry> = {};
   for (const s of options.subtasks) {
     const r = options.results.get(s.id);
-    if (r) entries[s.id] = { ...r, agent_type: s.agentType, tool: s.tool ?? null };
+    const t = options.timings?.get(s.id);
+    if (r) entries[s.id] = { ...r, agent_type: s.agentType, tool: s.tool ?? null, ...(t && { started_at: new Date(t.startedAt).toISOString(), duration_ms: t.endedAt - t.startedAt }) };
   }
   const all = Object.entries(entries);
   const failed = all.filter(([, r]) => r.status === 'failed');

@@ -3,6 +3,7 @@ import { reportedError, type TaskOutcome } from '../engine/task.js';
 import type { HandlerContext } from '../tools/module.js';
 import type { Orchestration } from './context.js';
 import type { TaskError } from './run-graph.js';
+import { withCarrier } from '../util/tracing.js';
 
 export interface Job {
   taskId: string;
@@ -47,7 +48,7 @@ export async function runOnPool(orch: Orchestration, ctx: HandlerContext, job: J
   const queuedMs = Date.now() - queuedAt;
   const [agentId = ''] = session.leased().get(job.agentType) ?? [];
   try {
-    const outcome: TaskOutcome = await session.submit({ key: job.taskId, agentType: job.agentType, action: job.tool, input: job.input, ids: { task: job.taskId } });
+    const outcome: TaskOutcome = await session.submit({ key: job.taskId, agentType: job.agentType, action: job.tool, input: job.input, ids: { task: job.taskId }, ...withCarrier() });
     return { outcome: outcome.ok ? { ok: true, value: outcome.value, durationMs: outcome.durationMs } : { ok: false, error: reportedError(outcome.error), durationMs: outcome.durationMs }, agentId, queuedMs };
   } finally {
     await session.close();

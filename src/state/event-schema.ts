@@ -24,7 +24,7 @@ const schemas = [
     pid: z.number(),
   }),
   event('run_resumed', { pid: z.number() }),
-  event('step_started', { step: z.string(), attempt: z.number(), agent_id: z.string().optional() }),
+  event('step_started', { step: z.string(), attempt: z.number(), agent: z.string().optional(), agent_id: z.string().optional() }),
   event('step_succeeded', { step: z.string(), output: z.unknown(), duration_ms: z.number() }),
   event('step_failed', {
     step: z.string(),

@@ -22,10 +22,11 @@ export interface ToolCallRecord {
 }
 
 export type RunEvent =
-  | { type: 'run_started'; at: string; run_id: string; workflow: string; inputs: Record<string, unknown>; dir: string; pid: number }
+  /** `carrier`: the trace context of the run's span, when traced, so a resumed run joins the same trace. */
+  | { type: 'run_started'; at: string; run_id: string; workflow: string; inputs: Record<string, unknown>; dir: string; pid: number; carrier?: Record<string, string> }
   | { type: 'run_resumed'; at: string; pid: number }
-  /** `agent_id`: the instance the attempt runs on, once one is free. */
-  | { type: 'step_started'; at: string; step: string; attempt: number; agent_id?: string }
+  /** `agent`: the step's agent type; `agent_id`: the instance the attempt runs on, once one is free. */
+  | { type: 'step_started'; at: string; step: string; attempt: number; agent?: string; agent_id?: string }
   | { type: 'step_succeeded'; at: string; step: string; output: unknown; duration_ms: number }
   | { type: 'step_failed'; at: string; step: string; error: string; attempt: number; duration_ms: number; final: boolean; code?: string }
   /** `blocked`: skipped because a step it needs failed — reconsidered on resume. */

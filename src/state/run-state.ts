@@ -19,6 +19,8 @@ export interface StepState {
   waitingGate?: 'before' | 'after';
   /** What the step's model calls used, over all its attempts. */
   usage?: UsageRecord;
+  /** The step's agent type, as its journal names it (older journals: from the instance id). */
+  agent?: string;
   /**
    * The model turns and tool calls of the step's current attempt, in order: what a resumed
    * LLM step continues from (a failed attempt starts a new conversation).
@@ -51,6 +53,10 @@ export interface RunState {
   endedAt?: string;
   /** Pid of the process that last drove the run. */
   pid: number;
+  /** The trace context the run started in, when it was traced. */
+  carrier?: Record<string, string>;
+  /** What the run's model calls used, by the agent type that made them (a delegated run's by its own agent). */
+  usageByAgent: Record<string, UsageRecord>;
   steps: Map<string, StepState>;
 }
 
@@ -78,6 +84,8 @@ export function foldRun(events: readonly RunEvent[]): RunState | undefined {
     status: 'running',
     startedAt: first.at,
     pid: first.pid,
+    ...(first.carrier && { carrier: first.carrier }),
+    usageByAgent: {},
     steps: new Map(),
   };
   for (const e of events.slice(1)) applyToState(state, e);
@@ -99,6 +107,7 @@ export function applyToState(state: RunState, e: RunEvent): void {
       s.status = 'running';
       s.attempts = e.attempt;
       s.startedAt ??= e.at;
+      s.agent = e.agent ?? e.agent_id?.replace(/-\d+$/, '') ?? s.agent;
       s.error = undefined;
       return;
     }
@@ -122,6 +131,8 @@ export function applyToState(state: RunState, e: RunEvent): void {
       const s = step(state, e.step);
       s.conversation.push(e);
       s.usage = addUsage(s.usage, e.usage);
+      const agent = (e.via === undefined ? undefined : e.agent) ?? s.agent ?? 'unknown';
+      state.usageByAgent[agent] = addUsage(state.usageByAgent[agent], e.usage);
       return;
     }
     case 'tool_call_started':

@@ -9,6 +9,7 @@ import { addUsage, applyToState, gateDecision, type RunState, type StepState } f
 import { ToolError } from '../tools/result.js';
 import { condition, render, type Scope } from '../lang/expressions.js';
 import { checkTestsPassed } from './gates.js';
+import { inSpan, tracingOn, type Attributes, type SpanHandle } from '../util/tracing.js';
 
 /** One attempt of a step, as the engine asks a runner to carry it out. */
 export interface StepRequest {
@@ -112,6 +113,9 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
     failuresToPropagate = true;
   };
 
+  /** The span of each step while it runs (tracing on): what the journal says of the step goes on it too. */
+  const stepSpans = new Map<string, SpanHandle>();
+
   // What `${{ steps.x... }}` sees, updated as events are written rather than rebuilt per step.
   const stepScope: Record<string, { output: unknown; status: string; error?: string }> = {};
   const syncScope = (id: string): void => {
@@ -132,6 +136,8 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
     // Expressions read only steps that ran before theirs, so only events that settle a step change what they see.
     if (appended.type !== 'step_started' && appended.type !== 'gate_waiting' && 'step' in appended) syncScope(appended.step);
     o.onEvent?.(written);
+    const span = 'step' in written ? stepSpans.get(written.step) : undefined;
+    if (span) describeOnSpan(span, written);
   };
   const shown = o.shown ?? (<T>(value: T): T => value);
 
@@ -145,7 +151,12 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
   /** Decides a gate now if a flag or the prompt can; undefined means it must wait. */
   const decide = async (step: StepDef, when: 'before' | 'after', args: Record<string, unknown>, output?: unknown): Promise<boolean | undefined> => {
     const earlier = gateDecision(o.state.steps.get(step.id), when);
-    if (earlier) return earlier === 'approved';
+    if (earlier) {
+      // Decided outside this process (`orch approve`): the step's span says so all the same.
+      const gate = o.state.steps.get(step.id)?.gates.filter((g) => g.when === when).at(-1);
+      if (gate) stepSpans.get(step.id)?.set({ 'orch.gate.decision': gate.decision, 'orch.gate.by': gate.by, 'orch.gate.method': gate.method, 'orch.gate.when': when, 'orch.gate.at': gate.at });
+      return earlier === 'approved';
+    }
     let decision: boolean | undefined;
     let method: DecisionMethod = 'flag';
     if (o.approveAll || o.approve.has(step.id)) decision = true;
@@ -235,7 +246,8 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
           if (o.signal.aborted) controller.abort(o.signal.reason);
           timer = setTimeout(() => controller.abort(new Error(`timed out after ${step.timeoutMs} ms`)), step.timeoutMs);
         }
-        await write(agentId === undefined ? { type: 'step_started', step: step.id, attempt: n } : { type: 'step_started', step: step.id, attempt: n, agent_id: agentId }, false);
+        const event: NewEvent = { type: 'step_started', step: step.id, attempt: n, agent: step.agent, ...(agentId !== undefined && { agent_id: agentId }) };
+        await write(event, false);
         started = performance.now();
       };
       const channel = channelFor(step);
@@ -283,7 +295,21 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
     }
   };
 
-  const runOne = async (step: StepDef): Promise<void> => {
+  /** A step in its own span when tracing: its agent, instance, attempts, gate outcome and status. */
+  const runOne = (step: StepDef): Promise<void> => {
+    if (!tracingOn()) return runStepOnce(step);
+    const attributes = { 'orch.run.id': o.state.runId, 'orch.step.id': step.id, 'orch.agent.type': step.agent, 'orch.step.action': step.action, 'orch.step.gate': step.gate?.type };
+    return inSpan(`step ${step.id}`, attributes, async (span) => {
+      stepSpans.set(step.id, span);
+      try {
+        await runStepOnce(step);
+      } finally {
+        stepSpans.delete(step.id);
+      }
+    });
+  };
+
+  const runStepOnce = async (step: StepDef): Promise<void> => {
     if (step.if !== undefined && !condition(step.if, scope)) {
       await write({ type: 'step_skipped', step: step.id, reason: `condition \`${step.if}\` is false`, blocked: false });
       return markDone(step.id);
@@ -425,4 +451,30 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 function signalName(reason: unknown): string {
   return typeof reason === 'string' ? reason : reason instanceof Error ? reason.message : 'SIGINT';
+}
+
+/** What a journal event says of its step, as attributes of the step's span. */
+function describeOnSpan(span: SpanHandle, e: RunEvent): void {
+  const set = (a: Attributes): void => span.set(a);
+  switch (e.type) {
+    case 'step_started':
+      return set({ 'orch.step.attempt': e.attempt, 'orch.agent.instance': e.agent_id });
+    case 'step_succeeded':
+      return set({ 'orch.step.status': 'succeeded' });
+    case 'step_failed':
+      set({ 'orch.step.status': e.final ? 'failed' : 'retrying', 'error.type': e.code });
+      if (e.final) span.fail(e.error);
+      return;
+    case 'step_skipped':
+      return set({ 'orch.step.status': 'skipped' });
+    case 'gate_waiting':
+      return set({ 'orch.gate.decision': 'waiting', 'orch.gate.when': e.when, 'orch.gate.tool': e.tool_call?.tool });
+    case 'gate_decided':
+      if (e.call_id !== undefined) return set({ 'orch.gate.tool_call': e.call_id, 'orch.gate.tool_call.decision': e.decision });
+      set({ 'orch.gate.decision': e.decision, 'orch.gate.by': e.by, 'orch.gate.method': e.method, 'orch.gate.when': e.when, 'orch.gate.at': e.at });
+      if (e.decision === 'rejected') span.fail(`rejected by ${e.by}`);
+      return;
+    default:
+      return;
+  }
 }

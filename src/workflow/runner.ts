@@ -5,6 +5,7 @@ import type { Project, StepDef } from '../config/model.js';
 import type { EngineSession } from '../engine/engine.js';
 import { ExitCode, OrchError } from '../errors.js';
 import type { StepRunner } from './engine.js';
+import { withCarrier } from '../util/tracing.js';
 
 /**
  * Refuses, before any step runs, a workflow that could not finish: a step whose agent's
@@ -37,6 +38,7 @@ export function sessionRunner(session: EngineSession, runId: string): StepRunner
         ids: { run: runId, step: step.id, attempt },
         avoid: others.length > 0 ? reassignFrom : undefined,
         step: { label: `step ${step.id}`, needs, budget: step.budget, outputSchema: step.outputSchema },
+        ...withCarrier(),
       },
       { onStart: started, signal, channel },
     );

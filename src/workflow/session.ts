@@ -17,6 +17,7 @@ import { executeRun, type EngineOutcome, type GateAsker } from './engine.js';
 import type { CassetteSpec } from '../agents/llm-action.js';
 import { assertRunnable, sessionRunner } from './runner.js';
 import { assertNothingWithheld, restoreInputs } from './withheld.js';
+import { inSpan, redactSpansWith, tracingOn, withCarrier, type Carrier } from '../util/tracing.js';
 
 export interface SessionOptions {
   project: Project;
@@ -91,7 +92,7 @@ export async function startRun(options: SessionOptions, inputs: Record<string, u
   let started = false;
   try {
     const lock = RunLock.acquire(paths.lock, runId);
-    return await drive(options, { runId, fresh: true }, paths.journal, lock, async (journal) => {
+    return await drive(options, { runId, fresh: true }, paths.journal, lock, undefined, async (journal) => {
       const { event } = await journal.append({
         type: 'run_started',
         run_id: runId,
@@ -99,6 +100,7 @@ export async function startRun(options: SessionOptions, inputs: Record<string, u
         inputs,
         dir: options.project.dir,
         pid: process.pid,
+        ...withCarrier(),
       });
       started = true;
       const state = foldRun([event]);
@@ -142,7 +144,7 @@ export async function resumeRun(options: SessionOptions, runId: string, given: R
     lock.release();
     throw err;
   }
-  return drive(options, { runId, fresh: false }, paths.journal, lock, async (journal) => {
+  return drive(options, { runId, fresh: false }, paths.journal, lock, stored.carrier, async (journal) => {
     await journal.append({ type: 'run_resumed', pid: process.pid });
     previous.status = 'running';
     return { state: previous, stored };
@@ -163,10 +165,34 @@ function redactEvent(redactor: Redactor, event: RunEvent): RunEvent {
 async function drive(
   options: SessionOptions,
   /** `fresh`: a new run, which the queue engine's kill switch refuses while it is on (a resume it lets through). */
+  run: { runId: string; fresh: boolean },
+  journalFile: string,
+  lock: RunLock,
+  /** The trace context the run started in (a resumed run's), so its spans join that trace. */
+  parent: Carrier | undefined,
+  /** `state`: what the engine drives, with the values the run really has; `stored`: the journal's copy of it before this process. */
+  begin: (journal: Journal) => Promise<{ state: RunState; stored?: RunState }>,
+): Promise<SessionResult> {
+  if (!tracingOn()) return driveRun(options, run, journalFile, lock, begin);
+  const attributes = { 'orch.workflow': options.workflow.name, 'orch.project': options.project.name ?? options.project.team?.name, 'orch.run.resumed': parent !== undefined };
+  return inSpan(
+    `run ${options.workflow.name}`,
+    attributes,
+    async (span) => {
+      const result = await driveRun(options, run, journalFile, lock, begin);
+      span.set({ 'orch.run.id': result.state.runId, 'orch.run.status': result.outcome });
+      if (result.outcome === 'failed') span.fail(`run ${result.state.runId} failed`);
+      return result;
+    },
+    parent ? { carrier: parent } : {},
+  );
+}
+
+async function driveRun(
+  options: SessionOptions,
   { runId, fresh }: { runId: string; fresh: boolean },
   journalFile: string,
   lock: RunLock,
-  /** `state`: what the engine drives, with the values the run really has; `stored`: the journal's copy of it before this process. */
   begin: (journal: Journal) => Promise<{ state: RunState; stored?: RunState }>,
 ): Promise<SessionResult> {
   const { project } = options;
@@ -176,6 +202,8 @@ async function drive(
   let journal: Journal | undefined;
   let shared: SharedRuns | undefined;
   let unlockShared: (() => Promise<void>) | undefined;
+  // What the run learns is secret (its inputs, a step's `password:`) is hidden on its spans too.
+  const unredact = redactSpansWith((text) => redactor.redactString(text));
   const owned = options.supervisor === undefined && project.servers.size > 0;
   const supervisor = options.supervisor ?? (owned ? new Supervisor(project.servers.values(), { stateDir, env }) : undefined);
   const controller = new AbortController();
@@ -234,6 +262,7 @@ async function drive(
     await unlockShared?.();
     shared?.close();
     lock.release();
+    unredact();
   }
 }
 

@@ -27,6 +27,7 @@ import { ToolError, type ContentBlock, type ToolResult } from '../../tools/resul
 import { killRunningScripts } from '../../tools/script.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
+import { reportTarget } from '../report/target.js';
 
 /** `orch run <tool|workflow> [--input json | --task json | --<param> value...]`. */
 export async function run(
@@ -53,6 +54,8 @@ export async function run(
     config: chosen.config ?? globals.config,
     team: chosen.team ?? globals.team,
   };
+  // `orch run <name> --otel <url>`: given after the name, tracing starts here (it stops with the command).
+  if (chosen.otel !== undefined) await (await import('../tracing-setup.js')).startCliTracing(chosen.otel, io.stderr);
   const { project } = await loadProject({ dir: globals.dir, config: globals.config, team: globals.team });
   const workflow = project.tools.has(name) ? undefined : project.workflows.get(name);
   if (workflow) {
@@ -71,6 +74,13 @@ export async function run(
   assertNotHalted(resolveStateDir(project.dir), `orch run ${name}`);
   const { flags } = parsed;
   globals = parsed.globals;
+  if (flags.reportHtml !== undefined && !orchestrationTask(tool)) {
+    const what = `--report-html is for workflows and the orchestration tools (orchestrate, assign_task); \`${name}\` is neither`;
+    throw new OrchError('ORCH_USAGE', what, {
+      hint: 'run it without --report-html; `orch report <run>` reports any run or task later',
+    });
+  }
+  const htmlFile = flags.reportHtml === undefined ? undefined : await reportTarget(flags.reportHtml, '--report-html', 'an HTML file', 'report.html');
   const workflowOnly = flagEntries(RUN_FLAGS).filter(([, spec]) => spec.workflowOnly);
   if (workflowOnly.some(([key]) => isGiven(flags[key]))) {
     const names = workflowOnly.map(([, spec]) => longOf(spec));
@@ -90,6 +100,11 @@ export async function run(
     throw redactError(err, redactor);
   });
   io.stdout.write(globals.json ? `${JSON.stringify(redactor.redact(result.value ?? null), null, 2)}\n` : redactor.redactString(humanText(result)));
+  const taskId = result.value !== null && typeof result.value === 'object' ? (result.value as { task_id?: unknown }).task_id : undefined;
+  if (htmlFile && typeof taskId === 'string') {
+    const { loadTimeline, writeHtmlReport } = await import('../report/load.js');
+    await writeHtmlReport(htmlFile, await loadTimeline(resolveStateDir(project.dir), taskId), '--report-html');
+  }
   return orchestrationFailed(tool, result.value) ? ExitCode.runFailed : ExitCode.ok;
 }
 
@@ -103,6 +118,12 @@ function orchestrationFailed(tool: ToolDef, value: unknown): boolean {
   if (h.kind !== 'module' || h.module !== 'orchestration' || h.file !== undefined || h.fn !== 'orchestrate') return false;
   const status = value !== null && typeof value === 'object' ? (value as { status?: unknown }).status : undefined;
   return status === 'failed' || status === 'partial';
+}
+
+/** Whether the tool is a built-in orchestration tool that records a task (`orchestrate`, `assign_task`). */
+function orchestrationTask(tool: ToolDef): boolean {
+  const h = tool.handler;
+  return h.kind === 'module' && h.module === 'orchestration' && h.file === undefined && (h.fn === 'orchestrate' || h.fn === 'assign_task');
 }
 
 /** A tool by name; a name that is neither a tool nor a workflow gets the closest of either. */

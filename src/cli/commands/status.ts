@@ -9,7 +9,9 @@ import { readHalt } from '../../state/halt.js';
 import { resolveStateDir } from '../../state/state-dir.js';
 import { usageText } from '../ui/usage.js';
 import { engineTarget } from '../../engine/redis/target.js';
-import { listAll } from '../run-listing.js';
+import { listAll, type RunRow } from '../run-listing.js';
+import { addUsage } from '../../state/run-state.js';
+import type { UsageRecord } from '../../state/events.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
 import { pullShared } from '../shared-state.js';
@@ -21,6 +23,17 @@ interface RecentRun {
   updated: string;
   /** What the run's model calls used, all steps together (absent when none was made). */
   usage?: { input_tokens: number; output_tokens: number };
+  cost_usd?: number;
+}
+
+/** What the recent runs' model calls used, for one agent type. */
+interface AgentUsage {
+  agent_type: string;
+  /** How many of the recent runs it made model calls in. */
+  runs: number;
+  input_tokens: number;
+  output_tokens: number;
+  /** Absent when a model's price is unknown for any of its calls. */
   cost_usd?: number;
 }
 
@@ -36,6 +49,8 @@ interface Status {
   recent: RecentRun[];
   /** The kill switch (`orch stop --all`), while it is on. */
   halted?: { at: string; by: string };
+  /** Usage and cost per agent type over the recent runs, the most expensive first. */
+  usage_by_agent: AgentUsage[];
 }
 
 /** `orch status [--json]`: agent pools, the configured servers and recent runs. */
@@ -53,7 +68,7 @@ export async function run(globals: GlobalOptions, _flags: unknown, _command: unk
     recommendations: report.recommendations,
     ...(await engineStatus(project)),
     servers: servers(project),
-    recent: await recentRuns(stateDir),
+    ...(await recentRuns(stateDir)),
   };
   const halt = await readHalt(stateDir);
   if (halt) status.halted = { at: halt.at, by: halt.by };
@@ -81,19 +96,43 @@ function servers(project: Project): Status['servers'] {
 }
 
 /** The latest of what `orch runs` lists (workflow runs and tasks alike), newest first, with what their model calls used. */
-async function recentRuns(stateDir: string, limit = 10): Promise<RecentRun[]> {
+async function recentRuns(stateDir: string, limit = 10): Promise<Pick<Status, 'recent' | 'usage_by_agent'>> {
   const { rows } = await listAll(stateDir);
-  const recent = rows.map(
+  const updated = (r: RunRow): string => r.ended ?? r.started;
+  const latest = [...rows].sort((a, b) => updated(b).localeCompare(updated(a))).slice(0, limit);
+  const recent = latest.map(
     (r): RecentRun => ({
       id: r.id,
       kind: r.kind,
       status: r.status,
-      updated: r.ended ?? r.started,
+      updated: updated(r),
       ...(r.usage && { usage: r.usage }),
       ...(r.cost_usd !== undefined && { cost_usd: r.cost_usd }),
     }),
   );
-  return recent.sort((a, b) => b.updated.localeCompare(a.updated)).slice(0, limit);
+  return { recent, usage_by_agent: usageByAgent(latest) };
+}
+
+const tokens = (u: AgentUsage): number => u.input_tokens + u.output_tokens;
+
+/** Totals per agent type over these runs; a cost only while every call's price was known. */
+function usageByAgent(rows: readonly RunRow[]): AgentUsage[] {
+  const totals = new Map<string, { runs: number; usage: UsageRecord }>();
+  for (const row of rows) {
+    for (const [agent, usage] of Object.entries(row.by_agent ?? {})) {
+      const t = totals.get(agent);
+      totals.set(agent, t ? { runs: t.runs + 1, usage: addUsage(t.usage, usage) } : { runs: 1, usage: { ...usage } });
+    }
+  }
+  return [...totals]
+    .map(([agent_type, t]): AgentUsage => ({
+      agent_type,
+      runs: t.runs,
+      input_tokens: t.usage.input_tokens,
+      output_tokens: t.usage.output_tokens,
+      ...(t.usage.cost_usd !== undefined && { cost_usd: t.usage.cost_usd }),
+    }))
+    .sort((a, b) => (b.cost_usd ?? 0) - (a.cost_usd ?? 0) || tokens(b) - tokens(a) || a.agent_type.localeCompare(b.agent_type));
 }
 
 function human(status: Status): string {
@@ -121,6 +160,12 @@ function human(status: Status): string {
   for (const r of status.recent) {
     const usage = r.usage ? `  ${usageText({ ...r.usage, cost_usd: r.cost_usd })}` : '';
     lines.push(`  ${r.id.padEnd(28)} ${r.kind.padEnd(9)} ${(r.status ?? '').padEnd(10)} ${r.updated}${usage}`);
+  }
+  if (status.usage_by_agent.length > 0) {
+    lines.push('', `usage by agent type (the ${status.recent.length} recent run${status.recent.length === 1 ? '' : 's'}):`);
+    for (const a of status.usage_by_agent) {
+      lines.push(`  ${a.agent_type.padEnd(16)} ${usageText(a)}  in ${a.runs} run${a.runs === 1 ? '' : 's'}`);
+    }
   }
   return `${lines.join('\n')}\n`;
 }

@@ -34,8 +34,7 @@ const WILDCARD = ['0.0.0.0', '::'];
  * and the caller warns.
  */
 export async function serveHttp(options: HttpServeOptions): Promise<HttpServing> {
-  const allowed = new Set([...LOOPBACK, options.host.toLowerCase(), `[${options.host.toLowerCase()}]`]);
-  const guard = !WILDCARD.includes(options.host);
+  const refused = hostGuard(options.host);
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
@@ -46,14 +45,9 @@ export async function serveHttp(options: HttpServeOptions): Promise<HttpServing>
   });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    if (guard && !(nameAllowed(req.headers.host, allowed) && originAllowed(req.headers.origin, allowed))) {
-      reply(res, 403, -32000, 'Forbidden: Host or Origin is not this machine (DNS rebinding protection)');
-      return;
-    }
-    // On a wildcard address any Host may be ours, but a browser's Origin must still be the
-    // very name it reached us by (or loopback): another site's page is refused.
-    if (!guard && !originAllowed(req.headers.origin, new Set([...LOOPBACK, hostnameOf(req.headers.host)]))) {
-      reply(res, 403, -32000, 'Forbidden: Origin is another site');
+    const why = refused(req.headers);
+    if (why) {
+      reply(res, 403, -32000, why);
       return;
     }
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -94,6 +88,29 @@ export async function serveHttp(options: HttpServeOptions): Promise<HttpServing>
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Against DNS rebinding: the reason to refuse a request whose Host or Origin is not this
+ * machine (loopback, or the `--host` given), else undefined. Bound to a wildcard address
+ * any Host may be ours, but a browser's Origin must still be the very name it reached
+ * us by (or loopback): another site's page is refused.
+ */
+export function hostGuard(host: string): (headers: http.IncomingHttpHeaders) => string | undefined {
+  const allowed = new Set([...LOOPBACK, host.toLowerCase(), `[${host.toLowerCase()}]`]);
+  const guard = !WILDCARD.includes(host);
+  return (headers) => {
+    if (guard && !(nameAllowed(headers.host, allowed) && originAllowed(headers.origin, allowed))) {
+      return 'Forbidden: Host or Origin is not this machine (DNS rebinding protection)';
+    }
+    if (!guard && !originAllowed(headers.origin, new Set([...LOOPBACK, hostnameOf(headers.host)]))) return 'Forbidden: Origin is another site';
+    return undefined;
+  };
+}
+
+/** Whether the address is a wildcard one, where no Host header can be checked. */
+export function isWildcard(host: string): boolean {
+  return WILDCARD.includes(host);
 }
 
 function reply(res: http.ServerResponse, status: number, code: number, message: string): void {

@@ -69,6 +69,8 @@ export interface EngineOptions {
   answer?: GateAsker;
   /** Who decides at the prompt or by flag, for the journal. */
   who: string;
+  /** How `ask` reaches a person, for the journal: the terminal prompt (default), or a client of `orch serve`. */
+  askedVia?: 'prompt' | 'client';
   signal: AbortSignal;
   /** Called with every event as the journal wrote it (redacted), for display. */
   onEvent?: (event: RunEvent) => void;
@@ -150,7 +152,7 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
     let method: DecisionMethod = 'flag';
     if (o.approveAll || o.approve.has(step.id)) decision = true;
     else if (o.ask && !o.signal.aborted) {
-      method = 'prompt';
+      method = o.askedVia ?? 'prompt';
       const said = await o.ask({ runId: o.state.runId, step, when, args: shown(args), output: shown(output) }, o.signal);
       decision = said === undefined ? undefined : said !== false;
       // Interrupted at the prompt: nothing was decided, and resume will ask again.
@@ -190,7 +192,7 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
         const asker = question !== undefined ? (o.ask ?? o.answer) : o.ask;
         if (question === undefined && (o.approveAll || o.approve.has(step.id))) decision = true;
         else if (asker && !o.signal.aborted) {
-          method = 'prompt';
+          method = asker === o.ask ? (o.askedVia ?? 'prompt') : 'client';
           decision = await asker({ runId: o.state.runId, step, when: 'before', args: shown(call.input), toolCall: shown(call), ...(question !== undefined && { question: shown(question) }) }, signal);
         }
         if (decision === undefined) {

@@ -1,0 +1,220 @@
+import { Role, TaskState, type Message, type Part, type Task } from '@a2a-js/sdk';
+import { ClientFactory, ClientFactoryOptions, JsonRpcTransportFactory, type Client } from '@a2a-js/sdk/client';
+import { execa, type ResultPromise } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, orch } from '../helpers/cli.js';
+import { tempProject } from '../helpers/project.js';
+import { survivors } from '../unit/tools/process-helpers.js';
+
+const GANTZ = `
+name: a2a-fixture
+version: 3.1.4
+tools:
+  greet:
+    description: Greets someone
+    parameters:
+      who: { type: string, required: true }
+    script:
+      shell: 'printf "hello %s" {{who}}'
+  deploy:
+    description: Deploys
+    script:
+      shell: 'printf "deployed"'
+`;
+
+const TEAM = `
+team: { name: greeters, description: A team that greets and deploys }
+agents:
+  - role: greeter
+    tools: [greet, deploy]
+workflows:
+  greeting:
+    description: Greets someone
+    inputs:
+      who: { type: string, required: true, description: Whom to greet }
+    steps:
+      - { agent: greeter, action: greet, with: { who: "\${{ inputs.who }}" } }
+  release:
+    - { id: build, agent: greeter, action: greet, with: { who: build } }
+    - { id: ship, agent: greeter, action: deploy, gate: { type: approval_required, when: before } }
+`;
+
+let project: { dir: string; cleanup: () => void };
+let server: ResultPromise<{ reject: false; stdin: 'ignore'; buffer: false }>;
+let base: URL;
+const TOKEN = 'a2a-test-token-0123456789';
+
+beforeAll(async () => {
+  project = tempProject({ 'gantz.yaml': GANTZ, 'agent-team.yaml': TEAM });
+  server = execa(process.execPath, [BIN, '-C', project.dir, 'serve', '--a2a', '0', '--token-env', 'A2A_TOKEN'], {
+    reject: false,
+    stdin: 'ignore',
+    buffer: false,
+    env: { A2A_TOKEN: TOKEN },
+  });
+  base = await new Promise<URL>((resolve, reject) => {
+    let seen = '';
+    server.stderr.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const found = /A2A agent .* at (http:\/\/\S+)/.exec(seen);
+      if (found?.[1]) resolve(new URL(found[1]));
+    });
+    void server.then(() => reject(new Error(`orch serve ended early: ${seen}`)));
+  });
+});
+
+afterAll(async () => {
+  server.kill('SIGTERM');
+  const result = await server;
+  project.cleanup();
+  expect(result.exitCode).toBe(143);
+  expect(await survivors(server.pid === undefined ? [] : [server.pid])).toEqual([]);
+});
+
+/** The SDK's own client, sending the bearer token. */
+function client(token = TOKEN): Promise<Client> {
+  const fetchImpl: typeof fetch = (input, init) => {
+    const headers = new Headers(init?.headers);
+    headers.set('Authorization', `Bearer ${token}`);
+    return fetch(input, { ...init, headers });
+  };
+  const options = ClientFactoryOptions.createFrom(ClientFactoryOptions.default, { transports: [new JsonRpcTransportFactory({ fetchImpl })] });
+  return new ClientFactory(options).createFromUrl(base.href);
+}
+
+function message(parts: Part['content'][], taskId = ''): Message {
+  return {
+    messageId: crypto.randomUUID(),
+    contextId: '',
+    taskId,
+    role: Role.ROLE_USER,
+    parts: parts.map((content) => ({ content, metadata: undefined, filename: '', mediaType: '' })),
+    metadata: undefined,
+    extensions: [],
+    referenceTaskIds: [],
+  };
+}
+
+const send = async (c: Client, parts: Part['content'][], taskId = ''): Promise<Task> => {
+  const result = await c.sendMessage({ tenant: '', message: message(parts, taskId), configuration: undefined, metadata: undefined });
+  if (!('status' in result)) throw new Error(`expected a task, got ${JSON.stringify(result)}`);
+  return result;
+};
+
+const data = (value: unknown): Part['content'] => ({ $case: 'data', value });
+const textOf = (task: Task): string => (task.status?.message?.parts ?? []).map((p) => (p.content?.$case === 'text' ? p.content.value : '')).join('');
+const artifact = (task: Task): unknown => {
+  const part = task.artifacts.at(-1)?.parts[0]?.content;
+  return part?.$case === 'data' ? part.value : undefined;
+};
+
+describe('orch serve --a2a', () => {
+  it('serves an Agent Card built from agent-team.yaml, advertising the bearer scheme', async () => {
+    const c = await client();
+    const card = await c.getAgentCard();
+    expect(card.name).toBe('greeters');
+    expect(card.description).toBe('A team that greets and deploys');
+    expect(card.version).toBe('3.1.4');
+    expect(card.skills.map((s) => s.id)).toEqual(['greeting', 'release']);
+    expect(card.skills[0]?.description).toContain('`who` (string, required): Whom to greet');
+    expect(card.capabilities?.streaming).toBe(true);
+    expect(card.securitySchemes.bearer?.scheme).toMatchObject({ $case: 'httpAuthSecurityScheme', value: { scheme: 'Bearer' } });
+    expect(card.securityRequirements).toEqual([{ schemes: { bearer: { list: [] } } }]);
+    expect(card.supportedInterfaces.map((i) => i.protocolVersion)).toEqual(['1.0', '0.3']);
+    expect(new URL(card.supportedInterfaces[0]?.url ?? '').hostname).toBe('127.0.0.1');
+    // A v0.3 client gets the card in v0.3's shape.
+    const legacy = (await (await fetch(new URL('/.well-known/agent-card.json', base))).json()) as { protocolVersion?: string; skills: { id: string }[] };
+    expect(legacy.protocolVersion).toBe('0.3');
+    expect(legacy.skills.map((s) => s.id)).toEqual(['greeting', 'release']);
+  });
+
+  it('refuses a request without the bearer token', async () => {
+    const c = await client('wrong');
+    await expect(send(c, [data({ workflow: 'greeting', inputs: { who: 'x' } })])).rejects.toThrow(/401|Unauthorized/);
+    const raw = await fetch(base, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'GetTask', params: { id: 'x' } }) });
+    expect(raw.status).toBe(401);
+    expect(raw.headers.get('www-authenticate')).toBe('Bearer');
+  });
+
+  it('runs a workflow from a data part: the task id is the run id, the artifact its outputs', async () => {
+    const c = await client();
+    const task = await send(c, [data({ workflow: 'greeting', inputs: { who: 'ada' } })]);
+    expect(task.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+    expect(task.id).toMatch(/^\d{8}-\d{6}-[0-9a-f]+$/);
+    expect(artifact(task)).toEqual({ greet: 'hello ada' });
+    const got = await c.getTask({ tenant: '', id: task.id, historyLength: undefined });
+    expect(got.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+    expect(artifact(got)).toEqual({ greet: 'hello ada' });
+    const logs = orch(['-C', project.dir, 'logs', task.id]);
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toContain('greet');
+  });
+
+  it('streams a status update per step', async () => {
+    const c = await client();
+    const updates: string[] = [];
+    let final: TaskState | undefined;
+    for await (const event of c.sendMessageStream({ tenant: '', message: message([data({ workflow: 'greeting', inputs: { who: 'bo' } })]), configuration: undefined, metadata: undefined })) {
+      if (event.payload?.$case === 'statusUpdate') {
+        const status = event.payload.value.status;
+        final = status?.state;
+        updates.push((status?.message?.parts ?? []).map((p) => (p.content?.$case === 'text' ? p.content.value : '')).join(''));
+      }
+    }
+    expect(updates).toEqual(expect.arrayContaining(['step greet started', 'step greet succeeded']));
+    expect(final).toBe(TaskState.TASK_STATE_COMPLETED);
+  });
+
+  it('puts a gate in input-required with its question; a reply decides it', async () => {
+    const c = await client();
+    const waiting = await send(c, [data({ workflow: 'release' })]);
+    expect(waiting.status?.state).toBe(TaskState.TASK_STATE_INPUT_REQUIRED);
+    expect(textOf(waiting)).toContain('Approve step `ship`');
+    const unclear = await send(c, [{ $case: 'text', value: 'sure' }], waiting.id);
+    expect(unclear.status?.state).toBe(TaskState.TASK_STATE_INPUT_REQUIRED);
+    expect(textOf(unclear)).toContain('{"approve": true}');
+    const done = await send(c, [data({ approve: true })], waiting.id);
+    expect(done.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+    expect(artifact(done)).toEqual({ build: 'hello build', ship: 'deployed' });
+    const journal = orch(['-C', project.dir, 'logs', waiting.id]).stdout;
+    expect(journal).toContain('approved by a2a client via the serving client');
+
+    const rejected = await send(c, [data({ workflow: 'release' })]);
+    const failed = await send(c, [data({ approve: false, reason: 'not today' })], rejected.id);
+    expect(failed.status?.state).toBe(TaskState.TASK_STATE_FAILED);
+    expect(artifact(failed)).toEqual({ build: 'hello build' });
+  });
+
+  it('answers a malformed message, an unknown workflow and a text without an orchestrator with clear errors', async () => {
+    const c = await client();
+    await expect(send(c, [data({ workflow: 'nope' })])).rejects.toThrow(/no workflow `nope`; its workflows are: greeting, release/);
+    await expect(send(c, [data({ workflow: 'greeting', inputs: {} })])).rejects.toThrow(/who/);
+    await expect(send(c, [{ $case: 'text', value: 'hello team' }])).rejects.toThrow(/no orchestrator agent with a model/);
+  });
+
+  it('speaks v0.3 JSON-RPC method names too', async () => {
+    const c = await client();
+    const task = await send(c, [data({ workflow: 'greeting', inputs: { who: 'v03' } })]);
+    const raw = await fetch(base, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tasks/get', params: { id: task.id } }),
+    });
+    const body = (await raw.json()) as { result?: { kind: string; id: string; status: { state: string } } };
+    expect(body.result).toMatchObject({ kind: 'task', id: task.id, status: { state: 'completed' } });
+  });
+
+  it('refuses a foreign Host (DNS rebinding)', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      import('node:http').then(({ default: http }) => {
+        const req = http.request(base, { method: 'GET', path: '/.well-known/agent-card.json', headers: { host: `evil.example.com:${base.port}` } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      }, reject);
+    });
+    expect(status).toBe(403);
+  });
+});

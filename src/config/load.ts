@@ -186,7 +186,7 @@ function normalise(
   if (files.gantz) {
     normaliseTools(gantz?.tools, { file: files.gantz, path: ['tools'] }, tools, { sink, scope, configDir: path.dirname(files.gantz) });
   }
-  const teamPart = files.team && team ? normaliseTeam(team, files.team, sink) : { agents: new Map(), workflows: new Map() };
+  const teamPart = files.team && team ? normaliseTeam(team, files.team, sink, scope) : { agents: new Map(), workflows: new Map() };
   // A name the files give a tool (even one that failed to load) or a workflow stays theirs.
   addBuiltinTools(tools, new Set([...sink.brokenTools, ...teamPart.workflows.keys()]));
   return {

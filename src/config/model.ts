@@ -244,6 +244,10 @@ export interface AgentDef {
   maxToolResultChars?: number;
   /** Roles the model may hand the conversation to (`transfer_to_agent`). */
   handoffs?: string[];
+  /** A remote A2A agent: its base URL and the headers sent with every request (`${VAR}` expanded). */
+  a2a?: { url: string; headers: Record<string, string> };
+  /** `headers:` given without `a2a:`, where they mean nothing (a rule reports it). */
+  strayHeaders?: boolean;
   origin: Origin;
 }
 

@@ -38,11 +38,14 @@ export function teamRequest(project: Project, message: Message): TeamRequest {
   const data = message.parts.map((p) => p.content).find((c) => c?.$case === 'data');
   if (data?.$case === 'data') {
     const value: unknown = data.value;
-    if (value === null || typeof value !== 'object' || Array.isArray(value) || typeof (value as { workflow?: unknown }).workflow !== 'string') {
-      throw new RequestMalformedError('a data part must be {"workflow": "<name>", "inputs": {...}}');
-    }
-    const { workflow: name, inputs } = value as { workflow: string; inputs?: unknown };
+    const fields = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
     const workflows = servedWorkflows(project);
+    // Another orch sends a step as {action, input}: an action naming a workflow runs it, any other goes to the orchestrator.
+    const asked = typeof fields.workflow === 'string' ? fields.workflow : typeof fields.action === 'string' && workflows.some((w) => w.name === fields.action) ? fields.action : undefined;
+    if (asked === undefined && typeof fields.action === 'string' && orchestratorRole(project)) return orchestratorRequest(project, textOf(message) || fields.action);
+    if (asked === undefined) throw new RequestMalformedError('a data part must be {"workflow": "<name>", "inputs": {...}}');
+    const name = asked;
+    const inputs = fields.workflow !== undefined ? fields.inputs : fields.input;
     const workflow = workflows.find((w) => w.name === name);
     if (!workflow) throw new RequestMalformedError(`the team has no workflow \`${name}\`; its workflows are: ${workflows.map((w) => w.name).join(', ') || '(none)'}`);
     if (inputs !== undefined && (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs))) {
@@ -56,6 +59,11 @@ export function teamRequest(project: Project, message: Message): TeamRequest {
   }
   const text = textOf(message);
   if (text === '') throw new RequestMalformedError('send a data part {"workflow": "<name>", "inputs": {...}}, or a text for the orchestrator');
+  return orchestratorRequest(project, text);
+}
+
+/** A text for the orchestrator agent, as a one-step run. */
+function orchestratorRequest(project: Project, text: string): TeamRequest {
   const role = orchestratorRole(project);
   if (!role) {
     throw new UnsupportedOperationError(

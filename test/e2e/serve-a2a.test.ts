@@ -217,4 +217,37 @@ describe('orch serve --a2a', () => {
     });
     expect(status).toBe(403);
   });
+
+  it('is a team member of another orch project (a2a: <url>), gates included', () => {
+    const caller = tempProject({
+      'agent-team.yaml': `
+agents:
+  - role: greeters
+    a2a: \${GREETERS}
+    headers: { Authorization: "Bearer \${GREETERS_TOKEN}" }
+workflows:
+  nested:
+    - { id: hello, agent: greeters, action: greeting, with: { who: nested } }
+  nested_release:
+    - { id: release, agent: greeters, action: release }
+`,
+    });
+    const env = { GREETERS: base.href, GREETERS_TOKEN: TOKEN };
+    try {
+      const run = orch(['-C', caller.dir, 'run', 'nested', '--json'], { env });
+      expect(run.code).toBe(0);
+      expect((JSON.parse(run.stdout) as { steps: { output: unknown }[] }).steps[0]?.output).toEqual({ greet: 'hello nested' });
+
+      // The served team's gate reaches the caller's run as an approval to give.
+      const paused = orch(['-C', caller.dir, 'run', 'nested_release', '--json'], { env });
+      expect(paused.code).toBe(3);
+      const runId = (JSON.parse(paused.stdout) as { run_id: string }).run_id;
+      expect(orch(['-C', caller.dir, 'approve', runId, 'release']).code).toBe(0);
+      const resumed = orch(['-C', caller.dir, 'resume', runId, '--json'], { env });
+      expect(resumed.code).toBe(0);
+      expect((JSON.parse(resumed.stdout) as { steps: { output: unknown }[] }).steps[0]?.output).toEqual({ build: 'hello build', ship: 'deployed' });
+    } finally {
+      caller.cleanup();
+    }
+  });
 });

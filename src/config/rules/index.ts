@@ -1,7 +1,7 @@
 import type { IssueSink } from '../locate.js';
 import type { Project } from '../model.js';
 import { declaredTools } from '../tools.js';
-import { agentHandoffs, agentTools } from './agents.js';
+import { agentHandoffs, agentRemote, agentTools } from './agents.js';
 import { stepExpressions } from './expressions.js';
 import type { Rule } from './rule.js';
 import { stepAction, stepAgent, stepArguments, stepNeeds } from './steps.js';
@@ -14,6 +14,7 @@ export const rules: readonly Rule[] = [
   toolPlaceholders,
   agentTools,
   agentHandoffs,
+  agentRemote,
   stepAgent,
   stepAction,
   stepNeeds,

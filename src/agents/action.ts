@@ -1,6 +1,6 @@
 import type { Project } from '../config/model.js';
 import type { Cassette } from '../llm/cassette.js';
-import type { Logger, McpCallResult, McpCaller } from '../tools/context.js';
+import type { CallOptions, Logger, McpCallResult, McpCaller } from '../tools/context.js';
 import type { ActionChannel } from './action-channel.js';
 import type { Budget } from './budget.js';
 import type { CallIds, Interceptor } from './interceptors.js';
@@ -20,7 +20,7 @@ export interface Performance {
 
 /** The MCP servers as an agent addresses their tools: `server.tool`, or a bare name unique among them. */
 export interface ServerTools extends McpCaller {
-  call(name: string, args: Record<string, unknown>, request: { signal?: AbortSignal; audited?: boolean }): Promise<McpCallResult>;
+  call(name: string, args: Record<string, unknown>, request: CallOptions): Promise<McpCallResult>;
 }
 
 /** Everything an action may use besides its input. */
@@ -45,6 +45,8 @@ export interface PerformContext {
   team?: TeamServices;
   /** Set when the action is a run another agent delegated: the call it serves, and the agents above it. */
   delegation?: DelegationContext;
+  /** A direct tool call's progress notifications (an MCP server's), for a caller that relays them. */
+  onProgress?: CallOptions['onProgress'];
 }
 
 /** Where a delegated run sits: the `dispatch_to_agent` call it serves, and the roles on the chain above it, outermost first. */

@@ -96,6 +96,7 @@ async function dispatch(call: ToolCall, ctx: CallContext): Promise<ToolResult> {
       mcp: ctx.servers,
       stateDir: ctx.stateDir,
       callTool: async (name, args) => (await callNamedTool(name, args, { ...ctx, ids: call.ids })).value,
+      ...(ctx.onProgress && { onProgress: ctx.onProgress }),
     });
   }
   if (!ctx.servers) {
@@ -105,6 +106,6 @@ async function dispatch(call: ToolCall, ctx: CallContext): Promise<ToolResult> {
     });
   }
   // The chain's audit link records this call, so the supervisor does not record it again.
-  const result = await ctx.servers.call(call.tool, call.args, { signal: ctx.signal, audited: true });
+  const result = await ctx.servers.call(call.tool, call.args, { signal: ctx.signal, audited: true, ...(ctx.onProgress && { onProgress: ctx.onProgress }) });
   return fromMcpResult(call.tool, result);
 }

@@ -105,6 +105,8 @@ export interface McpServerDef {
   startupTimeoutMs: number;
   toolTimeoutMs?: number;
   rateLimit?: RateLimit;
+  /** Tools (bare names) whose calls through `orch serve --expose` a person approves. */
+  approvalRequired?: string[];
   /**
    * Errors in this server's declaration (an unset variable, a bad field). They matter only
    * when the server is needed: starting it fails with them, `orch validate` reports them,
@@ -282,6 +284,8 @@ export interface Project {
   version?: string;
   /** gantz.yaml's `server.port` (the Gantz CLI's): what `orch serve --http` binds without a port. */
   servePort?: number;
+  /** gantz.yaml's `serve.expose`: MCP servers `orch serve` re-serves as a gateway. */
+  serveExpose?: string[];
   tools: Map<string, ToolDef>;
   servers: Map<string, McpServerDef>;
   /** Servers declared with `disabled: true`, kept apart so that nothing starts them. */

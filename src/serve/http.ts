@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -7,7 +8,7 @@ export interface HttpServeOptions {
   host: string;
   /** 0 picks a free port. */
   port: number;
-  /** Builds the MCP server that answers one request. */
+  /** Builds the MCP server of one session. */
   createServer: () => Server;
   onError: (err: unknown) => void;
 }
@@ -23,10 +24,11 @@ const LOOPBACK = ['localhost', '127.0.0.1', '[::1]', '::1'];
 const WILDCARD = ['0.0.0.0', '::'];
 
 /**
- * Serves MCP over Streamable HTTP at `/mcp`, statelessly: each POST gets a fresh server
- * and transport, so nothing piles up per client, and a client that disconnects aborts
- * its calls (their scripts are killed). With no server-initiated stream to offer, GET
- * and DELETE answer 405 as the transport spec requires.
+ * Serves MCP over Streamable HTTP at `/mcp`, with sessions: an `initialize` POST opens one
+ * (its own MCP server and transport, named by the `Mcp-Session-Id` the client then sends),
+ * so a `notifications/cancelled` reaches the running call it names (whose scripts are then
+ * killed), server-to-client requests (elicitation) and notifications (progress, logs) have
+ * a stream to go on, and `DELETE` ends the session, aborting what it still runs.
  *
  * Against DNS rebinding (a web page whose name resolves to 127.0.0.1), the Host and any
  * Origin header must name this machine (loopback, or the `--host` given), port-agnostic
@@ -35,6 +37,7 @@ const WILDCARD = ['0.0.0.0', '::'];
  */
 export async function serveHttp(options: HttpServeOptions): Promise<HttpServing> {
   const refused = hostGuard(options.host);
+  const sessions = new Map<string, { transport: StreamableHTTPServerTransport; mcp: Server }>();
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
@@ -55,16 +58,33 @@ export async function serveHttp(options: HttpServeOptions): Promise<HttpServing>
       reply(res, 404, -32000, `Not found: the MCP endpoint is /mcp`);
       return;
     }
-    if (req.method !== 'POST') {
-      res.setHeader('Allow', 'POST');
-      reply(res, 405, -32000, 'Method not allowed: this server is stateless and offers no SSE stream');
+    const id = req.headers['mcp-session-id'];
+    if (typeof id === 'string') {
+      const session = sessions.get(id);
+      if (!session) {
+        reply(res, 404, -32001, 'Session not found: initialize a new session');
+        return;
+      }
+      await session.transport.handleRequest(req, res);
       return;
     }
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST');
+      reply(res, req.method === 'GET' || req.method === 'DELETE' ? 400 : 405, -32000, 'Bad Request: send an initialize request first, then the Mcp-Session-Id it gave');
+      return;
+    }
     const mcp = options.createServer();
-    res.on('close', () => {
-      void transport.close();
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (sessionId) => void sessions.set(sessionId, { transport, mcp }),
+    });
+    transport.onclose = () => {
+      if (transport.sessionId !== undefined) sessions.delete(transport.sessionId);
       void mcp.close();
+    };
+    // A request that opened no session (not an initialize) leaves nothing behind.
+    res.on('close', () => {
+      if (transport.sessionId === undefined) void transport.close();
     });
     await mcp.connect(transport);
     await transport.handleRequest(req, res);
@@ -82,11 +102,13 @@ export async function serveHttp(options: HttpServeOptions): Promise<HttpServing>
   const shown = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     url: `http://${shown}:${port}/mcp`,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await Promise.allSettled([...sessions.values()].map((s) => s.transport.close()));
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+    },
   };
 }
 

@@ -7,6 +7,7 @@ import { Supervisor } from '../../mcp/supervisor.js';
 import { createRequire } from 'node:module';
 import { serveA2a } from '../../serve/a2a.js';
 import { orchestratorRole } from '../../serve/a2a-card.js';
+import { exposedServers } from '../../serve/gateway.js';
 import { isWildcard, serveHttp } from '../../serve/http.js';
 import { createToolServer } from '../../serve/tool-server.js';
 import type { Project } from '../../config/model.js';
@@ -25,6 +26,8 @@ interface ServeFlags {
   http?: string | true;
   /** `--a2a <port>`: the team as an A2A agent. */
   a2a?: string;
+  /** `--expose <servers>`: MCP servers re-served as `<server>.<tool>`. */
+  expose?: string;
   /** `--token-env <var>`: the A2A server requires this variable's value as a bearer token. */
   tokenEnv?: string;
   host: string;
@@ -40,6 +43,7 @@ export async function run(globals: GlobalOptions, flags: ServeFlags, _command?: 
   const port = flags.http === undefined ? undefined : flags.http === true ? (project.servePort ?? GANTZ_DEFAULT_PORT) : parsePort(flags.http, '--http');
   const a2aPort = flags.a2a === undefined ? undefined : parsePort(flags.a2a, '--a2a');
   const token = bearerToken(flags, process.env);
+  const expose = exposedServers(project, flags.expose);
   const supervisor =
     project.servers.size > 0 ? new Supervisor(project.servers.values(), { stateDir: resolveStateDir(project.dir) }) : undefined;
   // Workflow runs learn of a shutdown through this signal, with the name of the one received.
@@ -49,6 +53,7 @@ export async function run(globals: GlobalOptions, flags: ServeFlags, _command?: 
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
   const options = {
+    expose,
     shutdown: shutdown.signal,
     mcp: supervisor,
     supervisor,
@@ -88,14 +93,14 @@ export async function run(globals: GlobalOptions, flags: ServeFlags, _command?: 
       await server.connect(new StdioServerTransport());
       // The SDK's stdio transport ignores end of input; a client closing stdin is done.
       process.stdin.once('end', () => void server.close());
-      say(`orch serve: ${served(project)} on stdio`);
+      say(`orch serve: ${served(project, expose)} on stdio`);
       // Ends when the client closes stdin; in-flight calls are aborted with the session.
       await closed;
     } else {
       const http = await serveHttp({ host: flags.host, port, createServer: () => createToolServer(project, options), onError: options.onBug });
       stop = () => http.close();
       if (a2aPort === undefined) warnWildcard(flags.host, io);
-      say(`orch serve: ${served(project)} at ${http.url}`);
+      say(`orch serve: ${served(project, expose)} at ${http.url}`);
       // Serves until SIGINT/SIGTERM, whose handler stops the server and exits.
       await new Promise<never>(() => undefined);
     }
@@ -143,7 +148,8 @@ function a2aSkills(project: Project): string {
   return `${workflows} workflow skill${workflows === 1 ? '' : 's'}${orchestratorRole(project) ? ' and the orchestrator' : ''}`;
 }
 
-function served(project: Project): string {
+function served(project: Project, expose: readonly string[]): string {
   const workflows = servedWorkflows(project).length;
-  return `${declaredTools(project.tools).length} tools${workflows > 0 ? ` and ${workflows} workflow${workflows === 1 ? '' : 's'}` : ''}`;
+  const gateway = expose.length > 0 ? ` and the tools of ${expose.join(', ')}` : '';
+  return `${declaredTools(project.tools).length} tools${workflows > 0 ? ` and ${workflows} workflow${workflows === 1 ? '' : 's'}` : ''}${gateway}`;
 }

@@ -16,7 +16,7 @@ import type { RunEvent } from '../state/events.js';
 import { newRunId } from '../state/runs.js';
 import { silentLogger } from '../tools/context.js';
 import { resultText } from '../tools/result.js';
-import type { GateRequest } from '../workflow/engine.js';
+import type { GateRejection, GateRequest } from '../workflow/engine.js';
 import { resolveInputs } from '../workflow/inputs.js';
 import { runReport } from '../workflow/report.js';
 import { startRun, type SessionResult } from '../workflow/session.js';
@@ -124,7 +124,7 @@ export class TeamRequestHandler extends DefaultRequestHandler {
 
 interface Gate {
   request: GateRequest;
-  resolve: (decision: boolean | string | undefined) => void;
+  resolve: (decision: boolean | string | GateRejection | undefined) => void;
 }
 
 /** A run behind a task: the bus its updates go to now, and the gate it waits at, if any. */
@@ -186,7 +186,7 @@ export class TeamExecutor implements AgentExecutor {
       return;
     }
     const decision = replyOf(ctx.userMessage, run.gate.request);
-    if (typeof decision === 'object') {
+    if (typeof decision === 'object' && 'problem' in decision) {
       bus.publish(AgentEvent.statusUpdate(status(ctx.taskId, ctx.contextId, TaskState.TASK_STATE_INPUT_REQUIRED, `${decision.problem}\n\n${gateQuestion(run.gate.request)}`, gateData(run.gate.request))));
       return;
     }
@@ -215,7 +215,7 @@ export class TeamExecutor implements AgentExecutor {
     const stopped = new Promise<void>((resolve) => (run.stopped = resolve));
     const publish = (state: TaskState, text: string, data?: unknown) => run.bus?.publish(AgentEvent.statusUpdate(status(taskId, run.contextId, state, text, data)));
     publish(TaskState.TASK_STATE_WORKING, `${request.workflow.name}: run ${taskId} started`);
-    const ask = (gate: GateRequest, signal: AbortSignal): Promise<boolean | string | undefined> =>
+    const ask = (gate: GateRequest, signal: AbortSignal): Promise<boolean | string | GateRejection | undefined> =>
       new Promise((resolve) => {
         if (signal.aborted) return resolve(undefined);
         signal.addEventListener('abort', () => resolve(undefined), { once: true });
@@ -288,17 +288,18 @@ export class TeamExecutor implements AgentExecutor {
   }
 }
 
-/** A reply to a gate: approve or reject it, or (an agent's question) answer it; else what is wrong with it. */
-function replyOf(message: Message, gate: GateRequest): boolean | string | { problem: string } {
+/** A reply to a gate: approve or reject it (with a reason), or (an agent's question) answer it; else what is wrong with it. */
+function replyOf(message: Message, gate: GateRequest): boolean | string | GateRejection | { problem: string } {
   const data = message.parts.map((p) => p.content).find((c) => c?.$case === 'data');
   const value: unknown = data?.$case === 'data' ? data.value : undefined;
   const fields = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
   if (gate.question !== undefined) {
     if (typeof fields.answer === 'string' && fields.answer.trim() !== '') return fields.answer.trim();
-    if (fields.approve === false) return false;
+    if (fields.approve === false) return typeof fields.reason === 'string' ? { rejected: true, reason: fields.reason } : false;
     const text = textOf(message);
     return text !== '' ? text : { problem: 'reply with the answer as text, or a data part {"answer": "..."}' };
   }
+  if (fields.approve === false && typeof fields.reason === 'string' && fields.reason.trim() !== '') return { rejected: true, reason: fields.reason.trim() };
   if (typeof fields.approve === 'boolean') return fields.approve;
   return { problem: 'reply with a data part {"approve": true}, or {"approve": false, "reason": "..."}' };
 }
@@ -321,8 +322,9 @@ function gateData(gate: GateRequest): Record<string, unknown> {
   };
 }
 
-function decisionText(gate: GateRequest, decision: boolean | string): string {
+function decisionText(gate: GateRequest, decision: boolean | string | GateRejection): string {
   if (typeof decision === 'string') return `step ${gate.step.id}: answered`;
+  if (typeof decision === 'object') return `step ${gate.step.id}: rejected — ${decision.reason}`;
   return `step ${gate.step.id}: ${decision ? 'approved' : 'rejected'}`;
 }
 

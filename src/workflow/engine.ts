@@ -49,10 +49,17 @@ export interface GateRequest {
   question?: string;
 }
 /**
- * Resolves true to approve, false to reject, undefined when `signal` ended the question
- * unanswered; for a `question`, the answer's text (false: the person declined to answer).
+ * Resolves true to approve, false (or a rejection with its reason) to reject, undefined
+ * when `signal` ended the question unanswered; for a `question`, the answer's text (false:
+ * the person declined to answer).
  */
-export type GateAsker = (request: GateRequest, signal: AbortSignal) => Promise<boolean | string | undefined>;
+export type GateAsker = (request: GateRequest, signal: AbortSignal) => Promise<boolean | string | GateRejection | undefined>;
+
+/** A person's no, with why. */
+export interface GateRejection {
+  rejected: true;
+  reason: string;
+}
 
 export interface EngineOptions {
   workflow: WorkflowDef;
@@ -149,12 +156,14 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
     const earlier = gateDecision(o.state.steps.get(step.id), when);
     if (earlier) return earlier === 'approved';
     let decision: boolean | undefined;
+    let reason: string | undefined;
     let method: DecisionMethod = 'flag';
     if (o.approveAll || o.approve.has(step.id)) decision = true;
     else if (o.ask && !o.signal.aborted) {
       method = o.askedVia ?? 'prompt';
       const said = await o.ask({ runId: o.state.runId, step, when, args: shown(args), output: shown(output) }, o.signal);
-      decision = said === undefined ? undefined : said !== false;
+      if (typeof said === 'object') reason = said.reason;
+      decision = said === undefined ? undefined : said !== false && typeof said !== 'object';
       // Interrupted at the prompt: nothing was decided, and resume will ask again.
       if (decision === undefined) return undefined;
     }
@@ -162,7 +171,7 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
       await write({ type: 'gate_waiting', step: step.id, gate: 'approval_required', when });
       return undefined;
     }
-    await write({ type: 'gate_decided', step: step.id, decision: decision ? 'approved' : 'rejected', by: o.who, method, when });
+    await write({ type: 'gate_decided', step: step.id, decision: decision ? 'approved' : 'rejected', by: o.who, method, when, ...(reason !== undefined && { reason }) });
     return decision;
   };
 
@@ -186,7 +195,7 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
           if (earlier.decision !== 'approved') return { decision: 'rejected', reason: earlier.reason };
           return earlier.answer === undefined ? { decision: 'approved' } : { decision: 'approved', answer: earlier.answer };
         }
-        let decision: boolean | string | undefined;
+        let decision: boolean | string | GateRejection | undefined;
         let method: DecisionMethod = 'flag';
         // --approve and --approve-all pass approvals; a question only a person can answer.
         const asker = question !== undefined ? (o.ask ?? o.answer) : o.ask;
@@ -200,9 +209,10 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
           return { decision: 'pending' };
         }
         const answer = question !== undefined && typeof decision === 'string' ? decision : undefined;
-        const approved = question === undefined ? decision !== false : answer !== undefined;
-        await write({ type: 'gate_decided', step: step.id, decision: approved ? 'approved' : 'rejected', by: o.who, method, when: 'before', call_id: call.call_id, ...(answer !== undefined && { answer }) });
-        if (!approved) return { decision: 'rejected', ...(question !== undefined && { reason: 'the person did not answer' }) };
+        const reason = typeof decision === 'object' ? decision.reason : undefined;
+        const approved = question === undefined ? decision !== false && typeof decision !== 'object' : answer !== undefined;
+        await write({ type: 'gate_decided', step: step.id, decision: approved ? 'approved' : 'rejected', by: o.who, method, when: 'before', call_id: call.call_id, ...(answer !== undefined && { answer }), ...(reason !== undefined && { reason }) });
+        if (!approved) return { decision: 'rejected', ...(reason !== undefined ? { reason } : question !== undefined && { reason: 'the person did not answer' }) };
         return answer === undefined ? { decision: 'approved' } : { decision: 'approved', answer };
       },
     };

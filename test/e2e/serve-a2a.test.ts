@@ -183,6 +183,7 @@ describe('orch serve --a2a', () => {
     const failed = await send(c, [data({ approve: false, reason: 'not today' })], rejected.id);
     expect(failed.status?.state).toBe(TaskState.TASK_STATE_FAILED);
     expect(artifact(failed)).toEqual({ build: 'hello build' });
+    expect(orch(['-C', project.dir, 'logs', rejected.id]).stdout).toContain('rejected by a2a client via the serving client — not today');
   });
 
   it('answers a malformed message, an unknown workflow and a text without an orchestrator with clear errors', async () => {

@@ -114,6 +114,22 @@ describe('a remote A2A agent as a team member (a2a: <url>)', () => {
     }
   });
 
+  it('carries out an orchestrate subtask assigned to it, and is never picked for a tool by itself', () => {
+    const project = tempProject({ 'gantz.yaml': GANTZ, 'agent-team.yaml': team() });
+    try {
+      const task = { task: { subtasks: [{ id: 'remote', agent_type: 'reviewer', tool: 'triage', input: { ticket: 7 } }, { id: 'local', tool: 'note' }] } };
+      const run = orch(['-C', project.dir, 'run', 'orchestrate', '--input', JSON.stringify(task), '--json'], { env: env() });
+      expect(run.code).toBe(0);
+      const report = JSON.parse(run.stdout) as { result?: unknown; subtasks?: { id: string; agent_type?: string; agent?: string; result?: unknown }[] };
+      expect(JSON.stringify(report)).toContain('"reviewed":{"ticket":7}');
+      expect(received().at(-1)).toMatchObject({ data: { action: 'triage', input: { ticket: 7 } } });
+      // `note` went to the local agent: the remote one is sent only what is asked of it by name.
+      expect(received().filter((r) => JSON.stringify(r.data).includes('note'))).toEqual([]);
+    } finally {
+      project.cleanup();
+    }
+  });
+
   it('a failed remote task fails the step with its reason', () => {
     const project = tempProject({ 'gantz.yaml': GANTZ, 'agent-team.yaml': team() });
     try {

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, orch } from '../helpers/cli.js';
 import { tempProject } from '../helpers/project.js';
 import { survivors } from '../unit/tools/process-helpers.js';
+import { startStubProcess } from '../helpers/llm-stub-process.js';
+import { until } from '../helpers/workflow-project.js';
 
 const GANTZ = `
 name: a2a-fixture
@@ -249,6 +251,79 @@ workflows:
       expect((JSON.parse(resumed.stdout) as { steps: { output: unknown }[] }).steps[0]?.output).toEqual({ build: 'hello build', ship: 'deployed' });
     } finally {
       caller.cleanup();
+    }
+  });
+});
+
+describe('orch serve --a2a with an orchestrator', () => {
+  it('sends a text message to the orchestrator agent; CancelTask interrupts a running task', async () => {
+    const dir = tempProject();
+    const stub = await startStubProcess(dir.dir, [{ text: '{"plan": "ship on friday"}' }]);
+    const team = tempProject({
+      'gantz.yaml': `
+tools:
+  wait:
+    description: Waits
+    script: { shell: 'sleep 30' }
+`,
+      'agent-team.yaml': `
+team: { name: planners }
+agents:
+  - role: orchestrator
+    description: Plans the work
+    model: claude-sonnet-4-5
+  - role: sleeper
+    tools: [wait]
+workflows:
+  slow:
+    - { agent: sleeper, action: wait }
+`,
+    });
+    const serve = execa(process.execPath, [BIN, '-C', team.dir, 'serve', '--a2a', '0'], {
+      reject: false,
+      stdin: 'ignore',
+      buffer: false,
+      env: { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: stub.anthropicBase },
+    });
+    try {
+      const at = await new Promise<string>((resolve, reject) => {
+        let seen = '';
+        serve.stderr.on('data', (chunk: Buffer) => {
+          seen += chunk.toString();
+          const found = /A2A agent .* at (http:\/\/\S+)/.exec(seen);
+          if (found?.[1]) resolve(found[1]);
+        });
+        void serve.then(() => reject(new Error(`orch serve ended early: ${seen}`)));
+      });
+      const c = await new ClientFactory().createFromUrl(at);
+      expect((await c.getAgentCard()).skills.map((s) => s.id)).toEqual(['slow', 'orchestrator']);
+      const answered = await send(c, [{ $case: 'text', value: 'plan the release' }]);
+      expect(answered.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+      expect(artifact(answered)).toEqual({ orchestrator: { plan: 'ship on friday' } });
+      expect(JSON.stringify((await stub.requests())[0])).toContain('plan the release');
+
+      const running = await c.sendMessage({
+        tenant: '',
+        message: message([data({ workflow: 'slow' })]),
+        configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately: true },
+        metadata: undefined,
+      });
+      if (!('status' in running)) throw new Error('expected a task');
+      await until(() => orch(['-C', team.dir, 'logs', running.id]).stdout.includes('started'), 'the step to start');
+      await c.cancelTask({ tenant: '', id: running.id, metadata: undefined });
+      let state: TaskState | undefined;
+      for (let i = 0; i < 100 && state !== TaskState.TASK_STATE_CANCELED; i++) {
+        state = (await c.getTask({ tenant: '', id: running.id, historyLength: 0 })).status?.state;
+        if (state !== TaskState.TASK_STATE_CANCELED) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(state).toBe(TaskState.TASK_STATE_CANCELED);
+      expect(orch(['-C', team.dir, 'logs', running.id]).stdout).toContain('interrupted');
+    } finally {
+      serve.kill('SIGTERM');
+      await serve;
+      stub.stop();
+      team.cleanup();
+      dir.cleanup();
     }
   });
 });

@@ -327,3 +327,20 @@ workflows:
     }
   });
 });
+
+describe('orch serve --a2a usage errors', () => {
+  it.each([
+    [['--a2a', 'abc'], {}, '--a2a needs a port number (0-65535), not "abc"'],
+    [['--token-env', 'A2A_TOKEN'], { A2A_TOKEN: 'x' }, '--token-env applies to the A2A server'],
+    [['--a2a', '0', '--token-env', 'A2A_UNSET_TOKEN'], {}, '--token-env names A2A_UNSET_TOKEN, which is not set'],
+  ])('orch serve %j is refused with exit 2', (args, env, expected) => {
+    const p = tempProject({ 'gantz.yaml': GANTZ });
+    try {
+      const run = orch(['-C', p.dir, 'serve', ...args], { env });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(expected);
+    } finally {
+      p.cleanup();
+    }
+  });
+});

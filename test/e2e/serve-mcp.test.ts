@@ -242,8 +242,9 @@ describe('orch serve as a complete MCP server', () => {
     } finally {
       await client.close();
     }
-    const audit = readFileSync(path.join(project.dir, '.orch', 'audit.jsonl'), 'utf8');
-    expect(audit).toMatch(/"server":"everything","tool":"everything.echo","kind":"server","arguments":\{"message":"through orch"\}/);
+    // The audit log is written behind the calls: wait for the gateway call's line.
+    const line = /"server":"everything","tool":"everything.echo","kind":"server","arguments":\{"message":"through orch"\}/;
+    await until(() => line.test(readFileSync(path.join(project.dir, '.orch', 'audit.jsonl'), 'utf8')), 'the gateway call\'s audit line');
 
     const approving = await connect(() => ({ action: 'accept', content: { approve: true } }));
     try {

@@ -5,6 +5,7 @@ import { ExitCode, OrchError } from '../errors.js';
 import type { ToolCallRecord } from '../state/events.js';
 import { parseOutput } from '../tools/result.js';
 import type { Performance, PerformContext, Performer } from './action.js';
+import { runChain } from './interceptors.js';
 import { ApprovalPending } from './llm-loop.js';
 
 /** The tool name a remote agent's task has in the step's journal: one `tool_call_started` when it is created, one `tool_call_finished` when it ends. */
@@ -55,6 +56,13 @@ export async function remoteClient(remote: Remote, signal?: AbortSignal): Promis
 export async function performRemote(agent: Performer, action: string, input: Record<string, unknown>, ctx: PerformContext): Promise<Performance> {
   const remote = ctx.project.agents.get(agent.role)?.a2a;
   if (!remote) throw new OrchError('ORCH_UNKNOWN_AGENT', `agent \`${agent.role}\` is not a remote A2A agent`);
+  // Through the interceptor chain, as every tool call: the audit log has one line per remote task (or part of one, up to a pause).
+  const ids = { ...ctx.ids, agent: agent.role, instance: agent.instance };
+  const done = await runChain(ctx.interceptors, { tool: `${agent.role}.${action}`, kind: 'a2a', args: input, ids }, async () => ({ value: await remoteTask(agent, remote, action, input, ctx) }));
+  return { output: done.value };
+}
+
+async function remoteTask(agent: Performer, remote: Remote, action: string, input: Record<string, unknown>, ctx: PerformContext): Promise<unknown> {
   const history = ctx.channel?.history ?? [];
   const done = new Set(history.flatMap((e) => (e.type === 'tool_call_finished' ? [e.call_id] : [])));
   const open = history.find((e) => e.type === 'tool_call_started' && e.tool === A2A_TASK && !done.has(e.call_id));
@@ -95,14 +103,14 @@ export async function performRemote(agent: Performer, action: string, input: Rec
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   try {
     for (;;) {
-      if (!('status' in result)) return { output: valueOf(result.parts) };
+      if (!('status' in result)) return valueOf(result.parts);
       const task: Task = result;
       const state = task.status?.state ?? TaskState.TASK_STATE_UNSPECIFIED;
       switch (state) {
         case TaskState.TASK_STATE_COMPLETED: {
           const output = outputOf(task);
           await finish(true, output);
-          return { output };
+          return output;
         }
         case TaskState.TASK_STATE_FAILED:
         case TaskState.TASK_STATE_REJECTED:

@@ -71,6 +71,9 @@ describe('a remote A2A agent as a team member (a2a: <url>)', () => {
       const report = JSON.parse(run.stdout) as { steps: { id: string; output: unknown }[] };
       expect(report.steps[1]).toMatchObject({ id: 'review', output: { action: 'review_changes', reviewed: { diff: 'one line changed' } } });
       expect(received().at(-1)).toMatchObject({ followUp: false, data: { action: 'review_changes', input: { diff: 'one line changed' } } });
+      // Audited like a tool call, with the run, step and agent.
+      const audit = readFileSync(path.join(project.dir, '.orch', 'audit.jsonl'), 'utf8');
+      expect(audit).toMatch(/"tool":"reviewer.review_changes","kind":"a2a","run":"[^"]+","step":"review",.*"outcome":"ok"/);
     } finally {
       project.cleanup();
     }

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, orch } from '../helpers/cli.js';
 import { tempProject } from '../helpers/project.js';
 import { until } from '../helpers/workflow-project.js';
+import { connectServe } from '../helpers/serve-client.js';
 import { survivors } from '../unit/tools/process-helpers.js';
 
 const require = createRequire(import.meta.url);
@@ -285,6 +286,33 @@ describe('orch serve --expose in a project with only a .mcp.json', () => {
       serve.kill('SIGTERM');
       await serve;
       only.cleanup();
+    }
+  });
+});
+
+describe('serve.expose in gantz.yaml', () => {
+  it('re-serves the servers it names, over stdio too', async () => {
+    const p = tempProject({
+      'gantz.yaml': `
+tools:
+  bare:
+    script: { shell: 'printf ok' }
+serve:
+  expose: [everything]
+mcpServers:
+  everything:
+    command: ${JSON.stringify(process.execPath)}
+    args: [${JSON.stringify(EVERYTHING)}, stdio]
+`,
+    });
+    const { client } = await connectServe(p.dir);
+    try {
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      expect(names).toEqual(expect.arrayContaining(['bare', 'everything.echo']));
+      expect(text(await client.callTool({ name: 'everything.echo', arguments: { message: 'stdio' } }))).toContain('stdio');
+    } finally {
+      await client.close();
+      p.cleanup();
     }
   });
 });

@@ -6,6 +6,7 @@ import { stepExpressions } from './expressions.js';
 import type { Rule } from './rule.js';
 import { stepAction, stepAgent, stepArguments, stepNeeds } from './steps.js';
 import { toolPlaceholders, toolServer } from './tools.js';
+import { serveExpose } from './serve.js';
 import { workflowCycle } from './workflows.js';
 
 /** The cross-file rules, in the order their issues appear for one tool, agent or step. */
@@ -21,6 +22,7 @@ export const rules: readonly Rule[] = [
   stepExpressions,
   stepArguments,
   workflowCycle,
+  serveExpose,
 ];
 
 /**
@@ -38,4 +40,5 @@ export function checkRules(project: Project, sink: IssueSink, options: { crossFi
     for (const step of workflow.steps) for (const rule of active) rule.step?.(ctx, step, workflow);
     for (const rule of active) rule.workflow?.(ctx, workflow);
   }
+  for (const rule of active) rule.project?.(ctx);
 }

@@ -96,11 +96,19 @@ export function createToolServer(project: Project, options: ToolServerOptions): 
     const exposed = !tools.has(name) && !workflow && gateway?.serverOf(name) !== undefined;
     if (!tools.has(name) && !workflow && !exposed) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
     const token = request.params._meta?.progressToken;
+    // Sent in order, and all of them before the result (which ends the request's stream).
+    let sent: Promise<unknown> = Promise.resolve();
     const onProgress =
       token === undefined
         ? undefined
-        : (p: ProgressUpdate) =>
-            void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, ...p, ...(p.message && { message: redactor.redactString(p.message) }) } }).catch(() => undefined);
+        : (p: ProgressUpdate) => {
+            const params = { progressToken: token, ...p, ...(p.message && { message: redactor.redactString(p.message) }) };
+            sent = sent.then(() => extra.sendNotification({ method: 'notifications/progress', params })).catch(() => undefined);
+          };
+    const answer = async (result: CallToolResult): Promise<CallToolResult> => {
+      await sent;
+      return result;
+    };
     // The tool's messages go to orch's own log and, as log notifications, to the client (at the level it set).
     const local = options.logger(name);
     const toClient = (level: LoggingLevel, message: string) => void server.sendLoggingMessage({ level, logger: name, data: message }, extra.sessionId).catch(() => undefined);
@@ -135,7 +143,7 @@ export function createToolServer(project: Project, options: ToolServerOptions): 
           ...(onProgress && { onProgress }),
           logger,
         });
-        return CallToolResultSchema.parse(result);
+        return answer(CallToolResultSchema.parse(result));
       }
       const args = request.params.arguments ?? {};
       // The tool gets its arguments as given; what goes back hides the secrets, those given to it included.
@@ -154,10 +162,10 @@ export function createToolServer(project: Project, options: ToolServerOptions): 
         interceptors,
         ...(onProgress && { onProgress }),
       });
-      return CallToolResultSchema.parse(redactor.redact(toCallResult(result)));
+      return answer(CallToolResultSchema.parse(redactor.redact(toCallResult(result))));
     } catch (err) {
       if (!isOrchError(err)) options.onBug(err);
-      return errorResult(err, redactor);
+      return answer(errorResult(err, redactor));
     }
   });
   return server;

@@ -11,7 +11,8 @@ const EVERYTHING = require.resolve('@modelcontextprotocol/server-everything/dist
 /**
  * A project declaring the conformance suite's fixture tools and prompt with what orch
  * offers: scripts, a module handler that logs, tools forwarded to the everything server
- * (an image, a long operation with progress), an agent's system prompt.
+ * (an image, a long operation with progress), an agent's system prompt, a workflow whose
+ * gate asks the client (elicitation).
  */
 const GANTZ = `
 name: conformance-fixture
@@ -26,10 +27,11 @@ tools:
     description: Returns an image (the everything server's tiny image)
     mcp: { server: everything, tool: get-tiny-image }
   test_tool_with_progress:
+    # The everything server's last progress notification comes after its result, so 5 steps give the suite's 3.
     description: Reports progress (the everything server's long operation)
     parameters:
       duration: { type: number, default: 1 }
-      steps: { type: number, default: 3 }
+      steps: { type: number, default: 5 }
     mcp: { server: everything, tool: trigger-long-running-operation }
   test_tool_with_logging:
     description: Logs three messages
@@ -44,6 +46,15 @@ agents:
   - role: test_simple_prompt
     description: A simple prompt
     system_prompt: This is a simple prompt for testing.
+  - role: fixture
+    tools: [test_simple_text]
+workflows:
+  # A gate of a served workflow asks the client through elicitation.
+  test_elicitation:
+    inputs:
+      message: { type: string }
+    steps:
+      - { id: confirm, agent: fixture, action: test_simple_text, gate: { type: approval_required, when: before } }
 `;
 const HANDLER = `const pause = () => new Promise((r) => setTimeout(r, 50));
 export async function run(params, ctx) {
@@ -81,7 +92,7 @@ afterAll(async () => {
 });
 
 // Every server scenario that applies to what orch serves. Left out: completions, sampling,
-// elicitation from a tool, audio, embedded resources and mixed content, fixed `test://`
+// elicitation with the suite's own schemas (SEP-1034 defaults, SEP-1330 enums), audio, embedded resources and mixed content, fixed `test://`
 // resources and subscriptions, prompts with the suite's own arguments or media, and
 // JSON Schema 2020-12 keywords (orch builds input schemas from declared parameters).
 describe('the MCP conformance suite against orch serve --http', () => {
@@ -95,6 +106,7 @@ describe('the MCP conformance suite against orch serve --http', () => {
     'tools-call-with-logging',
     'tools-call-error',
     'tools-call-with-progress',
+    'tools-call-elicitation',
     'server-sse-multiple-streams',
     'resources-list',
     'prompts-list',
@@ -102,6 +114,7 @@ describe('the MCP conformance suite against orch serve --http', () => {
     'dns-rebinding-protection',
   ])('passes %s', async (scenario) => {
     const run = await execa(process.execPath, [conformance, 'server', '--url', url.href, '--scenario', scenario], { reject: false });
+    if (!/Passed: ([1-9]\d*)\/\1, 0 failed/.test(run.stdout)) console.log(run.stdout.slice(-3000));
     expect(run.stdout).toMatch(/Passed: ([1-9]\d*)\/\1, 0 failed/);
     expect(run.exitCode).toBe(0);
   });

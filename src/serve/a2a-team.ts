@@ -111,7 +111,13 @@ export class TeamRequestHandler extends DefaultRequestHandler {
 
   private async open(params: SendMessageRequest, context: ServerCallContext): Promise<void> {
     const message = params.message;
-    if (!message || message.taskId) return;
+    if (!message) return;
+    if (message.taskId) {
+      // A reply is for a gate: refused before it reaches the task, whose updates belong to its run.
+      const why = this.team.refusesReply(message.taskId);
+      if (why) throw new UnsupportedOperationError(why);
+      return;
+    }
     const request = teamRequest(this.project, message);
     const id = newRunId();
     const contextId = message.contextId || crypto.randomUUID();
@@ -166,6 +172,14 @@ export class TeamExecutor implements AgentExecutor {
     this.expected.set(taskId, request);
   }
 
+  /** Why a message on this task cannot be taken now, if it cannot: only a run waiting at a gate takes a reply. */
+  refusesReply(taskId: string): string | undefined {
+    const run = this.runs.get(taskId);
+    if (run?.gate) return undefined;
+    if (run) return `task ${taskId} is working and waits for no reply; reply when it asks for input (input-required)`;
+    return `task ${taskId} is not running in this server (\`orch logs ${taskId}\` shows its run; a paused run continues with orch approve and orch resume)`;
+  }
+
   /** Waits until every run has wound down (after the shutdown signal interrupted them). */
   async settle(): Promise<void> {
     await Promise.allSettled([...this.runs.values()].map((r) => r.done));
@@ -181,8 +195,7 @@ export class TeamExecutor implements AgentExecutor {
     }
     const run = this.runs.get(ctx.taskId);
     if (!run?.gate) {
-      // Nothing waits for this message: the run is still working (or gone with a restart).
-      bus.publish(AgentEvent.statusUpdate(status(ctx.taskId, ctx.contextId, run ? TaskState.TASK_STATE_WORKING : TaskState.TASK_STATE_FAILED, run ? 'the run is working; no gate waits for a reply' : 'this task is not running in this server')));
+      // The request handler refuses such a message; one that got here meanwhile finds the task as it is.
       return;
     }
     const decision = replyOf(ctx.userMessage, run.gate.request);

@@ -310,6 +310,8 @@ workflows:
       });
       if (!('status' in running)) throw new Error('expected a task');
       await until(() => orch(['-C', team.dir, 'logs', running.id]).stdout.includes('started'), 'the step to start');
+      // A message while it works is refused: the task waits for no reply.
+      await expect(send(c, [data({ approve: true })], running.id)).rejects.toThrow(/is working and waits for no reply/);
       await c.cancelTask({ tenant: '', id: running.id, metadata: undefined });
       let state: TaskState | undefined;
       for (let i = 0; i < 100 && state !== TaskState.TASK_STATE_CANCELED; i++) {

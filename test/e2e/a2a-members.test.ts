@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { orch } from '../helpers/cli.js';
+import { breathe, orch } from '../helpers/cli.js';
 import { tempProject } from '../helpers/project.js';
 
 const AGENT = fileURLToPath(new URL('../fixtures/servers/a2a-agent.mjs', import.meta.url));
@@ -62,10 +62,11 @@ tools:
 const env = () => ({ REMOTE_URL: url, REMOTE_KEY: KEY });
 
 describe('a remote A2A agent as a team member (a2a: <url>)', () => {
-  it('carries out a step: the action and input go as a data part, the last artifact is the output', () => {
+  it('carries out a step: the action and input go as a data part, the last artifact is the output', async () => {
     const project = tempProject({ 'gantz.yaml': GANTZ, 'agent-team.yaml': team() });
     try {
       const run = orch(['-C', project.dir, 'run', 'review', '--json'], { env: env() });
+      await breathe();
       expect(run.stderr).toBe('');
       expect(run.code).toBe(0);
       const report = JSON.parse(run.stdout) as { steps: { id: string; output: unknown }[] };
@@ -79,17 +80,21 @@ describe('a remote A2A agent as a team member (a2a: <url>)', () => {
     }
   });
 
-  it('turns input-required into a gate: the run pauses, `orch answer` and `orch resume` continue the same remote task', () => {
+  it('turns input-required into a gate: the run pauses, `orch answer` and `orch resume` continue the same remote task', async () => {
     const project = tempProject({ 'gantz.yaml': GANTZ, 'agent-team.yaml': team() });
     try {
       const paused = orch(['-C', project.dir, 'run', 'confirm'], { env: env() });
+      await breathe();
       expect(paused.code).toBe(3);
       const runId = /run (\d{8}-\d{6}-[0-9a-f]+)/.exec(paused.stdout + paused.stderr)?.[1] ?? '';
       expect(runId).not.toBe('');
       expect(orch(['-C', project.dir, 'logs', runId]).stdout).toContain('Which environment?');
+      await breathe();
       const [first] = received().slice(-1);
       expect(orch(['-C', project.dir, 'answer', runId, 'ask', 'staging']).code).toBe(0);
+      await breathe();
       const resumed = orch(['-C', project.dir, 'resume', runId, '--json'], { env: env() });
+      await breathe();
       expect(resumed.code).toBe(0);
       const report = JSON.parse(resumed.stdout) as { steps: { output: unknown }[] };
       expect(report.steps[0]?.output).toEqual({ environment: 'staging', service: 'api' });
@@ -101,14 +106,17 @@ describe('a remote A2A agent as a team member (a2a: <url>)', () => {
     }
   });
 
-  it('an approval the remote agent asks for is decided with orch approve / orch reject', () => {
+  it('an approval the remote agent asks for is decided with orch approve / orch reject', async () => {
     const project = tempProject({ 'gantz.yaml': GANTZ, 'agent-team.yaml': team() });
     try {
       const paused = orch(['-C', project.dir, 'run', 'guarded', '--json'], { env: env() });
+      await breathe();
       expect(paused.code).toBe(3);
       const runId = (JSON.parse(paused.stdout) as { run_id: string }).run_id;
       expect(orch(['-C', project.dir, 'reject', runId, 'deploy', '--reason', 'freeze']).code).toBe(0);
+      await breathe();
       const resumed = orch(['-C', project.dir, 'resume', runId], { env: env() });
+      await breathe();
       expect(resumed.code).toBe(1);
       expect(resumed.stdout + resumed.stderr).toContain('not approved: freeze');
       expect(received().at(-1)).toMatchObject({ followUp: true, data: { approve: false, reason: 'freeze' } });
@@ -117,11 +125,12 @@ describe('a remote A2A agent as a team member (a2a: <url>)', () => {
     }
   });
 
-  it('carries out an orchestrate subtask assigned to it, and is never picked for a tool by itself', () => {
+  it('carries out an orchestrate subtask assigned to it, and is never picked for a tool by itself', async () => {
     const project = tempProject({ 'gantz.yaml': GANTZ, 'agent-team.yaml': team() });
     try {
       const task = { task: { subtasks: [{ id: 'remote', agent_type: 'reviewer', tool: 'triage', input: { ticket: 7 } }, { id: 'local', tool: 'note' }] } };
       const run = orch(['-C', project.dir, 'run', 'orchestrate', '--input', JSON.stringify(task), '--json'], { env: env() });
+      await breathe();
       expect(run.code).toBe(0);
       const report = JSON.parse(run.stdout) as { result?: unknown; subtasks?: { id: string; agent_type?: string; agent?: string; result?: unknown }[] };
       expect(JSON.stringify(report)).toContain('"reviewed":{"ticket":7}');
@@ -133,10 +142,11 @@ describe('a remote A2A agent as a team member (a2a: <url>)', () => {
     }
   });
 
-  it('a failed remote task fails the step with its reason', () => {
+  it('a failed remote task fails the step with its reason', async () => {
     const project = tempProject({ 'gantz.yaml': GANTZ, 'agent-team.yaml': team() });
     try {
       const run = orch(['-C', project.dir, 'run', 'broken'], { env: env() });
+      await breathe();
       expect(run.code).toBe(1);
       expect(run.stdout + run.stderr).toContain('it broke');
     } finally {
@@ -144,11 +154,13 @@ describe('a remote A2A agent as a team member (a2a: <url>)', () => {
     }
   });
 
-  it('orch validate --connect fetches each remote agent\'s card', () => {
+  it('orch validate --connect fetches each remote agent\'s card', async () => {
     const project = tempProject({ 'gantz.yaml': GANTZ, 'agent-team.yaml': team() });
     try {
       expect(orch(['-C', project.dir, 'validate', '--connect'], { env: env() }).code).toBe(0);
+      await breathe();
       const down = orch(['-C', project.dir, 'validate', '--connect', '--json'], { env: { ...env(), REMOTE_URL: 'http://127.0.0.1:1' } });
+      await breathe();
       expect(down.code).toBe(2);
       expect(down.stdout).toContain('ORCH_A2A_CARD');
       expect(down.stdout).toContain('agents.1.a2a');
@@ -160,10 +172,11 @@ describe('a remote A2A agent as a team member (a2a: <url>)', () => {
   it.each([
     ['a model', '\n    model: claude-sonnet-4-5', 'is a remote A2A agent (`a2a`), so `model` does not apply'],
     ['tools', '\n    tools: [note]', 'so `tools` does not apply'],
-  ])('refuses a remote agent that also declares %s', (_name, extra, expected) => {
+  ])('refuses a remote agent that also declares %s', async (_name, extra, expected) => {
     const project = tempProject({ 'gantz.yaml': GANTZ, 'agent-team.yaml': team(extra) });
     try {
       const run = orch(['-C', project.dir, 'validate'], { env: env() });
+      await breathe();
       expect(run.code).toBe(2);
       expect(run.stdout).toContain('ORCH_A2A_AGENT');
       expect(run.stdout).toContain(expected);
@@ -172,10 +185,11 @@ describe('a remote A2A agent as a team member (a2a: <url>)', () => {
     }
   });
 
-  it('reports an unset variable in the URL at its line', () => {
+  it('reports an unset variable in the URL at its line', async () => {
     const project = tempProject({ 'gantz.yaml': GANTZ, 'agent-team.yaml': team() });
     try {
       const run = orch(['-C', project.dir, 'validate'], { env: { REMOTE_KEY: KEY } });
+      await breathe();
       expect(run.code).toBe(2);
       expect(run.stdout).toMatch(/agent-team\.yaml:7:\d+ error ORCH_ENV_UNSET/);
     } finally {

@@ -2,7 +2,7 @@ import { Role, TaskState, type Message, type Part, type Task } from '@a2a-js/sdk
 import { ClientFactory, ClientFactoryOptions, JsonRpcTransportFactory, type Client } from '@a2a-js/sdk/client';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, orch } from '../helpers/cli.js';
+import { BIN, breathe, orch } from '../helpers/cli.js';
 import { tempProject } from '../helpers/project.js';
 import { survivors } from '../unit/tools/process-helpers.js';
 import { startStubProcess } from '../helpers/llm-stub-process.js';
@@ -148,6 +148,7 @@ describe('orch serve --a2a', () => {
     expect(got.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
     expect(artifact(got)).toEqual({ greet: 'hello ada' });
     const logs = orch(['-C', project.dir, 'logs', task.id]);
+    await breathe();
     expect(logs.code).toBe(0);
     expect(logs.stdout).toContain('greet');
   });
@@ -179,6 +180,7 @@ describe('orch serve --a2a', () => {
     expect(done.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
     expect(artifact(done)).toEqual({ build: 'hello build', ship: 'deployed' });
     const journal = orch(['-C', project.dir, 'logs', waiting.id]).stdout;
+    await breathe();
     expect(journal).toContain('approved by a2a client via the serving client');
 
     const rejected = await send(c, [data({ workflow: 'release' })]);
@@ -186,6 +188,7 @@ describe('orch serve --a2a', () => {
     expect(failed.status?.state).toBe(TaskState.TASK_STATE_FAILED);
     expect(artifact(failed)).toEqual({ build: 'hello build' });
     expect(orch(['-C', project.dir, 'logs', rejected.id]).stdout).toContain('rejected by a2a client via the serving client — not today');
+    await breathe();
   });
 
   it('answers a malformed message, an unknown workflow and a text without an orchestrator with clear errors', async () => {
@@ -221,7 +224,7 @@ describe('orch serve --a2a', () => {
     expect(status).toBe(403);
   });
 
-  it('is a team member of another orch project (a2a: <url>), gates included', () => {
+  it('is a team member of another orch project (a2a: <url>), gates included', async () => {
     const caller = tempProject({
       'agent-team.yaml': `
 agents:
@@ -238,15 +241,19 @@ workflows:
     const env = { GREETERS: base.href, GREETERS_TOKEN: TOKEN };
     try {
       const run = orch(['-C', caller.dir, 'run', 'nested', '--json'], { env });
+      await breathe();
       expect(run.code).toBe(0);
       expect((JSON.parse(run.stdout) as { steps: { output: unknown }[] }).steps[0]?.output).toEqual({ greet: 'hello nested' });
 
       // The served team's gate reaches the caller's run as an approval to give.
       const paused = orch(['-C', caller.dir, 'run', 'nested_release', '--json'], { env });
+      await breathe();
       expect(paused.code).toBe(3);
       const runId = (JSON.parse(paused.stdout) as { run_id: string }).run_id;
       expect(orch(['-C', caller.dir, 'approve', runId, 'release']).code).toBe(0);
+      await breathe();
       const resumed = orch(['-C', caller.dir, 'resume', runId, '--json'], { env });
+      await breathe();
       expect(resumed.code).toBe(0);
       expect((JSON.parse(resumed.stdout) as { steps: { output: unknown }[] }).steps[0]?.output).toEqual({ build: 'hello build', ship: 'deployed' });
     } finally {
@@ -320,6 +327,7 @@ workflows:
       }
       expect(state).toBe(TaskState.TASK_STATE_CANCELED);
       expect(orch(['-C', team.dir, 'logs', running.id]).stdout).toContain('interrupted');
+      await breathe();
     } finally {
       serve.kill('SIGTERM');
       await serve;
@@ -335,10 +343,11 @@ describe('orch serve --a2a usage errors', () => {
     [['--a2a', 'abc'], {}, '--a2a needs a port number (0-65535), not "abc"'],
     [['--token-env', 'A2A_TOKEN'], { A2A_TOKEN: 'x' }, '--token-env applies to the A2A server'],
     [['--a2a', '0', '--token-env', 'A2A_UNSET_TOKEN'], {}, '--token-env names A2A_UNSET_TOKEN, which is not set'],
-  ])('orch serve %j is refused with exit 2', (args, env, expected) => {
+  ])('orch serve %j is refused with exit 2', async (args, env, expected) => {
     const p = tempProject({ 'gantz.yaml': GANTZ });
     try {
       const run = orch(['-C', p.dir, 'serve', ...args], { env });
+      await breathe();
       expect(run.code).toBe(2);
       expect(run.stderr).toContain(expected);
     } finally {

@@ -83,7 +83,8 @@ async function remoteTask(agent: Performer, remote: Remote, action: string, inpu
     callId = open.call_id;
     result = await call(() => client.getTask({ tenant: '', id, historyLength: 0 }));
   } else {
-    result = await call(() => client.sendMessage({ tenant: '', message: userMessage(actionParts(action, input, ctx.step?.needs)), configuration: undefined, metadata: undefined }, { signal: ctx.signal }));
+    const message = userMessage(actionParts(action, input, ctx.step?.needs));
+    result = await call(() => client.sendMessage({ tenant: '', message, configuration: undefined, metadata: undefined }, { signal: ctx.signal }));
     callId = `a2a-${'status' in result ? result.id : result.messageId}`;
     if ('status' in result) {
       await ctx.channel?.record({ type: 'tool_call_started', turn: 0, call_id: callId, tool: A2A_TASK, input: { agent: agent.role, url: remote.url, task_id: result.id } }, true);

@@ -66,8 +66,9 @@ export function teamRequest(project: Project, message: Message): TeamRequest {
 function orchestratorRequest(project: Project, text: string): TeamRequest {
   const role = orchestratorRole(project);
   if (!role) {
+    const names = servedWorkflows(project).map((w) => w.name).join(', ') || 'none';
     throw new UnsupportedOperationError(
-      `this team has no orchestrator agent with a model to answer a text message; send a data part {"workflow": "<name>", "inputs": {...}} (workflows: ${servedWorkflows(project).map((w) => w.name).join(', ') || 'none'})`,
+      `this team has no orchestrator agent with a model to answer a text message; send a data part {"workflow": "<name>", "inputs": {...}} (workflows: ${names})`,
     );
   }
   const workflow: WorkflowDef = {
@@ -121,7 +122,8 @@ export class TeamRequestHandler extends DefaultRequestHandler {
     const request = teamRequest(this.project, message);
     const id = newRunId();
     const contextId = message.contextId || crypto.randomUUID();
-    await this.tasks.save({ id, contextId, status: { state: TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: new Date().toISOString() }, artifacts: [], history: [], metadata: { workflow: request.workflow.name } }, context);
+    const task = emptyTask(id, contextId);
+    await this.tasks.save({ ...task, metadata: { workflow: request.workflow.name } }, context);
     message.taskId = id;
     message.contextId = contextId;
     this.team.expect(id, request);
@@ -200,7 +202,8 @@ export class TeamExecutor implements AgentExecutor {
     }
     const decision = replyOf(ctx.userMessage, run.gate.request);
     if (typeof decision === 'object' && 'problem' in decision) {
-      bus.publish(AgentEvent.statusUpdate(status(ctx.taskId, ctx.contextId, TaskState.TASK_STATE_INPUT_REQUIRED, `${decision.problem}\n\n${gateQuestion(run.gate.request)}`, gateData(run.gate.request))));
+      const again = `${decision.problem}\n\n${gateQuestion(run.gate.request)}`;
+      bus.publish(AgentEvent.statusUpdate(status(ctx.taskId, ctx.contextId, TaskState.TASK_STATE_INPUT_REQUIRED, again, gateData(run.gate.request))));
       return;
     }
     const gate = run.gate;
@@ -319,9 +322,13 @@ function replyOf(message: Message, gate: GateRequest): boolean | string | GateRe
 
 function gateQuestion(gate: GateRequest): string {
   if (gate.question !== undefined) return `The agent of step \`${gate.step.id}\` asks: ${gate.question}`;
-  if (gate.toolCall) return `Approve the model's call of \`${gate.toolCall.tool}\` in step \`${gate.step.id}\` with ${resultText(gate.toolCall.input)}? Reply {"approve": true} or {"approve": false, "reason": "..."}.`;
-  const what = gate.when === 'before' ? `Approve step \`${gate.step.id}\` (${gate.step.action}) before it runs, with ${resultText(gate.args)}?` : `Approve the output of step \`${gate.step.id}\`: ${resultText(gate.output ?? null)}?`;
-  return `${what} Reply {"approve": true} or {"approve": false, "reason": "..."}.`;
+  const reply = 'Reply {"approve": true} or {"approve": false, "reason": "..."}.';
+  if (gate.toolCall) return `Approve the model's call of \`${gate.toolCall.tool}\` in step \`${gate.step.id}\` with ${resultText(gate.toolCall.input)}? ${reply}`;
+  const what =
+    gate.when === 'before'
+      ? `Approve step \`${gate.step.id}\` (${gate.step.action}) before it runs, with ${resultText(gate.args)}?`
+      : `Approve the output of step \`${gate.step.id}\`: ${resultText(gate.output ?? null)}?`;
+  return `${what} ${reply}`;
 }
 
 function gateData(gate: GateRequest): Record<string, unknown> {

@@ -30,7 +30,8 @@ export function serveResources(server: Server, project: Project, stateDir: strin
     for (const id of ids) {
       const state = await loadRun(stateDir, id).catch(() => undefined);
       if (!state) continue;
-      resources.push({ uri: `orch://runs/${id}`, name: `run ${id}`, title: `${state.workflow} ${state.status}`, description: `The report of run ${id} (${state.workflow}, ${state.status})`, mimeType: 'application/json' });
+      const what = `${state.workflow}, ${state.status}`;
+      resources.push({ uri: `orch://runs/${id}`, name: `run ${id}`, title: what, description: `The report of run ${id} (${what})`, mimeType: 'application/json' });
       resources.push({ uri: `orch://runs/${id}/journal`, name: `run ${id} journal`, description: `The journal of run ${id}, one event a line`, mimeType: 'application/x-ndjson' });
     }
     return { resources };
@@ -53,7 +54,9 @@ export function serveResources(server: Server, project: Project, stateDir: strin
       }
       const state = await loadRun(stateDir, id);
       const workflow = project.workflows.get(state.workflow);
-      const report = workflow ? runReport(state, workflow) : { run_id: state.runId, workflow: state.workflow, status: state.status, steps: [...state.steps.values()].map((s) => ({ id: s.id, status: s.status, output: s.output ?? null, error: s.error ?? null })) };
+      // A run of a workflow the project no longer declares (or an A2A text message's): its steps as the journal has them.
+      const steps = [...state.steps.values()].map((s) => ({ id: s.id, status: s.status, output: s.output ?? null, error: s.error ?? null }));
+      const report = workflow ? runReport(state, workflow) : { run_id: state.runId, workflow: state.workflow, status: state.status, steps };
       return { contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(redactor.redact(report), null, 2) }] };
     } catch (err) {
       if (isOrchError(err)) throw new McpError(ErrorCode.InvalidParams, `${err.message}${err.hint ? ` (${err.hint})` : ''}`);

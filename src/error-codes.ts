@@ -53,6 +53,8 @@ export const ERROR_CODES = {
   ORCH_EXPRESSION: { exit: 2, retryable: false, doc: 'a `${{ ... }}` expression does not parse or reads what it cannot' },
   ORCH_CYCLE: { exit: 2, retryable: false, doc: 'the `needs` of a workflow\'s steps form a cycle' },
   ORCH_UNRESOLVED_ACTION: { exit: 2, retryable: false, doc: 'a step\'s action is no tool its agent may use, and the agent has no model' },
+  ORCH_A2A_AGENT: { exit: 2, retryable: false, doc: 'an agent with `a2a:` also declares what only a local agent has (`model`, `tools`, ...), or `headers:` without `a2a:`' },
+  ORCH_A2A_CARD: { exit: 2, retryable: false, doc: '`orch validate --connect`: a remote A2A agent\'s Agent Card cannot be fetched or offers no JSON-RPC interface' },
   ORCH_TOOL_UNVERIFIED: { exit: 2, retryable: false, doc: 'a warning: only a running MCP server can confirm this tool name' },
   ORCH_TOOL_NOT_PROVIDED: { exit: 2, retryable: false, doc: '`validate --connect`: no running MCP server provides this tool' },
 
@@ -122,6 +124,8 @@ export const ERROR_CODES = {
   ORCH_HANDOFF_LOOP: { exit: 1, retryable: false, doc: 'agents handed a conversation back to one that already had it' },
   ORCH_PLAN_INVALID: { exit: 1, retryable: false, doc: "the planner model's plan for an `orchestrate` task does not fit the subtask schema after a repair turn, or names a tool or agent type the project lacks" },
   ORCH_OUTPUT_INVALID: { exit: 1, retryable: true, doc: 'an LLM step\'s answer does not match its `output_schema`, even after a repair turn' },
+  ORCH_A2A_UNREACHABLE: { exit: 1, retryable: true, doc: 'a remote A2A agent could not be reached, or refused the request' },
+  ORCH_A2A_TASK_FAILED: { exit: 1, retryable: false, doc: 'a remote A2A agent\'s task failed, was rejected or cancelled, or needs input where nobody can give it' },
 
   // Paused (exit 3): the run waits for a person.
   ORCH_APPROVAL_PENDING: { exit: 3, retryable: false, doc: 'a model\'s tool call needs a person\'s approval; the run pauses until `orch approve` / `orch reject`' },

@@ -1,6 +1,6 @@
 import type { Project } from '../config/model.js';
 import type { Cassette } from '../llm/cassette.js';
-import type { Logger, McpCallResult, McpCaller } from '../tools/context.js';
+import type { CallOptions, Logger, McpCallResult, McpCaller } from '../tools/context.js';
 import type { ActionChannel } from './action-channel.js';
 import type { Budget } from './budget.js';
 import type { CallIds, Interceptor } from './interceptors.js';
@@ -20,7 +20,7 @@ export interface Performance {
 
 /** The MCP servers as an agent addresses their tools: `server.tool`, or a bare name unique among them. */
 export interface ServerTools extends McpCaller {
-  call(name: string, args: Record<string, unknown>, request: { signal?: AbortSignal; audited?: boolean }): Promise<McpCallResult>;
+  call(name: string, args: Record<string, unknown>, request: CallOptions): Promise<McpCallResult>;
 }
 
 /** Everything an action may use besides its input. */
@@ -47,6 +47,8 @@ export interface PerformContext {
   delegation?: DelegationContext;
   /** Trace context of the work that sent the task (the task's `carrier`), possibly from another process. */
   carrier?: Record<string, string>;
+  /** A direct tool call's progress notifications (an MCP server's), for a caller that relays them. */
+  onProgress?: CallOptions['onProgress'];
 }
 
 /** Where a delegated run sits: the `dispatch_to_agent` call it serves, and the roles on the chain above it, outermost first. */

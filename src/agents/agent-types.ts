@@ -10,6 +10,8 @@ export interface AgentType {
   /** Pool size declared in agent-team.yaml, used until `orch scale` says otherwise. */
   count: number;
   isolation: 'inline' | 'process';
+  /** A remote A2A agent (`a2a:`): it takes any action asked of it by name, and is never picked for a tool by itself. */
+  remote?: boolean;
 }
 
 /** The default type of a project without a team: one instance that may run every tool. */
@@ -21,9 +23,10 @@ export function agentTypes(project: Project): Map<string, AgentType> {
   for (const agent of project.agents.values()) {
     types.set(agent.role, {
       name: agent.role,
-      tools: agent.tools ? new Set(agent.tools) : 'all',
+      tools: agent.a2a ? new Set() : agent.tools ? new Set(agent.tools) : 'all',
       count: agent.count,
       isolation: agent.isolation,
+      ...(agent.a2a && { remote: true }),
     });
   }
   if (types.size === 0) types.set(DEFAULT_TYPE, { name: DEFAULT_TYPE, tools: 'all', count: 1, isolation: 'inline' });
@@ -31,7 +34,7 @@ export function agentTypes(project: Project): Map<string, AgentType> {
 }
 
 export function mayRun(type: AgentType, tool: string): boolean {
-  return type.tools === 'all' || type.tools.has(tool);
+  return type.remote === true || type.tools === 'all' || type.tools.has(tool);
 }
 
 /** The named type, or a usage error suggesting the closest one. */
@@ -48,6 +51,6 @@ export function requireType(types: ReadonlyMap<string, AgentType>, name: string)
 
 /** Types that may run a tool, best first: specialists that list it, then generalists. */
 export function typesFor(types: ReadonlyMap<string, AgentType>, tool: string): AgentType[] {
-  const able = [...types.values()].filter((t) => mayRun(t, tool));
+  const able = [...types.values()].filter((t) => !t.remote && mayRun(t, tool));
   return [...able.filter((t) => t.tools !== 'all'), ...able.filter((t) => t.tools === 'all')];
 }

@@ -18,10 +18,10 @@ export interface CallIds {
   instance?: string;
 }
 
-/** One tool call as the chain sees it. `kind` is the handler kind, or `server` for a tool of an MCP server. */
+/** One tool call as the chain sees it. `kind` is the handler kind, `server` for a tool of an MCP server, `a2a` for a remote agent's task. */
 export interface ToolCall {
   tool: string;
-  kind: 'script' | 'http' | 'module' | 'mcp' | 'server';
+  kind: 'script' | 'http' | 'module' | 'mcp' | 'server' | 'a2a';
   args: Record<string, unknown>;
   ids: CallIds;
 }

@@ -6,6 +6,7 @@ import { fromMcpResult } from '../tools/mcp.js';
 import type { ToolResult } from '../tools/result.js';
 import { runChain, type CallIds, type ToolCall } from './interceptors.js';
 import type { Performance, PerformContext, Performer } from './action.js';
+import { performRemote } from './a2a-action.js';
 import { performWithModel } from './llm-action.js';
 import { inSpan, tracingOn } from '../util/tracing.js';
 import { usageAttributes } from './llm-loop.js';
@@ -13,7 +14,7 @@ import { usageAttributes } from './llm-loop.js';
 export type { Performance, PerformContext, Performer, ServerTools, Usage } from './action.js';
 
 /** How an action is carried out (DESIGN section 4), decided from the project alone. */
-export type ActionPlan = { kind: 'tool'; tool: string } | { kind: 'server'; name: string } | { kind: 'llm'; model: string };
+export type ActionPlan = { kind: 'tool'; tool: string } | { kind: 'server'; name: string } | { kind: 'llm'; model: string } | { kind: 'a2a'; url: string };
 
 /**
  * DESIGN section 4's action resolution, the one place it is decided: (1) a tool the agent
@@ -24,6 +25,8 @@ export type ActionPlan = { kind: 'tool'; tool: string } | { kind: 'server'; name
  */
 export function planAction(project: Project, role: string, action: string): ActionPlan {
   const agent: AgentDef | undefined = project.agents.get(role);
+  // A remote agent (`a2a:`) is sent every action: it decides how to carry it out.
+  if (agent?.a2a) return { kind: 'a2a', url: agent.a2a.url };
   const name = action.includes('/') && !project.tools.has(action) ? action.replace('/', '.') : action;
   const allowed = agent?.tools === undefined || agent.tools.includes(action) || agent.tools.includes(name);
   if (allowed && project.tools.has(name)) return { kind: 'tool', tool: name };
@@ -38,7 +41,7 @@ export function planAction(project: Project, role: string, action: string): Acti
 /**
  * The agent runtime: the only place where an agent performs an action, for workflow
  * steps, orchestrate subtasks and process workers alike. Tool calls pass through the
- * interceptor chain; an LLM loop will be one more way an action is carried out.
+ * interceptor chain; an LLM loop and a remote A2A agent are the other ways an action is carried out.
  */
 export async function perform(agent: Performer, action: string, input: Record<string, unknown>, ctx: PerformContext): Promise<Performance> {
   const plan = planAction(ctx.project, agent.role, action);
@@ -81,6 +84,8 @@ async function carryOut(plan: ActionPlan, agent: Performer, action: string, inpu
       const ids = { ...ctx.ids, agent: agent.role, instance: agent.instance };
       return performWithModel(agent, action, input, ctx, async (tool, toolInput, signal) => (await callNamedTool(tool, toolInput, { ...ctx, signal, ids })).value);
     }
+    case 'a2a':
+      return performRemote(agent, action, input, ctx);
     default: {
       const never: never = plan;
       throw new Error(`unknown action plan ${JSON.stringify(never)}`);
@@ -122,6 +127,7 @@ async function dispatch(call: ToolCall, ctx: CallContext): Promise<ToolResult> {
       mcp: ctx.servers,
       stateDir: ctx.stateDir,
       callTool: async (name, args) => (await callNamedTool(name, args, { ...ctx, ids: call.ids })).value,
+      ...(ctx.onProgress && { onProgress: ctx.onProgress }),
     });
   }
   if (!ctx.servers) {
@@ -131,6 +137,6 @@ async function dispatch(call: ToolCall, ctx: CallContext): Promise<ToolResult> {
     });
   }
   // The chain's audit link records this call, so the supervisor does not record it again.
-  const result = await ctx.servers.call(call.tool, call.args, { signal: ctx.signal, audited: true });
+  const result = await ctx.servers.call(call.tool, call.args, { signal: ctx.signal, audited: true, ...(ctx.onProgress && { onProgress: ctx.onProgress }) });
   return fromMcpResult(call.tool, result);
 }

@@ -151,9 +151,12 @@ export function buildProgram(): Command {
 
   program
     .command('serve')
-    .description('expose the declared tools and workflows as an MCP server (stdio, or Streamable HTTP with --http)')
+    .description('expose the declared tools and workflows as an MCP server (stdio, or Streamable HTTP with --http), or the team as an A2A agent (--a2a)')
     .option('--http [port]', 'serve Streamable HTTP at http://<host>:<port>/mcp instead of stdio (0: any free port; no number: gantz.yaml\'s server.port, else 3000)')
-    .option('--host <host>', 'address to bind with --http; anything but loopback exposes the tools to the network', '127.0.0.1')
+    .option('--a2a <port>', 'serve the team as an A2A agent at http://<host>:<port>/ (Agent Card at /.well-known/agent-card.json; 0: any free port); with --http, both')
+    .option('--expose <servers>', 'also serve these MCP servers\' tools as <server>.<tool> (comma-separated; an MCP gateway with orch\'s audit log, rate limits, redaction and approval_required)')
+    .option('--token-env <var>', 'with --a2a: require Authorization: Bearer <the value of this environment variable>')
+    .option('--host <host>', 'address to bind with --http and --a2a; anything but loopback exposes the tools to the network', '127.0.0.1')
     .action(lazy(() => import('./commands/serve.js')));
 
   program

@@ -169,7 +169,7 @@ function normalise(
 ): Project {
   const set: ServerSet = { servers: new Map(), disabled: new Map() };
   const tools = new Map<string, ToolDef>();
-  const gantz = byKind.gantz?.data as { name?: string; version?: string | number; tools?: never; server?: { port?: number } } | undefined;
+  const gantz = byKind.gantz?.data as { name?: string; version?: string | number; tools?: never; server?: { port?: number }; serve?: { expose?: string[] } } | undefined;
   const team = byKind.team?.data as RawTeamFile | undefined;
   const scope: VarScope = { env, folders: { workspaceFolder: dir, userHome: homedir() } };
 
@@ -186,7 +186,7 @@ function normalise(
   if (files.gantz) {
     normaliseTools(gantz?.tools, { file: files.gantz, path: ['tools'] }, tools, { sink, scope, configDir: path.dirname(files.gantz) });
   }
-  const teamPart = files.team && team ? normaliseTeam(team, files.team, sink) : { agents: new Map(), workflows: new Map() };
+  const teamPart = files.team && team ? normaliseTeam(team, files.team, sink, scope) : { agents: new Map(), workflows: new Map() };
   // A name the files give a tool (even one that failed to load) or a workflow stays theirs.
   addBuiltinTools(tools, new Set([...sink.brokenTools, ...teamPart.workflows.keys()]));
   return {
@@ -195,6 +195,7 @@ function normalise(
     name: gantz?.name,
     version: gantz?.version === undefined ? undefined : String(gantz.version),
     ...(gantz?.server?.port === undefined ? {} : { servePort: gantz.server.port }),
+    ...(gantz?.serve?.expose === undefined ? {} : { serveExpose: gantz.serve.expose }),
     tools,
     servers: set.servers,
     disabledServers: set.disabled,

@@ -107,6 +107,8 @@ export interface McpServerDef {
   startupTimeoutMs: number;
   toolTimeoutMs?: number;
   rateLimit?: RateLimit;
+  /** Tools (bare names) whose calls through `orch serve --expose` a person approves. */
+  approvalRequired?: string[];
   /**
    * Errors in this server's declaration (an unset variable, a bad field). They matter only
    * when the server is needed: starting it fails with them, `orch validate` reports them,
@@ -257,6 +259,10 @@ export interface AgentDef {
   maxToolResultChars?: number;
   /** Roles the model may hand the conversation to (`transfer_to_agent`). */
   handoffs?: string[];
+  /** A remote A2A agent: its base URL and the headers sent with every request (`${VAR}` expanded). */
+  a2a?: { url: string; headers: Record<string, string> };
+  /** `headers:` given without `a2a:`, where they mean nothing (a rule reports it). */
+  strayHeaders?: boolean;
   origin: Origin;
 }
 
@@ -291,6 +297,8 @@ export interface Project {
   version?: string;
   /** gantz.yaml's `server.port` (the Gantz CLI's): what `orch serve --http` binds without a port. */
   servePort?: number;
+  /** gantz.yaml's `serve.expose`: MCP servers `orch serve` re-serves as a gateway. */
+  serveExpose?: string[];
   tools: Map<string, ToolDef>;
   servers: Map<string, McpServerDef>;
   /** Servers declared with `disabled: true`, kept apart so that nothing starts them. */

@@ -17,6 +17,7 @@ interface RawServer {
   startup_timeout?: number | string;
   tool_timeout?: number | string;
   rate_limit?: { calls: number; per: number | string };
+  approval_required?: string[];
   disabled?: boolean;
 }
 
@@ -111,6 +112,7 @@ function normaliseServer(name: string, entry: RawServer, at: Origin, sink: Issue
     startupTimeoutMs: parseDuration(entry.startup_timeout) ?? DEFAULT_STARTUP_TIMEOUT_MS,
     toolTimeoutMs: parseDuration(entry.tool_timeout),
     rateLimit: entry.rate_limit === undefined ? undefined : { calls: entry.rate_limit.calls, perMs: parseDuration(entry.rate_limit.per) ?? 1000 },
+    ...(entry.approval_required !== undefined && { approvalRequired: entry.approval_required }),
     origin: at,
   };
 }

@@ -1,4 +1,5 @@
 import { parseDuration } from './duration.js';
+import { expandField, expandMap, type VarScope } from './expand.js';
 import { under, type IssueSink } from './locate.js';
 import type {
   AgentDef,
@@ -34,6 +35,8 @@ interface RawAgent {
   budget?: RawBudget;
   max_tool_result_chars?: number;
   handoffs?: string[];
+  a2a?: string;
+  headers?: Record<string, string>;
 }
 
 interface RawBudget {
@@ -99,6 +102,7 @@ export function normaliseTeam(
   raw: RawTeamFile,
   file: string,
   sink: IssueSink,
+  scope: VarScope,
 ): {
   team?: TeamDef;
   agents: Map<string, AgentDef>;
@@ -150,6 +154,10 @@ export function normaliseTeam(
       budget: budgetOf(a.budget, a.max_iterations),
       maxToolResultChars: a.max_tool_result_chars,
       ...(a.handoffs !== undefined && { handoffs: a.handoffs }),
+      ...(a.a2a !== undefined && {
+        a2a: { url: expandField(sink, scope, under(at, 'a2a'), a.a2a), headers: expandMap(sink, scope, under(at, 'headers'), a.headers) },
+      }),
+      ...(a.a2a === undefined && a.headers !== undefined && { strayHeaders: true }),
       origin: at,
     });
   });

@@ -23,7 +23,8 @@ export interface PlanContext {
 
 /** The type that runs `tool`: the one asked for (checked), else the best able type. */
 export function resolveType(ctx: PlanContext, id: string, tool: string | undefined, asked: string | undefined): string {
-  if (tool !== undefined) checkTool(ctx, id, tool);
+  // A remote A2A agent is sent the action by name: it need not be a tool of the project.
+  if (tool !== undefined && (asked === undefined || ctx.types.get(asked)?.remote !== true)) checkTool(ctx, id, tool);
   if (asked !== undefined) {
     const type = requireType(ctx.types, asked);
     if (tool !== undefined && !mayRun(type, tool)) {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -7,7 +8,7 @@ export interface HttpServeOptions {
   host: string;
   /** 0 picks a free port. */
   port: number;
-  /** Builds the MCP server that answers one request. */
+  /** Builds the MCP server of one session. */
   createServer: () => Server;
   onError: (err: unknown) => void;
 }
@@ -23,10 +24,11 @@ const LOOPBACK = ['localhost', '127.0.0.1', '[::1]', '::1'];
 const WILDCARD = ['0.0.0.0', '::'];
 
 /**
- * Serves MCP over Streamable HTTP at `/mcp`, statelessly: each POST gets a fresh server
- * and transport, so nothing piles up per client, and a client that disconnects aborts
- * its calls (their scripts are killed). With no server-initiated stream to offer, GET
- * and DELETE answer 405 as the transport spec requires.
+ * Serves MCP over Streamable HTTP at `/mcp`, with sessions: an `initialize` POST opens one
+ * (its own MCP server and transport, named by the `Mcp-Session-Id` the client then sends),
+ * so a `notifications/cancelled` reaches the running call it names (whose scripts are then
+ * killed), server-to-client requests (elicitation) and notifications (progress, logs) have
+ * a stream to go on, and `DELETE` ends the session, aborting what it still runs.
  *
  * Against DNS rebinding (a web page whose name resolves to 127.0.0.1), the Host and any
  * Origin header must name this machine (loopback, or the `--host` given), port-agnostic
@@ -34,8 +36,8 @@ const WILDCARD = ['0.0.0.0', '::'];
  * and the caller warns.
  */
 export async function serveHttp(options: HttpServeOptions): Promise<HttpServing> {
-  const allowed = new Set([...LOOPBACK, options.host.toLowerCase(), `[${options.host.toLowerCase()}]`]);
-  const guard = !WILDCARD.includes(options.host);
+  const refused = hostGuard(options.host);
+  const sessions = new Map<string, { transport: StreamableHTTPServerTransport; mcp: Server }>();
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
@@ -46,14 +48,9 @@ export async function serveHttp(options: HttpServeOptions): Promise<HttpServing>
   });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    if (guard && !(nameAllowed(req.headers.host, allowed) && originAllowed(req.headers.origin, allowed))) {
-      reply(res, 403, -32000, 'Forbidden: Host or Origin is not this machine (DNS rebinding protection)');
-      return;
-    }
-    // On a wildcard address any Host may be ours, but a browser's Origin must still be the
-    // very name it reached us by (or loopback): another site's page is refused.
-    if (!guard && !originAllowed(req.headers.origin, new Set([...LOOPBACK, hostnameOf(req.headers.host)]))) {
-      reply(res, 403, -32000, 'Forbidden: Origin is another site');
+    const why = refused(req.headers);
+    if (why) {
+      reply(res, 403, -32000, why);
       return;
     }
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -61,16 +58,33 @@ export async function serveHttp(options: HttpServeOptions): Promise<HttpServing>
       reply(res, 404, -32000, `Not found: the MCP endpoint is /mcp`);
       return;
     }
-    if (req.method !== 'POST') {
-      res.setHeader('Allow', 'POST');
-      reply(res, 405, -32000, 'Method not allowed: this server is stateless and offers no SSE stream');
+    const id = req.headers['mcp-session-id'];
+    if (typeof id === 'string') {
+      const session = sessions.get(id);
+      if (!session) {
+        reply(res, 404, -32001, 'Session not found: initialize a new session');
+        return;
+      }
+      await session.transport.handleRequest(req, res);
       return;
     }
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST');
+      reply(res, req.method === 'GET' || req.method === 'DELETE' ? 400 : 405, -32000, 'Bad Request: send an initialize request first, then the Mcp-Session-Id it gave');
+      return;
+    }
     const mcp = options.createServer();
-    res.on('close', () => {
-      void transport.close();
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (sessionId) => void sessions.set(sessionId, { transport, mcp }),
+    });
+    transport.onclose = () => {
+      if (transport.sessionId !== undefined) sessions.delete(transport.sessionId);
       void mcp.close();
+    };
+    // A request that opened no session (not an initialize) leaves nothing behind.
+    res.on('close', () => {
+      if (transport.sessionId === undefined) void transport.close();
     });
     await mcp.connect(transport);
     await transport.handleRequest(req, res);
@@ -88,12 +102,37 @@ export async function serveHttp(options: HttpServeOptions): Promise<HttpServing>
   const shown = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     url: `http://${shown}:${port}/mcp`,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await Promise.allSettled([...sessions.values()].map((s) => s.transport.close()));
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+    },
   };
+}
+
+/**
+ * Against DNS rebinding: the reason to refuse a request whose Host or Origin is not this
+ * machine (loopback, or the `--host` given), else undefined. Bound to a wildcard address
+ * any Host may be ours, but a browser's Origin must still be the very name it reached
+ * us by (or loopback): another site's page is refused.
+ */
+export function hostGuard(host: string): (headers: http.IncomingHttpHeaders) => string | undefined {
+  const allowed = new Set([...LOOPBACK, host.toLowerCase(), `[${host.toLowerCase()}]`]);
+  const guard = !WILDCARD.includes(host);
+  return (headers) => {
+    if (guard && !(nameAllowed(headers.host, allowed) && originAllowed(headers.origin, allowed))) {
+      return 'Forbidden: Host or Origin is not this machine (DNS rebinding protection)';
+    }
+    if (!guard && !originAllowed(headers.origin, new Set([...LOOPBACK, hostnameOf(headers.host)]))) return 'Forbidden: Origin is another site';
+    return undefined;
+  };
+}
+
+/** Whether the address is a wildcard one, where no Host header can be checked. */
+export function isWildcard(host: string): boolean {
+  return WILDCARD.includes(host);
 }
 
 function reply(res: http.ServerResponse, status: number, code: number, message: string): void {

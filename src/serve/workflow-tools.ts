@@ -5,10 +5,21 @@ import { silentLogger } from '../tools/context.js';
 import { resolveInputs } from '../workflow/inputs.js';
 import { runReport } from '../workflow/report.js';
 import { startRun } from '../workflow/session.js';
-import type { GateAsker } from '../workflow/engine.js';
+import type { GateAsker, GateRequest } from '../workflow/engine.js';
+import type { RunEvent } from '../state/events.js';
+import type { Logger, ProgressUpdate } from '../tools/context.js';
+import { resultText } from '../tools/result.js';
+import type { Confirm } from './gateway.js';
 
 /** Asks the MCP client's user for a line of text; undefined when they decline or cancel. */
 export type Elicit = (message: string) => Promise<string | undefined>;
+
+/** A gate as a yes/no question to the client's user. */
+function gateMessage(request: GateRequest): string {
+  if (request.toolCall) return `Step \`${request.step.id}\`: approve the model's call of \`${request.toolCall.tool}\` with ${resultText(request.toolCall.input)}?`;
+  if (request.when === 'before') return `Approve step \`${request.step.id}\` (${request.step.action}) before it runs, with ${resultText(request.args)}?`;
+  return `Approve the output of step \`${request.step.id}\`: ${resultText(request.output ?? null)}?`;
+}
 
 /** Runs started for MCP clients and not finished yet. */
 const inFlight = new Set<Promise<unknown>>();
@@ -48,20 +59,45 @@ export async function callWorkflow(
   project: Project,
   workflow: WorkflowDef,
   args: Record<string, unknown>,
-  options: { signal: AbortSignal; supervisor?: Supervisor; elicit?: Elicit },
+  options: { signal: AbortSignal; supervisor?: Supervisor; elicit?: Elicit; confirm?: Confirm; onProgress?: (p: ProgressUpdate) => void; logger?: Logger },
 ): Promise<CallToolResult> {
   const inputs = resolveInputs(workflow, args);
-  const elicit = options.elicit;
-  // An agent's question (ask_human) becomes an elicitation when the client can answer one.
-  const answer: GateAsker | undefined = elicit
+  const { elicit, confirm, onProgress } = options;
+  // An agent's question (ask_human) becomes an elicitation when the client can answer one, and so does a gate: a yes or no.
+  const ask: GateAsker | undefined = elicit
     ? async (request) => {
-        if (request.question === undefined) return undefined;
-        const reply = await elicit(`The agent of step \`${request.step.id}\` asks: ${request.question}`);
-        return reply === undefined ? false : reply;
+        if (request.question !== undefined) {
+          const reply = await elicit(`The agent of step \`${request.step.id}\` asks: ${request.question}`);
+          return reply === undefined ? false : reply;
+        }
+        const said = confirm ? await confirm(gateMessage(request)) : undefined;
+        return said === true;
+      }
+    : undefined;
+  // One progress notification per step that starts or settles, of the workflow's steps.
+  const total = workflow.steps.length;
+  let settled = 0;
+  const onEvent = onProgress
+    ? (event: RunEvent) => {
+        if (event.type === 'step_started') onProgress({ progress: settled, total, message: `step ${event.step} started` });
+        if (event.type === 'step_succeeded' || event.type === 'step_skipped' || (event.type === 'step_failed' && event.final)) {
+          settled++;
+          onProgress({ progress: settled, total, message: `step ${event.step} ${event.type.slice('step_'.length)}` });
+        }
       }
     : undefined;
   const running = startRun(
-    { project, workflow, approve: new Set(), approveAll: false, logger: silentLogger, supervisor: options.supervisor, signal: options.signal, answer },
+    {
+      project,
+      workflow,
+      approve: new Set(),
+      approveAll: false,
+      logger: options.logger ?? silentLogger,
+      supervisor: options.supervisor,
+      signal: options.signal,
+      ...(ask && { ask, client: 'mcp client' }),
+      ...(onEvent && { onEvent }),
+    },
     inputs,
   );
   inFlight.add(running);

@@ -40,7 +40,7 @@ const schemas = [
     step: z.string(),
     decision,
     by: z.string(),
-    method: z.enum(['prompt', 'flag', 'command']),
+    method: z.enum(['prompt', 'flag', 'command', 'client']),
     when,
     reason: z.string().optional(),
     call_id: z.string().optional(),

@@ -5,7 +5,8 @@
 export type GateDecision = 'approved' | 'rejected';
 
 /** How a gate was decided: at the terminal prompt, by a flag given up front, or by a later command. */
-export type DecisionMethod = 'prompt' | 'flag' | 'command';
+/** `client`: a client of `orch serve` decided (an A2A reply, an MCP elicitation). */
+export type DecisionMethod = 'prompt' | 'flag' | 'command' | 'client';
 
 /** Tokens (and, where the price is known, money) a model call or a step used. Never redacted. */
 export interface UsageRecord {

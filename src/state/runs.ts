@@ -102,7 +102,8 @@ function drivenElsewhere(dir: string): boolean {
   }
 }
 
-async function listRunIds(stateDir: string): Promise<string[]> {
+/** The ids of every run in the state directory, oldest first. */
+export async function listRunIds(stateDir: string): Promise<string[]> {
   try {
     const entries = await readdir(runsDir(stateDir), { withFileTypes: true });
     return entries.filter((e) => e.isDirectory() && isRunId(e.name)).map((e) => e.name).sort();

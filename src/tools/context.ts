@@ -34,6 +34,15 @@ export interface McpCaller {
 export interface CallOptions {
   signal?: AbortSignal;
   audited?: boolean;
+  /** The server's progress notifications for the call, as they come. */
+  onProgress?: (progress: ProgressUpdate) => void;
+}
+
+/** A progress notification of a running call: how far, of how much, and what it is doing. */
+export interface ProgressUpdate {
+  progress: number;
+  total?: number;
+  message?: string;
 }
 
 /** What an invocation may use besides its input. */
@@ -55,6 +64,8 @@ export interface InvokeContext {
   callTool?: (name: string, args: Record<string, unknown>) => Promise<unknown>;
   /** The runtime records this call in the audit log: an `mcp:` tool's server call is not recorded again. */
   audited?: boolean;
+  /** An `mcp:` tool's progress notifications, relayed (`orch serve` passes them to its client). */
+  onProgress?: (progress: ProgressUpdate) => void;
 }
 
 /** A logger that drops everything, for callers that have nowhere to show messages. */

@@ -52,7 +52,7 @@ function dispatch(project: Project, tool: ToolDef, params: Record<string, unknow
       return runModule(handler, params, handlerContext(project, tool.name, ctx));
     case 'mcp':
       refuseDisabled(project, handler.server);
-      return runMcp(handler, params, { tool: tool.name, mcp: ctx.mcp, signal: ctx.signal, audited: ctx.audited });
+      return runMcp(handler, params, { tool: tool.name, mcp: ctx.mcp, signal: ctx.signal, audited: ctx.audited, onProgress: ctx.onProgress });
     default: {
       const unknown: never = handler;
       throw new Error(`unknown handler kind ${JSON.stringify(unknown)}`);

@@ -1,15 +1,15 @@
 import type { McpHandler } from '../config/model.js';
 import { ExitCode, OrchError } from '../errors.js';
-import type { McpCallResult, McpCaller } from './context.js';
+import type { CallOptions, McpCallResult, McpCaller } from './context.js';
 import { parseOutput, ToolError, type ToolResult } from './result.js';
 
 /** Forwards an `mcp:` tool to its server's tool. */
 export async function runMcp(
   handler: McpHandler,
   params: Record<string, unknown>,
-  options: { tool: string; mcp?: McpCaller; signal?: AbortSignal; audited?: boolean },
+  options: { tool: string; mcp?: McpCaller; signal?: AbortSignal; audited?: boolean; onProgress?: CallOptions['onProgress'] },
 ): Promise<ToolResult> {
-  const result = await callServerTool(options.mcp, handler.server, handler.tool, params, options.signal, options.audited);
+  const result = await callServerTool(options.mcp, handler.server, handler.tool, params, options.signal, options.audited, options.onProgress);
   return fromMcpResult(options.tool, result);
 }
 
@@ -21,13 +21,14 @@ export function callServerTool(
   args: Record<string, unknown>,
   signal?: AbortSignal,
   audited?: boolean,
+  onProgress?: CallOptions['onProgress'],
 ): Promise<McpCallResult> {
   if (!mcp) {
     throw new OrchError('ORCH_MCP_UNAVAILABLE', `cannot call ${server}.${tool}: MCP servers are not running in this command`, {
       exitCode: ExitCode.usage,
     });
   }
-  return mcp.callTool(server, tool, args, { signal, audited });
+  return mcp.callTool(server, tool, args, { signal, audited, ...(onProgress && { onProgress }) });
 }
 
 /**
@@ -45,5 +46,6 @@ export function fromMcpResult(tool: string, result: McpCallResult): ToolResult {
   if (result.structuredContent !== undefined) value = result.structuredContent;
   else if (texts.length === content.length) value = parseOutput(texts.join('\n'));
   else value = content;
-  return { value, content };
+  const structured = result.structuredContent;
+  return structured !== null && typeof structured === 'object' && !Array.isArray(structured) ? { value, content, structured: structured as Record<string, unknown> } : { value, content };
 }

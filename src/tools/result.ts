@@ -16,6 +16,8 @@ export interface ToolResult {
   value: unknown;
   /** The original MCP content when the result came from an MCP server. */
   content?: ContentBlock[];
+  /** The server's `structuredContent`, kept as it came so `orch serve` forwards it unchanged. */
+  structured?: Record<string, unknown>;
 }
 
 /** What a failed tool left behind, for the user and for gates. */

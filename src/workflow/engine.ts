@@ -50,10 +50,17 @@ export interface GateRequest {
   question?: string;
 }
 /**
- * Resolves true to approve, false to reject, undefined when `signal` ended the question
- * unanswered; for a `question`, the answer's text (false: the person declined to answer).
+ * Resolves true to approve, false (or a rejection with its reason) to reject, undefined
+ * when `signal` ended the question unanswered; for a `question`, the answer's text (false:
+ * the person declined to answer).
  */
-export type GateAsker = (request: GateRequest, signal: AbortSignal) => Promise<boolean | string | undefined>;
+export type GateAsker = (request: GateRequest, signal: AbortSignal) => Promise<boolean | string | GateRejection | undefined>;
+
+/** A person's no, with why. */
+export interface GateRejection {
+  rejected: true;
+  reason: string;
+}
 
 export interface EngineOptions {
   workflow: WorkflowDef;
@@ -70,6 +77,8 @@ export interface EngineOptions {
   answer?: GateAsker;
   /** Who decides at the prompt or by flag, for the journal. */
   who: string;
+  /** How `ask` reaches a person, for the journal: the terminal prompt (default), or a client of `orch serve`. */
+  askedVia?: 'prompt' | 'client';
   signal: AbortSignal;
   /** Called with every event as the journal wrote it (redacted), for display. */
   onEvent?: (event: RunEvent) => void;
@@ -158,12 +167,14 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
       return earlier === 'approved';
     }
     let decision: boolean | undefined;
+    let reason: string | undefined;
     let method: DecisionMethod = 'flag';
     if (o.approveAll || o.approve.has(step.id)) decision = true;
     else if (o.ask && !o.signal.aborted) {
-      method = 'prompt';
+      method = o.askedVia ?? 'prompt';
       const said = await o.ask({ runId: o.state.runId, step, when, args: shown(args), output: shown(output) }, o.signal);
-      decision = said === undefined ? undefined : said !== false;
+      if (typeof said === 'object') reason = said.reason;
+      decision = said === undefined ? undefined : said !== false && typeof said !== 'object';
       // Interrupted at the prompt: nothing was decided, and resume will ask again.
       if (decision === undefined) return undefined;
     }
@@ -171,7 +182,7 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
       await write({ type: 'gate_waiting', step: step.id, gate: 'approval_required', when });
       return undefined;
     }
-    await write({ type: 'gate_decided', step: step.id, decision: decision ? 'approved' : 'rejected', by: o.who, method, when });
+    await write({ type: 'gate_decided', step: step.id, decision: decision ? 'approved' : 'rejected', by: o.who, method, when, ...(reason !== undefined && { reason }) });
     return decision;
   };
 
@@ -195,13 +206,13 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
           if (earlier.decision !== 'approved') return { decision: 'rejected', reason: earlier.reason };
           return earlier.answer === undefined ? { decision: 'approved' } : { decision: 'approved', answer: earlier.answer };
         }
-        let decision: boolean | string | undefined;
+        let decision: boolean | string | GateRejection | undefined;
         let method: DecisionMethod = 'flag';
         // --approve and --approve-all pass approvals; a question only a person can answer.
         const asker = question !== undefined ? (o.ask ?? o.answer) : o.ask;
         if (question === undefined && (o.approveAll || o.approve.has(step.id))) decision = true;
         else if (asker && !o.signal.aborted) {
-          method = 'prompt';
+          method = asker === o.ask ? (o.askedVia ?? 'prompt') : 'client';
           decision = await asker({ runId: o.state.runId, step, when: 'before', args: shown(call.input), toolCall: shown(call), ...(question !== undefined && { question: shown(question) }) }, signal);
         }
         if (decision === undefined) {
@@ -209,9 +220,10 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
           return { decision: 'pending' };
         }
         const answer = question !== undefined && typeof decision === 'string' ? decision : undefined;
-        const approved = question === undefined ? decision !== false : answer !== undefined;
-        await write({ type: 'gate_decided', step: step.id, decision: approved ? 'approved' : 'rejected', by: o.who, method, when: 'before', call_id: call.call_id, ...(answer !== undefined && { answer }) });
-        if (!approved) return { decision: 'rejected', ...(question !== undefined && { reason: 'the person did not answer' }) };
+        const reason = typeof decision === 'object' ? decision.reason : undefined;
+        const approved = question === undefined ? decision !== false && typeof decision !== 'object' : answer !== undefined;
+        await write({ type: 'gate_decided', step: step.id, decision: approved ? 'approved' : 'rejected', by: o.who, method, when: 'before', call_id: call.call_id, ...(answer !== undefined && { answer }), ...(reason !== undefined && { reason }) });
+        if (!approved) return { decision: 'rejected', ...(reason !== undefined ? { reason } : question !== undefined && { reason: 'the person did not answer' }) };
         return answer === undefined ? { decision: 'approved' } : { decision: 'approved', answer };
       },
     };

@@ -40,6 +40,10 @@ export interface SessionOptions {
    * client's cancellation. Running steps are cancelled and the run journalled `interrupted`.
    */
   signal?: AbortSignal;
+  /** The id of a new run, when the caller has one to give (an A2A task's id); else a fresh one. */
+  runId?: string;
+  /** Who decides through `ask`, for the journal (default: the user of this terminal), and that they are a client of `orch serve`. */
+  client?: string;
 }
 
 export interface SessionResult {
@@ -87,7 +91,8 @@ export function currentUser(): string {
 export async function startRun(options: SessionOptions, inputs: Record<string, unknown>): Promise<SessionResult> {
   const stateDir = resolveStateDir(options.project.dir, options.env);
   assertStartable(options, options.workflow.steps);
-  const runId = await createRunDir(stateDir);
+  const given = options.runId;
+  const runId = await createRunDir(stateDir, given === undefined ? undefined : () => given);
   const paths = runPaths(stateDir, runId);
   let started = false;
   try {
@@ -246,7 +251,8 @@ async function driveRun(
         approveAll: options.approveAll,
         ask: options.ask,
         answer: options.answer,
-        who: currentUser(),
+        who: options.client ?? currentUser(),
+        ...(options.client !== undefined && { askedVia: 'client' as const }),
         signal: controller.signal,
         onEvent: options.onEvent,
       });

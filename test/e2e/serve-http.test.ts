@@ -72,9 +72,10 @@ describe('orch serve --http', () => {
     }
   });
 
-  it('answers GET and DELETE with 405, and other paths with 404', async () => {
-    expect(await request('GET', { accept: 'text/event-stream' })).toEqual({ status: 405, allow: 'POST' });
-    expect((await request('DELETE', {})).status).toBe(405);
+  it('answers GET and DELETE without a session with 400, an unknown session with 404, and other paths with 404', async () => {
+    expect(await request('GET', { accept: 'text/event-stream' })).toEqual({ status: 400, allow: 'POST' });
+    expect((await request('DELETE', {})).status).toBe(400);
+    expect((await request('POST', { 'mcp-session-id': 'no-such-session' }, initialize)).status).toBe(404);
     const other = new URL(url);
     other.pathname = '/other';
     const status = await new Promise<number>((resolve) => {

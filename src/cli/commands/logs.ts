@@ -38,7 +38,7 @@ export function describeEvent(e: RunEvent, verbose = false): string {
       if (e.tool_call) return `${e.step}: waiting for approval of the model's call ${e.tool_call.tool} ${oneLine(e.tool_call.input)}`;
       return `${e.step}: waiting for approval (${e.when} the step)`;
     case 'gate_decided':
-      return `${e.step}: ${e.call_id === undefined ? '' : `tool call ${e.call_id} `}${e.answer !== undefined ? `answered ${oneLine(e.answer)}` : e.decision} by ${e.by} via ${e.method === 'prompt' ? 'the terminal prompt' : e.method === 'flag' ? 'a flag given up front' : 'orch approve/reject'}${e.reason ? ` — ${e.reason}` : ''}`;
+      return `${e.step}: ${e.call_id === undefined ? '' : `tool call ${e.call_id} `}${e.answer !== undefined ? `answered ${oneLine(e.answer)}` : e.decision} by ${e.by} via ${e.method === 'prompt' ? 'the terminal prompt' : e.method === 'flag' ? 'a flag given up front' : e.method === 'client' ? 'the serving client' : 'orch approve/reject'}${e.reason ? ` — ${e.reason}` : ''}`;
     case 'model_turn':
       return `${e.step}:   turn ${e.turn} (${e.model}, ${usageText(e.usage)}, ${e.duration_ms} ms)${e.tool_calls.length > 0 ? ` → calls ${e.tool_calls.map((c) => c.tool).join(', ')}` : ` → ${oneLine(e.text, verbose ? 10_000 : 120)}`}`;
     case 'tool_call_started':

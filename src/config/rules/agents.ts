@@ -1,6 +1,7 @@
 import { suggestOr } from '../../util/suggest.js';
 import { isAgentTool } from '../builtins.js';
 import { under } from '../locate.js';
+import type { AgentDef } from '../model.js';
 import type { Rule } from './rule.js';
 import { resolveToolName } from './tool-names.js';
 
@@ -66,3 +67,44 @@ export const agentHandoffs: Rule = {
     });
   },
 };
+
+/** A remote A2A agent acts on its own: what only a local agent has means nothing on it. */
+export const agentRemote: Rule = {
+  name: 'agent-remote',
+  crossFile: false,
+  agent({ sink }, agent) {
+    if (agent.strayHeaders) {
+      sink.error('ORCH_A2A_AGENT', under(agent.origin, 'headers'), `agent \`${agent.role}\` has \`headers\` but no \`a2a\` URL to send them to`, {
+        key: true,
+        hint: 'add `a2a: <url>` for a remote agent, or remove `headers`',
+      });
+    }
+    if (!agent.a2a) return;
+    const local = (['model', 'provider', 'system_prompt', 'tools', 'handoffs', 'approval', 'max_iterations'] as const).filter((key) => localKey(agent, key));
+    for (const key of local) {
+      sink.error('ORCH_A2A_AGENT', under(agent.origin, key), `agent \`${agent.role}\` is a remote A2A agent (\`a2a\`), so \`${key}\` does not apply`, {
+        key: true,
+        hint: 'the remote agent decides how it acts; remove the key, or remove `a2a` for a local agent',
+      });
+    }
+  },
+};
+
+function localKey(agent: AgentDef, key: 'model' | 'provider' | 'system_prompt' | 'tools' | 'handoffs' | 'approval' | 'max_iterations'): boolean {
+  switch (key) {
+    case 'model':
+      return agent.model !== undefined;
+    case 'provider':
+      return agent.provider !== undefined;
+    case 'system_prompt':
+      return agent.systemPrompt !== undefined;
+    case 'tools':
+      return agent.tools !== undefined;
+    case 'handoffs':
+      return agent.handoffs !== undefined;
+    case 'approval':
+      return agent.approval !== undefined;
+    case 'max_iterations':
+      return agent.maxIterations !== undefined;
+  }
+}

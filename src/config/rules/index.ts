@@ -1,11 +1,12 @@
 import type { IssueSink } from '../locate.js';
 import type { Project } from '../model.js';
 import { declaredTools } from '../tools.js';
-import { agentHandoffs, agentTools } from './agents.js';
+import { agentHandoffs, agentRemote, agentTools } from './agents.js';
 import { stepExpressions } from './expressions.js';
 import type { Rule } from './rule.js';
 import { stepAction, stepAgent, stepArguments, stepNeeds } from './steps.js';
 import { toolPlaceholders, toolServer } from './tools.js';
+import { serveExpose } from './serve.js';
 import { workflowCycle } from './workflows.js';
 
 /** The cross-file rules, in the order their issues appear for one tool, agent or step. */
@@ -14,12 +15,14 @@ export const rules: readonly Rule[] = [
   toolPlaceholders,
   agentTools,
   agentHandoffs,
+  agentRemote,
   stepAgent,
   stepAction,
   stepNeeds,
   stepExpressions,
   stepArguments,
   workflowCycle,
+  serveExpose,
 ];
 
 /**
@@ -37,4 +40,5 @@ export function checkRules(project: Project, sink: IssueSink, options: { crossFi
     for (const step of workflow.steps) for (const rule of active) rule.step?.(ctx, step, workflow);
     for (const rule of active) rule.workflow?.(ctx, workflow);
   }
+  for (const rule of active) rule.project?.(ctx);
 }

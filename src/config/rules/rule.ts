@@ -26,4 +26,6 @@ export interface Rule {
   step?(ctx: RuleContext, step: StepDef, workflow: WorkflowDef): void;
   /** Runs after the workflow's steps. */
   workflow?(ctx: RuleContext, workflow: WorkflowDef): void;
+  /** Runs once, after everything else: what the project says as a whole (gantz.yaml's `serve:`). */
+  project?(ctx: RuleContext): void;
 }

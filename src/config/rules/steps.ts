@@ -35,7 +35,8 @@ export const stepAction: Rule = {
   crossFile: true,
   step({ project, sink }, step, workflow) {
     const agent = project.agents.get(step.agent);
-    if (!agent || sink.brokenTools.has(step.action)) return;
+    // A remote A2A agent is sent whatever the step asks.
+    if (!agent || agent.a2a || sink.brokenTools.has(step.action)) return;
     if (mayUse(agent, project, step.action)) {
       if (!agent.tools && !project.tools.has(step.action) && !agent.model) {
         const message = `action \`${step.action}\` is not declared in gantz.yaml; only an MCP server could provide it`;

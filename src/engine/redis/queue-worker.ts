@@ -143,6 +143,8 @@ export class QueueWorker {
         channel: job.data.channel ? relayedChannel(ask, 0, job.data.channel) : undefined,
         ...(job.data.team && { team: relayedTeam(ask, 0) }),
         ...(task.delegation && { delegation: task.delegation }),
+        // The run's trace context: the job's spans join the run's trace, whichever machine runs it.
+        ...(task.carrier && { carrier: task.carrier }),
       });
       result = { ok: true, agentId: agent, value: done.output ?? null, ...(done.usage && { usage: done.usage }), executions };
     } catch (err) {

@@ -283,6 +283,26 @@ const cases: Case[] = [
     expected: [{ code: 'ORCH_UNKNOWN_SERVER', file: 'gantz.yaml', line: 3 }],
   },
   {
+    name: 'serve.expose names an unknown server',
+    files: { 'gantz.yaml': 'tools:\n  t:\n    script: { shell: echo }\nserve:\n  expose: [memry]\nmcpServers:\n  memory: { command: node }\n' },
+    expected: [{ code: 'ORCH_UNKNOWN_SERVER', file: 'gantz.yaml', line: 5, column: 12, hint: 'did you mean `memory`?' }],
+  },
+  {
+    name: 'a remote A2A agent with a model',
+    files: { 'agent-team.yaml': 'agents:\n  - role: r\n    a2a: http://127.0.0.1:4100\n    model: claude-sonnet-4-5\n' },
+    expected: [{ code: 'ORCH_A2A_AGENT', file: 'agent-team.yaml', line: 4, column: 5 }],
+  },
+  {
+    name: 'headers without a2a',
+    files: { 'agent-team.yaml': 'agents:\n  - role: r\n    headers: { a: b }\n' },
+    expected: [{ code: 'ORCH_A2A_AGENT', file: 'agent-team.yaml', line: 3, column: 5 }],
+  },
+  {
+    name: 'an a2a URL that is no URL',
+    files: { 'agent-team.yaml': 'agents:\n  - role: r\n    a2a: ftp://x\n' },
+    expected: [{ code: 'ORCH_SCHEMA', file: 'agent-team.yaml', line: 3 }],
+  },
+  {
     name: 'agent lists an unknown tool and there are no servers',
     files: { 'gantz.yaml': echoTool, 'agent-team.yaml': 'agents:\n  - role: a\n    tools: [eccho]\n' },
     expected: [{ code: 'ORCH_UNKNOWN_TOOL', file: 'agent-team.yaml', line: 3, column: 13, hint: 'did you mean `echo`?' }],

@@ -37,7 +37,12 @@ agents:
   - role: writer
     model: claude-sonnet-4-5
     tools: [shout]
+  - role: lead
+    model: claude-sonnet-4-5
+    tools: [dispatch_to_agent]
 workflows:
+  lead:
+    - { id: handle, agent: lead, action: handle_request }
   release:
     - { id: one, agent: builder, action: build, with: { name: a } }
     - { id: two, agent: loud, action: shout, with: { text: "\${{ steps.one.output }}" } }
@@ -249,6 +254,27 @@ describe.skipIf(!hasRedis && !process.env.CI)('queue engine (BullMQ on redis-ser
     }
   });
 
+  it('an LLM agent on a queue worker delegates: the delegated run is a job of its own, journalled under the step', async () => {
+    project();
+    const as = (role: string) => `You are the \`${role}\` agent`;
+    const stub: StubProcess = await startStubProcess(dir, [
+      { when: as('lead'), toolCalls: [{ name: 'dispatch_to_agent', input: { agent: 'writer', task: 'write the note' } }] },
+      { when: as('writer'), text: 'NOTE' },
+      { when: as('lead'), text: 'the writer wrote NOTE' },
+    ]);
+    try {
+      const env = { ANTHROPIC_API_KEY: 'sk-ant-queue-e2e', ANTHROPIC_BASE_URL: stub.anthropicBase };
+      const w = await worker(['--agent-type', 'lead', '--agent-type', 'writer'], env);
+      const done = await run(['--json', 'run', 'lead'], dir, env);
+      expect(done.code, done.stderr).toBe(0);
+      expect((JSON.parse(done.stdout) as { steps: { output: unknown }[] }).steps[0]?.output).toBe('the writer wrote NOTE');
+      expect(w.out()).toMatch(/started .* on writer@/);
+      expect(journal()).toContain('"agent":"writer"');
+    } finally {
+      stub.stop();
+    }
+  });
+
   it('a gate pauses the run; orch approve and orch resume from other processes finish it', async () => {
     project();
     await worker();
@@ -349,6 +375,21 @@ describe.skipIf(!hasRedis && !process.env.CI)('queue engine (BullMQ on redis-ser
     const w = await run(['--engine', url, 'worker'], dir);
     expect(w.code).toBe(2);
     expect(w.stderr).toContain('ORCH_ENGINE_UNREACHABLE');
+  });
+
+  it('Redis gone while a worker waits: SIGTERM still ends it, exit 0, without a flood of warnings', async () => {
+    project();
+    const own = await startRedis(redisDir);
+    const w = start(['--engine', own.url, 'worker', '--stall-interval', '1s'], dir);
+    workers.push(w);
+    await until(() => w.out().includes(' takes '), 'the worker to start');
+    await own.stop();
+    await new Promise((r) => setTimeout(r, 1500));
+    w.child.kill('SIGTERM');
+    const done = await w.done;
+    expect(done.code).toBe(0);
+    expect(done.stdout).toContain('stopped');
+    expect(done.stderr.split('\n').filter((l) => l.includes('ECONNREFUSED')).length).toBeLessThanOrEqual(2);
   });
 
   it('no orphans: after a drained worker exits, nothing it started runs on', async () => {

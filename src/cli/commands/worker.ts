@@ -101,6 +101,9 @@ export async function run(globals: GlobalOptions, flags: WorkerFlags, _command: 
   });
   process.off('exit', killServers);
   say(`worker ${worker.id} stopped`, { event: 'worker_stopped', id: worker.id });
+  // A Redis client that was reconnecting to a Redis gone for good could keep the process
+  // up: the worker is done, so it exits (the exit hooks still flush the audit log).
+  setImmediate(() => process.exit(ExitCode.ok)).unref();
   return ExitCode.ok;
 }
 

@@ -52,3 +52,11 @@ export function connection(target: EngineTarget, onError: (err: Error) => void, 
   redis.on('error', onError);
   return redis;
 }
+
+/** Waits for a Redis command at most a few seconds, and never fails: for what is tidied up on the way out, when Redis may be gone. */
+export async function bounded(command: Promise<unknown> | undefined, ms = 2000): Promise<void> {
+  if (!command) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([command.catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}

@@ -9,7 +9,7 @@ import type { Logger } from '../../tools/context.js';
 import { relayedChannel, relayedTeam, type Ask, type Reply } from '../relay.js';
 import { toFailure, type TaskSpec } from '../task.js';
 import type { WorkerRuntime } from '../worker-host.js';
-import { connection, probe } from './connect.js';
+import { bounded, connection, probe } from './connect.js';
 import { keys } from './keys.js';
 import { BEAT_MS, instanceId, payload, type JobData, type JobResult, type RelayMessage, type ReplyMessage, type WorkerBeat } from './protocol.js';
 import type { EngineTarget } from './target.js';
@@ -33,6 +33,8 @@ export interface QueueWorkerOptions {
 
 /** How often a worker waiting for its run's answer checks that the run is still there. */
 const OWNER_CHECK_MS = 5000;
+/** After the last job ended, how long closing may still wait for Redis. */
+const CLOSE_GRACE_MS = 3000;
 
 /** KEYS[1]: the job's route; ARGV[1]: the relay stream's key without the session; ARGV[2]: the message. */
 const TELL = `local s = redis.call('get', KEYS[1])
@@ -69,7 +71,15 @@ export class QueueWorker {
     return this.options.target;
   }
 
-  private warn = (err: Error): void => this.options.logger.warn?.(`engine ${this.target.shown}: ${err.message}`);
+  private lastWarning = { text: '', at: 0 };
+
+  /** A Redis that is down fails every reconnect the same way: each message is said once a minute. */
+  private warn = (err: Error): void => {
+    const text = `engine ${this.target.shown}: ${err.message}`;
+    if (text === this.lastWarning.text && Date.now() - this.lastWarning.at < 60_000) return;
+    this.lastWarning = { text, at: Date.now() };
+    this.options.logger.warn(text);
+  };
 
   async start(): Promise<void> {
     await probe(this.target);
@@ -229,6 +239,11 @@ export class QueueWorker {
     else w.resolve(reply);
   }
 
+  /** Resolves once no job runs. */
+  private async idle(): Promise<void> {
+    while (this.running > 0) await new Promise((r) => setTimeout(r, 100));
+  }
+
   /** Jobs running now. */
   get busy(): number {
     return this.running;
@@ -240,18 +255,24 @@ export class QueueWorker {
    */
   async stop(force = false): Promise<void> {
     this.draining = true;
-    await this.beatOnce().catch(() => undefined);
+    // Redis may be gone (that may be why the worker is stopped): nothing here waits on it for long.
+    await bounded(this.beatOnce());
     if (force) for (const w of this.workers) w.cancelAllJobs('the worker is stopping');
-    await Promise.all(this.workers.map((w) => w.close(force)));
+    // Closing waits for the running jobs, and for Redis: once the jobs are done, a Redis
+    // that is gone is not waited for long.
+    const closing = Promise.all(this.workers.map((w) => w.close(force).catch(() => undefined)));
+    await Promise.race([closing, this.idle().then(() => new Promise((r) => setTimeout(r, CLOSE_GRACE_MS).unref()))]);
     this.stopped.abort();
     if (this.beat) clearInterval(this.beat);
     for (const w of this.waiting.values()) w.reject(new OrchError('ORCH_CANCELLED', 'the worker is stopping'));
     this.waiting.clear();
     this.replies?.disconnect();
-    await this.reading;
-    await this.conn?.hdel(keys.workers(this.target), this.id).catch(() => undefined);
-    await this.conn?.del(keys.replies(this.target, this.id)).catch(() => undefined);
+    // A read queued while Redis was away may never settle, even once disconnected.
+    await bounded(this.reading, 2000);
+    await bounded(this.conn?.hdel(keys.workers(this.target), this.id));
+    await bounded(this.conn?.del(keys.replies(this.target, this.id)));
     this.conn?.disconnect();
     await this.options.runtime.supervisor?.shutdown();
   }
 }
+

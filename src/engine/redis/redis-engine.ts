@@ -11,7 +11,7 @@ import { delegatedResult, delegatedTask } from '../delegation.js';
 import type { Capacity, Engine, EngineSession, OpenRequest, SubmitHooks } from '../engine.js';
 import { answerRequest, type TaskLink } from '../relay.js';
 import { toFailure, type TaskOutcome, type TaskSpec } from '../task.js';
-import { connection, probe } from './connect.js';
+import { bounded, connection, probe } from './connect.js';
 import { controlChannel, haltedKey } from './shared-runs.js';
 import { keys } from './keys.js';
 import { instanceId, live, payload, type JobData, type JobResult, type QueuePool, type RelayMessage, type ReplyMessage, type WorkerBeat } from './protocol.js';
@@ -297,11 +297,11 @@ export class RedisEngine implements Engine {
     await Promise.all(
       events.map(async (e) => {
         const created = await e.catch(() => undefined);
-        await created?.close();
+        await bounded(created?.close());
         (created?.opts.connection as Redis | undefined)?.disconnect();
       }),
     );
-    await Promise.all(queues.map((q) => q.close()));
+    await Promise.all(queues.map((q) => bounded(q.close())));
     this.conn?.disconnect();
     this.conn = undefined;
   }
@@ -541,9 +541,10 @@ class RedisSession implements EngineSession {
       this.controller.abort();
       if (this.beat) clearInterval(this.beat);
       this.reader.disconnect();
-      await this.reading;
+      // A read queued while Redis was away may never settle, even once disconnected.
+      await bounded(this.reading, 2000);
       const redis = this.engine.redis();
-      await redis.del(keys.relay(this.target, this.id), keys.session(this.target, this.id)).catch(() => undefined);
+      await bounded(redis.del(keys.relay(this.target, this.id), keys.session(this.target, this.id)));
       await this.done();
     })();
     return this.closing;

@@ -4,7 +4,7 @@ import os from 'node:os';
 import type { Redis } from 'ioredis';
 import { OrchError } from '../../errors.js';
 import { runPaths } from '../../state/runs.js';
-import { connection, probe } from './connect.js';
+import { bounded, connection, probe } from './connect.js';
 import type { EngineTarget } from './target.js';
 
 /** How long a run's lock in Redis lasts unless its holder renews it. */
@@ -118,7 +118,7 @@ export class SharedRuns {
       clearInterval(renew);
       control.disconnect();
       // Only this holder's lock is removed: one that lapsed and was taken since is the new holder's.
-      await redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, this.lockKey(runId), me).catch(() => undefined);
+      await bounded(redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, this.lockKey(runId), me));
     };
   }
 

@@ -6,7 +6,6 @@ import { fromMcpResult } from '../tools/mcp.js';
 import type { ToolResult } from '../tools/result.js';
 import { runChain, type CallIds, type ToolCall } from './interceptors.js';
 import type { Performance, PerformContext, Performer } from './action.js';
-import { performRemote } from './a2a-action.js';
 import { performWithModel } from './llm-action.js';
 import { inSpan, tracingOn } from '../util/tracing.js';
 import { usageAttributes } from './llm-loop.js';
@@ -85,7 +84,8 @@ async function carryOut(plan: ActionPlan, agent: Performer, action: string, inpu
       return performWithModel(agent, action, input, ctx, async (tool, toolInput, signal) => (await callNamedTool(tool, toolInput, { ...ctx, signal, ids })).value);
     }
     case 'a2a':
-      return performRemote(agent, action, input, ctx);
+      // The A2A client is loaded only for a remote agent's action.
+      return (await import('./a2a-action.js')).performRemote(agent, action, input, ctx);
     default: {
       const never: never = plan;
       throw new Error(`unknown action plan ${JSON.stringify(never)}`);

@@ -57,7 +57,7 @@ interface Status {
 export async function run(globals: GlobalOptions, _flags: unknown, _command: unknown, io: Io = processIo): Promise<number> {
   const { project } = await loadProject({ dir: globals.dir, config: globals.config, team: globals.team });
   const stateDir = resolveStateDir(project.dir);
-  await pullShared(globals, stateDir);
+  await pullShared(globals, stateDir, undefined, project);
   const orch = orchestration({ project, stateDir });
   const report = await monitor(orch, {});
   const status: Status = {

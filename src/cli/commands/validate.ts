@@ -1,7 +1,6 @@
 import type { Project } from '../../config/model.js';
 import { declaredTools } from '../../config/tools.js';
 import { ExitCode } from '../../errors.js';
-import { remoteAgentIssues } from '../../agents/a2a-check.js';
 import { llmIssues } from '../../agents/llm-check.js';
 import { validateProject } from '../../mcp/validate.js';
 import type { GlobalOptions, Io } from '../context.js';
@@ -16,7 +15,7 @@ interface ValidateFlags {
 export async function run(globals: GlobalOptions, flags: ValidateFlags, _command?: unknown, io: Io = processIo): Promise<number> {
   const { dir, config, team } = globals;
   const validation = await validateProject({ dir, config, team, connect: flags.connect, guard: withShutdownHandlers });
-  const remote = validation.project && flags.connect && validation.ok ? await remoteAgentIssues(validation.project) : [];
+  const remote = validation.project && flags.connect && validation.ok ? await (await import('../../agents/a2a-check.js')).remoteAgentIssues(validation.project) : [];
   const issues = validation.project ? [...validation.issues, ...llmIssues(validation.project, validation.texts), ...remote] : validation.issues;
   const ok = !issues.some((i) => i.severity === 'error');
   if (globals.json) {

@@ -58,3 +58,15 @@ export const UNHEALTHY_AFTER = 3;
 export function emptyRegistry(): Registry {
   return { version: 1, pools: {}, queue: [] };
 }
+
+/** One pool as the monitoring rules see it (the registry's, or a queue engine's). */
+export interface PoolSnapshot {
+  type: string;
+  desired: number;
+  instances: number;
+  available: number;
+  busy: number;
+  unhealthy: number;
+  /** Tasks waiting for an instance of this type. */
+  queued: number;
+}

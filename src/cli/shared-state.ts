@@ -5,24 +5,26 @@ import type { SharedRuns } from '../engine/redis/shared-runs.js';
 import type { GlobalOptions } from './context.js';
 
 /**
- * The queue engine's shared runs for a command that reads or decides runs, when the project
- * schedules on one. Commands such as `orch runs` work without a valid project, so a project
- * that does not load is the local engine here (the command reports what it can).
+ * The project, when it may schedule on a queue engine, for a command that reads or decides
+ * runs. Commands such as `orch runs` work without a valid project, so a project that does
+ * not load is the local engine here (the command reports what it can). Most projects name
+ * no engine: that is seen from the team file's text, without loading the project.
  */
-export async function sharedFor(globals: GlobalOptions, stateDir: string, project?: Project): Promise<SharedRuns | undefined> {
-  let loaded = project;
-  // Most projects name no engine: that is seen without loading (and validating) the whole project.
-  if (!loaded && !mayNameEngine(globals)) return undefined;
-  // Loaded only then: `orch runs` and `orch logs` start without the config loader or the engines.
-  const [{ loadProject }, { sharedRuns }] = await Promise.all([import('../config/load.js'), import('../engine/choose.js')]);
-  if (!loaded) {
-    try {
-      loaded = (await loadProject({ dir: globals.dir, config: globals.config, team: globals.team })).project;
-    } catch {
-      return undefined;
-    }
+async function engineProject(globals: GlobalOptions, project?: Project): Promise<Project | undefined> {
+  if (project) return project;
+  if (!mayNameEngine(globals)) return undefined;
+  const { loadProject } = await import('../config/load.js');
+  try {
+    return (await loadProject({ dir: globals.dir, config: globals.config, team: globals.team })).project;
+  } catch {
+    return undefined;
   }
-  return sharedRuns(loaded, stateDir);
+}
+
+/** The queue engine's shared runs, when the project schedules on one; the caller closes it. */
+export async function sharedFor(globals: GlobalOptions, stateDir: string, project?: Project): Promise<SharedRuns | undefined> {
+  const loaded = await engineProject(globals, project);
+  return loaded && (await import('../engine/choose.js')).sharedRuns(loaded, stateDir);
 }
 
 /** Whether ORCH_ENGINE, or the team file's text, could name a queue engine. */
@@ -41,10 +43,6 @@ function mayNameEngine(globals: GlobalOptions): boolean {
 
 /** Brings this machine's copies of the runs (or of one) up to date before a command reads them. */
 export async function pullShared(globals: GlobalOptions, stateDir: string, only?: string, project?: Project): Promise<void> {
-  const shared = await sharedFor(globals, stateDir, project);
-  try {
-    await shared?.pull(only);
-  } finally {
-    shared?.close();
-  }
+  const loaded = await engineProject(globals, project);
+  if (loaded) await (await import('../engine/choose.js')).pullRuns(loaded, stateDir, only);
 }

@@ -1,14 +1,6 @@
-/** One pool as the monitoring rules see it. */
-export interface PoolSnapshot {
-  type: string;
-  desired: number;
-  instances: number;
-  available: number;
-  busy: number;
-  unhealthy: number;
-  /** Tasks waiting for an instance of this type. */
-  queued: number;
-}
+import type { PoolSnapshot } from '../agents/types.js';
+
+export type { PoolSnapshot };
 
 export type BottleneckKind = 'saturated' | 'near_capacity' | 'unhealthy' | 'no_healthy';
 

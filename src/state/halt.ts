@@ -73,8 +73,12 @@ export async function clearHalt(stateDir: string): Promise<Halt | undefined> {
 
 /** Refuses to start `what` while the kill switch is on. */
 export function assertNotHalted(stateDir: string, what: string): void {
-  if (!isHalted(stateDir)) return;
-  throw new OrchError('ORCH_HALTED', `${what} is refused: the kill switch is on (\`orch stop --all\`), and no new run starts in this project`, {
+  if (isHalted(stateDir)) throw haltedError(what, 'the kill switch is on (`orch stop --all`), and no new run starts in this project');
+}
+
+/** `what` refused because a kill switch is on; `why` says which. */
+export function haltedError(what: string, why: string): OrchError {
+  return new OrchError('ORCH_HALTED', `${what} is refused: ${why}`, {
     hint: 'lift it with `orch start --all`; `orch resume <run>` continues one stopped run while it stays on',
   });
 }

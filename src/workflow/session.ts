@@ -4,9 +4,9 @@ import type { Project, StepDef, WorkflowDef } from '../config/model.js';
 import { ChosenEngine, pullRuns, sharedRuns } from '../engine/choose.js';
 import type { SharedRuns } from '../engine/redis/shared-runs.js';
 import { Supervisor } from '../mcp/supervisor.js';
-import { OrchError } from '../errors.js';
 import { secretsRedactor, type Redactor } from '../secrets/redact.js';
 import type { RunEvent } from '../state/events.js';
+import { haltedError } from '../state/halt.js';
 import { Journal } from '../state/journal.js';
 import { RunLock } from '../state/run-lock.js';
 import { applyToState, foldRun, type RunState } from '../state/run-state.js';
@@ -224,9 +224,7 @@ async function driveRun(
     // With the queue engine the journal is shared through Redis, and so is the run's lock.
     shared = await sharedRuns(project, stateDir, env);
     if (fresh && (await shared?.halted())) {
-      throw new OrchError('ORCH_HALTED', `workflow \`${options.workflow.name}\` is refused: the queue engine's kill switch is on (\`orch stop --all\`), and no new run starts`, {
-        hint: 'lift it with `orch start --all`; `orch resume <run>` continues one stopped run while it stays on',
-      });
+      throw haltedError(`workflow \`${options.workflow.name}\``, "the queue engine's kill switch is on (`orch stop --all`), and no new run starts");
     }
     unlockShared = await shared?.lock(runId);
     journal = await Journal.open(journalFile, (e) => redactEvent(redactor, e), shared?.mirror(options.workflow.name, runId));

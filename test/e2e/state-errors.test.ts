@@ -184,10 +184,6 @@ describe('run ids given to commands', () => {
 });
 
 /**
- * Runs orch as user `nobody`, for permission checks that root (which tests may run as)
- * would pass; undefined where that cannot be arranged.
- */
-/**
  * Where orch cannot run as another user (root without util-linux's setpriv, a system with
  * no uids) these checks cannot be made. Under CI that is an error, never a quiet skip:
  * `.ci/run` installs setpriv where it is missing.
@@ -197,6 +193,10 @@ function skipWithoutNobody(ctx: { skip(): void }): void {
   ctx.skip();
 }
 
+/**
+ * Runs orch as user `nobody`, for permission checks that root (which tests may run as)
+ * would pass; undefined where that cannot be arranged.
+ */
 function asNobody(args: string[], cwd: string): CliResult | undefined {
   const uid = process.getuid?.();
   if (uid === undefined) return undefined;

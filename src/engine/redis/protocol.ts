@@ -65,13 +65,3 @@ export function payload<T>(fields: string[]): T | undefined {
   }
 }
 
-/** A type's pool on the queue engine, as `monitor_agents` and `orch status` show pools. */
-export interface QueuePool {
-  type: string;
-  desired: number;
-  instances: number;
-  available: number;
-  busy: number;
-  unhealthy: number;
-  queued: number;
-}

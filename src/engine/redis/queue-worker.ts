@@ -181,25 +181,22 @@ export class QueueWorker {
   private ask(job: string, request: Parameters<Ask>[0]): Promise<Reply> {
     const seq = ++this.seq;
     return new Promise<Reply>((resolve, reject) => {
-      this.waiting.set(seq, { resolve, reject, job });
-      const gone = (err: Error) => {
-        if (!this.waiting.delete(seq)) return;
+      const settled = (): void => {
         clearInterval(check);
-        reject(err);
+        this.waiting.delete(seq);
       };
+      const waiting: Waiting = { resolve: (reply) => (settled(), resolve(reply)), reject: (err) => (settled(), reject(err)), job };
+      this.waiting.set(seq, waiting);
       // A run that died leaves no one to answer: the job fails rather than waiting for ever.
       const check = setInterval(() => {
         void this.conn
           ?.get(keys.route(this.target, job))
           .then((session) => (session === null ? 0 : this.conn!.exists(keys.session(this.target, session))))
-          .then((n) => n === 0 && gone(new OrchError('ORCH_CANCELLED', `the run that sent ${job} is gone`)))
+          .then((n) => n === 0 && waiting.reject(new OrchError('ORCH_CANCELLED', `the run that sent ${job} is gone`)))
           .catch(() => undefined);
       }, OWNER_CHECK_MS);
       check.unref();
-      const settle = this.waiting.get(seq)!;
-      settle.resolve = (reply) => (clearInterval(check), resolve(reply));
-      settle.reject = (err) => (clearInterval(check), reject(err));
-      this.tell(job, { t: 'ask', job, worker: this.id, seq, request: { ...request, seq } as RelayMessage extends { request: infer R } ? R : never }).catch(gone);
+      this.tell(job, { t: 'ask', job, worker: this.id, seq, request: { ...request, seq } as RelayMessage extends { request: infer R } ? R : never }).catch(waiting.reject);
     });
   }
 
@@ -233,7 +230,6 @@ export class QueueWorker {
     }
     const w = this.waiting.get(message.seq);
     if (!w) return;
-    this.waiting.delete(message.seq);
     const reply = { type: 'reply', id: 0, seq: message.seq, ...message.body } as Reply;
     if (reply.error !== undefined) w.reject(new OrchError('ORCH_WORKER_DIED', `the run could not take a worker's message: ${reply.error}`));
     else w.resolve(reply);
@@ -264,8 +260,7 @@ export class QueueWorker {
     await Promise.race([closing, this.idle().then(() => new Promise((r) => setTimeout(r, CLOSE_GRACE_MS).unref()))]);
     this.stopped.abort();
     if (this.beat) clearInterval(this.beat);
-    for (const w of this.waiting.values()) w.reject(new OrchError('ORCH_CANCELLED', 'the worker is stopping'));
-    this.waiting.clear();
+    for (const w of [...this.waiting.values()]) w.reject(new OrchError('ORCH_CANCELLED', 'the worker is stopping'));
     this.replies?.disconnect();
     // A read queued while Redis was away may never settle, even once disconnected.
     await bounded(this.reading, 2000);

@@ -5,6 +5,7 @@ import type { DelegationRequest, Performance, TeamServices } from '../../agents/
 import { agentTypes, type AgentType } from '../../agents/agent-types.js';
 import type { Project } from '../../config/model.js';
 import type { ScaleResult } from '../../agents/pool.js';
+import type { PoolSnapshot } from '../../agents/types.js';
 import { ExitCode, OrchError } from '../../errors.js';
 import type { Logger } from '../../tools/context.js';
 import { delegatedResult, delegatedTask } from '../delegation.js';
@@ -14,7 +15,7 @@ import { toFailure, type TaskOutcome, type TaskSpec } from '../task.js';
 import { bounded, connection, probe } from './connect.js';
 import { controlChannel, haltedKey } from './shared-runs.js';
 import { keys } from './keys.js';
-import { instanceId, live, payload, type JobData, type JobResult, type QueuePool, type RelayMessage, type ReplyMessage, type WorkerBeat } from './protocol.js';
+import { instanceId, live, payload, type JobData, type JobResult, type RelayMessage, type ReplyMessage, type WorkerBeat } from './protocol.js';
 import type { EngineTarget } from './target.js';
 
 export interface RedisEngineOptions {
@@ -161,36 +162,35 @@ export class RedisEngine implements Engine {
    * (BullMQ's global concurrency, live), and the replicas `orch deploy` writes. 0 stops the
    * type's jobs from starting, and runs that need it are refused.
    */
-  async scale(type: AgentType, count: number): Promise<ScaleResult> {
-    await this.ready();
-    try {
+  scale(type: AgentType, count: number): Promise<ScaleResult> {
+    return this.command(async () => {
       const previous = await this.poolSize(type.name);
       await this.redis().hset(keys.pools(this.target), type.name, String(count));
       await this.queue(type.name).setGlobalConcurrency(count);
       const common = { agent_type: type.name, previous_count: previous, new_count: count, draining: [] };
       return count >= previous ? { action: 'scale_up', ...common, agents_added: [] } : { action: 'scale_down', ...common, agents_removed: [] };
-    } finally {
-      if (this.sessions === 0) await this.close();
-    }
+    });
   }
 
   /** Each type's pool as the queues and workers stand now, and the workers. */
-  async snapshot(): Promise<{ pools: QueuePool[]; workers: WorkerBeat[] }> {
-    await this.ready();
-    try {
+  snapshot(): Promise<{ pools: PoolSnapshot[]; workers: WorkerBeat[] }> {
+    return this.command(async () => {
       const workers = await this.workers();
-      const pools = await Promise.all(
-        [...this.types.values()].map(async (t): Promise<QueuePool> => {
-          const queue = this.queue(t.name);
-          const [desired, busy, queued] = await Promise.all([this.poolSize(t.name), queue.getActiveCount(), queue.getWaitingCount()]);
-          const slots = workers.filter((w) => w.types.includes(t.name) && !w.draining).reduce((n, w) => n + w.concurrency, 0);
-          return { type: t.name, desired, instances: desired, available: Math.max(0, Math.min(slots, desired) - busy), busy, unhealthy: 0, queued };
-        }),
-      );
+      const pools = await Promise.all([...this.types.keys()].map((type) => this.pool(type, workers)));
       return { pools, workers };
-    } finally {
-      if (this.sessions === 0) await this.close();
-    }
+    });
+  }
+
+  /**
+   * One type's pool: its size is what `orch scale` set, busy and queued are its queue's
+   * active and waiting jobs, and what is available is bounded by the slots of the live
+   * workers that serve it.
+   */
+  async pool(type: string, workers: readonly WorkerBeat[]): Promise<PoolSnapshot> {
+    const queue = this.queue(type);
+    const [desired, busy, queued] = await Promise.all([this.poolSize(type), queue.getActiveCount(), queue.getWaitingCount()]);
+    const slots = workers.filter((w) => w.types.includes(type) && !w.draining).reduce((n, w) => n + w.concurrency, 0);
+    return { type, desired, instances: desired, available: Math.max(0, Math.min(slots, desired) - busy), busy, unhealthy: 0, queued };
   }
 
   /**
@@ -198,9 +198,8 @@ export class RedisEngine implements Engine {
    * on every machine) are told to stop it, journalled interrupted; with all, the queues are
    * paused so no worker starts another job, and new runs are refused until `start`.
    */
-  async killSwitch(action: 'stop' | 'start', runId?: string): Promise<void> {
-    await this.ready();
-    try {
+  killSwitch(action: 'stop' | 'start', runId?: string): Promise<void> {
+    return this.command(async () => {
       const redis = this.redis();
       if (action === 'stop') {
         if (runId === undefined) {
@@ -212,17 +211,22 @@ export class RedisEngine implements Engine {
         await redis.del(haltedKey(this.target));
         await Promise.all([...this.types.keys()].map((t) => this.queue(t).resume()));
       }
-    } finally {
-      if (this.sessions === 0) await this.close();
-    }
+    });
   }
 
   /** The pool sizes `orch scale` set on the engine, by type. */
-  async scaledSizes(): Promise<Map<string, number>> {
-    await this.ready();
-    try {
+  scaledSizes(): Promise<Map<string, number>> {
+    return this.command(async () => {
       const all = await this.redis().hgetall(keys.pools(this.target));
       return new Map(Object.entries(all).map(([type, n]) => [type, Number(n)]));
+    });
+  }
+
+  /** A command outside any session (scale, status, the kill switch): its connections close after it, unless a session still needs them. */
+  private async command<T>(body: () => Promise<T>): Promise<T> {
+    await this.ready();
+    try {
+      return await body();
     } finally {
       if (this.sessions === 0) await this.close();
     }
@@ -264,23 +268,18 @@ export class RedisEngine implements Engine {
   }
 
   /** Refuses work for a type the team does not have, or whose pool is scaled to 0, before anything is written. */
-  async prepare(types: Iterable<string>): Promise<void> {
-    await this.ready();
-    for (const type of types) {
-      if (!this.types.has(type)) throw new OrchError('ORCH_UNKNOWN_AGENT_TYPE', `the team has no agent \`${type}\``, { exitCode: ExitCode.usage });
-      let size: number;
-      try {
-        size = await this.poolSize(type);
-      } finally {
-        if (this.sessions === 0) await this.close();
+  prepare(types: Iterable<string>): Promise<void> {
+    return this.command(async () => {
+      for (const type of types) {
+        if (!this.types.has(type)) throw new OrchError('ORCH_UNKNOWN_AGENT_TYPE', `the team has no agent \`${type}\``, { exitCode: ExitCode.usage });
+        if ((await this.poolSize(type)) === 0) {
+          throw new OrchError('ORCH_POOL_EMPTY', `agent type \`${type}\` has no instances (its pool is scaled to 0)`, {
+            hint: `scale it up first: orch scale --agent-type ${type} --count 1`,
+            exitCode: ExitCode.usage,
+          });
+        }
       }
-      if (size === 0) {
-        throw new OrchError('ORCH_POOL_EMPTY', `agent type \`${type}\` has no instances (its pool is scaled to 0)`, {
-          hint: `scale it up first: orch scale --agent-type ${type} --count 1`,
-          exitCode: ExitCode.usage,
-        });
-      }
-    }
+    });
   }
 
   /** When the last session closes, the connections go, so the process can exit. */
@@ -503,11 +502,8 @@ class RedisSession implements EngineSession {
   }
 
   async capacity(agentType: string): Promise<Capacity> {
-    const beats = (await this.engine.workers()).filter((b) => b.types.includes(agentType));
-    const queue = this.engine.queue(agentType);
-    const [active, waiting] = await Promise.all([queue.getActiveCount(), queue.getWaitingCount()]);
-    const slots = beats.reduce((n, b) => n + b.concurrency, 0);
-    return { healthy: Math.min(slots, await this.engine.poolSize(agentType)), busy: active, queued: waiting };
+    const pool = await this.engine.pool(agentType, await this.engine.workers());
+    return { healthy: pool.available + pool.busy, busy: pool.busy, queued: pool.queued };
   }
 
   async healthyAgents(agentType: string): Promise<string[]> {
@@ -519,20 +515,21 @@ class RedisSession implements EngineSession {
   }
 
   private async status(role?: string): Promise<unknown> {
-    const types = [...this.engine.types.values()].filter((t) => role === undefined || t.name === role);
+    const types = [...this.engine.types.keys()].filter((t) => role === undefined || t === role);
     if (role !== undefined && types.length === 0) throw new Error(`the team has no agent \`${role}\`; its agents are: ${[...this.engine.types.keys()].join(', ')}`);
     const beats = await this.engine.workers();
+    const pools = await Promise.all(types.map((type) => this.engine.pool(type, beats)));
     return {
       engine: this.target.shown,
-      agents: await Promise.all(
-        types.map(async (t) => {
-          const serving = beats.filter((b) => b.types.includes(t.name));
-          const queue = this.engine.queue(t.name);
-          const [busy, queued] = await Promise.all([queue.getActiveCount(), queue.getWaitingCount()]);
-          const slots = serving.reduce((n, b) => n + b.concurrency, 0);
-          return { agent: t.name, instances: await this.engine.poolSize(t.name), workers: serving.length, available: Math.max(0, slots - busy), busy, queued, unhealthy: 0 };
-        }),
-      ),
+      agents: pools.map((p) => ({
+        agent: p.type,
+        instances: p.instances,
+        workers: beats.filter((b) => b.types.includes(p.type)).length,
+        available: p.available,
+        busy: p.busy,
+        queued: p.queued,
+        unhealthy: 0,
+      })),
     };
   }
 

@@ -1,5 +1,5 @@
 import { LocalEngine, type LocalEngineOptions } from './local-engine.js';
-import type { Engine, EngineSession, OpenRequest } from './engine.js';
+import type { Engine, EngineSession, OpenRequest, TaskShare } from './engine.js';
 import type { Project } from '../config/model.js';
 import type { SharedRuns } from './redis/shared-runs.js';
 import { engineTarget } from './redis/target.js';
@@ -53,4 +53,20 @@ export async function pullRuns(project: Project, stateDir: string, only?: string
   } finally {
     shared?.close();
   }
+}
+
+/**
+ * Where orchestration tasks are shared when the project schedules on a queue engine; the
+ * Redis client loads on first use.
+ */
+export function taskShare(project: Project, stateDir: string, env: NodeJS.ProcessEnv = process.env): TaskShare | undefined {
+  const target = engineTarget(project, env);
+  if (!target) return undefined;
+  let shared: Promise<TaskShare> | undefined;
+  const get = () => (shared ??= import('./redis/shared-tasks.js').then(({ SharedTasks }) => new SharedTasks(target, stateDir)));
+  return {
+    append: async (taskId, lines) => (await get()).append(taskId, lines),
+    save: async (taskId, file, text) => (await get()).save(taskId, file, text),
+    fetch: async (taskId) => (await get()).fetch(taskId),
+  };
 }

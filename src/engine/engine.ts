@@ -51,6 +51,17 @@ export interface OpenRequest {
 }
 
 /** Schedules tasks on agent pools. `local` is embedded; a queue engine implements the same calls. */
+/**
+ * Where an engine shares orchestration tasks between machines (the queue engine: Redis).
+ * A task's journal lines and files are written here after they are on this machine's disk.
+ */
+export interface TaskShare {
+  append(taskId: string, lines: string[]): Promise<void>;
+  save(taskId: string, file: string, text: string): Promise<void>;
+  /** Brings this machine's copy of a task up to date, before it is read. */
+  fetch(taskId: string): Promise<void>;
+}
+
 export interface Engine {
   readonly name: string;
   /**

@@ -2,7 +2,7 @@ import { agentTypes, type AgentType } from '../agents/agent-types.js';
 import { AgentStore } from '../agents/store.js';
 import type { Project } from '../config/model.js';
 import { secretsRedactor } from '../secrets/redact.js';
-import { ChosenEngine } from '../engine/choose.js';
+import { ChosenEngine, taskShare } from '../engine/choose.js';
 import type { Engine } from '../engine/engine.js';
 import type { HandlerContext } from '../tools/module.js';
 import { TaskStore } from './task-store.js';
@@ -32,6 +32,6 @@ export function orchestration(ctx: Pick<HandlerContext, 'project' | 'stateDir'> 
     project: ctx.project,
     types: agentTypes(ctx.project),
     agents: new AgentStore(ctx.stateDir),
-    tasks: new TaskStore(ctx.stateDir, secretsRedactor(process.env, ctx.project.servers.values())),
+    tasks: new TaskStore(ctx.stateDir, secretsRedactor(process.env, ctx.project.servers.values()), taskShare(ctx.project, ctx.stateDir)),
   };
 }

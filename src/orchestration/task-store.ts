@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../util/atomic-file.js';
+import type { TaskShare } from '../engine/engine.js';
 import type { Redactor } from '../secrets/redact.js';
 import { ExitCode, OrchError } from '../errors.js';
 import type { TaskEvent } from './events.js';
@@ -18,6 +20,8 @@ export class TaskStore {
   constructor(
     private readonly stateDir: string,
     private readonly redactor: Redactor,
+    /** On a queue engine, where tasks are shared with the other machines. */
+    private readonly share?: TaskShare,
   ) {}
 
   /** A task's folder; a task id that cannot name one (`..`, a path) is refused. */
@@ -47,7 +51,7 @@ export class TaskStore {
     // Subtask ids are names, not values: an id like `fetch_token` keeps its entry, redacted inside.
     const subtasks = Object.fromEntries(Object.entries(report.subtasks).map(([id, entry]) => [id, this.redact(entry)]));
     const safe = { ...this.redact({ ...report, subtasks: {} }), subtasks };
-    await writeFileAtomic(path.join(this.dir(report.task_id), 'report.json'), `${JSON.stringify(safe, null, 2)}\n`);
+    await this.saveFile(report.task_id, 'report.json', `${JSON.stringify(safe, null, 2)}\n`);
     return safe;
   }
 
@@ -57,16 +61,28 @@ export class TaskStore {
    * held a secret cannot be run again from the plan: handle_failure refuses it (ORCH_SECRET_WITHHELD).
    */
   async savePlan(taskId: string, subtasks: readonly Subtask[]): Promise<void> {
-    await writeFileAtomic(path.join(this.dir(taskId), 'plan.json'), `${JSON.stringify(this.redact(subtasks))}\n`);
+    await this.saveFile(taskId, 'plan.json', `${JSON.stringify(this.redact(subtasks))}\n`);
+  }
+
+  private async saveFile(taskId: string, name: string, text: string): Promise<void> {
+    await writeFileAtomic(path.join(this.dir(taskId), name), text);
+    await this.share?.save(taskId, name, text);
+  }
+
+  /** On a queue engine, a task another machine ran is brought here before it is read. */
+  private async fetched(taskId: string, file: string): Promise<void> {
+    if (this.share && !existsSync(path.join(this.dir(taskId), file))) await this.share.fetch(taskId);
   }
 
   async readPlan(taskId: string): Promise<Subtask[]> {
+    await this.fetched(taskId, 'plan.json');
     const text = await readFile(path.join(this.dir(taskId), 'plan.json'), 'utf8').catch(() => '[]');
     return JSON.parse(text) as Subtask[];
   }
 
   async readReport(taskId: string): Promise<OrchestrationReport | undefined> {
     if (!isTaskId(taskId)) return undefined;
+    await this.fetched(taskId, 'report.json');
     try {
       return JSON.parse(await readFile(path.join(this.dir(taskId), 'report.json'), 'utf8')) as OrchestrationReport;
     } catch (err) {
@@ -115,7 +131,8 @@ export class TaskStore {
 
   /** A journal for one task; appends are serialised so lines never interleave. */
   journal(taskId: string): Journal {
-    return new Journal(path.join(this.dir(taskId), 'journal.jsonl'), (event) => this.redact(event));
+    const share = this.share;
+    return new Journal(path.join(this.dir(taskId), 'journal.jsonl'), (event) => this.redact(event), share && ((line) => share.append(taskId, [line])));
   }
 }
 
@@ -126,6 +143,8 @@ export class Journal {
     readonly file: string,
     /** Runs on every event before it is written (redaction). */
     private readonly transform: (event: TaskEvent) => TaskEvent,
+    /** On a queue engine, where each line goes once it is on disk. */
+    private readonly mirror?: (line: string) => Promise<void>,
   ) {}
 
   append(event: TaskEvent): void {
@@ -147,6 +166,7 @@ export class Journal {
     } finally {
       await handle.close();
     }
+    await this.mirror?.(line);
   }
 }
 

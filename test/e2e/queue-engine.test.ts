@@ -2,10 +2,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.js';
 import { hasRedis, freePort, startRedis, type RedisServer } from '../helpers/redis.js';
 import { startStubProcess, type StubProcess } from '../helpers/llm-stub-process.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 // The queue engine end to end: a real redis-server, `orch worker` processes, and runs
 // submitted by other orch processes, all through the built bin.
@@ -312,6 +316,111 @@ describe.skipIf(!hasRedis && !process.env.CI)('queue engine (BullMQ on redis-ser
     } finally {
       rmSync(other, { recursive: true, force: true });
     }
+  });
+
+  it('orchestration tasks are shared: a task run on one machine is listed, shown, reported and aggregated on another', async () => {
+    project();
+    await worker(['--concurrency', '2']);
+    writeFileSync(path.join(dir, 'go'), '');
+    const other = mkdtempSync(path.join(tmpdir(), 'orch-queue-other-'));
+    try {
+      for (const f of ['gantz.yaml', 'agent-team.yaml']) writeFileSync(path.join(other, f), readFileSync(path.join(dir, f)));
+      // `loud` has no `text`: a permanent failure, journalled.
+      const subtasks = [
+        { id: 'a', tool: 'build', input: { name: 'a' } },
+        { id: 'bad', tool: 'shout', input: {} },
+      ];
+      const done = await run(['--json', 'run', 'orchestrate', '--task', JSON.stringify({ subtasks })], dir);
+      const report = JSON.parse(done.stdout) as { task_id: string; status: string };
+      expect(report.status, done.stderr).toBe('partial');
+      expect(existsSync(path.join(other, '.orch', 'tasks'))).toBe(false);
+
+      const listed = await run(['--json', 'runs'], other);
+      expect(listed.code, listed.stderr).toBe(0);
+      expect(listed.stdout).toContain(report.task_id);
+      const logs = await run(['logs', report.task_id], other);
+      expect(logs.code, logs.stderr).toBe(0);
+      expect(logs.stdout).toMatch(/bad/);
+      expect(logs.stdout).toMatch(/ORCH_INPUT/);
+      const shown = await run(['--json', 'report', report.task_id], other);
+      expect(shown.code, shown.stderr).toBe(0);
+      expect(shown.stdout).toContain('"bad"');
+      // The report and journal are this machine's copies now, equal to the first machine's.
+      for (const f of ['report.json', 'journal.jsonl']) {
+        expect(readFileSync(path.join(other, '.orch', 'tasks', report.task_id, f), 'utf8')).toBe(readFileSync(path.join(dir, '.orch', 'tasks', report.task_id, f), 'utf8'));
+      }
+      // A tool that reads the task finds it on another machine with nothing on disk.
+      rmSync(path.join(other, '.orch'), { recursive: true, force: true });
+      const aggregated = await run(['--json', 'run', 'aggregate_results', '--input', JSON.stringify({ task_id: report.task_id })], other);
+      expect(aggregated.code, aggregated.stderr).toBe(0);
+      expect(aggregated.stdout).toContain('built-a');
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
+  it('one process shares its connections between orchestrate calls, and nothing it leaves open keeps it up', async () => {
+    project();
+    await worker(['--concurrency', '2']);
+    writeFileSync(path.join(dir, 'go'), '');
+    const script = path.join(dir, 'calls.mjs');
+    writeFileSync(
+      script,
+      `import { Redis } from ${JSON.stringify(pathToFileURL(path.join(root, 'node_modules', 'ioredis', 'built', 'index.js')).href)};
+import { loadProject, orchestrate } from ${JSON.stringify(pathToFileURL(path.join(root, 'dist', 'index.js')).href)};
+const admin = new Redis(${JSON.stringify(redis.url)});
+const clients = async () => Number(/total_connections_received:(\\d+)/.exec(await admin.info('stats'))[1]);
+const { project } = await loadProject({ dir: ${JSON.stringify(dir)} });
+const counts = [];
+let last = await clients();
+for (let i = 0; i < 3; i++) {
+  const report = await orchestrate(project, { subtasks: [{ id: 'a', tool: 'shout', input: { text: 'x' + i } }] });
+  if (report.status !== 'completed') throw new Error(report.status);
+  const now = await clients();
+  counts.push(now - last);
+  last = now;
+}
+await new Promise((resolve) => {
+  admin.once('end', resolve);
+  admin.disconnect();
+});
+// Only unref'd handles may be left: the process ends by itself.
+const held = process._getActiveHandles().filter((h) => h !== process.stdout && h !== process.stderr && h !== process.stdin && (h._handle?.hasRef?.() ?? h.hasRef?.() ?? true));
+console.log(JSON.stringify({ counts, held: held.map((h) => h.constructor.name + ' ' + (h.remotePort ?? '') + ' ' + (h.localPort ?? '')) }));
+`,
+    );
+    const child = spawn(process.execPath, [script], { cwd: dir, env: { ...process.env, ORCH_ENGINE: '' } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code, err).toBe(0);
+    const { counts, held } = JSON.parse(out) as { counts: number[]; held: string[] };
+    // The first call connects (and checks the engine); the next ones open only their session's reader.
+    expect(counts[0]).toBeGreaterThan(2);
+    expect(counts.slice(1)).toEqual([1, 1]);
+    expect(held).toEqual([]);
+  });
+
+  it("a job's end is found even when its worker's message to the run is lost", async () => {
+    project();
+    await worker();
+    const running = start(['--json', 'run', 'orchestrate', '--task', JSON.stringify({ subtasks: [{ id: 'a', tool: 'build', input: { name: 'a' } }] })], dir);
+    await until(() => started().includes('a'), 'the job to start');
+    // With its route gone, the worker cannot tell the run that the job is done.
+    const admin = new Redis(redis.url);
+    try {
+      const routes = await admin.keys('*route:*');
+      expect(routes.length).toBeGreaterThan(0);
+      await admin.del(...routes);
+    } finally {
+      admin.disconnect();
+    }
+    writeFileSync(path.join(dir, 'go'), '');
+    const done = await running.done;
+    expect(done.code, done.stderr).toBe(0);
+    expect((JSON.parse(done.stdout) as { result: unknown }).result).toEqual({ a: 'built-a' });
   });
 
   it('the kill switch across machines: orch stop --all elsewhere interrupts the run, refuses new ones; start --all lifts it, resume finishes', async () => {

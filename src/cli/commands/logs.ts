@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 import { ExitCode, OrchError } from '../../errors.js';
-import type { TaskSummary, TimedTaskEvent } from '../../orchestration/task-store.js';
+import { isTaskId, type TaskSummary, type TimedTaskEvent } from '../../orchestration/task-store.js';
 import { suggest } from '../../util/suggest.js';
 import { listAll, readOnlyTasks, taskRow } from '../run-listing.js';
 import type { RunEvent } from '../../state/events.js';
@@ -124,7 +124,7 @@ function taskLogs(task: TaskSummary, globals: GlobalOptions, io: Io): number {
  */
 export async function run(globals: GlobalOptions, runId: string, _flags?: unknown, _command?: unknown, io: Io = processIo): Promise<number> {
   const stateDir = resolveStateDir(globals.dir);
-  if (isRunId(runId)) await pullShared(globals, stateDir, runId);
+  if (isRunId(runId) || isTaskId(runId)) await pullShared(globals, stateDir, runId);
   if (!isRunId(runId)) {
     // Only a plain name may be a task's: a path never reaches the file system.
     const task = /^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(runId) ? await readOnlyTasks(stateDir).summary(runId) : undefined;

@@ -1,6 +1,9 @@
 import path from 'node:path';
 import { ExitCode } from '../../errors.js';
+import { isTaskId } from '../../orchestration/task-store.js';
+import { isRunId } from '../../state/runs.js';
 import { resolveStateDir } from '../../state/state-dir.js';
+import { pullShared } from '../shared-state.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
 import { timelineHtml } from '../report/html.js';
@@ -13,7 +16,10 @@ import { timelineText } from '../report/text.js';
  * writes it as a self-contained page with a Gantt chart (`-`: to stdout); `--json` prints the data.
  */
 export async function run(globals: GlobalOptions, id: string, flags: { html?: string }, _command?: unknown, io: Io = processIo): Promise<number> {
-  const timeline = await loadTimeline(resolveStateDir(globals.dir), id, agentsFromProject(globals));
+  const stateDir = resolveStateDir(globals.dir);
+  // On a queue engine, the run or task may have been driven on another machine.
+  if (isRunId(id) || isTaskId(id)) await pullShared(globals, stateDir, id);
+  const timeline = await loadTimeline(stateDir, id, agentsFromProject(globals));
   if (flags.html === '-') {
     io.stdout.write(timelineHtml(timeline));
     return ExitCode.ok;

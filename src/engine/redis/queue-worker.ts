@@ -36,11 +36,22 @@ const OWNER_CHECK_MS = 5000;
 /** After the last job ended, how long closing may still wait for Redis. */
 const CLOSE_GRACE_MS = 3000;
 
-/** KEYS[1]: the job's route; ARGV[1]: the relay stream's key without the session; ARGV[2]: the message. */
+/**
+ * KEYS[1]: the job's route; ARGV[1]: the relay stream's key without the session; ARGV[2]:
+ * the message. A session that died never deletes its stream: it expires a day later.
+ */
 const TELL = `local s = redis.call('get', KEYS[1])
 if not s then return 0 end
 redis.call('xadd', ARGV[1] .. s, 'MAXLEN', '~', 10000, '*', 'm', ARGV[2])
+redis.call('expire', ARGV[1] .. s, 86400)
 return 1`;
+
+/**
+ * How many times a job may be started before it fails, its workers having died under it
+ * each time. orch decides this, not BullMQ's stall count, so that every end of a job
+ * reaches its run as the worker's message.
+ */
+const MAX_EXECUTIONS = 3;
 
 type Waiting = { resolve: (reply: Reply) => void; reject: (err: Error) => void; job: string };
 
@@ -98,9 +109,14 @@ export class QueueWorker {
         name: this.id,
         lockDuration: stallMs,
         stalledInterval: stallMs,
-        maxStalledCount: 2,
+        // Never failed by BullMQ for stalling: the job's next execution says so (MAX_EXECUTIONS).
+        maxStalledCount: 1_000_000,
       });
       worker.on('error', this.warn);
+      // Once BullMQ holds the job as completed, its run hears the result.
+      worker.on('completed', (job: Job<JobData, JobResult>, result: JobResult) => {
+        if (job.id) void this.tell(job.id, { t: 'done', job: job.id, result }).catch(() => undefined);
+      });
       this.workers.push(worker);
     }
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
@@ -126,6 +142,14 @@ export class QueueWorker {
     const agent = instanceId(type.name, this.id);
     const executions = job.stalledCounter + 1;
     const jobId = job.id ?? task.key;
+    if (executions > MAX_EXECUTIONS) {
+      return {
+        ok: false,
+        agentId: agent,
+        executions,
+        error: { code: 'ORCH_WORKER_DIED', message: `the workers running \`${task.action}\` died ${executions - 1} times: it was not started again`, retryable: true },
+      };
+    }
     if (executions > 1 && !this.idempotent(task)) {
       return {
         ok: false,

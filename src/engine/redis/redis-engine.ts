@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Queue, QueueEvents, type Job } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DelegationRequest, Performance, TeamServices } from '../../agents/action.js';
 import { agentTypes, type AgentType } from '../../agents/agent-types.js';
@@ -12,7 +12,8 @@ import { delegatedResult, delegatedTask } from '../delegation.js';
 import type { Capacity, Engine, EngineSession, OpenRequest, SubmitHooks } from '../engine.js';
 import { answerRequest, type TaskLink } from '../relay.js';
 import { toFailure, type TaskOutcome, type TaskSpec } from '../task.js';
-import { bounded, connection, probe } from './connect.js';
+import { bounded } from './connect.js';
+import { linkTo, type Link } from './link.js';
 import { controlChannel, haltedKey } from './shared-runs.js';
 import { keys } from './keys.js';
 import { instanceId, live, payload, type JobData, type JobResult, type RelayMessage, type ReplyMessage, type WorkerBeat } from './protocol.js';
@@ -24,8 +25,6 @@ export interface RedisEngineOptions {
   logger?: Logger;
 }
 
-/** Completed and failed jobs are kept this long: a resumed run finds what finished while it was away. */
-const KEEP_JOBS = { age: 24 * 3600, count: 10_000 };
 const SESSION_TTL_MS = 15_000;
 const SESSION_BEAT_MS = 5_000;
 /** A cancelled running task whose worker does not answer is given up on after this long. */
@@ -41,15 +40,10 @@ const CANCEL_WAIT_MS = 10_000;
 export class RedisEngine implements Engine {
   readonly name = 'redis';
   readonly types: ReadonlyMap<string, AgentType>;
-  private conn: Redis | undefined;
-  private readonly queues = new Map<string, Queue>();
-  private readonly events = new Map<string, Promise<QueueEvents>>();
-  /** Jobs waited for, by id: one listener per queue answers them all. */
-  private readonly waiters = new Map<string, { resolve: (result: JobResult) => void; reject: (err: Error) => void }>();
-  private sessions = 0;
-  private enlisting: Batcher<{ type: string; jobId: string; session: string }, boolean> | undefined;
-  private readonly adding = new Map<string, Batcher<{ name: string; data: JobData; jobId: string }, Job>>();
-  private probed: Promise<void> | undefined;
+  /** The process's link to this Redis, while a session or a command uses it. */
+  private held: Link | undefined;
+  private holds = 0;
+  private readonly onWarn = (err: Error): void => this.warn(err);
 
   constructor(readonly options: RedisEngineOptions) {
     this.types = agentTypes(options.project);
@@ -59,96 +53,39 @@ export class RedisEngine implements Engine {
     return this.options.target;
   }
 
-  /** Checks the engine can be used, once: Redis answers, and keeps what it is given. */
-  ready(): Promise<void> {
-    this.probed ??= probe(this.target).catch((err: unknown) => {
-      this.probed = undefined;
-      throw err;
-    });
-    return this.probed;
+  private hold(): Link {
+    if (this.holds++ === 0) {
+      this.held = linkTo(this.target);
+      this.held.hold(this.onWarn);
+    }
+    return this.held!;
+  }
+
+  private release(): void {
+    if (--this.holds > 0) return;
+    this.held?.release(this.onWarn);
+    this.held = undefined;
+  }
+
+  private get link(): Link {
+    if (!this.held) throw new Error('the queue engine is used outside a session or command');
+    return this.held;
   }
 
   redis(): Redis {
-    this.conn ??= connection(this.target, (err) => this.warn(err));
-    return this.conn;
+    return this.link.redis();
   }
 
   queue(type: string): Queue {
-    let queue = this.queues.get(type);
-    if (!queue) {
-      queue = new Queue(type, { connection: this.redis(), prefix: keys.bullPrefix(this.target) });
-      queue.on('error', (err) => this.warn(err));
-      // Every job waited for listens for the queue closing: a run may wait for hundreds at once.
-      queue.setMaxListeners(0);
-      this.queues.set(type, queue);
-    }
-    return queue;
+    return this.link.queue(type);
   }
 
-  queueEvents(type: string): Promise<QueueEvents> {
-    let events = this.events.get(type);
-    if (!events) {
-      // Its own connection, for its blocking reads; BullMQ leaves a given connection open, so orch closes it.
-      const own = this.redis().duplicate();
-      own.on('error', (err) => this.warn(err));
-      const created = new QueueEvents(type, { connection: own, prefix: keys.bullPrefix(this.target) });
-      created.on('error', (err) => this.warn(err));
-      created.setMaxListeners(0);
-      created.on('completed', ({ jobId, returnvalue }) => {
-        const result = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as JobResult;
-        this.waiters.get(jobId)?.resolve(result);
-      });
-      created.on('failed', ({ jobId, failedReason }) => this.waiters.get(jobId)?.reject(new Error(failedReason)));
-      events = created.waitUntilReady().then(() => created);
-      this.events.set(type, events);
-    }
-    return events;
-  }
-
-  /**
-   * Routes a job's requests to a session and says whether the job exists already: the
-   * calls made in one turn of the event loop share one round trip.
-   */
   enlist(type: string, jobId: string, session: string): Promise<boolean> {
-    this.enlisting ??= new Batcher(async (items: { type: string; jobId: string; session: string }[]) => {
-      const batch = this.redis().multi();
-      for (const i of items) batch.set(keys.route(this.target, i.jobId), i.session, 'EX', KEEP_JOBS.age).exists(`${keys.bullPrefix(this.target)}:${i.type}:${i.jobId}`);
-      const results = (await batch.exec()) ?? [];
-      return items.map((_, n) => {
-        const [err, exists] = results[2 * n + 1] ?? [new Error('no answer'), 0];
-        if (err) throw err;
-        return exists === 1;
-      });
-    });
-    return this.enlisting.push({ type, jobId, session });
+    return this.link.enlist(type, jobId, session);
   }
 
-  /** Adds a job; the jobs added in one turn of the event loop go to Redis together. */
   add(type: string, name: string, data: JobData, jobId: string): Promise<Job> {
-    let batcher = this.adding.get(type);
-    if (!batcher) {
-      batcher = new Batcher((items: { name: string; data: JobData; jobId: string }[]) =>
-        this.queue(type).addBulk(items.map((i) => ({ name: i.name, data: i.data, opts: { jobId: i.jobId, attempts: 1, removeOnComplete: KEEP_JOBS, removeOnFail: KEEP_JOBS } }))),
-      );
-      this.adding.set(type, batcher);
-    }
-    return batcher.push({ name, data, jobId });
-  }
-
-  /**
-   * Resolves with the job's result once a worker finishes it; listening starts at once, so
-   * call it before the job is added. `cancel` stops listening.
-   */
-  finished(jobId: string): { done: Promise<JobResult>; cancel: () => void } {
-    let cancel = (): void => {};
-    const done = new Promise<JobResult>((resolve, reject) => {
-      const entry = { resolve: (r: JobResult) => (this.waiters.delete(jobId), resolve(r)), reject: (e: Error) => (this.waiters.delete(jobId), reject(e)) };
-      this.waiters.set(jobId, entry);
-      cancel = () => {
-        if (this.waiters.get(jobId) === entry) this.waiters.delete(jobId);
-      };
-    });
-    return { done, cancel };
+    return this.link.add(type, name, data, jobId);
   }
 
   /** The pool size of a type: what `orch scale` set, else what agent-team.yaml declares. */
@@ -224,11 +161,12 @@ export class RedisEngine implements Engine {
 
   /** A command outside any session (scale, status, the kill switch): its connections close after it, unless a session still needs them. */
   private async command<T>(body: () => Promise<T>): Promise<T> {
-    await this.ready();
+    const link = this.hold();
     try {
+      await link.ready();
       return await body();
     } finally {
-      if (this.sessions === 0) await this.close();
+      this.release();
     }
   }
 
@@ -248,9 +186,9 @@ export class RedisEngine implements Engine {
   }
 
   async open(request: OpenRequest): Promise<EngineSession> {
-    await this.ready();
-    this.sessions++;
+    const link = this.hold();
     try {
+      await link.ready();
       await this.prepare(request.wanted.keys());
       const beats = await this.workers();
       for (const type of request.wanted.keys()) {
@@ -258,11 +196,11 @@ export class RedisEngine implements Engine {
           this.options.logger?.warn?.(`no worker serves \`${type}\` on ${this.target.shown} yet: its tasks wait in the queue (start one with \`orch worker --agent-type ${type}\`)`);
         }
       }
-      const session = new RedisSession(this, request, beats, () => this.released());
+      const session = new RedisSession(this, request, beats, async () => this.release());
       await session.start();
       return session;
     } catch (err) {
-      await this.released();
+      this.release();
       throw err;
     }
   }
@@ -280,29 +218,6 @@ export class RedisEngine implements Engine {
         }
       }
     });
-  }
-
-  /** When the last session closes, the connections go, so the process can exit. */
-  private async released(): Promise<void> {
-    if (--this.sessions > 0) return;
-    await this.close();
-  }
-
-  async close(): Promise<void> {
-    const events = [...this.events.values()];
-    this.events.clear();
-    const queues = [...this.queues.values()];
-    this.queues.clear();
-    await Promise.all(
-      events.map(async (e) => {
-        const created = await e.catch(() => undefined);
-        await bounded(created?.close());
-        (created?.opts.connection as Redis | undefined)?.disconnect();
-      }),
-    );
-    await Promise.all(queues.map((q) => bounded(q.close())));
-    this.conn?.disconnect();
-    this.conn = undefined;
   }
 
   warn(err: Error): void {
@@ -328,6 +243,8 @@ interface Submitted extends TaskLink {
 class RedisSession implements EngineSession {
   readonly id = randomUUID();
   private readonly tasks = new Map<string, Submitted>();
+  /** Jobs waited for, by id: their workers say when each is done, on the relay stream. */
+  private readonly waiters = new Map<string, { type: string; since: number; resolve: (result: JobResult) => void; reject: (err: Error) => void }>();
   private readonly reader: Redis;
   private readonly controller = new AbortController();
   private beat: NodeJS.Timeout | undefined;
@@ -362,7 +279,10 @@ class RedisSession implements EngineSession {
     const redis = this.engine.redis();
     const alive = () => redis.set(keys.session(this.target, this.id), this.request.owner, 'PX', SESSION_TTL_MS);
     await alive();
-    this.beat = setInterval(() => void alive().catch((err: Error) => this.engine.warn(err)), SESSION_BEAT_MS);
+    this.beat = setInterval(() => {
+      void alive().catch((err: Error) => this.engine.warn(err));
+      void this.reconcile().catch((err: Error) => this.engine.warn(err));
+    }, SESSION_BEAT_MS);
     this.beat.unref();
     this.reading = this.read();
   }
@@ -392,6 +312,10 @@ class RedisSession implements EngineSession {
   }
 
   private handle(message: RelayMessage): void {
+    if (message.t === 'done') {
+      this.waiters.get(message.job)?.resolve(message.result);
+      return;
+    }
     const task = this.tasks.get(message.job);
     if (message.t === 'started') {
       if (!task) return;
@@ -404,6 +328,48 @@ class RedisSession implements EngineSession {
       return;
     }
     answerRequest(message.request, task, (body) => void this.send(message.worker, { t: 'reply', seq: message.seq, body }));
+  }
+
+  /**
+   * Resolves with the job's result once a worker finishes it; listening starts at once, so
+   * call it before the job is added. `cancel` stops listening.
+   */
+  private finished(type: string, jobId: string): { done: Promise<JobResult>; cancel: () => void } {
+    let cancel = (): void => {};
+    const done = new Promise<JobResult>((resolve, reject) => {
+      const entry = {
+        type,
+        since: Date.now(),
+        resolve: (r: JobResult) => (this.waiters.delete(jobId), resolve(r)),
+        reject: (e: Error) => (this.waiters.delete(jobId), reject(e)),
+      };
+      this.waiters.set(jobId, entry);
+      cancel = () => {
+        if (this.waiters.get(jobId) === entry) this.waiters.delete(jobId);
+      };
+    });
+    return { done, cancel };
+  }
+
+  /**
+   * A job's end is heard from its worker; should that message be lost (Redis went away
+   * between the two), the job itself says it ended: jobs waited for longer than a beat are
+   * looked up every beat.
+   */
+  private async reconcile(): Promise<void> {
+    const due = [...this.waiters].filter(([, w]) => Date.now() - w.since >= SESSION_BEAT_MS);
+    if (due.length === 0) return;
+    const batch = this.engine.redis().multi();
+    for (const [jobId, w] of due) batch.hmget(`${keys.bullPrefix(this.target)}:${w.type}:${jobId}`, 'finishedOn', 'returnvalue', 'failedReason');
+    const answers = (await batch.exec()) ?? [];
+    due.forEach(([jobId, w], i) => {
+      const [err, fields] = answers[i] ?? [];
+      if (err || !Array.isArray(fields)) return;
+      const [finishedOn, returnvalue, failedReason] = fields as (string | null)[];
+      if (!finishedOn) return;
+      if (returnvalue) w.resolve(JSON.parse(returnvalue) as JobResult);
+      else w.reject(new Error(failedReason ?? 'the job failed'));
+    });
   }
 
   private async send(worker: string, message: ReplyMessage): Promise<void> {
@@ -429,10 +395,9 @@ class RedisSession implements EngineSession {
     this.tasks.set(jobIdOf(task.key), link);
     let onAbort: (() => void) | undefined;
     const jobId = jobIdOf(task.key);
-    const waited = this.engine.finished(jobId);
+    const waited = this.finished(task.agentType, jobId);
     try {
       const queue = this.engine.queue(task.agentType);
-      await this.engine.queueEvents(task.agentType);
       // The job's requests come to this session now; is it there already (a resumed run's)?
       const exists = await this.engine.enlist(task.agentType, jobId, this.id);
       let job: Job | undefined;
@@ -545,29 +510,5 @@ class RedisSession implements EngineSession {
       await this.done();
     })();
     return this.closing;
-  }
-}
-
-/** Collects calls made in one turn of the event loop and runs them as one batch. */
-class Batcher<I, R> {
-  private items: { item: I; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
-
-  constructor(private readonly run: (items: I[]) => Promise<R[]>) {}
-
-  push(item: I): Promise<R> {
-    return new Promise<R>((resolve, reject) => {
-      if (this.items.push({ item, resolve, reject }) === 1) setImmediate(() => void this.flush());
-    });
-  }
-
-  private async flush(): Promise<void> {
-    const batch = this.items;
-    this.items = [];
-    try {
-      const results = await this.run(batch.map((b) => b.item));
-      batch.forEach((b, i) => b.resolve(results[i]!));
-    } catch (err) {
-      for (const b of batch) b.reject(err);
-    }
   }
 }

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { OrchError } from '../../errors.js';
 import { runPaths } from '../../state/runs.js';
 import { bounded, connection, probe } from './connect.js';
+import { countLines, pullTask, taskIndex } from './shared-tasks.js';
 import type { EngineTarget } from './target.js';
 
 /** How long a run's lock in Redis lasts unless its holder renews it. */
@@ -16,7 +17,7 @@ const RENEW_MS = 5_000;
  * runs: each event a run appends is added to its stream (`{prefix}{workflow}:{run}:journal`)
  * before it counts as written, and commands that read runs first bring this machine's
  * copies up to date. A run is driven by one process at a time across machines: the lock
- * is in Redis too.
+ * is in Redis too. Orchestration tasks are brought up to date with the runs (see SharedTasks).
  */
 export class SharedRuns {
   private conn: Redis | undefined;
@@ -84,6 +85,9 @@ export class SharedRuns {
       if (holder !== null && !holder.startsWith(`${os.hostname()}:${process.pid}:`)) await writeFile(marker, `${holder}\n${Date.now() + LOCK_MS}\n`);
       else if (existsSync(marker)) await writeFile(marker, '');
     }
+    // Orchestration tasks are shared too.
+    const tasks = only === undefined ? Object.keys(await redis.hgetall(taskIndex(this.target))) : (await redis.hexists(taskIndex(this.target), only)) ? [only] : [];
+    for (const taskId of tasks) await pullTask(redis, this.target, this.stateDir, taskId);
   }
 
   /** Whether `orch stop --all` holds the engine's kill switch on: no new run starts while it does. */
@@ -126,12 +130,6 @@ export class SharedRuns {
     this.conn?.disconnect();
     this.conn = undefined;
   }
-}
-
-function countLines(text: string): number {
-  let n = 0;
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
-  return n;
 }
 
 /** Set while `orch stop --all` holds the kill switch on. */

@@ -24,6 +24,9 @@ tools:
     description: Charges a card, which must not happen twice
     idempotent: false
     script: { shell: "echo charge >> started.log; while [ ! -f go ]; do sleep 0.05; done; echo charged" }
+  parent:
+    description: Says which process started it
+    script: { shell: "echo $PPID" }
   shout:
     description: Upper-cases a text
     parameters: { text: { type: string, required: true } }
@@ -38,6 +41,9 @@ agents:
     count: 2
   - role: loud
     tools: [shout]
+  - role: sandboxed
+    isolation: process
+    tools: [parent]
   - role: writer
     model: claude-sonnet-4-5
     tools: [shout]
@@ -421,6 +427,26 @@ console.log(JSON.stringify({ counts, held: held.map((h) => h.constructor.name + 
     const done = await running.done;
     expect(done.code, done.stderr).toBe(0);
     expect((JSON.parse(done.stdout) as { result: unknown }).result).toEqual({ a: 'built-a' });
+  });
+
+  it('isolation: process on a queue worker: the job runs in a child process of the worker, kept for the next job and ended with it', async () => {
+    project();
+    const w = await worker(['--agent-type', 'sandboxed']);
+    const subtasks = [{ id: 'a', tool: 'parent', input: {} }];
+    const parents: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const done = await run(['--json', 'run', 'orchestrate', '--task', JSON.stringify({ subtasks })], dir);
+      expect(done.code, done.stderr).toBe(0);
+      parents.push(Number((JSON.parse(done.stdout) as { result: { a: string } }).result.a));
+    }
+    // The script's parent is neither the worker nor the submitting process: a child of the worker.
+    expect(parents[0]).not.toBe(pidOf(w));
+    expect(parents[1]).toBe(parents[0]);
+    const ppid = Number(readFileSync(`/proc/${parents[0]}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+    expect(ppid).toBe(pidOf(w));
+    w.child.kill('SIGTERM');
+    expect((await w.done).code).toBe(0);
+    expect(alive(parents[0]!)).toBe(false);
   });
 
   it('the kill switch across machines: orch stop --all elsewhere interrupts the run, refuses new ones; start --all lifts it, resume finishes', async () => {

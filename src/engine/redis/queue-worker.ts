@@ -3,9 +3,10 @@ import os from 'node:os';
 import { Worker as BullWorker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AgentType } from '../../agents/agent-types.js';
-import { perform } from '../../agents/runtime.js';
+import { perform, type Performance } from '../../agents/runtime.js';
 import { OrchError } from '../../errors.js';
 import type { Logger } from '../../tools/context.js';
+import { initMessage, ProcessWorker } from '../process-worker.js';
 import { relayedChannel, relayedTeam, type Ask, type Reply } from '../relay.js';
 import { toFailure, type TaskSpec } from '../task.js';
 import type { WorkerRuntime } from '../worker-host.js';
@@ -75,6 +76,9 @@ export class QueueWorker {
   private readonly stopped = new AbortController();
   private reading: Promise<void> | undefined;
   private draining = false;
+  /** Child processes of `isolation: process` types not running a job now, by type. */
+  private readonly children = new Map<string, ProcessWorker[]>();
+  private readonly allChildren = new Set<ProcessWorker>();
 
   constructor(private readonly options: QueueWorkerOptions) {}
 
@@ -168,18 +172,23 @@ export class QueueWorker {
     const ask: Ask = (request) => this.ask(jobId, request);
     let result: JobResult;
     try {
-      const done = await perform({ role: type.name, instance: agent }, task.action, task.input, {
-        ...this.options.runtime,
-        servers: this.options.runtime.supervisor,
-        signal: signal ?? this.stopped.signal,
-        ids: task.ids,
-        step: task.step,
-        channel: job.data.channel ? relayedChannel(ask, 0, job.data.channel) : undefined,
-        ...(job.data.team && { team: relayedTeam(ask, 0) }),
-        ...(task.delegation && { delegation: task.delegation }),
-        // The run's trace context: the job's spans join the run's trace, whichever machine runs it.
-        ...(task.carrier && { carrier: task.carrier }),
-      });
+      const channel = job.data.channel ? relayedChannel(ask, 0, job.data.channel) : undefined;
+      const team = job.data.team ? relayedTeam(ask, 0) : undefined;
+      const done =
+        type.isolation === 'process'
+          ? await this.isolated(type, (child) => child.run(task, { id: agent, type: type.name }, signal ?? this.stopped.signal, channel, team))
+          : await perform({ role: type.name, instance: agent }, task.action, task.input, {
+              ...this.options.runtime,
+              servers: this.options.runtime.supervisor,
+              signal: signal ?? this.stopped.signal,
+              ids: task.ids,
+              step: task.step,
+              channel,
+              ...(team && { team }),
+              ...(task.delegation && { delegation: task.delegation }),
+              // The run's trace context: the job's spans join the run's trace, whichever machine runs it.
+              ...(task.carrier && { carrier: task.carrier }),
+            });
       result = { ok: true, agentId: agent, value: done.output ?? null, ...(done.usage && { usage: done.usage }), executions };
     } catch (err) {
       result = { ok: false, agentId: agent, error: toFailure(err), executions };
@@ -188,6 +197,23 @@ export class QueueWorker {
     }
     this.options.onJob?.({ phase: 'finished', job: jobId, type: type.name, action: task.action, agent, ok: result.ok, ...(!result.ok && { error: `${result.error.code}: ${result.error.message}` }), executions });
     return result;
+  }
+
+  /**
+   * Runs a job of an `isolation: process` type in a child process of its own: one per
+   * running job at most (the type's concurrency), each kept for the next job, all ended
+   * when the worker stops.
+   */
+  private async isolated(type: AgentType, body: (child: ProcessWorker) => Promise<Performance>): Promise<Performance> {
+    const idle = this.children.get(type.name) ?? [];
+    this.children.set(type.name, idle);
+    const child = idle.pop() ?? new ProcessWorker(`${type.name}@${this.id}`, initMessage(this.options.runtime.project, this.options.runtime.stateDir));
+    this.allChildren.add(child);
+    try {
+      return await body(child);
+    } finally {
+      idle.push(child);
+    }
   }
 
   /** Whether a task may be run again after its worker died: tools say `idempotent: false` when not. */
@@ -291,6 +317,7 @@ export class QueueWorker {
     await bounded(this.conn?.hdel(keys.workers(this.target), this.id));
     await bounded(this.conn?.del(keys.replies(this.target, this.id)));
     this.conn?.disconnect();
+    await Promise.all([...this.allChildren].map((child) => child.stop()));
     await this.options.runtime.supervisor?.shutdown();
   }
 }

@@ -247,6 +247,9 @@ class RedisSession implements EngineSession {
   private readonly waiters = new Map<string, { type: string; since: number; resolve: (result: JobResult) => void; reject: (err: Error) => void }>();
   private readonly reader: Redis;
   private readonly controller = new AbortController();
+  private signal: AbortSignal | undefined;
+  /** What each task waiting on the session's own signal does when it aborts: one listener for all of them. */
+  private readonly aborts = new Set<() => void>();
   private beat: NodeJS.Timeout | undefined;
   private reading: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -382,7 +385,7 @@ class RedisSession implements EngineSession {
 
   async submit(task: TaskSpec, hooks: SubmitHooks = {}): Promise<TaskOutcome> {
     const began = Date.now();
-    const signal = AbortSignal.any([this.request.signal, this.controller.signal, ...(hooks.signal ? [hooks.signal] : [])]);
+    const signal = hooks.signal ? AbortSignal.any([this.sessionSignal(), hooks.signal]) : this.sessionSignal();
     const failed = (code: 'ORCH_CANCELLED' | 'ORCH_WORKER_DIED' | 'ORCH_ENGINE_UNREACHABLE', message: string, agentId: string | null = null): TaskOutcome => ({
       ok: false,
       key: task.key,
@@ -422,7 +425,8 @@ class RedisSession implements EngineSession {
       const added = job;
       const cancelled = new Promise<TaskOutcome>((resolve) => {
         onAbort = () => void this.cancel(added, link, String(signal.reason ?? 'cancelled')).then((gone) => gone && resolve(failed('ORCH_CANCELLED', `cancelled (${String(signal.reason ?? 'cancelled')})`, link.agentId ?? null)));
-        signal.addEventListener('abort', onAbort, { once: true });
+        if (signal === this.signal) this.aborts.add(onAbort);
+        else signal.addEventListener('abort', onAbort, { once: true });
       });
       const finished = waited.done.then(
         (result: JobResult) => this.outcome(task, result, began),
@@ -434,7 +438,10 @@ class RedisSession implements EngineSession {
       return failed('ORCH_ENGINE_UNREACHABLE', `${this.target.shown}: ${failure.message}`, link.agentId ?? null);
     } finally {
       waited.cancel();
-      if (onAbort) signal.removeEventListener('abort', onAbort);
+      if (onAbort) {
+        this.aborts.delete(onAbort);
+        signal.removeEventListener('abort', onAbort);
+      }
       this.tasks.delete(jobId);
     }
   }
@@ -444,6 +451,16 @@ class RedisSession implements EngineSession {
    * cancelled by its worker, whose result then ends the task — or, when the worker does
    * not answer in time, it is given up on (true).
    */
+  /** The run's signal and the session's, made once: hundreds of tasks share it. */
+  private sessionSignal(): AbortSignal {
+    if (!this.signal) {
+      const signal = AbortSignal.any([this.request.signal, this.controller.signal]);
+      signal.addEventListener('abort', () => [...this.aborts].forEach((abort) => abort()), { once: true });
+      this.signal = signal;
+    }
+    return this.signal;
+  }
+
   private async cancel(job: Job, link: Submitted, reason: string): Promise<boolean> {
     try {
       const state = await job.getState();

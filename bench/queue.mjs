@@ -6,7 +6,7 @@
 //   worker, with --stall-interval 1s.
 // Usage: npm run bench queue   (needs Debian's redis-server; BENCH_ROUNDS changes the sample size)
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -62,6 +62,21 @@ function startWorker(args = []) {
   return { child, lines, ready };
 }
 
+// The workers of the throughput rounds log to files, as a deployed worker's log goes to its
+// collector: a pipe read by this (busy) process would hold them up on every line they print.
+let logs = 0;
+function startLoggingWorker() {
+  const log = path.join(dir, `worker-${logs++}.log`);
+  const fd = openSync(log, 'w');
+  const child = spawn(process.execPath, [BIN, 'worker', '--concurrency', String(CONCURRENCY), '--stall-interval', '1s'], { cwd: dir, stdio: ['ignore', fd, 'inherit'] });
+  closeSync(fd);
+  children.add(child);
+  const ready = (async () => {
+    while (!readFileSync(log, 'utf8').includes(' takes ')) await new Promise((r) => setTimeout(r, 50));
+  })();
+  return { child, ready };
+}
+
 // Raw BullMQ: the same queue layout, worker processes of the same concurrency, the same no-op.
 const rawWorker = path.join(dir, 'raw-worker.mjs');
 writeFileSync(
@@ -82,7 +97,7 @@ queue.setMaxListeners(0);
 events.on('error', () => {});
 await events.waitUntilReady();
 
-const workers = Array.from({ length: WORKERS }, () => startWorker());
+const workers = Array.from({ length: WORKERS }, () => startLoggingWorker());
 await Promise.all(workers.map((w) => w.ready));
 const { project } = await loadProject({ dir });
 

@@ -409,24 +409,25 @@ console.log(JSON.stringify({ counts, held: held.map((h) => h.constructor.name + 
     expect(held).toEqual([]);
   });
 
-  it("a job's end is found even when its worker's message to the run is lost", async () => {
+  it('a job removed from its queue by hand fails its subtask instead of leaving the run waiting', async () => {
     project();
     await worker();
     const running = start(['--json', 'run', 'orchestrate', '--task', JSON.stringify({ subtasks: [{ id: 'a', tool: 'build', input: { name: 'a' } }] })], dir);
     await until(() => started().includes('a'), 'the job to start');
-    // With its route gone, the worker cannot tell the run that the job is done.
     const admin = new Redis(redis.url);
     try {
-      const routes = await admin.keys('*route:*');
-      expect(routes.length).toBeGreaterThan(0);
-      await admin.del(...routes);
+      const [job] = (await admin.keys('*:builder:task-*')).filter((k) => /\/a$/.test(k));
+      expect(job).toBeDefined();
+      await admin.del(job!);
     } finally {
       admin.disconnect();
     }
-    writeFileSync(path.join(dir, 'go'), '');
     const done = await running.done;
-    expect(done.code, done.stderr).toBe(0);
-    expect((JSON.parse(done.stdout) as { result: unknown }).result).toEqual({ a: 'built-a' });
+    writeFileSync(path.join(dir, 'go'), '');
+    const report = JSON.parse(done.stdout) as { status: string; subtasks: { a: { status: string; error: { code: string; message: string } } } };
+    expect(report.status, done.stderr).toBe('failed');
+    expect(report.subtasks.a.error.code).toBe('ORCH_WORKER_DIED');
+    expect(report.subtasks.a.error.message).toMatch(/removed from its queue/);
   });
 
   it('isolation: process on a queue worker: the job runs in a child process of the worker, kept for the next job and ended with it', async () => {

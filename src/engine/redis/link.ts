@@ -2,7 +2,7 @@ import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { bounded, connection, probe } from './connect.js';
 import { keys } from './keys.js';
-import type { JobData } from './protocol.js';
+import type { JobData, JobResult } from './protocol.js';
 import type { EngineTarget } from './target.js';
 
 /** Completed and failed jobs are kept this long: a resumed run finds what finished while it was away. */
@@ -11,10 +11,11 @@ export const KEEP_JOBS = { age: 24 * 3600, count: 10_000 };
 const LINGER_MS = 5_000;
 
 /**
- * A process's connections to one queue engine: the command connection and a BullMQ queue
- * per agent type. Every engine, session and one-off command of the process on that Redis
- * shares them, so an orchestrate call or a workflow run does not pay for connecting and
- * loading BullMQ's scripts each time. A link is held while used; once let go it lingers a few seconds with
+ * A process's connections to one queue engine: the command connection, a BullMQ queue per
+ * agent type, and one reader of their events that tells each job's waiter when it ends.
+ * Every engine, session and one-off command of the process on that Redis shares them, so
+ * an orchestrate call or a workflow run does not pay for connecting, loading BullMQ's
+ * scripts and starting event readers each time. A link is held while used; once let go it lingers a few seconds with
  * its sockets unref'd (they never keep the process up), then closes. A link whose Redis
  * went away while idle closes at once, and the next user gets a new one, probed again.
  */
@@ -29,6 +30,13 @@ export class Link {
   private closed = false;
   private readonly listeners = new Set<(err: Error) => void>();
   private readonly clients = new Set<Redis>();
+  /** The queues whose events are read, by type: resolved once the read reaches them. */
+  private readonly streams = new Map<string, Promise<void>>();
+  /** Each events stream read, and the id read up to. */
+  private readonly cursors = new Map<string, string>();
+  /** Jobs whose end someone waits for, by id. */
+  private readonly ends = new Map<string, (end: JobResult | Error) => void>();
+  private events: { reader: Redis; id: Promise<number | undefined> } | undefined;
 
   constructor(
     readonly target: EngineTarget,
@@ -99,6 +107,93 @@ export class Link {
   }
 
   /**
+   * Calls `onEnd` with a job's result when a worker finishes it (an Error when BullMQ failed
+   * it); returns what stops listening. Call `listen` for the job's type before adding it.
+   */
+  watchJob(jobId: string, onEnd: (end: JobResult | Error) => void): () => void {
+    this.ends.set(jobId, onEnd);
+    return () => {
+      if (this.ends.get(jobId) === onEnd) this.ends.delete(jobId);
+    };
+  }
+
+  /**
+   * Reads a queue's events from now on: resolves once no event after this call can be
+   * missed. One reader reads every queue's events for the process, on a connection of its
+   * own (BullMQ's QueueEvents would hold the process up while it waits).
+   */
+  listen(type: string): Promise<void> {
+    let listening = this.streams.get(type);
+    if (!listening) {
+      const key = `${keys.bullPrefix(this.target)}:${type}:events`;
+      listening = this.redis()
+        .xrevrange(key, '+', '-', 'COUNT', 1)
+        .then(async ([last]) => {
+          this.cursors.set(key, last?.[0] ?? '0-0');
+          if (!this.events) this.readEvents();
+          // A read blocked on the other streams starts again with this one.
+          else await this.unblock();
+        });
+      listening.catch(() => this.streams.delete(type));
+      this.streams.set(type, listening);
+    }
+    return listening;
+  }
+
+  private async unblock(): Promise<void> {
+    const id = await this.events?.id;
+    if (id !== undefined) await this.redis().client('UNBLOCK', id);
+  }
+
+  private readEvents(): void {
+    const reader = this.watch(this.redis().duplicate());
+    reader.on('error', (err) => this.warn(err));
+    const id = reader.client('ID').then(Number, () => undefined);
+    this.events = { reader, id };
+    // A reconnected reader has a new id.
+    reader.on('ready', () => this.events && (this.events.id = reader.client('ID').then(Number, () => undefined)));
+    void (async () => {
+      while (!this.closed) {
+        const streams = [...this.cursors.keys()];
+        let batch: [string, [string, string[]][]][] | null;
+        try {
+          batch = (await reader.xread('COUNT', 1000, 'BLOCK', 1000, 'STREAMS', ...streams, ...streams.map((k) => this.cursors.get(k)!))) as typeof batch;
+        } catch (err) {
+          if (this.closed) return;
+          this.warn(err as Error);
+          await new Promise((r) => setTimeout(r, 500).unref());
+          continue;
+        }
+        for (const [stream, entries] of batch ?? []) {
+          for (const [, fields] of entries) this.onEvent(fields);
+          const last = entries.at(-1);
+          if (last) this.cursors.set(stream, last[0]);
+        }
+      }
+    })();
+  }
+
+  /** One BullMQ event (`event`, `jobId`, `returnvalue` or `failedReason`, as flat pairs). */
+  private onEvent(fields: string[]): void {
+    const event = fields[0] === 'event' ? fields[1] : undefined;
+    if (event !== 'completed' && event !== 'failed') return;
+    let jobId: string | undefined;
+    let value: string | undefined;
+    for (let i = 2; i + 1 < fields.length; i += 2) {
+      if (fields[i] === 'jobId') jobId = fields[i + 1];
+      else if (fields[i] === (event === 'completed' ? 'returnvalue' : 'failedReason')) value = fields[i + 1];
+    }
+    const onEnd = jobId === undefined ? undefined : this.ends.get(jobId);
+    if (!onEnd) return;
+    if (event === 'failed') return onEnd(new Error(value ?? 'the job failed'));
+    try {
+      onEnd(JSON.parse(value ?? 'null') as JobResult);
+    } catch (err) {
+      onEnd(err as Error);
+    }
+  }
+
+  /**
    * Routes a job's requests to a session and says whether the job exists already: the
    * calls made in one turn of the event loop share one round trip.
    */
@@ -147,6 +242,8 @@ export class Link {
     this.closed = true;
     if (this.linger) clearTimeout(this.linger);
     this.gone(this);
+    this.events?.reader.disconnect();
+    this.events = undefined;
     const queues = [...this.queues.values()];
     this.queues.clear();
     await Promise.all(queues.map((q) => bounded(q.close())));

@@ -22,9 +22,7 @@ export type JobResult =
 /** Worker → session, on the session's relay stream. */
 export type RelayMessage =
   | { t: 'started'; job: string; worker: string; agent: string; executions: number }
-  | { t: 'ask'; job: string; worker: string; seq: number; request: WorkerRequest }
-  /** Sent once BullMQ holds the job as completed: the session need not listen to the queue's events. */
-  | { t: 'done'; job: string; result: JobResult };
+  | { t: 'ask'; job: string; worker: string; seq: number; request: WorkerRequest };
 
 /** Session → worker, on the worker's reply stream. */
 export type ReplyMessage = { t: 'reply'; seq: number; body: ReplyBody } | { t: 'cancel'; job: string; reason: string };

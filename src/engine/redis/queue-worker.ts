@@ -49,8 +49,8 @@ return 1`;
 
 /**
  * How many times a job may be started before it fails, its workers having died under it
- * each time. orch decides this, not BullMQ's stall count, so that every end of a job
- * reaches its run as the worker's message.
+ * each time. orch decides this, not BullMQ's stall count, so that a job lost this way ends
+ * with orch's error, journalled, like any other failure.
  */
 const MAX_EXECUTIONS = 3;
 
@@ -117,10 +117,6 @@ export class QueueWorker {
         maxStalledCount: 1_000_000,
       });
       worker.on('error', this.warn);
-      // Once BullMQ holds the job as completed, its run hears the result.
-      worker.on('completed', (job: Job<JobData, JobResult>, result: JobResult) => {
-        if (job.id) void this.tell(job.id, { t: 'done', job: job.id, result }).catch(() => undefined);
-      });
       this.workers.push(worker);
     }
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));

@@ -88,6 +88,14 @@ export class RedisEngine implements Engine {
     return this.link.add(type, name, data, jobId);
   }
 
+  listen(type: string): Promise<void> {
+    return this.link.listen(type);
+  }
+
+  watchJob(jobId: string, onEnd: (end: JobResult | Error) => void): () => void {
+    return this.link.watchJob(jobId, onEnd);
+  }
+
   /** The pool size of a type: what `orch scale` set, else what agent-team.yaml declares. */
   async poolSize(type: string): Promise<number> {
     const scaled = await this.redis().hget(keys.pools(this.target), type);
@@ -315,10 +323,6 @@ class RedisSession implements EngineSession {
   }
 
   private handle(message: RelayMessage): void {
-    if (message.t === 'done') {
-      this.waiters.get(message.job)?.resolve(message.result);
-      return;
-    }
     const task = this.tasks.get(message.job);
     if (message.t === 'started') {
       if (!task) return;
@@ -347,7 +351,9 @@ class RedisSession implements EngineSession {
         reject: (e: Error) => (this.waiters.delete(jobId), reject(e)),
       };
       this.waiters.set(jobId, entry);
+      const unwatch = this.engine.watchJob(jobId, (end) => (end instanceof Error ? entry.reject(end) : entry.resolve(end)));
       cancel = () => {
+        unwatch();
         if (this.waiters.get(jobId) === entry) this.waiters.delete(jobId);
       };
     });
@@ -355,22 +361,23 @@ class RedisSession implements EngineSession {
   }
 
   /**
-   * A job's end is heard from its worker; should that message be lost (Redis went away
-   * between the two), the job itself says it ended: jobs waited for longer than a beat are
-   * looked up every beat.
+   * A job's end is heard from its queue's events; should that be missed (events trimmed
+   * away while a reader was cut off), or the job be removed from its queue by hand, the
+   * job's own hash says so: jobs waited for longer than a beat are looked up every beat.
    */
   private async reconcile(): Promise<void> {
     const due = [...this.waiters].filter(([, w]) => Date.now() - w.since >= SESSION_BEAT_MS);
     if (due.length === 0) return;
     const batch = this.engine.redis().multi();
-    for (const [jobId, w] of due) batch.hmget(`${keys.bullPrefix(this.target)}:${w.type}:${jobId}`, 'finishedOn', 'returnvalue', 'failedReason');
+    for (const [jobId, w] of due) batch.hmget(`${keys.bullPrefix(this.target)}:${w.type}:${jobId}`, 'timestamp', 'finishedOn', 'returnvalue', 'failedReason');
     const answers = (await batch.exec()) ?? [];
     due.forEach(([jobId, w], i) => {
       const [err, fields] = answers[i] ?? [];
       if (err || !Array.isArray(fields)) return;
-      const [finishedOn, returnvalue, failedReason] = fields as (string | null)[];
-      if (!finishedOn) return;
-      if (returnvalue) w.resolve(JSON.parse(returnvalue) as JobResult);
+      const [created, finishedOn, returnvalue, failedReason] = fields as (string | null)[];
+      if (!created) w.reject(new Error('the job was removed from its queue'));
+      else if (!finishedOn) return;
+      else if (returnvalue) w.resolve(JSON.parse(returnvalue) as JobResult);
       else w.reject(new Error(failedReason ?? 'the job failed'));
     });
   }
@@ -401,6 +408,7 @@ class RedisSession implements EngineSession {
     const waited = this.finished(task.agentType, jobId);
     try {
       const queue = this.engine.queue(task.agentType);
+      await this.engine.listen(task.agentType);
       // The job's requests come to this session now; is it there already (a resumed run's)?
       const exists = await this.engine.enlist(task.agentType, jobId, this.id);
       let job: Job | undefined;

@@ -48,9 +48,13 @@ export interface OpenRequest {
    * it is waited for rather than another taken; `avoid` is never taken. `wanted` names one type.
    */
   single?: { prefer?: string; only?: boolean; avoid?: string };
+  /**
+   * The session's task keys were never submitted before (a new task or run, not a resumed
+   * one): a queue engine need not look for jobs of theirs that a previous session left.
+   */
+  fresh?: boolean;
 }
 
-/** Schedules tasks on agent pools. `local` is embedded; a queue engine implements the same calls. */
 /**
  * Where an engine shares orchestration tasks between machines (the queue engine: Redis).
  * A task's journal lines and files are written here after they are on this machine's disk.
@@ -62,6 +66,7 @@ export interface TaskShare {
   fetch(taskId: string): Promise<void>;
 }
 
+/** Schedules tasks on agent pools. `local` is embedded; a queue engine implements the same calls. */
 export interface Engine {
   readonly name: string;
   /**

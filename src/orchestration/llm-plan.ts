@@ -72,7 +72,7 @@ async function decide(
   let session: EngineSession | undefined;
   try {
     const own = held?.leased().has(planner) === true;
-    if (!own) session = await orch.engine.open({ owner: taskId, wanted: new Map([[planner, 1]]), signal, single: {} });
+    if (!own) session = await orch.engine.open({ owner: taskId, wanted: new Map([[planner, 1]]), signal, single: {}, fresh: true });
     const outcome = await (own && held ? held : session!).submit({
       key: `${taskId}:${decision}`,
       agentType: planner,

@@ -51,7 +51,7 @@ export async function orchestrate(params: Record<string, unknown>, ctx: HandlerC
 
   const wanted = new Map<string, number>();
   for (const s of subtasks) if (s.tool !== undefined) wanted.set(s.agentType, (wanted.get(s.agentType) ?? 0) + 1);
-  const session = await orch.engine.open({ owner: taskId, wanted, signal: ctx.signal });
+  const session = await orch.engine.open({ owner: taskId, wanted, signal: ctx.signal, fresh: true });
   const leased = session.leased();
   journal.append({ type: 'task_started', task_id: taskId, tool: 'orchestrate', coordination, subtasks: subtasks.length, agents: [...leased.values()].flat() });
   try {

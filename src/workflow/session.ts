@@ -232,7 +232,7 @@ async function driveRun(
     const { state, stored } = await begin(journal);
     // Inputs given again on resume are never journalled; what echoes them is hidden all the same.
     redactor.learn(state.inputs);
-    const session = await engine.open({ owner: state.runId, wanted: wantedInstances(options.workflow, state), signal: controller.signal });
+    const session = await engine.open({ owner: state.runId, wanted: wantedInstances(options.workflow, state), signal: controller.signal, fresh });
     const runStep = sessionRunner(session, state.runId);
     try {
       const outcome = await executeRun({

@@ -6,6 +6,8 @@ import type { TaskFailure, TaskSpec } from '../task.js';
 /** A job's data: the task, and what its worker needs to talk to the run that sent it. */
 export interface JobData {
   task: TaskSpec;
+  /** The session that added the job, which hears its requests unless a resumed run took it over (its route). */
+  session?: string;
   /** The run's channel (history and usage so far), for an action of several turns. */
   channel?: ChannelSnapshot;
   /** Whether the action may delegate and read the pools through the run's session. */

@@ -39,10 +39,12 @@ const CLOSE_GRACE_MS = 3000;
 
 /**
  * KEYS[1]: the job's route; ARGV[1]: the relay stream's key without the session; ARGV[2]:
- * the message. A session that died never deletes its stream: it expires a day later.
+ * the message; ARGV[3]: the session that added the job, for a job with no route (a new
+ * run's). A session that died never deletes its stream: it expires a day later.
  */
 const TELL = `local s = redis.call('get', KEYS[1])
-if not s then return 0 end
+if not s then s = ARGV[3] end
+if not s or s == '' then return 0 end
 redis.call('xadd', ARGV[1] .. s, 'MAXLEN', '~', 10000, '*', 'm', ARGV[2])
 redis.call('expire', ARGV[1] .. s, 86400)
 return 1`;
@@ -138,8 +140,12 @@ export class QueueWorker {
   }
 
   private async process(type: AgentType, job: Job<JobData, JobResult>, signal?: AbortSignal): Promise<JobResult> {
-    const { task } = job.data;
     const agent = instanceId(type.name, this.id);
+    const task = job.data?.task;
+    if (!task) {
+      // Its hash was deleted while its id stayed in a list: someone removed it by hand.
+      return { ok: false, agentId: agent, executions: job.stalledCounter + 1, error: { code: 'ORCH_WORKER_DIED', message: 'the job was removed from its queue', retryable: true } };
+    }
     const executions = job.stalledCounter + 1;
     const jobId = job.id ?? task.key;
     if (executions > MAX_EXECUTIONS) {
@@ -164,8 +170,8 @@ export class QueueWorker {
     }
     this.running++;
     this.options.onJob?.({ phase: 'started', job: jobId, type: type.name, action: task.action, agent, executions });
-    if (job.data.notify || executions > 1) await this.tell(jobId, { t: 'started', job: jobId, worker: this.id, agent, executions }).catch(this.warn);
-    const ask: Ask = (request) => this.ask(jobId, request);
+    if (job.data.notify || executions > 1) await this.tell(jobId, job.data.session, { t: 'started', job: jobId, worker: this.id, agent, executions }).catch(this.warn);
+    const ask: Ask = (request) => this.ask(jobId, job.data.session, request);
     let result: JobResult;
     try {
       const channel = job.data.channel ? relayedChannel(ask, 0, job.data.channel) : undefined;
@@ -218,13 +224,13 @@ export class QueueWorker {
   }
 
   /** Sends a message to the session that owns a job now (a resumed run takes its jobs over). */
-  private async tell(job: string, message: RelayMessage): Promise<void> {
+  private async tell(job: string, session: string | undefined, message: RelayMessage): Promise<void> {
     // One round trip: look the session up and add to its stream.
-    const sent = await this.conn!.eval(TELL, 1, keys.route(this.target, job), keys.relay(this.target, ''), JSON.stringify(message));
+    const sent = await this.conn!.eval(TELL, 1, keys.route(this.target, job), keys.relay(this.target, ''), JSON.stringify(message), session ?? '');
     if (sent === 0) throw new OrchError('ORCH_CANCELLED', `the run that sent ${job} is gone`);
   }
 
-  private ask(job: string, request: Parameters<Ask>[0]): Promise<Reply> {
+  private ask(job: string, owner: string | undefined, request: Parameters<Ask>[0]): Promise<Reply> {
     const seq = ++this.seq;
     return new Promise<Reply>((resolve, reject) => {
       const settled = (): void => {
@@ -237,12 +243,15 @@ export class QueueWorker {
       const check = setInterval(() => {
         void this.conn
           ?.get(keys.route(this.target, job))
-          .then((session) => (session === null ? 0 : this.conn!.exists(keys.session(this.target, session))))
+          .then((route) => {
+            const session = route ?? owner;
+            return session === undefined ? 0 : this.conn!.exists(keys.session(this.target, session));
+          })
           .then((n) => n === 0 && waiting.reject(new OrchError('ORCH_CANCELLED', `the run that sent ${job} is gone`)))
           .catch(() => undefined);
       }, OWNER_CHECK_MS);
       check.unref();
-      this.tell(job, { t: 'ask', job, worker: this.id, seq, request: { ...request, seq } as RelayMessage extends { request: infer R } ? R : never }).catch(waiting.reject);
+      this.tell(job, owner, { t: 'ask', job, worker: this.id, seq, request: { ...request, seq } as RelayMessage extends { request: infer R } ? R : never }).catch(waiting.reject);
     });
   }
 

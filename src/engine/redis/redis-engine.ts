@@ -409,8 +409,9 @@ class RedisSession implements EngineSession {
     try {
       const queue = this.engine.queue(task.agentType);
       await this.engine.listen(task.agentType);
-      // The job's requests come to this session now; is it there already (a resumed run's)?
-      const exists = await this.engine.enlist(task.agentType, jobId, this.id);
+      // A resumed run's jobs may be there already, and their requests come to this session
+      // now; a new run's or task's go to the session its job names.
+      const exists = this.request.fresh ? false : await this.engine.enlist(task.agentType, jobId, this.id);
       let job: Job | undefined;
       if (exists) {
         job = await queue.getJob(jobId);
@@ -425,6 +426,7 @@ class RedisSession implements EngineSession {
       }
       const data: JobData = {
         task,
+        session: this.id,
         ...(hooks.channel && { channel: { history: [...hooks.channel.history], runUsage: hooks.channel.runUsage() } }),
         team: true,
         ...(hooks.onStart && { notify: true }),

@@ -2,7 +2,9 @@ import type { EngineSession } from '../engine/engine.js';
 import { ExitCode, OrchError } from '../errors.js';
 import type { Orchestration } from './context.js';
 import type { TaskEvent } from './events.js';
+import type { SubtaskEntry } from './report.js';
 import { withCarrier } from '../util/tracing.js';
+import { byModel, hasModel } from './plan.js';
 
 /**
  * LLM orchestration: with no `task.subtasks`, the planner agent's model decomposes the
@@ -21,11 +23,13 @@ export const PLAN_SCHEMA = {
       minItems: 1,
       items: {
         type: 'object',
-        required: ['id', 'tool', 'input'],
+        required: ['id', 'input'],
+        anyOf: [{ required: ['tool'] }, { required: ['action', 'agent_type'] }],
         properties: {
           id: { type: 'string', minLength: 1 },
           agent_type: { type: 'string' },
           tool: { type: 'string', minLength: 1 },
+          action: { type: 'string', minLength: 1 },
           input: { type: 'object' },
           depends_on: { type: 'array', items: { type: 'string' } },
         },
@@ -42,6 +46,17 @@ const SYNTHESIS_SCHEMA = {
 
 /** Tools a plan may never name: orchestrating from inside a plan would recurse. */
 const NOT_IN_PLANS = new Set(['orchestrate', 'assign_task', 'handle_failure', 'scale_agents']);
+
+/**
+ * What a model is told of a subtask's outcome: what ran and what came of it, not when or for
+ * how long (nor, unless `instance`, on which instance of its pool), all of which differ
+ * between runs of the same task: the same outcomes give the same prompt, so a recorded
+ * decision replays.
+ */
+export function outcomeForModel(entry: SubtaskEntry, options: { instance: boolean }): Record<string, unknown> {
+  const { started_at: _started, duration_ms: _took, agent_id: agentId, ...outcome } = entry;
+  return options.instance ? { ...outcome, agent_id: agentId } : outcome;
+}
 
 /** The agent that plans: `orchestration.planner`, else an `orchestrator` agent with a model. */
 export function plannerOf(orch: Orchestration): string | undefined {
@@ -104,19 +119,23 @@ export async function planTask(orch: Orchestration, planner: string, taskId: str
     .filter((t) => !NOT_IN_PLANS.has(t.name))
     .map((t) => ({ name: t.name, description: t.description, parameters: t.inputSchema }));
   const agentTypes = [...orch.types.keys()].filter((t) => t !== planner);
+  const thinking = agentTypes.filter((t) => hasModel(orch.project, t));
   const input = {
     instructions:
-      'Decompose the task into subtasks. Each subtask runs one of the tools below with its input, on an agent type; ' +
-      'depends_on lists the ids of subtasks whose results it needs first. Answer with JSON only: ' +
+      'Decompose the task into subtasks. Each subtask runs one of the tools below with its input, on an agent type' +
+      (thinking.length > 0 ? ', or gives an agent type of model_agent_types an action of your wording that its model carries out ("action" instead of "tool")' : '') +
+      '; depends_on lists the ids of subtasks whose results it needs first. Answer with JSON only: ' +
       '{"subtasks": [{"id": "...", "tool": "<tool>", "agent_type": "<agent type>", "input": {...}, "depends_on": []}]}.',
     task,
     tools,
     agent_types: agentTypes,
+    ...(thinking.length > 0 && { model_agent_types: thinking }),
   };
   const plan = (await decide(orch, planner, taskId, 'plan', input, PLAN_SCHEMA, journal, signal)) as { subtasks: Record<string, unknown>[] };
   const problems: string[] = [];
   for (const s of plan.subtasks) {
-    const tool = String(s.tool);
+    if (s.tool === undefined && byModel(orch.project, String(s.agent_type), String(s.action))) continue;
+    const tool = String(s.tool ?? s.action);
     if (!orch.project.tools.has(tool) || NOT_IN_PLANS.has(tool)) problems.push(`subtask \`${String(s.id)}\` names tool \`${tool}\`, which the project does not offer to plans`);
     if (s.agent_type !== undefined && !orch.types.has(String(s.agent_type))) problems.push(`subtask \`${String(s.id)}\` names agent type \`${String(s.agent_type)}\`, which the team lacks`);
   }

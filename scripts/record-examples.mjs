@@ -1,0 +1,35 @@
+// Records again the cassettes of the LLM pattern examples (examples/<name>-llm), each from
+// its scripted model answers in test/fixtures/examples-llm/<name>.json (`replies` for the
+// stub provider, `args` for orch), through record-with-stub.mjs:
+//   node scripts/record-examples.mjs                      every example
+//   node scripts/record-examples.mjs swarm-llm ...        only these
+// Run it after changing an example's prompts, tools or task (a replay then misses), and
+// commit the cassettes/ folders it writes. Needs the build (npm run build).
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const scripts = path.join(root, 'test/fixtures/examples-llm');
+const all = readdirSync(scripts).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length));
+const names = process.argv.length > 2 ? process.argv.slice(2) : all;
+for (const name of names) {
+  if (!all.includes(name)) {
+    console.error(`no script for ${name}: the examples with one are ${all.join(', ')}`);
+    process.exit(2);
+  }
+  const script = path.join(scripts, `${name}.json`);
+  const { args } = JSON.parse(readFileSync(script, 'utf8'));
+  const project = path.join(root, 'examples', name);
+  rmSync(path.join(project, 'cassettes'), { recursive: true, force: true });
+  console.error(`recording examples/${name}: orch ${args.join(' ')} --record cassettes`);
+  const run = spawnSync(process.execPath, [path.join(root, 'scripts/record-with-stub.mjs'), project, script, ...args, '--record', 'cassettes'], {
+    // The run's result is not wanted here, only its errors.
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (run.status !== 0) {
+    console.error(`recording examples/${name} failed (exit ${run.status ?? 'by signal'})`);
+    process.exit(1);
+  }
+}

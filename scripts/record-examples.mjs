@@ -1,12 +1,14 @@
 // Records again the cassettes of the LLM pattern examples (examples/<name>-llm), each from
-// its scripted model answers in test/fixtures/examples-llm/<name>.json (`replies` for the
-// stub provider, `args` for orch), through record-with-stub.mjs:
+// its scripted model answers in test/fixtures/examples-llm/<name>.json: `runs`, each the
+// `args` of one orch command and the `replies` the stub provider gives it, in order,
+// recorded through record-with-stub.mjs into the same cassettes/ folder:
 //   node scripts/record-examples.mjs                      every example
 //   node scripts/record-examples.mjs swarm-llm ...        only these
 // Run it after changing an example's prompts, tools or task (a replay then misses), and
 // commit the cassettes/ folders it writes. Needs the build (npm run build).
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,17 +21,25 @@ for (const name of names) {
     console.error(`no script for ${name}: the examples with one are ${all.join(', ')}`);
     process.exit(2);
   }
-  const script = path.join(scripts, `${name}.json`);
-  const { args } = JSON.parse(readFileSync(script, 'utf8'));
+  const { runs } = JSON.parse(readFileSync(path.join(scripts, `${name}.json`), 'utf8'));
   const project = path.join(root, 'examples', name);
   rmSync(path.join(project, 'cassettes'), { recursive: true, force: true });
-  console.error(`recording examples/${name}: orch ${args.join(' ')} --record cassettes`);
-  const run = spawnSync(process.execPath, [path.join(root, 'scripts/record-with-stub.mjs'), project, script, ...args, '--record', 'cassettes'], {
-    // The run's result is not wanted here, only its errors.
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  if (run.status !== 0) {
-    console.error(`recording examples/${name} failed (exit ${run.status ?? 'by signal'})`);
-    process.exit(1);
+  const scratch = mkdtempSync(path.join(tmpdir(), 'orch-record-'));
+  try {
+    for (const [i, { args, replies }] of runs.entries()) {
+      const script = path.join(scratch, `run-${i}.json`);
+      writeFileSync(script, JSON.stringify(replies));
+      console.error(`recording examples/${name}: orch ${args.join(' ')} --record cassettes`);
+      const run = spawnSync(process.execPath, [path.join(root, 'scripts/record-with-stub.mjs'), project, script, ...args, '--record', 'cassettes'], {
+        // The run's result is not wanted here, only its errors.
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      if (run.status !== 0) {
+        console.error(`recording examples/${name} failed (exit ${run.status ?? 'by signal'})`);
+        process.exit(1);
+      }
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
   }
 }

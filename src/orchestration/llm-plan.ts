@@ -1,8 +1,9 @@
 import type { EngineSession } from '../engine/engine.js';
 import { ExitCode, OrchError } from '../errors.js';
 import type { Orchestration } from './context.js';
-import type { TaskEvent } from './events.js';
+import type { LlmDecision, TaskEvent } from './events.js';
 import type { SubtaskEntry } from './report.js';
+import { RECOMMENDATION_ACTIONS, type Recommendation } from './monitor-rules.js';
 import { withCarrier } from '../util/tracing.js';
 import { byModel, hasModel } from './plan.js';
 
@@ -71,12 +72,20 @@ export function plannerOf(orch: Orchestration): string | undefined {
 
 type Journal = { append(event: TaskEvent): void };
 
+/** The action each decision is, for the planner: what its model is asked to do (and its journal and traces show). */
+const DECISION_ACTIONS: Record<LlmDecision, string> = {
+  plan: 'plan_task',
+  aggregate: 'synthesise_results',
+  recovery: 'choose_recovery',
+  monitor: 'recommend_for_pools',
+};
+
 /** Runs one action of the planner on its own instance and journals the decision. */
 async function decide(
   orch: Orchestration,
   planner: string,
   taskId: string,
-  decision: 'plan' | 'aggregate' | 'recovery',
+  decision: LlmDecision,
   input: Record<string, unknown>,
   schema: object,
   journal: Journal,
@@ -91,7 +100,7 @@ async function decide(
     const outcome = await (own && held ? held : session!).submit({
       key: `${taskId}:${decision}`,
       agentType: planner,
-      action: decision === 'plan' ? 'plan_task' : decision === 'aggregate' ? 'synthesise_results' : 'choose_recovery',
+      action: DECISION_ACTIONS[decision],
       input,
       ids: { task: taskId },
       step: { label: `orchestrate ${decision}`, outputSchema: schema as Record<string, unknown> },
@@ -194,4 +203,50 @@ export async function synthesise(
     results,
   };
   return (await decide(orch, planner, taskId, 'aggregate', input, SYNTHESIS_SCHEMA, journal, signal, held)) as { result: unknown; summary: string; quality_score: number };
+}
+
+/**
+ * The planner's recommendations on the pools `monitor_agents` reports: one per agent type
+ * it has something to say about, checked against a schema (one repair turn, in the loop).
+ * Throws when the answer is unusable; the caller keeps the rules' recommendations then.
+ */
+export async function recommendForPools(
+  orch: Orchestration,
+  planner: string,
+  taskId: string,
+  situation: Record<string, unknown>,
+  journal: Journal,
+  signal: AbortSignal,
+): Promise<Recommendation[]> {
+  const types = [...orch.types.keys()];
+  const input = {
+    instructions:
+      'Recommend what to do about the agent pools below: for an agent type that needs it, scale_up or scale_down (count: the pool size to set), ' +
+      'investigate (unhealthy instances, failures), or none. rule_based lists what simple rules over the counts suggest; agree or do better. ' +
+      'Answer with JSON only: {"recommendations": [{"agent_type": "...", "action": "scale_up|scale_down|investigate|none", "count": <pool size, for scale_up and scale_down>, "reason": "<one sentence>"}]}.',
+    ...situation,
+  };
+  const schema = {
+    type: 'object',
+    required: ['recommendations'],
+    properties: {
+      recommendations: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['agent_type', 'action', 'reason'],
+          properties: {
+            agent_type: { enum: types },
+            action: { enum: [...RECOMMENDATION_ACTIONS] },
+            count: { type: 'integer', minimum: 0 },
+            reason: { type: 'string', minLength: 1 },
+          },
+          if: { properties: { action: { enum: ['scale_up', 'scale_down'] } } },
+          then: { required: ['count'] },
+        },
+      },
+    },
+  };
+  const answer = (await decide(orch, planner, taskId, 'monitor', input, schema, journal, signal)) as { recommendations: Recommendation[] };
+  return answer.recommendations.map(({ agent_type, action, count, reason }) => ({ agent_type, action, ...(count !== undefined && { count }), reason }));
 }

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { instancesOf } from '../agents/pool.js';
 import type { Registry } from '../agents/types.js';
 import type { HandlerContext } from '../tools/module.js';
@@ -10,13 +9,9 @@ import { checkGraph } from './plan.js';
 import { buildReport, type OrchestrationReport } from './report.js';
 import { runGraph, type Execute } from './run-graph.js';
 import { readTask, taskError } from './task-spec.js';
+import { newTaskId } from './task-store.js';
 import { outcomeForModel, planTask, plannerOf, synthesise } from './llm-plan.js';
 import { inSpan, withCarrier } from '../util/tracing.js';
-
-/** A sortable, unique task id: time first, so listings read in order. */
-export function newTaskId(): string {
-  return `task-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-}
 
 /**
  * `orchestrate(task, agents?)`: plan the subtasks by the coordination pattern, lease

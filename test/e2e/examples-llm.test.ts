@@ -125,6 +125,18 @@ describe('the LLM pattern examples run offline from their recordings', () => {
     expect(turnsByAgent(journal, 'orchestrator')).toEqual({ orchestrator: 2, 'security-reviewer': 2, 'performance-reviewer': 2 });
   });
 
+  it('centralized: with orchestration.monitor: llm, monitor_agents has the orchestrator\'s model recommend on the pools', async () => {
+    const { dir } = result('centralized-llm');
+    const r = await execa(process.execPath, [BIN, '-C', dir, '--json', 'run', 'monitor_agents', '--replay', 'cassettes'], { env: OFFLINE, reject: false, stdin: 'ignore' });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { recommended_by: string; recommended_actions: { agent_type: string; action: string; count?: number }[]; recommendations: string[]; advice_task: string };
+    expect(report.recommended_by).toBe('model');
+    expect(report.recommended_actions.filter((a) => a.action !== 'none')).toEqual([expect.objectContaining({ agent_type: 'security-reviewer', action: 'scale_up', count: 2 })]);
+    expect(report.recommendations).toEqual([expect.stringMatching(/^scale security-reviewer to 2 \(orch scale --agent-type security-reviewer --count 2\): /)]);
+    const decision = readFileSync(path.join(dir, '.orch', 'tasks', report.advice_task, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; decision?: string; usage?: unknown }).find((e) => e.type === 'llm_decision');
+    expect(decision).toMatchObject({ decision: 'monitor', agent: 'orchestrator', usage: { input_tokens: 734, output_tokens: 121 } });
+  });
+
   it('hierarchical: the lead delegates to the managers, each manager to its own specialists, three levels deep', () => {
     expect(output('hierarchical-llm')).toMatchObject({ total_days: 10, launch_in_weeks: 3 });
     const calls = delegations(runJournal('hierarchical-llm'));

@@ -30,10 +30,9 @@ for (const name of names) {
       const script = path.join(scratch, `run-${i}.json`);
       writeFileSync(script, JSON.stringify(replies));
       console.error(`recording examples/${name}: orch ${args.join(' ')} --record cassettes`);
-      const run = spawnSync(process.execPath, [path.join(root, 'scripts/record-with-stub.mjs'), project, script, ...args, '--record', 'cassettes'], {
-        // The run's result is not wanted here, only its errors.
-        stdio: ['ignore', 'ignore', 'inherit'],
-      });
+      const record = [path.join(root, 'scripts/record-with-stub.mjs'), project, script, ...args, '--record', 'cassettes'];
+      // The run's result is not wanted here, only its errors.
+      const run = spawnSync(process.execPath, record, { stdio: ['ignore', 'ignore', 'inherit'] });
       if (run.status !== 0) {
         console.error(`recording examples/${name} failed (exit ${run.status ?? 'by signal'})`);
         process.exit(1);

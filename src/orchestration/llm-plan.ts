@@ -223,7 +223,8 @@ export async function recommendForPools(
     instructions:
       'Recommend what to do about the agent pools below: for an agent type that needs it, scale_up or scale_down (count: the pool size to set), ' +
       'investigate (unhealthy instances, failures), or none. rule_based lists what simple rules over the counts suggest; agree or do better. ' +
-      'Answer with JSON only: {"recommendations": [{"agent_type": "...", "action": "scale_up|scale_down|investigate|none", "count": <pool size, for scale_up and scale_down>, "reason": "<one sentence>"}]}.',
+      'Answer with JSON only: {"recommendations": [{"agent_type": "...", "action": "scale_up|scale_down|investigate|none", ' +
+      '"count": <pool size, for scale_up and scale_down>, "reason": "<one sentence>"}]}.',
     ...situation,
   };
   const schema = {

@@ -35,7 +35,11 @@ const scaleTo = (type: string, n: number) => `scale ${type} to ${n} (orch scale 
  * Bottlenecks and recommendations by rule, from pool counts and queue depth alone, so the
  * same state always gives the same advice.
  */
-export function analysePools(pools: readonly PoolSnapshot[]): { bottlenecks: Bottleneck[]; recommendations: string[]; actions: Recommendation[] } {
+export function analysePools(pools: readonly PoolSnapshot[]): {
+  bottlenecks: Bottleneck[];
+  recommendations: string[];
+  actions: Recommendation[];
+} {
   const bottlenecks: Bottleneck[] = [];
   const recommendations: string[] = [];
   const actions: Recommendation[] = [];
@@ -75,7 +79,8 @@ export function recommendationText(r: Recommendation): string | undefined {
   switch (r.action) {
     case 'scale_up':
     case 'scale_down':
-      return r.count === undefined ? `${r.action === 'scale_up' ? 'grow' : 'shrink'} ${r.agent_type}: ${r.reason}` : `${scaleTo(r.agent_type, r.count)}: ${r.reason}`;
+      if (r.count === undefined) return `${r.action === 'scale_up' ? 'grow' : 'shrink'} ${r.agent_type}: ${r.reason}`;
+      return `${scaleTo(r.agent_type, r.count)}: ${r.reason}`;
     case 'investigate':
       return `investigate ${r.agent_type}: ${r.reason}`;
     case 'none':

@@ -77,7 +77,10 @@ export async function monitorAgents(params: Record<string, unknown>, ctx: Handle
   if (typeof asked !== 'boolean') throw new OrchError('ORCH_INPUT', '`recommend` must be true or false', { exitCode: ExitCode.usage });
   if (!asked) return report;
   const planner = plannerOf(orch);
-  if (!planner) return { ...report, recommendation_note: 'no planner agent has a model (an `orchestrator` agent with a `model:`, or orchestration.planner): these are the rules\' recommendations' };
+  if (!planner) {
+    const note = "no planner agent has a model (an `orchestrator` agent with a `model:`, or orchestration.planner): these are the rules' recommendations";
+    return { ...report, recommendation_note: note };
+  }
   // The planner may be the agent calling this tool: with no instance free, asking it would wait on itself.
   if ((report.pools.find((p) => p.type === planner)?.available ?? 0) === 0) {
     return { ...report, recommendation_note: `no ${planner} instance is free to ask (the one calling may be it): these are the rules' recommendations` };
@@ -92,7 +95,13 @@ async function adviseWithModel(orch: Orchestration, planner: string, report: Mon
   // What the model is told holds no times, so the same pools give the same prompt (and a recording replays).
   const situation = {
     pools: report.pools,
-    agents: report.agents.map((a) => ({ agent_id: a.agent_id, type: a.type, status: a.status, failure_count: a.failure_count, total_failures: a.total_failures })),
+    agents: report.agents.map((a) => ({
+      agent_id: a.agent_id,
+      type: a.type,
+      status: a.status,
+      failure_count: a.failure_count,
+      total_failures: a.total_failures,
+    })),
     bottlenecks: report.bottlenecks,
     rule_based: report.recommended_actions,
   };

@@ -89,8 +89,10 @@ export function describeTaskEvent(e: TimedTaskEvent): string {
       return `agent ${e.agent_id} is unhealthy after ${e.failure_count} failures in a row`;
     case 'task_finished':
       return `task ${e.status}: ${e.succeeded} succeeded, ${e.failed} failed`;
-    case 'llm_decision':
-      return `${e.agent} model ${e.decision === 'monitor' ? 'advised on the pools' : `decided the ${e.decision}`}${e.usage ? ` (${usageText(e.usage)})` : ''}: ${oneLine(e.output, 200)}`;
+    case 'llm_decision': {
+      const what = e.decision === 'monitor' ? 'advised on the pools' : `decided the ${e.decision}`;
+      return `${e.agent} model ${what}${e.usage ? ` (${usageText(e.usage)})` : ''}: ${oneLine(e.output, 200)}`;
+    }
     default: {
       const unknown: never = e;
       return `event ${JSON.stringify(unknown)}`;

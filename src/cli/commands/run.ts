@@ -77,9 +77,8 @@ export async function run(
   const { flags } = parsed;
   globals = parsed.globals;
   if ((flags.record !== undefined || flags.replay !== undefined) && !orchestrationTool(tool)) {
-    throw new OrchError('ORCH_USAGE', `--record and --replay are for workflows and the orchestration tools, whose agents' models they record or replay; \`${name}\` is neither`, {
-      hint: `run it without them`,
-    });
+    const what = `--record and --replay are for workflows and the orchestration tools, whose agents' models they record or replay`;
+    throw new OrchError('ORCH_USAGE', `${what}; \`${name}\` is neither`, { hint: 'run it without them' });
   }
   const cassette = cassetteOf(flags, project.dir);
   if (flags.reportHtml !== undefined && !orchestrationTask(tool)) {

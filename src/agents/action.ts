@@ -1,5 +1,5 @@
 import type { Project } from '../config/model.js';
-import type { Cassette } from '../llm/cassette.js';
+import type { Cassette, CassetteSpec } from '../llm/cassette.js';
 import type { CallOptions, Logger, McpCallResult, McpCaller } from '../tools/context.js';
 import type { ActionChannel } from './action-channel.js';
 import type { Budget } from './budget.js';
@@ -94,13 +94,11 @@ export interface LlmSettings {
   cassette?: Cassette;
   /** `--replay`: no provider is called, so no key is needed. */
   replaying: boolean;
+  /** The flags the cassette came from, for built-in handlers that run agents of their own (orchestrate). */
+  spec?: CassetteSpec;
 }
 
-/** `--record <dir>` / `--replay <dir>`, as data that a child-process worker can be sent too. */
-export interface CassetteSpec {
-  record?: string;
-  replay?: string;
-}
+export type { CassetteSpec } from '../llm/cassette.js';
 
 /** What the step asks of an LLM action beyond its input. */
 export interface StepContext {

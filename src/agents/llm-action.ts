@@ -21,8 +21,8 @@ export type { CassetteSpec, LlmSettings, StepContext } from './action.js';
 
 /** The LLM settings of a run: keys from `env`, and the cassette its flags ask for. */
 export function llmSettings(spec: CassetteSpec | undefined, env: NodeJS.ProcessEnv, redactor: Redactor): LlmSettings {
-  if (spec?.replay) return { env, cassette: replayingFetch(spec.replay, { redactor }), replaying: true };
-  if (spec?.record) return { env, cassette: recordingFetch(spec.record, { redactor }), replaying: false };
+  if (spec?.replay) return { env, cassette: replayingFetch(spec.replay, { redactor }), replaying: true, spec };
+  if (spec?.record) return { env, cassette: recordingFetch(spec.record, { redactor }), replaying: false, spec };
   return { env, replaying: false };
 }
 

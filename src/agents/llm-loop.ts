@@ -288,7 +288,7 @@ function tagged(channel: ActionChannel, delegation: { via: string; agent: string
   return {
     history: channel.history,
     record: (event, durable) => channel.record({ ...event, via: delegation.via, agent: delegation.agent }, durable),
-    decide: (call, signal) => channel.decide(call, signal),
+    decide: (call, signal, question) => channel.decide(call, signal, question),
     runUsage: () => channel.runUsage(),
   };
 }

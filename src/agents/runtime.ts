@@ -128,6 +128,7 @@ async function dispatch(call: ToolCall, ctx: CallContext): Promise<ToolResult> {
       stateDir: ctx.stateDir,
       callTool: async (name, args) => (await callNamedTool(name, args, { ...ctx, ids: call.ids })).value,
       ...(ctx.onProgress && { onProgress: ctx.onProgress }),
+      ...(ctx.llm?.spec && { cassette: ctx.llm.spec }),
     });
   }
   if (!ctx.servers) {

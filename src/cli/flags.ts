@@ -64,8 +64,8 @@ export const RUN_FLAGS: FlagTable<RunFlags> = {
     flags: '--report-html <file>',
     help: "at the end, write the run's HTML report (as `orch report <run> --html`); workflows and orchestration tools",
   },
-  record: { flags: '--record <dir>', help: "write every LLM provider exchange to this folder (keys redacted)", workflowOnly: true },
-  replay: { flags: '--replay <dir>', help: 'answer LLM calls from a --record folder; no network, no key needed', workflowOnly: true },
+  record: { flags: '--record <dir>', help: 'write every LLM provider exchange to this folder (keys redacted); workflows and orchestration tools' },
+  replay: { flags: '--replay <dir>', help: 'answer LLM calls from a --record folder; no network, no key needed; workflows and orchestration tools' },
 };
 
 /** The flags `orch resume` shares with `orch run <workflow>`. */

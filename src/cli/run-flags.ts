@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { CommanderError } from 'commander';
+import type { CassetteSpec } from '../llm/cassette.js';
 import type { ParamDef, WorkflowDef } from '../config/model.js';
 import { OrchError } from '../errors.js';
 import { normaliseFlagTokens, paramFlags } from '../tools/param-flags.js';
@@ -130,4 +132,17 @@ export function takeProjectFlags(tokens: readonly string[]): { tokens: string[];
     else found[key] = tokens[++i];
   }
   return { tokens: rest, ...found };
+}
+
+/**
+ * `--record` and `--replay` as the session (or an orchestration tool) takes them, a relative
+ * folder in the project directory as `--input @file` is; both at once make no sense.
+ */
+export function cassetteOf(flags: Pick<RunFlags, 'record' | 'replay'>, projectDir: string): CassetteSpec | undefined {
+  if (flags.record !== undefined && flags.replay !== undefined) {
+    throw new OrchError('ORCH_USAGE', '--record and --replay cannot be used together', { hint: 'record once with --record <dir>, then run with --replay <dir>' });
+  }
+  if (flags.replay !== undefined) return { replay: path.resolve(projectDir, flags.replay) };
+  if (flags.record !== undefined) return { record: path.resolve(projectDir, flags.record) };
+  return undefined;
 }

@@ -15,9 +15,9 @@ import type { SessionOptions, SessionResult } from '../workflow/session.js';
 import type { RunState } from '../state/run-state.js';
 import type { RunEvent } from '../state/events.js';
 import { isHalted } from '../state/halt.js';
-import type { CassetteSpec } from '../agents/llm-action.js';
 import type { GlobalOptions, Io } from './context.js';
 import type { WorkflowFlags } from './flags.js';
+import { cassetteOf } from './run-flags.js';
 import { terminalGate } from './ui/gate-prompt.js';
 import { StepView } from './ui/step-view.js';
 import { inspectStepLine } from './step-lines.js';
@@ -86,7 +86,7 @@ export async function driveWorkflow(
       onEvent,
       supervisor,
       signal: interrupt.signal,
-      cassette: cassetteOf(flags),
+      cassette: cassetteOf(flags, project.dir),
     });
   } finally {
     interrupt.uninstall();
@@ -134,16 +134,6 @@ async function writeReport(file: string, xml: string): Promise<void> {
       cause: err,
     });
   }
-}
-
-/** `--record` and `--replay` as the session takes them; both at once make no sense. */
-function cassetteOf(flags: WorkflowFlags): CassetteSpec | undefined {
-  if (flags.record !== undefined && flags.replay !== undefined) {
-    throw new OrchError('ORCH_USAGE', '--record and --replay cannot be used together', { hint: 'record once with --record <dir>, then run with --replay <dir>' });
-  }
-  if (flags.replay !== undefined) return { replay: path.resolve(flags.replay) };
-  if (flags.record !== undefined) return { record: path.resolve(flags.record) };
-  return undefined;
 }
 
 /**

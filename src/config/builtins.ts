@@ -22,7 +22,7 @@ export function isAgentTool(name: string): name is AgentToolName {
 /** A built-in tool's parameters, as a gantz.yaml map-dialect entry would give them. */
 export interface BuiltinToolSpec {
   description: string;
-  parameters: Record<string, { type: 'string' | 'number' | 'object' | 'array'; required?: boolean; description: string }>;
+  parameters: Record<string, { type: 'string' | 'number' | 'boolean' | 'object' | 'array'; required?: boolean; description: string }>;
 }
 
 /**
@@ -48,7 +48,13 @@ export const BUILTIN_TOOLS: Readonly<Record<string, BuiltinToolSpec>> = {
   },
   monitor_agents: {
     description: 'Monitor agent status',
-    parameters: { agent_ids: { type: 'array', description: 'Only these instances (default: all)' } },
+    parameters: {
+      agent_ids: { type: 'array', description: 'Only these instances (default: all)' },
+      recommend: {
+        type: 'boolean',
+        description: "Also ask the planner agent's model for recommendations on the pools (default: true when orchestration.monitor is llm)",
+      },
+    },
   },
   aggregate_results: {
     description: 'Aggregate agent results',

@@ -280,6 +280,8 @@ export interface OrchestrationDef {
   planner?: string;
   /** `llm`: the planner synthesises the subtask results into result, summary and quality_score. */
   aggregate?: 'rules' | 'llm';
+  /** `llm`: every `monitor_agents` call asks the planner's model for recommendations on the pools. */
+  monitor?: 'rules' | 'llm';
 }
 
 export interface ProjectFiles {

@@ -71,6 +71,7 @@ export interface RawTeamFile {
     failure_policy?: { max_retries?: number; max_reassignments?: number; on_exhausted?: 'partial' | 'abort' };
     planner?: string;
     aggregate?: 'rules' | 'llm';
+    monitor?: 'rules' | 'llm';
   };
   engine?: string;
   state_management?: RawStateManagement;
@@ -190,6 +191,7 @@ export function normaliseTeam(
         failurePolicy: policy && { maxRetries: policy.max_retries, maxReassignments: policy.max_reassignments, onExhausted: policy.on_exhausted },
         ...(raw.orchestration.planner !== undefined && { planner: raw.orchestration.planner }),
         ...(raw.orchestration.aggregate !== undefined && { aggregate: raw.orchestration.aggregate }),
+        ...(raw.orchestration.monitor !== undefined && { monitor: raw.orchestration.monitor }),
       }
     : undefined;
   const models = raw.models ? normaliseModels(raw.models, under(root, 'models')) : undefined;

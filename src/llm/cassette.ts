@@ -19,6 +19,12 @@ import { llmError } from './errors.js';
  * replay serves back as recorded. So the same prompt, tools and model give the same file.
  */
 
+/** `--record <dir>` / `--replay <dir>`, as data that a child-process worker or a built-in handler can be given too. */
+export interface CassetteSpec {
+  record?: string;
+  replay?: string;
+}
+
 /** A cassette hands out one transport per request, so a miss can say which step and turn it was. */
 export interface Cassette {
   /** The fetch to pass to `chat()` for one request, e.g. `fetchFor('step review, turn 2')`. */

@@ -5,7 +5,7 @@ import type { HandlerContext } from '../tools/module.js';
 import { orchestration, type Orchestration } from './context.js';
 import type { TaskError } from './run-graph.js';
 import { currentRegistry } from './monitor.js';
-import { newTaskId } from './orchestrate.js';
+import { newTaskId } from './task-store.js';
 import { resolveType } from './plan.js';
 import { buildReport } from './report.js';
 import { runOnPool } from './single-run.js';

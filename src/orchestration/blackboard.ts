@@ -19,11 +19,14 @@ export class Blackboard {
     for (const [key, value] of Object.entries(initial)) this.entries.set(key, { value, version: 1, updatedBy: null });
   }
 
-  /** Values and versions as of now; absent keys are version 0. */
+  /**
+   * Values and versions as of now, keys in order; absent keys are version 0. Sorted, so the
+   * board a member reads (an LLM's prompt, a recording's digest) is the same whichever write landed first.
+   */
   snapshot(): { values: Record<string, unknown>; versions: Record<string, number> } {
     const values: Record<string, unknown> = {};
     const versions: Record<string, number> = {};
-    for (const [key, entry] of this.entries) {
+    for (const [key, entry] of [...this.entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       values[key] = entry.value;
       versions[key] = entry.version;
     }

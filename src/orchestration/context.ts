@@ -21,12 +21,12 @@ export interface Orchestration {
  * From a handler's context, or from a loaded project and its state dir (CLI commands).
  * Task files are redacted of the secrets of orch's environment and of the servers.
  */
-export function orchestration(ctx: Pick<HandlerContext, 'project' | 'stateDir'> & Partial<Pick<HandlerContext, 'mcp' | 'logger'>>): Orchestration {
+export function orchestration(ctx: Pick<HandlerContext, 'project' | 'stateDir'> & Partial<Pick<HandlerContext, 'mcp' | 'logger' | 'cassette'>>): Orchestration {
   let engine: Engine | undefined;
   return {
     // Built on first use: status and scale read the registry and never schedule anything.
     get engine() {
-      engine ??= new ChosenEngine({ project: ctx.project, stateDir: ctx.stateDir, servers: ctx.mcp, logger: ctx.logger });
+      engine ??= new ChosenEngine({ project: ctx.project, stateDir: ctx.stateDir, servers: ctx.mcp, logger: ctx.logger, cassette: ctx.cassette });
       return engine;
     },
     project: ctx.project,

@@ -10,7 +10,7 @@ import { resolveInput } from './refs.js';
 import { taskStatus, type OrchestrationReport } from './report.js';
 import { readJournal } from './task-store.js';
 import { runOnPool } from './single-run.js';
-import { chooseRecovery, plannerOf } from './llm-plan.js';
+import { chooseRecovery, outcomeForModel, plannerOf } from './llm-plan.js';
 
 export interface FailureHandled {
   agent_id: string;
@@ -61,7 +61,10 @@ export async function handleFailure(params: Record<string, unknown>, ctx: Handle
           orch,
           planner,
           taskId,
-          { agent: agent.id, agent_status: status, failed_subtasks: failed.map((id) => ({ id, ...report.subtasks[id] })), history, rule_based_choice: ruled },
+          { agent: agent.id, agent_status: status, failed_subtasks: failed.flatMap((id) => {
+            const entry = report.subtasks[id];
+            return entry ? [{ id, ...outcomeForModel(entry, { instance: true }) }] : [];
+          }), history, rule_based_choice: ruled },
           allowed,
           journal,
           ctx.signal ?? new AbortController().signal,

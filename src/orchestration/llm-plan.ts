@@ -1,8 +1,11 @@
 import type { EngineSession } from '../engine/engine.js';
 import { ExitCode, OrchError } from '../errors.js';
 import type { Orchestration } from './context.js';
-import type { TaskEvent } from './events.js';
+import type { LlmDecision, TaskEvent } from './events.js';
+import type { SubtaskEntry } from './report.js';
+import { RECOMMENDATION_ACTIONS, type Recommendation } from './monitor-rules.js';
 import { withCarrier } from '../util/tracing.js';
+import { byModel, hasModel } from './plan.js';
 
 /**
  * LLM orchestration: with no `task.subtasks`, the planner agent's model decomposes the
@@ -21,11 +24,13 @@ export const PLAN_SCHEMA = {
       minItems: 1,
       items: {
         type: 'object',
-        required: ['id', 'tool', 'input'],
+        required: ['id', 'input'],
+        anyOf: [{ required: ['tool'] }, { required: ['action', 'agent_type'] }],
         properties: {
           id: { type: 'string', minLength: 1 },
           agent_type: { type: 'string' },
           tool: { type: 'string', minLength: 1 },
+          action: { type: 'string', minLength: 1 },
           input: { type: 'object' },
           depends_on: { type: 'array', items: { type: 'string' } },
         },
@@ -43,6 +48,17 @@ const SYNTHESIS_SCHEMA = {
 /** Tools a plan may never name: orchestrating from inside a plan would recurse. */
 const NOT_IN_PLANS = new Set(['orchestrate', 'assign_task', 'handle_failure', 'scale_agents']);
 
+/**
+ * What a model is told of a subtask's outcome: what ran and what came of it, not when or for
+ * how long (nor, unless `instance`, on which instance of its pool), all of which differ
+ * between runs of the same task: the same outcomes give the same prompt, so a recorded
+ * decision replays.
+ */
+export function outcomeForModel(entry: SubtaskEntry, options: { instance: boolean }): Record<string, unknown> {
+  const { started_at: _started, duration_ms: _took, agent_id: agentId, ...outcome } = entry;
+  return options.instance ? { ...outcome, agent_id: agentId } : outcome;
+}
+
 /** The agent that plans: `orchestration.planner`, else an `orchestrator` agent with a model. */
 export function plannerOf(orch: Orchestration): string | undefined {
   const named = orch.project.orchestration?.planner;
@@ -56,12 +72,20 @@ export function plannerOf(orch: Orchestration): string | undefined {
 
 type Journal = { append(event: TaskEvent): void };
 
+/** The action each decision is, for the planner: what its model is asked to do (and its journal and traces show). */
+const DECISION_ACTIONS: Record<LlmDecision, string> = {
+  plan: 'plan_task',
+  aggregate: 'synthesise_results',
+  recovery: 'choose_recovery',
+  monitor: 'recommend_for_pools',
+};
+
 /** Runs one action of the planner on its own instance and journals the decision. */
 async function decide(
   orch: Orchestration,
   planner: string,
   taskId: string,
-  decision: 'plan' | 'aggregate' | 'recovery',
+  decision: LlmDecision,
   input: Record<string, unknown>,
   schema: object,
   journal: Journal,
@@ -76,7 +100,7 @@ async function decide(
     const outcome = await (own && held ? held : session!).submit({
       key: `${taskId}:${decision}`,
       agentType: planner,
-      action: decision === 'plan' ? 'plan_task' : decision === 'aggregate' ? 'synthesise_results' : 'choose_recovery',
+      action: DECISION_ACTIONS[decision],
       input,
       ids: { task: taskId },
       step: { label: `orchestrate ${decision}`, outputSchema: schema as Record<string, unknown> },
@@ -104,19 +128,23 @@ export async function planTask(orch: Orchestration, planner: string, taskId: str
     .filter((t) => !NOT_IN_PLANS.has(t.name))
     .map((t) => ({ name: t.name, description: t.description, parameters: t.inputSchema }));
   const agentTypes = [...orch.types.keys()].filter((t) => t !== planner);
+  const thinking = agentTypes.filter((t) => hasModel(orch.project, t));
   const input = {
     instructions:
-      'Decompose the task into subtasks. Each subtask runs one of the tools below with its input, on an agent type; ' +
-      'depends_on lists the ids of subtasks whose results it needs first. Answer with JSON only: ' +
+      'Decompose the task into subtasks. Each subtask runs one of the tools below with its input, on an agent type' +
+      (thinking.length > 0 ? ', or gives an agent type of model_agent_types an action of your wording that its model carries out ("action" instead of "tool")' : '') +
+      '; depends_on lists the ids of subtasks whose results it needs first. Answer with JSON only: ' +
       '{"subtasks": [{"id": "...", "tool": "<tool>", "agent_type": "<agent type>", "input": {...}, "depends_on": []}]}.',
     task,
     tools,
     agent_types: agentTypes,
+    ...(thinking.length > 0 && { model_agent_types: thinking }),
   };
   const plan = (await decide(orch, planner, taskId, 'plan', input, PLAN_SCHEMA, journal, signal)) as { subtasks: Record<string, unknown>[] };
   const problems: string[] = [];
   for (const s of plan.subtasks) {
-    const tool = String(s.tool);
+    if (s.tool === undefined && byModel(orch.project, String(s.agent_type), String(s.action))) continue;
+    const tool = String(s.tool ?? s.action);
     if (!orch.project.tools.has(tool) || NOT_IN_PLANS.has(tool)) problems.push(`subtask \`${String(s.id)}\` names tool \`${tool}\`, which the project does not offer to plans`);
     if (s.agent_type !== undefined && !orch.types.has(String(s.agent_type))) problems.push(`subtask \`${String(s.id)}\` names agent type \`${String(s.agent_type)}\`, which the team lacks`);
   }
@@ -175,4 +203,51 @@ export async function synthesise(
     results,
   };
   return (await decide(orch, planner, taskId, 'aggregate', input, SYNTHESIS_SCHEMA, journal, signal, held)) as { result: unknown; summary: string; quality_score: number };
+}
+
+/**
+ * The planner's recommendations on the pools `monitor_agents` reports: one per agent type
+ * it has something to say about, checked against a schema (one repair turn, in the loop).
+ * Throws when the answer is unusable; the caller keeps the rules' recommendations then.
+ */
+export async function recommendForPools(
+  orch: Orchestration,
+  planner: string,
+  taskId: string,
+  situation: Record<string, unknown>,
+  journal: Journal,
+  signal: AbortSignal,
+): Promise<Recommendation[]> {
+  const types = [...orch.types.keys()];
+  const input = {
+    instructions:
+      'Recommend what to do about the agent pools below: for an agent type that needs it, scale_up or scale_down (count: the pool size to set), ' +
+      'investigate (unhealthy instances, failures), or none. rule_based lists what simple rules over the counts suggest; agree or do better. ' +
+      'Answer with JSON only: {"recommendations": [{"agent_type": "...", "action": "scale_up|scale_down|investigate|none", ' +
+      '"count": <pool size, for scale_up and scale_down>, "reason": "<one sentence>"}]}.',
+    ...situation,
+  };
+  const schema = {
+    type: 'object',
+    required: ['recommendations'],
+    properties: {
+      recommendations: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['agent_type', 'action', 'reason'],
+          properties: {
+            agent_type: { enum: types },
+            action: { enum: [...RECOMMENDATION_ACTIONS] },
+            count: { type: 'integer', minimum: 0 },
+            reason: { type: 'string', minLength: 1 },
+          },
+          if: { properties: { action: { enum: ['scale_up', 'scale_down'] } } },
+          then: { required: ['count'] },
+        },
+      },
+    },
+  };
+  const answer = (await decide(orch, planner, taskId, 'monitor', input, schema, journal, signal)) as { recommendations: Recommendation[] };
+  return answer.recommendations.map(({ agent_type, action, count, reason }) => ({ agent_type, action, ...(count !== undefined && { count }), reason }));
 }

@@ -5,7 +5,9 @@ import { ExitCode, OrchError } from '../errors.js';
 import type { HandlerContext } from '../tools/module.js';
 import { orchestration, type Orchestration } from './context.js';
 import { engineTarget, type EngineTarget } from '../engine/redis/target.js';
-import { analysePools, utilization, type Bottleneck, type PoolSnapshot } from './monitor-rules.js';
+import { analysePools, recommendationText, utilization, type Bottleneck, type PoolSnapshot, type Recommendation } from './monitor-rules.js';
+import { plannerOf, recommendForPools } from './llm-plan.js';
+import { newTaskId } from './task-store.js';
 
 export interface AgentView {
   agent_id: string;
@@ -29,7 +31,15 @@ export interface MonitorReport {
   utilization: { overall: number; by_type: Record<string, number> };
   pools: PoolSnapshot[];
   bottlenecks: Bottleneck[];
+  /** What to do, as sentences: the rules', or the planner model's when it was asked and answered. */
   recommendations: string[];
+  /** The same as data. */
+  recommended_actions: Recommendation[];
+  /** `model`: the planner agent's model made them (its decision is the task `advice_task`'s journal). */
+  recommended_by: 'rules' | 'model';
+  /** Why a model that was asked is not the one that recommended. */
+  recommendation_note?: string;
+  advice_task?: string;
 }
 
 /** The registry with every declared type's pool present (not saved: reading changes nothing). */
@@ -54,9 +64,61 @@ export function poolSnapshots(registry: Registry): PoolSnapshot[] {
   });
 }
 
-/** `monitor_agents(agent_ids?)`: status, health, utilisation, bottlenecks, advice. */
-export function monitorAgents(params: Record<string, unknown>, ctx: HandlerContext): Promise<MonitorReport> {
-  return monitor(orchestration(ctx), params);
+/**
+ * `monitor_agents(agent_ids?, recommend?)`: status, health, utilisation, bottlenecks, advice.
+ * The advice is the rules' unless the call asks for the planner model's (`recommend: true`,
+ * or `orchestration.monitor: llm`); an answer that is unusable, or a planner that cannot be
+ * asked now, leaves the rules' advice with a note saying why.
+ */
+export async function monitorAgents(params: Record<string, unknown>, ctx: HandlerContext): Promise<MonitorReport> {
+  const orch = orchestration(ctx);
+  const report = await monitor(orch, params);
+  const asked = params.recommend ?? orch.project.orchestration?.monitor === 'llm';
+  if (typeof asked !== 'boolean') throw new OrchError('ORCH_INPUT', '`recommend` must be true or false', { exitCode: ExitCode.usage });
+  if (!asked) return report;
+  const planner = plannerOf(orch);
+  if (!planner) {
+    const note = "no planner agent has a model (an `orchestrator` agent with a `model:`, or orchestration.planner): these are the rules' recommendations";
+    return { ...report, recommendation_note: note };
+  }
+  // The planner may be the agent calling this tool: with no instance free, asking it would wait on itself.
+  if ((report.pools.find((p) => p.type === planner)?.available ?? 0) === 0) {
+    return { ...report, recommendation_note: `no ${planner} instance is free to ask (the one calling may be it): these are the rules' recommendations` };
+  }
+  return adviseWithModel(orch, planner, report, ctx.signal);
+}
+
+async function adviseWithModel(orch: Orchestration, planner: string, report: MonitorReport, signal: AbortSignal): Promise<MonitorReport> {
+  const taskId = newTaskId('monitor');
+  const journal = orch.tasks.journal(taskId);
+  journal.append({ type: 'task_started', task_id: taskId, tool: 'monitor_agents', subtasks: 0, agents: [] });
+  // What the model is told holds no times, so the same pools give the same prompt (and a recording replays).
+  const situation = {
+    pools: report.pools,
+    agents: report.agents.map((a) => ({
+      agent_id: a.agent_id,
+      type: a.type,
+      status: a.status,
+      failure_count: a.failure_count,
+      total_failures: a.total_failures,
+    })),
+    bottlenecks: report.bottlenecks,
+    rule_based: report.recommended_actions,
+  };
+  try {
+    const actions = await recommendForPools(orch, planner, taskId, situation, journal, signal);
+    journal.append({ type: 'task_finished', task_id: taskId, status: 'completed', succeeded: 1, failed: 0 });
+    const recommendations = actions.flatMap((a) => recommendationText(a) ?? []);
+    return { ...report, recommendations, recommended_actions: actions, recommended_by: 'model', advice_task: taskId };
+  } catch (err) {
+    // A missing key is the user's to fix; a bad answer (after its repair turn) or a provider down leaves the rules' advice.
+    if (err instanceof OrchError && err.code === 'ORCH_LLM_KEY_MISSING') throw err;
+    journal.append({ type: 'task_finished', task_id: taskId, status: 'failed', succeeded: 0, failed: 1 });
+    const why = err instanceof Error ? err.message : String(err);
+    return { ...report, recommendation_note: `the ${planner} model's recommendations could not be used (${why}): these are the rules'`, advice_task: taskId };
+  } finally {
+    await journal.flush();
+  }
 }
 
 /** The same for `orch status`. */
@@ -93,7 +155,7 @@ export async function monitor(orch: Orchestration, params: Record<string, unknow
       by_type: Object.fromEntries(pools.map((p) => [p.type, utilization(p)])),
     },
     pools,
-    ...analysePools(pools),
+    ...rulesAdvice(pools),
   };
 }
 
@@ -131,8 +193,14 @@ async function queueMonitor(orch: Orchestration, target: EngineTarget): Promise<
       by_type: Object.fromEntries(pools.map((p) => [p.type, utilization(p)])),
     },
     pools,
-    ...analysePools(pools),
+    ...rulesAdvice(pools),
   };
+}
+
+/** Bottlenecks and the rules' recommendations, as a report without a model's advice has them. */
+function rulesAdvice(pools: readonly PoolSnapshot[]): Pick<MonitorReport, 'bottlenecks' | 'recommendations' | 'recommended_actions' | 'recommended_by'> {
+  const { bottlenecks, recommendations, actions } = analysePools(pools);
+  return { bottlenecks, recommendations, recommended_actions: actions, recommended_by: 'rules' };
 }
 
 function view(a: AgentInstance): AgentView {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { instancesOf } from '../agents/pool.js';
 import type { Registry } from '../agents/types.js';
 import type { HandlerContext } from '../tools/module.js';
@@ -10,13 +9,9 @@ import { checkGraph } from './plan.js';
 import { buildReport, type OrchestrationReport } from './report.js';
 import { runGraph, type Execute } from './run-graph.js';
 import { readTask, taskError } from './task-spec.js';
-import { planTask, plannerOf, synthesise } from './llm-plan.js';
+import { newTaskId } from './task-store.js';
+import { outcomeForModel, planTask, plannerOf, synthesise } from './llm-plan.js';
 import { inSpan, withCarrier } from '../util/tracing.js';
-
-/** A sortable, unique task id: time first, so listings read in order. */
-export function newTaskId(): string {
-  return `task-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-}
 
 /**
  * `orchestrate(task, agents?)`: plan the subtasks by the coordination pattern, lease
@@ -67,6 +62,8 @@ export async function orchestrate(params: Record<string, unknown>, ctx: HandlerC
             action: subtask.tool ?? '',
             input,
             ids: { task: taskId, subtask: subtask.id },
+            // Names the subtask in a model's errors and replay misses, when its agent's model carries it out.
+            step: { label: `subtask ${subtask.id}` },
             ...where,
             ...withCarrier(),
           });
@@ -90,7 +87,7 @@ export async function orchestrate(params: Record<string, unknown>, ctx: HandlerC
     const report = buildReport({ taskId, coordination, subtasks, results, result, startedAt, details, timings });
     const aggregator = orch.project.orchestration?.aggregate === 'llm' ? (planner ?? plannerOf(orch)) : undefined;
     if (aggregator) {
-      const outputs = Object.fromEntries(Object.entries(report.subtasks).map(([id, s]) => [id, s]));
+      const outputs = Object.fromEntries(Object.entries(report.subtasks).map(([id, s]) => [id, outcomeForModel(s, { instance: false })]));
       const synthesis = await synthesise(orch, aggregator, taskId, given, outputs, journal, ctx.signal, session);
       report.result = synthesis.result;
       report.summary = synthesis.summary;

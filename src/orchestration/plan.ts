@@ -23,6 +23,8 @@ export interface PlanContext {
 
 /** The type that runs `tool`: the one asked for (checked), else the best able type. */
 export function resolveType(ctx: PlanContext, id: string, tool: string | undefined, asked: string | undefined): string {
+  // An action that is no tool, asked of an agent with a model, is its model's to carry out.
+  if (asked !== undefined && byModel(ctx.project, asked, tool)) return requireType(ctx.types, asked).name;
   // A remote A2A agent is sent the action by name: it need not be a tool of the project.
   if (tool !== undefined && (asked === undefined || ctx.types.get(asked)?.remote !== true)) checkTool(ctx, id, tool);
   if (asked !== undefined) {
@@ -40,11 +42,31 @@ export function resolveType(ctx: PlanContext, id: string, tool: string | undefin
 }
 
 function checkTool(ctx: PlanContext, id: string, tool: string): void {
-  if (ctx.project.tools.has(tool)) return;
-  const dot = tool.indexOf('.');
-  if (dot > 0 && ctx.project.servers.has(tool.slice(0, dot))) return;
+  if (isTool(ctx.project, tool)) return;
   const guess = suggest(tool, [...ctx.project.tools.keys()]);
-  throw taskError(`subtask \`${id}\` names unknown tool \`${tool}\``, guess ? `did you mean \`${guess}\`?` : 'declare it in gantz.yaml, or name an MCP server tool as `server.tool`');
+  const models = [...ctx.project.agents.keys()].filter((role) => hasModel(ctx.project, role));
+  const byAgent = models.length > 0 ? `; for an action an agent's model carries out, name its agent_type (${models.join(', ')})` : '';
+  throw taskError(`subtask \`${id}\` names unknown tool \`${tool}\``, guess ? `did you mean \`${guess}\`?` : `declare it in gantz.yaml, or name an MCP server tool as \`server.tool\`${byAgent}`);
+}
+
+/** A tool of gantz.yaml, or `server.tool` of a configured MCP server. */
+function isTool(project: Project, name: string): boolean {
+  const dot = name.indexOf('.');
+  return project.tools.has(name) || (dot > 0 && project.servers.has(name.slice(0, dot)));
+}
+
+/**
+ * Whether the agent type's model carries out the action: it names no tool, and the agent
+ * has a model (and is not a remote A2A agent). Such a member reads its whole input.
+ */
+export function byModel(project: Project, agentType: string, action: string | undefined): boolean {
+  return action !== undefined && hasModel(project, agentType) && !isTool(project, action);
+}
+
+/** Whether the agent type has a model of its own (a remote A2A agent's is not orch's to call). */
+export function hasModel(project: Project, agentType: string): boolean {
+  const agent = project.agents.get(agentType);
+  return agent?.model !== undefined && agent.a2a === undefined;
 }
 
 /**

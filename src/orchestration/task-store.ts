@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -5,7 +6,7 @@ import { writeFileAtomic } from '../util/atomic-file.js';
 import type { TaskShare } from '../engine/engine.js';
 import type { Redactor } from '../secrets/redact.js';
 import { ExitCode, OrchError } from '../errors.js';
-import type { TaskEvent } from './events.js';
+import type { TaskEvent, TaskTool } from './events.js';
 import type { Subtask } from './plan.js';
 import type { OrchestrationReport } from './report.js';
 
@@ -120,8 +121,9 @@ export class TaskStore {
       id: taskId,
       tool: started?.type === 'task_started' ? (started.tool ?? 'orchestrate') : 'assign_task',
       coordination: report?.coordination ?? (started?.type === 'task_started' ? started.coordination : undefined),
-      // A task without a report is running, or its process died before it could save one.
-      status: report?.status ?? 'unfinished',
+      // A task without a report (a monitor_agents decision keeps none) ended as its journal says; else it is
+      // running, or its process died before it could save one.
+      status: report?.status ?? (finished?.type === 'task_finished' ? finished.status : 'unfinished'),
       startedAt,
       ...(endedAt !== undefined && { endedAt }),
       events,
@@ -170,6 +172,11 @@ export class Journal {
   }
 }
 
+/** A sortable, unique task id: time first, so listings read in order; `monitor-...` for a monitor_agents decision. */
+export function newTaskId(kind: 'task' | 'monitor' = 'task'): string {
+  return `${kind}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
 /**
  * Task ids name folders: letters, digits, `_`, `.` and `-`, and not only dots, so no id
  * reaches outside `<state>/tasks/`.
@@ -183,7 +190,7 @@ export type TimedTaskEvent = TaskEvent & { at?: string };
 
 export interface TaskSummary {
   id: string;
-  tool: 'orchestrate' | 'assign_task';
+  tool: TaskTool;
   coordination?: string;
   status: string;
   startedAt: string;

@@ -1,4 +1,5 @@
 import type { ServerToolInfo } from '../mcp/tool-registry.js';
+import type { CassetteSpec } from '../llm/cassette.js';
 import type { ContentBlock } from './result.js';
 
 export type { ServerToolInfo } from '../mcp/tool-registry.js';
@@ -66,6 +67,8 @@ export interface InvokeContext {
   audited?: boolean;
   /** An `mcp:` tool's progress notifications, relayed (`orch serve` passes them to its client). */
   onProgress?: (progress: ProgressUpdate) => void;
+  /** The run's `--record`/`--replay`, for built-in handlers whose agents' models it must reach (orchestrate). */
+  cassette?: CassetteSpec;
 }
 
 /** A logger that drops everything, for callers that have nowhere to show messages. */

@@ -1,4 +1,5 @@
 import type { Project } from '../config/model.js';
+import type { CassetteSpec } from '../llm/cassette.js';
 import type { Logger, McpCaller } from './context.js';
 
 /** The second argument of a module handler. */
@@ -20,6 +21,8 @@ export interface HandlerContext {
   stateDir: string;
   /** The project's running MCP servers, for built-in handlers that schedule work on agents. */
   mcp?: McpCaller;
+  /** The run's `--record`/`--replay`: the models of agents a built-in handler runs answer from it too. */
+  cassette?: CassetteSpec;
 }
 
 /** What a handler module exports under the function's name. */

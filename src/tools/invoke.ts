@@ -82,6 +82,7 @@ export function handlerContext(project: Project, tool: string, ctx: InvokeContex
     project,
     stateDir: ctx.stateDir ?? resolveStateDir(project.dir),
     mcp: ctx.mcp,
+    ...(ctx.cassette && { cassette: ctx.cassette }),
     async callTool(name, args = {}) {
       if (ctx.callTool) return ctx.callTool(name, args);
       if (project.tools.has(name)) return (await invokeTool(project, name, args, ctx)).value;

@@ -116,6 +116,57 @@ describe('orch run with an LLM agent', () => {
     expect(miss.stdout + miss.stderr).toContain('step review, turn 2');
   });
 
+  it('orch run orchestrate --record, then --replay with no key: the plan, a subtask the model carries out and the synthesis come from the recording', async () => {
+    project();
+    writeFileSync(path.join(dir, 'gantz.yaml'), `${GANTZ}  orchestrate:
+    description: Orchestrate multi-agent task
+    parameters: { task: { type: object, required: true } }
+    handler: orchestration.orchestrate
+`);
+    writeFileSync(path.join(dir, 'agent-team.yaml'), `team: { name: planners }
+orchestration: { aggregate: llm }
+agents:
+  - role: orchestrator
+    model: claude-sonnet-4-5
+  - role: writer
+    model: claude-sonnet-4-5
+  - role: shipper
+    tools: [deploy]
+`);
+    const plan = { subtasks: [{ id: 'ship', tool: 'deploy', agent_type: 'shipper', input: { service: 'api' } }, { id: 'note', action: 'write_release_note', agent_type: 'writer', input: { service: 'api' }, depends_on: ['ship'] }] };
+    stub = await startStubProcess([
+      { when: 'Decompose the task', text: JSON.stringify(plan), usage: { input_tokens: 300, output_tokens: 60 } },
+      { when: 'You are the `writer` agent', text: 'api is out.' },
+      { when: 'Synthesise the subtask results', text: '{"result": "api deployed and announced", "summary": "Deployed, then announced.", "quality_score": 0.9}' },
+    ]);
+    const task = ['--task', '{"type": "release", "service": "api"}'];
+    const recorded = orch(['--json', 'run', 'orchestrate', ...task, '--record', 'cassettes'], { cwd: dir, env: { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: stub.anthropicBase } });
+    expect(recorded.code, recorded.stderr).toBe(0);
+    expect(await requests()).toBe(3);
+    expect(readdirSync(path.join(dir, 'cassettes'))).toHaveLength(3);
+    stub.process.kill('SIGTERM');
+    // From another directory with -C: the folder is the project's.
+    const replayed = orch(['-C', dir, '--json', 'run', 'orchestrate', ...task, '--replay', 'cassettes'], { cwd: tmpdir(), env: { ANTHROPIC_API_KEY: '', ANTHROPIC_BASE_URL: 'http://127.0.0.1:9' } });
+    expect(replayed.code, replayed.stderr).toBe(0);
+    const report = JSON.parse(replayed.stdout) as { task_id: string; result: unknown; subtasks: Record<string, { result: unknown }> };
+    expect(report.result).toBe('api deployed and announced');
+    expect(report.subtasks.note?.result).toBe('api is out.');
+    const decisions = readFileSync(path.join(dir, '.orch', 'tasks', report.task_id, 'journal.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; decision?: string; usage?: unknown })
+      .filter((e) => e.type === 'llm_decision');
+    expect(decisions.map((d) => d.decision)).toEqual(['plan', 'aggregate']);
+    expect(decisions[0]?.usage).toEqual({ input_tokens: 300, output_tokens: 60, cost_usd: expect.any(Number) });
+    // A tool that runs no agent has nothing to record or replay.
+    const plain = orch(['run', 'deploy', '--service', 'x', '--replay', 'cassettes'], { cwd: dir });
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toContain('--record and --replay are for workflows and the orchestration tools');
+    const both = orch(['run', 'orchestrate', ...task, '--replay', 'cassettes', '--record', 'cassettes'], { cwd: dir });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('--record and --replay cannot be used together');
+  });
+
   it('refuses to start without the key (exit 2), naming the agent, model and variable', () => {
     project();
     const r = orch(['run', 'review'], { cwd: dir, env: { ANTHROPIC_API_KEY: '' } });

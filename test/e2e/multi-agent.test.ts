@@ -82,6 +82,26 @@ describe('LLM agent teams', () => {
     expect(orch(['logs', runId()], { cwd: dir }).stdout).toContain('answered eu-west-1');
   });
 
+  it("a delegated agent's ask_human is a question too: --approve-all does not answer it, orch answer does", async () => {
+    const env = await setup([
+      { when: as('orchestrator'), toolCalls: [{ name: 'dispatch_to_agent', input: { agent: 'reliability', task: 'pick the region' } }] },
+      { when: as('reliability'), toolCalls: [{ name: 'ask_human', input: { question: 'Which region is reliable enough?' } }] },
+      { when: as('reliability'), text: 'eu-west-1' },
+      { when: as('orchestrator'), text: 'eu-west-1, as the person said' },
+    ]);
+    writeFileSync(path.join(dir, 'agent-team.yaml'), TEAM.replace('    tools: [slow_check]', '    tools: [slow_check, ask_human]'));
+    const paused = orch(['run', 'handle', '--approve-all'], { cwd: dir, env });
+    expect(paused.code, paused.stderr).toBe(3);
+    expect(paused.stdout).toContain('the agent asks: Which region is reliable enough?');
+    expect(orch(['answer', runId(), 'handle', 'eu-west-1'], { cwd: dir }).code).toBe(0);
+    const done = orch(['--json', 'resume', runId()], { cwd: dir, env });
+    expect(done.code, done.stderr).toBe(0);
+    expect((JSON.parse(done.stdout) as { steps: { output: unknown }[] }).steps[0]?.output).toBe('eu-west-1, as the person said');
+    const asked = await requests();
+    expect(asked).toHaveLength(4);
+    expect(JSON.stringify(asked[2]?.body.messages)).toContain('eu-west-1');
+  });
+
   it('a delegated agent waiting for approval pauses the run; approve and resume finish both loops without asking again', async () => {
     const env = await setup([
       { when: as('orchestrator'), toolCalls: [{ name: 'dispatch_to_agent', input: { agent: 'security', task: 'deploy api' } }] },

@@ -338,6 +338,101 @@ workflows:
   });
 });
 
+describe('orch serve --a2a with an LLM agent that asks a person', () => {
+  it("puts the agent's ask_human question in input-required; the reply is the answer its model gets, and a refusal reaches it as the tool's error", async () => {
+    const scratch = tempProject();
+    const asks = (answer: string) => ({ when: answer, text: `going to ${answer}` });
+    const stub = await startStubProcess(scratch.dir, [
+      { toolCalls: [{ id: 'toolu_ask_1', name: 'ask_human', input: { question: 'Which region should api go to?' } }] },
+      asks('eu-west-1'),
+      { toolCalls: [{ id: 'toolu_ask_2', name: 'ask_human', input: { question: 'Which region should api go to?' } }] },
+      { when: 'not today', text: 'not deploying: the person declined' },
+      // A question from an agent the orchestrator delegated to reaches the client the same way.
+      { when: 'You are the `lead` agent', toolCalls: [{ id: 'toolu_delegate', name: 'dispatch_to_agent', input: { agent: 'deployer', task: 'choose the region of api' } }] },
+      { when: 'You are the `deployer` agent', toolCalls: [{ id: 'toolu_ask_3', name: 'ask_human', input: { question: 'Which region, for the lead?' } }] },
+      { when: 'us-east-2', text: 'us-east-2 it is' },
+      { when: 'You are the `lead` agent', text: 'the deployer chose us-east-2' },
+    ]);
+    const team = tempProject({
+      'agent-team.yaml': `
+team: { name: askers }
+agents:
+  - role: deployer
+    model: claude-sonnet-4-5
+    tools: [ask_human]
+  - role: lead
+    model: claude-sonnet-4-5
+    tools: [dispatch_to_agent]
+workflows:
+  place:
+    - { id: place, agent: deployer, action: choose_region, with: { service: api } }
+  delegate:
+    - { id: lead, agent: lead, action: place_api }
+`,
+    });
+    const serve = execa(process.execPath, [BIN, '-C', team.dir, 'serve', '--a2a', '0'], {
+      reject: false,
+      stdin: 'ignore',
+      buffer: false,
+      env: { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: stub.anthropicBase },
+    });
+    try {
+      const at = await new Promise<string>((resolve, reject) => {
+        let seen = '';
+        serve.stderr.on('data', (chunk: Buffer) => {
+          seen += chunk.toString();
+          const found = /A2A agent .* at (http:\/\/\S+)/.exec(seen);
+          if (found?.[1]) resolve(found[1]);
+        });
+        void serve.then(() => reject(new Error(`orch serve ended early: ${seen}`)));
+      });
+      const c = await new ClientFactory().createFromUrl(at);
+      const waiting = await send(c, [data({ workflow: 'place' })]);
+      expect(waiting.status?.state).toBe(TaskState.TASK_STATE_INPUT_REQUIRED);
+      expect(textOf(waiting)).toBe('The agent of step `place` asks: Which region should api go to?');
+      const parts = waiting.status?.message?.parts.map((p) => p.content) ?? [];
+      expect(parts).toContainEqual({ $case: 'data', value: expect.objectContaining({ gate: 'question', question: 'Which region should api go to?' }) });
+      // An approval is not an answer: the question is asked again.
+      const unclear = await send(c, [data({ approve: true })], waiting.id);
+      expect(unclear.status?.state).toBe(TaskState.TASK_STATE_INPUT_REQUIRED);
+      expect(textOf(unclear)).toContain('reply with the answer as text');
+      const done = await send(c, [{ $case: 'text', value: 'eu-west-1' }], waiting.id);
+      expect(done.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+      expect(artifact(done)).toEqual({ place: 'going to eu-west-1' });
+      const requests = await stub.requests();
+      expect(requests).toHaveLength(2);
+      expect(JSON.stringify(requests[1]?.body.messages)).toMatch(/"tool_use_id":"toolu_ask_1","content":"eu-west-1"/);
+      expect(orch(['-C', team.dir, 'logs', waiting.id]).stdout).toContain('answered eu-west-1');
+      await breathe();
+
+      // Declined: the model gets the refusal and its reason as the tool's error, and finishes.
+      const again = await send(c, [data({ workflow: 'place' })]);
+      expect(again.status?.state).toBe(TaskState.TASK_STATE_INPUT_REQUIRED);
+      const declined = await send(c, [data({ approve: false, reason: 'not today' })], again.id);
+      expect(declined.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+      expect(artifact(declined)).toEqual({ place: 'not deploying: the person declined' });
+      const last = (await stub.requests()).at(-1);
+      expect(JSON.stringify(last?.body.messages)).toMatch(/"tool_use_id":"toolu_ask_2".*not today/);
+      await breathe();
+
+      const delegated = await send(c, [data({ workflow: 'delegate' })]);
+      expect(delegated.status?.state).toBe(TaskState.TASK_STATE_INPUT_REQUIRED);
+      expect(textOf(delegated)).toBe('The agent of step `lead` asks: Which region, for the lead?');
+      const chosen = await send(c, [data({ answer: 'us-east-2' })], delegated.id);
+      expect(chosen.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+      expect(artifact(chosen)).toEqual({ lead: 'the deployer chose us-east-2' });
+      expect(await stub.requests()).toHaveLength(8);
+      await breathe();
+    } finally {
+      serve.kill('SIGTERM');
+      await serve;
+      stub.stop();
+      team.cleanup();
+      scratch.cleanup();
+    }
+  });
+});
+
 describe('orch serve --a2a usage errors', () => {
   it.each([
     [['--a2a', 'abc'], {}, '--a2a needs a port number (0-65535), not "abc"'],

@@ -79,7 +79,8 @@ function delegationDepths(): (e: RunEvent, line: string) => string {
 export function describeTaskEvent(e: TimedTaskEvent): string {
   switch (e.type) {
     case 'task_started':
-      return `task ${e.task_id} started: ${e.tool ?? 'orchestrate'}, ${e.coordination}, ${e.subtasks} subtask${e.subtasks === 1 ? '' : 's'}${e.agents.length ? ` on ${e.agents.join(', ')}` : ''}`;
+      if (e.tool === 'monitor_agents') return `task ${e.task_id} started: monitor_agents, asking the planner's model about the pools`;
+      return `task ${e.task_id} started: ${e.tool ?? 'orchestrate'}, ${e.coordination ?? 'centralized'}, ${e.subtasks} subtask${e.subtasks === 1 ? '' : 's'}${e.agents.length ? ` on ${e.agents.join(', ')}` : ''}`;
     case 'subtask_failed':
       return `${e.subtask}: failed${e.agent_id ? ` on ${e.agent_id}` : ''} (attempt ${e.attempt}): ${e.error.code} ${oneLine(e.error.message, 200)}`;
     case 'recovery':
@@ -88,8 +89,10 @@ export function describeTaskEvent(e: TimedTaskEvent): string {
       return `agent ${e.agent_id} is unhealthy after ${e.failure_count} failures in a row`;
     case 'task_finished':
       return `task ${e.status}: ${e.succeeded} succeeded, ${e.failed} failed`;
-    case 'llm_decision':
-      return `${e.agent} model decided the ${e.decision}${e.usage ? ` (${usageText(e.usage)})` : ''}: ${oneLine(e.output, 200)}`;
+    case 'llm_decision': {
+      const what = e.decision === 'monitor' ? 'advised on the pools' : `decided the ${e.decision}`;
+      return `${e.agent} model ${what}${e.usage ? ` (${usageText(e.usage)})` : ''}: ${oneLine(e.output, 200)}`;
+    }
     default: {
       const unknown: never = e;
       return `event ${JSON.stringify(unknown)}`;
@@ -112,7 +115,7 @@ function taskLogs(task: TaskSummary, globals: GlobalOptions, io: Io): number {
       const what = s.status === 'succeeded' ? `→ ${oneLine(s.result)}` : `${s.error.code} ${oneLine(s.error.message, 200)}`;
       io.stdout.write(`  ${id}: ${s.status}${where}, ${s.attempts} attempt${s.attempts === 1 ? '' : 's'} ${what}\n`);
     }
-  } else if (!task.report) {
+  } else if (!task.report && task.status === 'unfinished') {
     io.stdout.write(`(task ${task.id} has no report: it is running, or the process running it ended first)\n`);
   }
   return ExitCode.ok;

@@ -22,7 +22,9 @@ import { formatJsonProblem, parseJsonText } from '../../util/json-text.js';
 import { suggest } from '../../util/suggest.js';
 import { checkInputDepth } from '../../util/json-depth.js';
 import { flagEntries, isGiven, longOf, RUN_FLAGS, type RunFlags } from '../flags.js';
-import { parseRunTokens, takeProjectFlags, workflowTarget, type FlagsBeforeName } from '../run-flags.js';
+import { cassetteOf, parseRunTokens, takeProjectFlags, workflowTarget, type FlagsBeforeName } from '../run-flags.js';
+import { llmSettings } from '../../agents/llm-action.js';
+import type { CassetteSpec } from '../../llm/cassette.js';
 import { ToolError, type ContentBlock, type ToolResult } from '../../tools/result.js';
 import { killRunningScripts } from '../../tools/script.js';
 import type { GlobalOptions, Io } from '../context.js';
@@ -74,6 +76,11 @@ export async function run(
   assertNotHalted(resolveStateDir(project.dir), `orch run ${name}`);
   const { flags } = parsed;
   globals = parsed.globals;
+  if ((flags.record !== undefined || flags.replay !== undefined) && !orchestrationTool(tool)) {
+    const what = `--record and --replay are for workflows and the orchestration tools, whose agents' models they record or replay`;
+    throw new OrchError('ORCH_USAGE', `${what}; \`${name}\` is neither`, { hint: 'run it without them' });
+  }
+  const cassette = cassetteOf(flags, project.dir);
   if (flags.reportHtml !== undefined && !orchestrationTask(tool)) {
     const what = `--report-html is for workflows and the orchestration tools (orchestrate, assign_task); \`${name}\` is neither`;
     throw new OrchError('ORCH_USAGE', what, {
@@ -93,7 +100,7 @@ export async function run(
   // The tool gets its input as given; what is shown of its run has the project's secrets, and those it was given, hidden.
   const redactor = secretsRedactor(process.env, project.servers.values());
   redactor.learn(input);
-  const result = await invokeWithShutdown(project, tool, input, globals, io, redactor).catch((err: unknown) => {
+  const result = await invokeWithShutdown(project, tool, input, globals, io, redactor, cassette).catch((err: unknown) => {
     // The error line shows stderr's last line; the whole of it is what one debugs with.
     const stderr = err instanceof ToolError ? redactor.redactString(err.detail.stderr ?? '') : '';
     if (!globals.quiet && stderr.trim().includes('\n')) io.stderr.write(stderr.endsWith('\n') ? stderr : `${stderr}\n`);
@@ -118,6 +125,12 @@ function orchestrationFailed(tool: ToolDef, value: unknown): boolean {
   if (h.kind !== 'module' || h.module !== 'orchestration' || h.file !== undefined || h.fn !== 'orchestrate') return false;
   const status = value !== null && typeof value === 'object' ? (value as { status?: unknown }).status : undefined;
   return status === 'failed' || status === 'partial';
+}
+
+/** Whether the tool is one of the built-in orchestration tools, which may run agents and their models. */
+function orchestrationTool(tool: ToolDef): boolean {
+  const h = tool.handler;
+  return h.kind === 'module' && h.module === 'orchestration' && h.file === undefined;
 }
 
 /** Whether the tool is a built-in orchestration tool that records a task (`orchestrate`, `assign_task`). */
@@ -197,7 +210,15 @@ export async function readJsonObject(source: string, dir: string, flag = 'the in
  * Runs the tool with MCP servers available (started on first use) and makes every way
  * out, Ctrl-C included, go through cancelling the tool and stopping the servers.
  */
-async function invokeWithShutdown(project: Project, tool: ToolDef, input: unknown, globals: GlobalOptions, io: Io, redactor: Redactor): Promise<ToolResult> {
+async function invokeWithShutdown(
+  project: Project,
+  tool: ToolDef,
+  input: unknown,
+  globals: GlobalOptions,
+  io: Io,
+  redactor: Redactor,
+  cassette: CassetteSpec | undefined,
+): Promise<ToolResult> {
   const controller = new AbortController();
   const supervisor =
     project.servers.size > 0 ? new Supervisor(project.servers.values(), { stateDir: resolveStateDir(project.dir) }) : undefined;
@@ -224,6 +245,8 @@ async function invokeWithShutdown(project: Project, tool: ToolDef, input: unknow
       servers: supervisor,
       stateDir,
       interceptors: defaultInterceptors(stateDir, project.servers.values()),
+      // The models of the agents an orchestration tool runs answer from --replay (or are recorded).
+      llm: llmSettings(cassette, process.env, redactor),
     });
     settled = call.catch(() => undefined);
     return await call;

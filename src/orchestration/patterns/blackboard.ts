@@ -1,7 +1,7 @@
 import { Blackboard } from '../blackboard.js';
 import type { Execute } from '../run-graph.js';
 import { flat } from './centralized.js';
-import { declaresParam, type Pattern } from './pattern.js';
+import { takesParam, type Pattern } from './pattern.js';
 
 /** A writer that keeps losing the race gives up after this many fresh reads. */
 const MAX_CONFLICTS = 20;
@@ -19,7 +19,7 @@ export const blackboard: Pattern = (spec, ctx) => {
   const wrap = (execute: Execute): Execute => async (subtask, input, where) => {
     for (let attempt = 0; ; attempt++) {
       const { values, versions } = board.snapshot();
-      const withBoard = declaresParam(ctx.project, subtask.tool, 'board') ? { ...input, board: values } : input;
+      const withBoard = takesParam(ctx.project, subtask, 'board') ? { ...input, board: values } : input;
       const outcome = await execute(subtask, withBoard, where);
       const writes = outcome.ok ? writesOf(outcome.value) : undefined;
       if (!outcome.ok || !writes) return outcome;

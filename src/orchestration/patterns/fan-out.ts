@@ -1,7 +1,7 @@
 import { resolveType } from '../plan.js';
 import { referencedIds } from '../refs.js';
 import { flat, noDependencies } from './centralized.js';
-import { declaresParam, type Pattern } from './pattern.js';
+import { takesParam, type Pattern } from './pattern.js';
 
 /**
  * Every subtask at once; then, when `fan_in` is given, one subtask that receives all
@@ -15,10 +15,11 @@ export const fanOut: Pattern = (spec, ctx) => {
     return { subtasks: branches, combine: (results) => ({ result: Object.fromEntries([...results].flatMap(([id, r]) => (r.status === 'succeeded' ? [[id, r.result]] : []))) }) };
   }
   const ids = branches.map((b) => b.id);
-  const inject = referencedIds(fanIn.input).size === 0 && declaresParam(ctx.project, fanIn.tool, 'results');
+  const agentType = resolveType(ctx, fanIn.id, fanIn.tool, fanIn.agentType);
+  const inject = referencedIds(fanIn.input).size === 0 && takesParam(ctx.project, { agentType, tool: fanIn.tool }, 'results');
   const gather = {
     id: fanIn.id,
-    agentType: resolveType(ctx, fanIn.id, fanIn.tool, fanIn.agentType),
+    agentType,
     tool: fanIn.tool,
     input: inject ? { ...fanIn.input, results: { $from: ids } } : fanIn.input,
     dependsOn: ids,

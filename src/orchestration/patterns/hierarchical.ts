@@ -3,7 +3,7 @@ import { resolveType } from '../plan.js';
 import { referencedIds } from '../refs.js';
 import { sinkResults } from '../report.js';
 import type { SubtaskSpec } from '../task-spec.js';
-import { declaresParam, type Pattern, type PatternContext } from './pattern.js';
+import { takesParam, type Pattern, type PatternContext } from './pattern.js';
 
 /**
  * Managers delegate to sub-teams: a subtask with `subtasks` runs after all of them, gets
@@ -25,7 +25,7 @@ export const hierarchical: Pattern = (spec, ctx) => {
 function toSubtask(node: SubtaskSpec, inherited: string | undefined, ctx: PatternContext): Subtask {
   const team = node.subtasks.map((c) => c.id);
   const agentType = resolveType(ctx, node.id, node.tool, node.agentType ?? (node.tool === undefined ? undefined : inherited));
-  const inject = team.length > 0 && referencedIds(node.input).size === 0 && declaresParam(ctx.project, node.tool, 'results');
+  const inject = team.length > 0 && referencedIds(node.input).size === 0 && takesParam(ctx.project, { agentType, tool: node.tool }, 'results');
   return {
     id: node.id,
     agentType,

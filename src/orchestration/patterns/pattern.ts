@@ -1,6 +1,6 @@
 import type { AgentType } from '../../agents/agent-types.js';
 import type { Project } from '../../config/model.js';
-import type { Subtask } from '../plan.js';
+import { byModel, type Subtask } from '../plan.js';
 import type { Execute, SubtaskResult } from '../run-graph.js';
 import type { TaskSpec } from '../task-spec.js';
 
@@ -30,4 +30,13 @@ export type Pattern = (spec: TaskSpec, ctx: PatternContext) => Prepared;
 /** A parameter the tool declares, so an injected value passes its input schema. */
 export function declaresParam(project: Project, tool: string | undefined, param: string): boolean {
   return tool !== undefined && (project.tools.get(tool)?.params.some((p) => p.name === param) ?? false);
+}
+
+/**
+ * Whether a value the pattern hands a member (the board, the peers' messages, the results
+ * before it) reaches it as `param`: its tool declares the parameter, or its agent's model
+ * carries out the action and reads its whole input.
+ */
+export function takesParam(project: Project, subtask: Pick<Subtask, 'agentType' | 'tool'>, param: string): boolean {
+  return declaresParam(project, subtask.tool, param) || byModel(project, subtask.agentType, subtask.tool);
 }

@@ -2,7 +2,7 @@ import type { TaskOutcome } from '../../engine/task.js';
 import { taskError } from '../task-spec.js';
 import type { Execute } from '../run-graph.js';
 import { flat, noDependencies } from './centralized.js';
-import { declaresParam, type Pattern } from './pattern.js';
+import { takesParam, type Pattern } from './pattern.js';
 import { Rounds, unanimous } from './rounds.js';
 
 const DEFAULT_ROUNDS = 3;
@@ -29,8 +29,8 @@ export const peerToPeer: Pattern = (spec, ctx) => {
     let outcome: TaskOutcome | undefined;
     let heard: Record<string, unknown> = {};
     for (let round = 1; round <= maxRounds; round++) {
-      const talks = declaresParam(ctx.project, subtask.tool, 'messages');
-      const withMessages = talks ? { ...input, messages: heard, ...(declaresParam(ctx.project, subtask.tool, 'round') && { round }) } : input;
+      const talks = takesParam(ctx.project, subtask, 'messages');
+      const withMessages = talks ? { ...input, messages: heard, ...(takesParam(ctx.project, subtask, 'round') && { round }) } : input;
       outcome = await execute(subtask, withMessages, where);
       if (!outcome.ok) {
         rounds.leave(subtask.id);

@@ -1,7 +1,7 @@
 import { referencedIds } from '../refs.js';
 import { taskError } from '../task-spec.js';
 import { flat, noDependencies } from './centralized.js';
-import { declaresParam, type Pattern } from './pattern.js';
+import { takesParam, type Pattern } from './pattern.js';
 
 /** Stages in the order listed; each stage receives the previous stage's output. */
 export const pipeline: Pattern = (spec, ctx) => {
@@ -11,7 +11,7 @@ export const pipeline: Pattern = (spec, ctx) => {
     const previous = all[i - 1];
     if (!previous) return stage;
     if (stage.input[param] !== undefined || referencedIds(stage.input).size > 0) return { ...stage, dependsOn: [previous.id] };
-    if (!declaresParam(ctx.project, stage.tool, param)) {
+    if (!takesParam(ctx.project, stage, param)) {
       throw taskError(`pipeline stage \`${stage.id}\`: tool \`${stage.tool ?? ''}\` has no parameter \`${param}\` to receive the output of \`${previous.id}\``, `declare a \`${param}\` parameter, set "pipe_param" on the task, or refer to it explicitly: {"$from": "${previous.id}"}`);
     }
     return { ...stage, input: { ...stage.input, [param]: { $from: previous.id } }, dependsOn: [previous.id] };

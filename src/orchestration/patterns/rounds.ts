@@ -13,7 +13,7 @@ export class Rounds<T> {
     this.active = new Set(members);
   }
 
-  /** Resolves with every active member's contribution to `round`, once all have arrived. */
+  /** Resolves with every active member's contribution to `round`, once all have arrived, in member order. */
   arrive(round: number, member: string, value: T): Promise<ReadonlyMap<string, T>> {
     const got = this.arrived.get(round) ?? new Map<string, T>();
     this.arrived.set(round, got);
@@ -36,7 +36,8 @@ export class Rounds<T> {
   private settle(round: number): void {
     const got = this.arrived.get(round);
     if (!got || ![...this.active].every((m) => got.has(m))) return;
-    const result = new Map([...got].filter(([m]) => this.active.has(m)));
+    // In member order, not arrival order: what a member hears next round is the same text every run.
+    const result = new Map([...this.active].map((m): [string, T] => [m, got.get(m) as T]));
     for (const resolve of this.waiting.get(round) ?? []) resolve(result);
     this.waiting.delete(round);
   }

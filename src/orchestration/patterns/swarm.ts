@@ -3,7 +3,7 @@ import type { Subtask } from '../plan.js';
 import type { Execute } from '../run-graph.js';
 import { writesOf } from './blackboard.js';
 import { flat, noDependencies } from './centralized.js';
-import { declaresParam, type Pattern } from './pattern.js';
+import { takesParam, type Pattern } from './pattern.js';
 import { Rounds } from './rounds.js';
 
 const DEFAULT_ROUNDS = 5;
@@ -27,7 +27,6 @@ export const swarm: Pattern = (spec, ctx) => {
   const maxRounds = spec.maxRounds ?? DEFAULT_ROUNDS;
   const rounds = new Rounds<Record<string, unknown> | undefined>(subtasks.map((s) => s.id));
   const board: Record<string, unknown> = {};
-  const order = new Map(subtasks.map((s, i) => [s.id, i]));
   let applied = 0;
   let settledIn: number | undefined;
 
@@ -35,9 +34,9 @@ export const swarm: Pattern = (spec, ctx) => {
     if (!rounds.has(subtask.id)) return execute(subtask, input, where);
     let outcome: TaskOutcome | undefined;
     for (let round = 1; round <= maxRounds; round++) {
-      const seesBoard = declaresParam(ctx.project, subtask.tool, 'board');
+      const seesBoard = takesParam(ctx.project, subtask, 'board');
       const withBoard = seesBoard
-        ? { ...input, board: { ...board }, ...(declaresParam(ctx.project, subtask.tool, 'member') && { member: subtask.id }) }
+        ? { ...input, board: { ...board }, ...(takesParam(ctx.project, subtask, 'member') && { member: subtask.id }) }
         : input;
       outcome = await execute(subtask, withBoard, where);
       if (!outcome.ok) {
@@ -49,8 +48,7 @@ export const swarm: Pattern = (spec, ctx) => {
       if (applied < round) {
         applied = round;
         let changed = false;
-        const inOrder = [...writes].sort(([a], [b]) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
-        for (const [, w] of inOrder) {
+        for (const w of writes.values()) {
           for (const [key, value] of Object.entries(w ?? {})) {
             if (JSON.stringify(board[key]) !== JSON.stringify(value)) changed = true;
             board[key] = value;

@@ -128,10 +128,49 @@ describe('orchestrate with an LLM plan', () => {
     const events = journal(report.task_id);
     expect(events.find((e) => e.type === 'llm_decision' && e.decision === 'recovery')).toMatchObject({ usage: { input_tokens: 90, output_tokens: 12 } });
     // An answer outside the allowed actions (twice: after its repair turn) leaves the choice to the rules.
+    const reassigned = JSON.parse(readFileSync(path.join(dir, '.orch', 'tasks', report.task_id, 'report.json'), 'utf8')) as typeof report;
+    const failedOn = reassigned.subtasks.f?.agent_id;
+    expect(failedOn).not.toBe(agent); // it failed again, on the instance it was reassigned to
     stub.reply({ text: '{"action": "panic", "reason": "?"}' }, { text: 'no idea' });
-    const second = (await invokeTool(project, 'handle_failure', { agent_id: agent, task_id: report.task_id })).value as { recovery_action: string };
+    const asked = stub.requests.length;
+    const second = (await invokeTool(project, 'handle_failure', { agent_id: failedOn, task_id: report.task_id })).value as { recovery_action: string };
+    expect(stub.requests.length - asked).toBe(2);
+    expect(stub.pending()).toBe(0);
     expect(['retry', 'reassign', 'partial', 'abort']).toContain(second.recovery_action);
     expect(journal(report.task_id).filter((e) => e.type === 'recovery').at(-1)).toMatchObject({ reason: expect.not.stringContaining('model chose') });
   });
 });
 
+
+describe('orchestrate subtasks that an agent\'s model carries out', () => {
+  const peers = `team: { name: poker }
+agents:
+  - role: dev
+    model: claude-sonnet-4-5
+  - role: qa
+    model: claude-sonnet-4-5
+  - role: worker
+`;
+  const estimate = (id: string, agent: string) => ({ id, agent_type: agent, action: 'estimate_story', input: { story: 'save carts' } });
+
+  it('runs an action that is no tool on the agent type\'s model, which reads the peers\' messages and the round', async () => {
+    stub.reply({ when: 'You are the `dev` agent', text: '{"points": 3}' }, { when: 'You are the `qa` agent', text: '{"points": 8}' });
+    stub.reply({ when: 'You are the `dev` agent', text: '{"points": 5}' }, { when: 'You are the `qa` agent', text: '{"points": 5}' });
+    const report = await run({ coordination: 'peer-to-peer', subtasks: [estimate('d', 'dev'), estimate('q', 'qa')] }, peers);
+    expect(report.result).toEqual({ points: 5 });
+    expect(report.details).toMatchObject({ agreed: true, rounds: 2 });
+    const secondRound = stub.requests.filter((r) => JSON.stringify(r.body).includes('\\"round\\": 2')).map((r) => JSON.stringify(r.body));
+    expect(secondRound).toHaveLength(2);
+    expect(secondRound.find((b) => b.includes('You are the `dev` agent'))).toContain('\\"q\\": {\\n      \\"points\\": 8');
+  });
+
+  it('refuses such an action for an agent without a model, and says which agents have one', async () => {
+    await expect(run({ subtasks: [{ id: 'w', agent_type: 'worker', action: 'estimate_story' }] }, peers)).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining('unknown tool `estimate_story`'),
+      hint: expect.stringContaining("for an action an agent's model carries out, name its agent_type (dev, qa)"),
+    });
+    await expect(run({ subtasks: [{ id: 'x', action: 'estimate_story' }] }, peers)).rejects.toMatchObject({ exitCode: 2 });
+    expect(stub.requests).toHaveLength(0);
+  });
+});

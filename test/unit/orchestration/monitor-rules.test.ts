@@ -5,12 +5,13 @@ const pool = (over: Partial<PoolSnapshot>): PoolSnapshot => ({ type: 'worker', d
 
 describe('monitoring rules', () => {
   it('an idle pool has nothing to report', () => {
-    expect(analysePools([pool({})])).toEqual({ bottlenecks: [], recommendations: [] });
+    expect(analysePools([pool({})])).toEqual({ bottlenecks: [], recommendations: [], actions: [] });
   });
 
   it('all busy with work waiting: scale to cover the queue', () => {
-    const { recommendations } = analysePools([pool({ available: 0, busy: 4, queued: 3 })]);
+    const { recommendations, actions } = analysePools([pool({ available: 0, busy: 4, queued: 3 })]);
     expect(recommendations).toEqual(['scale worker to 7 (orch scale --agent-type worker --count 7)']);
+    expect(actions).toEqual([{ agent_type: 'worker', action: 'scale_up', count: 7, reason: '4 of 4 busy, 3 tasks waiting' }]);
   });
 
   it('near capacity without a queue: grow by half', () => {

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OrchestrationReport } from '../../../src/orchestration/report.js';
+import { Blackboard } from '../../../src/orchestration/blackboard.js';
+import { Rounds } from '../../../src/orchestration/patterns/rounds.js';
 import { callAs, orchProject, teamYaml, type OrchProject } from '../../helpers/orchestration.js';
 
 // Peer-to-peer and swarm: coordination in rounds, with module tools as the members.
@@ -96,5 +98,20 @@ describe('swarm coordination', () => {
     const report = await orchestrate({ coordination: 'swarm', swarm_size: 4, max_rounds: 2, subtasks: [{ id: 'cell', tool: 'spread', input: {} }] });
     expect(report.result).toEqual({ 1: true, 2: true });
     expect(report.details).toMatchObject({ settled: false, rounds: 2 });
+  });
+});
+
+describe('what members are handed is the same whichever of them came first', () => {
+  it('a round resolves in member order, not arrival order', async () => {
+    const rounds = new Rounds<number>(['a', 'b', 'c']);
+    const arrivals = [rounds.arrive(1, 'c', 3), rounds.arrive(1, 'b', 2), rounds.arrive(1, 'a', 1)];
+    for (const got of await Promise.all(arrivals)) expect([...got.keys()]).toEqual(['a', 'b', 'c']);
+  });
+
+  it('the board reads in key order, whichever write landed first', () => {
+    const board = new Blackboard();
+    expect(board.compareAndSet({ metrics: 'm' }, {}, 'x').ok).toBe(true);
+    expect(board.compareAndSet({ logs: 'l' }, {}, 'y').ok).toBe(true);
+    expect(JSON.stringify(board.snapshot().values)).toBe('{"logs":"l","metrics":"m"}');
   });
 });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { ExitCode, OrchError } from '../errors.js';
 import type { Cassette } from '../llm/cassette.js';
-import { chat, type ChatMessage, type ChatTool, type ToolCallPart } from '../llm/chat.js';
+import { openChat, type ChatMessage, type ChatTool, type ToolCallPart } from '../llm/chat.js';
 import type { ModelRef } from '../llm/models.js';
 import { costOf, priceOf } from '../llm/prices.js';
 import { inSpan } from '../util/tracing.js';
@@ -103,6 +103,9 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
   const finished = new Map<string, Extract<ConversationEvent, { type: 'tool_call_finished' }>>();
   for (const e of history) if (e.type === 'tool_call_finished') finished.set(e.call_id, e);
   const recorded = history.filter((e): e is Extract<ConversationEvent, { type: 'model_turn' }> => e.type === 'model_turn');
+  const tools: ChatTool[] = o.tools.map(({ name, description, inputSchema }) => ({ name, description, inputSchema }));
+  const conversation = openChat({ model: o.model, system: o.system, tools, env: o.env });
+  const price = priceOf(o.model);
 
   for (;;) {
     const past = recorded[turns];
@@ -117,13 +120,8 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
     } else {
       checkBefore(o.budget, turns, usage, startedAt);
       const started = Date.now();
-      const request = {
-        system: o.system,
-        messages: fitContext(messages),
-        tools: o.tools.map(({ name, description, inputSchema }) => ({ name, description, inputSchema })),
-      };
-      const digest = createHash('sha256').update(JSON.stringify([o.model.model, request])).digest('hex').slice(0, 16);
-      const price = priceOf(o.model);
+      const sent = fitContext(messages);
+      const digest = createHash('sha256').update(JSON.stringify([o.model.model, { system: o.system, messages: sent, tools }])).digest('hex').slice(0, 16);
       const { response, used } = await inSpan(
         `chat ${o.model.model}`,
         {
@@ -136,13 +134,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
           'orch.llm.label': o.label,
         },
         async (span) => {
-          const response = await chat({
-            model: o.model,
-            ...request,
-            signal: o.signal,
-            env: o.env,
-            fetch: o.cassette?.fetchFor(`${o.label}, turn ${turns + 1}`),
-          });
+          const response = await conversation.send(sent, { signal: o.signal, fetch: o.cassette?.fetchFor(`${o.label}, turn ${turns + 1}`) });
           const used: UsageRecord = { ...response.usage, ...(price ? { cost_usd: round(costOf(response.usage, price)) } : {}) };
           span.set({ ...usageAttributes(used), 'gen_ai.response.finish_reason': response.finishReason, 'orch.llm.tool_calls': response.toolCalls.length });
           return { response, used };

@@ -101,6 +101,8 @@ async function sample(fn, turns, delayMs = 0) {
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+const loadBefore = load();
 try {
   for (let w = 0; w < 2; w++) for (const turns of [SHORT, LONG]) await sample(orchRun, turns), await sample(bareRun, turns);
   // Per round and side: the per-turn slope and the short run, from samples taken side by side.
@@ -118,8 +120,8 @@ try {
   }
   // The same slope with the provider taking LATENCY_MS a turn: what a fast real provider adds to both sides.
   const slow = { orch: [], bare: [] };
-  for (let r = 0; r < Math.max(3, Math.round(ROUNDS / 3)); r++) {
-    for (const [fn, into] of [[orchRun, slow.orch], [bareRun, slow.bare]]) {
+  for (let r = 0; r < Math.max(4, 2 * Math.round(ROUNDS / 6)); r++) {
+    for (const [fn, into] of r % 2 === 0 ? [[orchRun, slow.orch], [bareRun, slow.bare]] : [[bareRun, slow.bare], [orchRun, slow.orch]]) {
       const short = await sample(fn, SHORT, LATENCY_MS);
       const long = await sample(fn, LONG, LATENCY_MS);
       into.push((long.wall - short.wall) / (LONG - SHORT));
@@ -136,10 +138,13 @@ try {
   const orchBytes = await bytesOf(orchRun);
   const allBytes = await bytesOf(() => bareRun(bareTools(toolNames)));
 
+  // How steady the machine was: the spread of the rounds' own ratios (each side's slope, taken side by side).
+  const paired = o.wall.map((w, i) => w / b.wall[i]).sort((x, y) => x - y);
+  const quartile = (q) => paired[Math.floor(q * (paired.length - 1))];
   const row = (label, x, y, unit) => `${label.padEnd(44)}${x.toFixed(0).padStart(9)}${y.toFixed(0).padStart(9)}    ${(x / y).toFixed(2)}×  ${unit}`;
-  console.log(`orch LLM step vs bare AI SDK generateText loop — stub Anthropic API in another process, runs of ${SHORT} and ${LONG} turns, medians of ${ROUNDS} alternating rounds of ${RUNS} runs each`);
+  console.log(`orch LLM step vs bare AI SDK generateText loop — stub Anthropic API in another process, runs of ${SHORT} and ${LONG} turns, medians of ${ROUNDS} alternating rounds of ${RUNS} runs each; load average ${loadBefore} before, ${load()} after`);
   console.log(`${'measure'.padEnd(44)}${'orch'.padStart(9)}${'bare'.padStart(9)}    ratio`);
-  console.log(row('wall time per model turn (µs)', median(o.wall), median(b.wall), `(target <= ${TARGET.toFixed(2)}×)`));
+  console.log(row('wall time per model turn (µs)', median(o.wall), median(b.wall), `(target <= ${TARGET.toFixed(2)}×; rounds' ratios ${quartile(0.25).toFixed(2)}–${quartile(0.75).toFixed(2)} p25–p75)`));
   console.log(row('client CPU per model turn (µs)', median(o.cpu), median(b.cpu), ''));
   console.log(row(`wall time per turn, provider taking ${LATENCY_MS} ms (µs)`, median(slow.orch), median(slow.bare), ''));
   console.log(row('wall time of a 1-turn run (µs)', median(o.runWall), median(b.runWall), '(the run: journal, leases, step)'));

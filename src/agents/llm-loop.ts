@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { ExitCode, OrchError } from '../errors.js';
 import type { Cassette } from '../llm/cassette.js';
-import { chat, type ChatMessage, type ChatTool, type ToolCallPart } from '../llm/chat.js';
+import { openChat, type ChatMessage, type ChatTool, type ToolCallPart } from '../llm/chat.js';
 import type { ModelRef } from '../llm/models.js';
 import { costOf, priceOf } from '../llm/prices.js';
 import { inSpan } from '../util/tracing.js';
@@ -10,6 +9,7 @@ import type { ToolCallRecord, UsageRecord } from '../state/events.js';
 import { addUsage, type ConversationEvent } from '../state/run-state.js';
 import { parseOutput, resultText } from '../tools/result.js';
 import type { ActionChannel, ToolDecision } from './action-channel.js';
+import { ContextFit, RequestDigest } from './llm-history.js';
 import { BudgetExceeded, checkBefore, checkSpent, remaining, type Budget } from './budget.js';
 import type { Performance } from './action.js';
 
@@ -65,9 +65,6 @@ export class ApprovalPending extends OrchError {
   }
 }
 
-/** About how many characters of history a model takes in, for the context guard (a quarter of a 200k-token window). */
-const CONTEXT_CHARS = 200_000;
-
 const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false, logger: false });
 
 /**
@@ -103,6 +100,11 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
   const finished = new Map<string, Extract<ConversationEvent, { type: 'tool_call_finished' }>>();
   for (const e of history) if (e.type === 'tool_call_finished') finished.set(e.call_id, e);
   const recorded = history.filter((e): e is Extract<ConversationEvent, { type: 'model_turn' }> => e.type === 'model_turn');
+  const tools: ChatTool[] = o.tools.map(({ name, description, inputSchema }) => ({ name, description, inputSchema }));
+  const conversation = openChat({ model: o.model, system: o.system, tools, env: o.env });
+  const context = new ContextFit();
+  const digests = new RequestDigest(o.model.model, o.system, tools);
+  const price = priceOf(o.model);
 
   for (;;) {
     const past = recorded[turns];
@@ -117,13 +119,8 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
     } else {
       checkBefore(o.budget, turns, usage, startedAt);
       const started = Date.now();
-      const request = {
-        system: o.system,
-        messages: fitContext(messages),
-        tools: o.tools.map(({ name, description, inputSchema }) => ({ name, description, inputSchema })),
-      };
-      const digest = createHash('sha256').update(JSON.stringify([o.model.model, request])).digest('hex').slice(0, 16);
-      const price = priceOf(o.model);
+      const sent = context.fit(messages);
+      const digest = digests.of(sent);
       const { response, used } = await inSpan(
         `chat ${o.model.model}`,
         {
@@ -136,13 +133,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
           'orch.llm.label': o.label,
         },
         async (span) => {
-          const response = await chat({
-            model: o.model,
-            ...request,
-            signal: o.signal,
-            env: o.env,
-            fetch: o.cassette?.fetchFor(`${o.label}, turn ${turns + 1}`),
-          });
+          const response = await conversation.send(sent, { signal: o.signal, fetch: o.cassette?.fetchFor(`${o.label}, turn ${turns + 1}`) });
           const used: UsageRecord = { ...response.usage, ...(price ? { cost_usd: round(costOf(response.usage, price)) } : {}) };
           span.set({ ...usageAttributes(used), 'gen_ai.response.finish_reason': response.finishReason, 'orch.llm.tool_calls': response.toolCalls.length });
           return { response, used };
@@ -298,23 +289,6 @@ function truncate(value: unknown, max: number): unknown {
   const text = resultText(value);
   if (text.length <= max) return value;
   return `${text.slice(0, max)}\n[orch: result truncated, ${text.length - max} of ${text.length} characters left out (max_tool_result_chars: ${max})]`;
-}
-
-/**
- * Keeps the history within what the model takes in: the oldest tool results are cut
- * first, each leaving a note, so nothing disappears silently.
- */
-function fitContext(messages: ChatMessage[]): ChatMessage[] {
-  const size = (m: ChatMessage) => (m.role === 'tool' ? JSON.stringify(m.results).length : m.text.length + JSON.stringify(m.role === 'assistant' ? m.toolCalls : []).length);
-  let total = messages.reduce((n, m) => n + size(m), 0);
-  if (total <= CONTEXT_CHARS) return messages;
-  return messages.map((m, i) => {
-    if (total <= CONTEXT_CHARS || m.role !== 'tool' || i === messages.length - 1) return m;
-    const before = size(m);
-    const cut: ChatMessage = { role: 'tool', results: m.results.map((r) => ({ ...r, output: `[orch: this earlier result (${resultText(r.output).length} characters) was cut to fit the model's context]` })) };
-    total -= before - size(cut);
-    return cut;
-  });
 }
 
 /** The final answer as the step's output: JSON when it is JSON (a fenced block too), else the text. */

@@ -1,16 +1,18 @@
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import { generateText, jsonSchema, type JSONValue, type LanguageModel, type ModelMessage, type Tool, type ToolResultPart } from 'ai';
+import { parsePartialJson } from 'ai';
 import { Redactor, collectSecrets } from '../secrets/redact.js';
 import { llmError } from './errors.js';
 import { withRetries, type CallDescription } from './faults.js';
 import { PUBLIC_BASE_URL, type ModelRef } from './models.js';
+import { PromptCache, type CallOptions, type ChatMessage, type LanguageModelV3, type ToolCallPart } from './prompt.js';
 import { toolNames, type ToolNames } from './tool-names.js';
 
 /*
- * orch's one door to a model: one turn, no tool ever executed here. The AI SDK (v6) stays
- * behind this file and faults.ts, so a move to another version touches src/llm/ only.
+ * orch's one door to a model: one turn at a time, no tool ever executed here. The AI SDK
+ * (v6) stays behind this file, prompt.ts and faults.ts, so a move to another version
+ * touches src/llm/ only.
  */
 
 /** A tool offered to the model, by orch's name for it. */
@@ -21,20 +23,7 @@ export interface ChatTool {
   inputSchema: Record<string, unknown>;
 }
 
-export interface ToolCallPart {
-  /** The provider's id for the call, which its result must quote. */
-  callId: string;
-  /** orch's name for the tool (mapped back from the provider's), or the name the model made up. */
-  name: string;
-  input: Record<string, unknown>;
-  /** Set when the model's arguments were not a JSON object; `input` is then `{}`. */
-  inputError?: string;
-}
-
-export type ChatMessage =
-  | { role: 'user'; text: string }
-  | { role: 'assistant'; text: string; toolCalls: ToolCallPart[] }
-  | { role: 'tool'; results: { callId: string; name: string; output: unknown; isError?: boolean }[] };
+export type { ChatMessage, ToolCallPart } from './prompt.js';
 
 export interface ChatRequest {
   model: ModelRef;
@@ -60,6 +49,21 @@ export interface ChatResponse {
   finishReason: string;
 }
 
+/** What stays the same over a step's turns: the model, the system prompt, the tools. */
+export type ChatSetup = Omit<ChatRequest, 'messages' | 'signal' | 'fetch'>;
+
+/** What changes from one turn to the next. */
+export interface TurnOptions {
+  signal?: AbortSignal;
+  /** The transport of this turn, e.g. a cassette's `fetchFor(label)`; default the global fetch. */
+  fetch?: typeof fetch;
+}
+
+/** A step's conversation with its model: one `send` per turn, the history growing between them. */
+export interface Chat {
+  send(messages: readonly ChatMessage[], options?: TurnOptions): Promise<ChatResponse>;
+}
+
 /**
  * One model turn: the system prompt, the history and the tools go out; the answer's text,
  * tool calls (orch's names) and usage come back. A missing key is not checked here — a
@@ -67,52 +71,90 @@ export interface ChatResponse {
  * `ORCH_LLM_REQUEST` (the provider refused), `ORCH_LLM_PROVIDER` (retries spent),
  * `ORCH_CANCELLED` (the signal), or what the transport throws (`ORCH_REPLAY_MISS`).
  */
-export async function chat(request: ChatRequest): Promise<ChatResponse> {
-  const { model: ref } = request;
-  const names = toolNames(request.tools.map((t) => t.name));
-  const key = ref.apiKeyEnv === undefined ? undefined : request.env[ref.apiKeyEnv];
+export function chat(request: ChatRequest): Promise<ChatResponse> {
+  return openChat(request).send(request.messages, request);
+}
+
+/**
+ * A conversation of several turns, as `chat` makes one. The tools are described to the
+ * provider once, and each message of the history is converted once (it must not change
+ * after it was sent); the model is called directly with the prompt in its standard form.
+ * The SDK's `generateText` would check and convert the whole history again on every turn,
+ * which grows with the step; the request that goes out is the one it would send.
+ */
+export function openChat(setup: ChatSetup): Chat {
+  const { model: ref } = setup;
+  const names = toolNames(setup.tools.map((t) => t.name));
+  const key = ref.apiKeyEnv === undefined ? undefined : setup.env[ref.apiKeyEnv];
   const call: CallDescription = {
     what: `${ref.provider} model ${ref.model}`,
     apiKeyEnv: ref.apiKeyEnv,
     baseURL: ref.baseURL,
     // Built on a failure only: collecting the environment's secrets costs more than a turn's own work.
-    redactor: () => new Redactor([...collectSecrets(request.env, []), ...(key ? [key] : [])]),
+    redactor: () => new Redactor([...collectSecrets(setup.env, []), ...(key ? [key] : [])]),
   };
-  const model = languageModel(ref, key, request.fetch);
-  const tools: Record<string, Tool> = {};
-  for (const t of request.tools) {
-    tools[names.toProvider(t.name)] = { description: t.description, inputSchema: jsonSchema(t.inputSchema) };
+  // As the SDK orders them: by provider name, the first place a name appears, its last definition.
+  const byProviderName = new Map<string, FunctionTool>();
+  for (const t of setup.tools) {
+    const name = names.toProvider(t.name);
+    byProviderName.set(name, { type: 'function', name, description: t.description, inputSchema: t.inputSchema });
   }
-  const messages = request.messages.map((m) => toModelMessage(m, names));
+  const tools = byProviderName.size === 0 ? undefined : [...byProviderName.values()];
+  const toolChoice = tools === undefined ? undefined : ({ type: 'auto' } as const);
+  const prompts = new PromptCache(setup.system, names);
+  let model: LanguageModelV3 | undefined;
+  let modelFetch: typeof fetch | undefined;
 
-  const result = await withRetries(
-    () =>
-      generateText({
-        model,
-        system: request.system,
-        messages,
-        tools,
-        maxOutputTokens: request.maxOutputTokens,
-        abortSignal: request.signal,
-        maxRetries: 0,
-      }),
-    call,
-    { maxRetries: request.maxRetries, signal: request.signal },
-  );
   return {
-    text: result.text,
-    toolCalls: result.toolCalls.map((c) => {
-      const part: ToolCallPart = { callId: c.toolCallId, name: names.fromProvider(c.toolName), input: isObject(c.input) ? c.input : {} };
-      if (!isObject(c.input)) part.inputError = `the arguments were not a JSON object: ${JSON.stringify(c.input)}`;
-      return part;
-    }),
-    usage: { input_tokens: result.usage.inputTokens ?? 0, output_tokens: result.usage.outputTokens ?? 0 },
-    finishReason: result.finishReason,
+    async send(messages, options = {}) {
+      if (model === undefined || options.fetch !== modelFetch) {
+        model = languageModel(ref, key, options.fetch);
+        modelFetch = options.fetch;
+      }
+      const callOptions: CallOptions = {
+        prompt: prompts.prompt(messages),
+        tools,
+        toolChoice,
+        maxOutputTokens: setup.maxOutputTokens,
+        abortSignal: options.signal,
+      };
+      const current = model;
+      const result = await withRetries(async () => current.doGenerate(callOptions), call, { maxRetries: setup.maxRetries, signal: options.signal });
+      let text = '';
+      const calls: Promise<ToolCallPart>[] = [];
+      for (const part of result.content) {
+        if (part.type === 'text') text += part.text;
+        else if (part.type === 'tool-call' && part.providerExecuted !== true) calls.push(toolCall(part, names));
+      }
+      return {
+        text,
+        toolCalls: await Promise.all(calls),
+        usage: { input_tokens: result.usage.inputTokens.total ?? 0, output_tokens: result.usage.outputTokens.total ?? 0 },
+        finishReason: result.finishReason.unified,
+      };
+    },
   };
 }
 
+type FunctionTool = Extract<NonNullable<CallOptions['tools']>[number], { type: 'function' }>;
+
+/**
+ * A tool call as the model made it, its arguments read as the SDK reads them (empty means
+ * `{}`; JSON that would set a prototype is refused), its name mapped back to orch's.
+ */
+async function toolCall(part: { toolCallId: string; toolName: string; input: string }, names: ToolNames): Promise<ToolCallPart> {
+  let input: unknown = {};
+  if (part.input.trim() !== '') {
+    const parsed = await parsePartialJson(part.input);
+    input = parsed.state === 'successful-parse' ? parsed.value : part.input;
+  }
+  const call: ToolCallPart = { callId: part.toolCallId, name: names.fromProvider(part.toolName), input: isObject(input) ? input : {} };
+  if (!isObject(input)) call.inputError = `the arguments were not a JSON object: ${JSON.stringify(input)}`;
+  return call;
+}
+
 // Base URL and key are always passed, so the SDK never falls back to process.env itself.
-function languageModel(ref: ModelRef, key: string | undefined, transport: typeof fetch | undefined): LanguageModel {
+function languageModel(ref: ModelRef, key: string | undefined, transport: typeof fetch | undefined): LanguageModelV3 {
   const baseURL = ref.baseURL ?? PUBLIC_BASE_URL[ref.provider];
   switch (ref.provider) {
     case 'anthropic':
@@ -126,44 +168,6 @@ function languageModel(ref: ModelRef, key: string | undefined, transport: typeof
         ref.model,
       );
   }
-}
-
-function toModelMessage(message: ChatMessage, names: ToolNames): ModelMessage {
-  switch (message.role) {
-    case 'user':
-      return { role: 'user', content: message.text };
-    case 'assistant':
-      return {
-        role: 'assistant',
-        content: [
-          ...(message.text === '' ? [] : [{ type: 'text' as const, text: message.text }]),
-          ...message.toolCalls.map((c) => ({
-            type: 'tool-call' as const,
-            toolCallId: c.callId,
-            toolName: names.toProvider(c.name),
-            input: c.input,
-          })),
-        ],
-      };
-    case 'tool':
-      return {
-        role: 'tool',
-        content: message.results.map(
-          (r): ToolResultPart => ({
-            type: 'tool-result',
-            toolCallId: r.callId,
-            toolName: names.toProvider(r.name),
-            output: toolOutput(r.output, r.isError === true),
-          }),
-        ),
-      };
-  }
-}
-
-function toolOutput(output: unknown, isError: boolean): ToolResultPart['output'] {
-  if (typeof output === 'string') return { type: isError ? 'error-text' : 'text', value: output };
-  const value = JSON.parse(JSON.stringify(output ?? null) ?? 'null') as JSONValue;
-  return { type: isError ? 'error-json' : 'json', value };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { OrchError } from '../errors.js';
 import { stateReadError, stateWriteError } from '../util/fs-errors.js';
@@ -13,11 +14,16 @@ export interface Appended {
 /**
  * An append-only JSONL journal. `append` resolves once the event is on disk (fdatasync),
  * so a caller that waits for it can act on the event as durable. Appends made while a
- * sync is under way are written and synced together (group commit): parallel steps cost
- * one sync per batch, not one each.
+ * sync is under way are synced together (group commit): parallel steps cost one sync per
+ * batch, not one each.
+ *
+ * Each line is written to the file at once, synchronously: a small append goes to the
+ * page cache in microseconds, while a write through the thread pool costs a round trip
+ * of a hundred or more — on every model turn and tool call of an LLM step. The sync,
+ * which waits for the disk, stays off the event loop.
  */
 export class Journal {
-  private pending: { line: string; sync: boolean; done: () => void; fail: (err: unknown) => void }[] = [];
+  private pending: { line: string; sync: boolean; done: (err?: unknown) => void }[] = [];
   private flushing: Promise<void> | undefined;
   /** Events appended in this process, in order, as written (what a fold of the file would add). */
   readonly appended: RunEvent[] = [];
@@ -70,21 +76,29 @@ export class Journal {
     if (this.broken !== undefined) return Promise.reject(this.broken);
     const full = { ...event, at: new Date().toISOString() } as RunEvent;
     const written = this.transform(full);
+    const line = `${JSON.stringify(written)}\n`;
+    try {
+      writeAll(this.handle.fd, Buffer.from(line));
+    } catch (err) {
+      this.broken ??= stateWriteError(err, this.file);
+      return Promise.reject(this.broken);
+    }
     this.appended.push(written);
     return new Promise<Appended>((resolve, reject) => {
-      const done = (): void => resolve({ event: full, written });
-      this.pending.push({ line: `${JSON.stringify(written)}\n`, sync: options.sync !== false, done, fail: reject });
+      const done = (err?: unknown): void => (err === undefined ? resolve({ event: full, written }) : reject(err));
+      this.pending.push({ line, sync: options.sync !== false, done });
       this.flushing ??= this.flush();
     });
   }
 
   private async flush(): Promise<void> {
+    // Never done within the call that starts it (`flushing` must be set first); and appends
+    // made in the same tick join this batch.
+    await Promise.resolve();
     while (this.pending.length > 0) {
       const batch = this.pending;
       this.pending = [];
       try {
-        if (this.broken !== undefined) throw this.broken;
-        await writeAll(this.handle, Buffer.from(batch.map((b) => b.line).join('')));
         if (batch.some((b) => b.sync)) {
           await this.handle.datasync();
           this.syncs++;
@@ -94,7 +108,7 @@ export class Journal {
         for (const b of batch) b.done();
       } catch (err) {
         this.broken ??= stateWriteError(err, this.file);
-        for (const b of batch) b.fail(this.broken);
+        for (const b of batch) b.done(this.broken);
       }
     }
     this.flushing = undefined;
@@ -107,11 +121,8 @@ export class Journal {
 }
 
 /** Writes every byte: a write to a file that is nearly full (or at its size limit) may write only some. */
-async function writeAll(handle: FileHandle, data: Buffer): Promise<void> {
-  for (let offset = 0; offset < data.length; ) {
-    const { bytesWritten } = await handle.write(data, offset);
-    offset += bytesWritten;
-  }
+function writeAll(fd: number, data: Buffer): void {
+  for (let offset = 0; offset < data.length; ) offset += writeSync(fd, data, offset);
 }
 
 /** The length of the file up to and including its last newline (0 if it has none), scanning back in chunks. */

@@ -208,6 +208,19 @@ describe('LLM agents', () => {
     expect(sent).toContain('result truncated, 4000 of 5000 characters left out');
   });
 
+  it("cuts the oldest tool results, with a note, once the history would pass the model's context", async () => {
+    // 41 results of 5,000 characters: past the 200,000 characters of history a model is sent.
+    stub.reply({ toolCalls: Array.from({ length: 41 }, () => ({ name: 'noisy', input: {} })) }, { toolCalls: [{ name: 'lookup', input: { service: 'api' } }] }, { text: 'done' });
+    const r = await run('review');
+    expect(r.outcome).toBe('succeeded');
+    const [, second, third] = stub.requests.map((q) => JSON.stringify(q.body.messages));
+    // The newest results always go whole; once older, they are cut, each with its note.
+    expect(second).not.toContain('was cut to fit');
+    expect(second).toContain('x'.repeat(5000));
+    expect(third?.match(/this earlier result \(5000 characters\) was cut to fit the model's context/g)?.length).toBeGreaterThan(0);
+    expect(third).toContain('healthy');
+  });
+
   it('records provider exchanges, then replays them with the provider gone; a replay miss names the step and turn', async () => {
     const cassette = path.join(dir, 'cassette');
     stub.reply({ toolCalls: [{ name: 'lookup', input: { service: 'api' } }] }, { text: '{"approved": true}' });

@@ -25,6 +25,19 @@ describe('journal', () => {
     expect(events.map((e) => ('step' in e ? e.step : e.type))).toEqual(['run_started', ...steps]);
   });
 
+  it('has an event in the file as soon as it is appended, and syncs the appends of one tick together', async () => {
+    const f = file();
+    const journal = await Journal.open(f);
+    const started = journal.append({ type: 'run_started', run_id: 'r', workflow: 'w', inputs: {}, dir, pid: 1 });
+    // Readers (`orch logs`, a resume after kill -9) see it before any sync is done.
+    expect(readFileSync(f, 'utf8')).toContain('"run_started"');
+    const skipped = ['a', 'b', 'c'].map((step) => journal.append({ type: 'step_skipped', step, reason: 'x', blocked: false }));
+    await Promise.all([started, ...skipped]);
+    expect(journal.syncs).toBe(1);
+    await journal.close();
+    expect((await readJournal(f)).map((e) => e.type)).toEqual(['run_started', 'step_skipped', 'step_skipped', 'step_skipped']);
+  });
+
   it('drops a torn last line, and only that', async () => {
     const f = file();
     const journal = await Journal.open(f);

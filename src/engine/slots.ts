@@ -120,7 +120,9 @@ export class Slots {
    */
   private watch(waiting: Waiting): void {
     const signal = waiting.hooks.signal;
-    if (!signal) return;
+    // The session's own signal needs no watch: aborting it closes the session, which
+    // cancels what is queued and aborts what runs.
+    if (!signal || signal === this.outer) return;
     let watched = this.watched.get(signal);
     if (!watched) {
       const tasks = new Set<Waiting>();
@@ -221,7 +223,8 @@ export class Slots {
     // The next queued task starts once the caller has taken this outcome in: a scheduler
     // that stops on a failure withdraws what is queued before it could start, and what
     // it journals of this task comes before what the next one journals.
-    setImmediate(() => this.pump(slot.type));
+    // (Nothing queued: a task submitted meanwhile starts from submit, as it would here.)
+    if ((this.queues.get(slot.type)?.length ?? 0) > 0) setImmediate(() => this.pump(slot.type));
   }
 }
 

@@ -4,7 +4,7 @@ import type { StepDef, WorkflowDef } from '../config/model.js';
 import { retryableCode } from '../engine/task.js';
 import { isOrchError, OrchError } from '../errors.js';
 import type { DecisionMethod, NewEvent, RunEvent, ToolCallRecord, UsageRecord } from '../state/events.js';
-import type { Journal } from '../state/journal.js';
+import type { Appended, Journal } from '../state/journal.js';
 import { addUsage, applyToState, gateDecision, type RunState } from '../state/run-state.js';
 import { ToolError } from '../tools/result.js';
 import { condition, render, type Scope } from '../lang/expressions.js';
@@ -131,14 +131,22 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
    * event as given, not the journal's redacted copy, so later steps and `if:` read the
    * values the run really has.
    */
-  const write = async (event: NewEvent, sync = true): Promise<void> => {
-    const { event: appended, written } = await o.journal.append(event, sync ? SYNCED : UNSYNCED);
+  const wrote = ({ event: appended, written }: Appended): void => {
     applyToState(o.state, appended);
     // Expressions read only steps that ran before theirs, so only events that settle a step change what they see.
     if (appended.type !== 'step_started' && appended.type !== 'gate_waiting' && 'step' in appended) syncScope(appended.step);
     o.onEvent?.(written);
     const span = stepSpans.size > 0 && 'step' in written ? stepSpans.get(written.step) : undefined;
     if (span) describeOnSpan(span, written);
+  };
+  // A promise chain, not an async function: this runs for every event, and an async
+  // function's frame costs more than the rest of it. It rejects, never throws.
+  const write = (event: NewEvent, sync = true): Promise<void> => {
+    try {
+      return o.journal.append(event, sync ? SYNCED : UNSYNCED).then(wrote);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   };
   const shown = o.shown ?? (<T>(value: T): T => value);
 
@@ -239,20 +247,25 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
        * been handed over. Losing `step_started` in a crash changes nothing (the step
        * re-runs), so it is not synced on its own.
        */
-      const begin = async (agentId?: string, ran = false): Promise<void> => {
-        if (begun) return;
-        if (!ran && (stopScheduling || o.signal.aborted)) throw WITHDRAWN;
+      const begin = (agentId?: string, ran = false): Promise<void> => {
+        if (begun) return DONE;
+        if (!ran && (stopScheduling || o.signal.aborted)) return Promise.reject(WITHDRAWN);
         begun = true;
         lastInstance = agentId;
-        if (controller) {
-          activate(controller);
-          if (o.signal.aborted) controller.abort(o.signal.reason);
-          timer = setTimeout(() => controller.abort(new Error(`timed out after ${step.timeoutMs} ms`)), step.timeoutMs);
+        try {
+          if (controller) {
+            activate(controller);
+            if (o.signal.aborted) controller.abort(o.signal.reason);
+            timer = setTimeout(() => controller.abort(new Error(`timed out after ${step.timeoutMs} ms`)), step.timeoutMs);
+          }
+          const event: NewEvent = { type: 'step_started', step: step.id, attempt: n, agent: step.agent };
+          if (agentId !== undefined) event.agent_id = agentId;
+          return write(event, false).then(() => {
+            started = performance.now();
+          });
+        } catch (err) {
+          return Promise.reject(err);
         }
-        const event: NewEvent = { type: 'step_started', step: step.id, attempt: n, agent: step.agent };
-        if (agentId !== undefined) event.agent_id = agentId;
-        await write(event, false);
-        started = performance.now();
       };
       const channel = new StepChannel(host, step, o.state.steps.get(step.id)?.conversation);
       try {
@@ -313,7 +326,29 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
     });
   };
 
-  const runStepOnce = async (step: StepDef): Promise<void> => {
+  /** Where an attempt leaves its step: ready for its dependents, or not. */
+  const attempted = (step: StepDef, done: unknown): void => {
+    if (done === NOT_RUN) setPhase(step.id, 'pending');
+    else if (done === WAITING) setPhase(step.id, 'waiting');
+    else if (done !== FAILED) markDone(step.id);
+  };
+
+  /**
+   * Runs a step: its condition, its gates, its attempts. Most steps have neither a
+   * condition nor an approval gate, and take a plain promise chain (it rejects, never
+   * throws): an async function's frame per step costs more than the rest of it.
+   */
+  const runStepOnce = (step: StepDef): Promise<void> => {
+    if (step.if !== undefined || step.gate?.type === 'approval_required' || o.state.steps.get(step.id)?.completed) return runGuarded(step);
+    try {
+      const args = render(step.with, scope) as Record<string, unknown>;
+      return attempt(step, args).then((done) => attempted(step, done));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
+
+  const runGuarded = async (step: StepDef): Promise<void> => {
     if (step.if !== undefined && !condition(step.if, scope)) {
       await write({ type: 'step_skipped', step: step.id, reason: `condition \`${step.if}\` is false`, blocked: false });
       return markDone(step.id);
@@ -340,23 +375,23 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
   };
 
   let wake: (() => void) | undefined;
-  const settle = async (step: StepDef): Promise<void> => {
-    try {
-      await runOne(step);
-    } catch (err) {
-      // An expression or journal error: the step fails, and so does the run.
-      markFailed(step.id);
-      stop();
-      await write({ type: 'step_failed', step: step.id, error: errorText(err), attempt: 1, duration_ms: 0, final: true }).catch(() => undefined);
-    } finally {
-      running--;
-      wake?.();
-    }
+  const settled = (): void => {
+    running--;
+    wake?.();
   };
   const launch = (step: StepDef): void => {
     setPhase(step.id, 'running');
     running++;
-    void settle(step);
+    runOne(step).then(settled, async (err: unknown) => {
+      try {
+        // An expression or journal error: the step fails, and so does the run.
+        markFailed(step.id);
+        stop();
+        await write({ type: 'step_failed', step: step.id, error: errorText(err), attempt: 1, duration_ms: 0, final: true }).catch(() => undefined);
+      } finally {
+        settled();
+      }
+    });
   };
 
   /** Marks steps whose needs failed as skipped, until no more are (needs may point forward). */
@@ -405,6 +440,7 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
   return status;
 }
 
+const DONE: Promise<void> = Promise.resolve();
 const SYNCED = { sync: true };
 const UNSYNCED = { sync: false };
 

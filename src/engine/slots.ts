@@ -9,6 +9,8 @@ import type { TeamServices } from '../agents/action.js';
 interface Slot {
   id: string;
   type: string;
+  /** What a worker is told of the instance it runs a task on: one object for all its tasks. */
+  instance: Instance;
   busy: boolean;
   completed: number;
   failures: number;
@@ -49,7 +51,7 @@ export class Slots {
     public team?: TeamServices,
   ) {
     for (const [type, ids] of leased) {
-      this.slots.set(type, ids.map((id) => ({ id, type, busy: false, completed: 0, failures: 0, consecutive: 0, lastActive: null })));
+      this.slots.set(type, ids.map((id) => ({ id, type, instance: { id, type }, busy: false, completed: 0, failures: 0, consecutive: 0, lastActive: null })));
     }
     outer?.addEventListener('abort', () => void this.close(outer.reason), { once: true });
   }
@@ -202,7 +204,7 @@ export class Slots {
     try {
       await waiting.hooks.onStart?.(slot.id);
       started = Date.now();
-      const done = await this.workerFor(slot).run(spec, { id: slot.id, type: slot.type }, signal, waiting.hooks.channel, this.team);
+      const done = await this.workerFor(slot).run(spec, slot.instance, signal, waiting.hooks.channel, this.team);
       slot.completed++;
       slot.consecutive = 0;
       outcome = { ok: true, key: spec.key, agentId: slot.id, value: done.output, usage: done.usage, durationMs: Date.now() - started };

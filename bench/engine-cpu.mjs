@@ -5,10 +5,12 @@
 // A second line runs the same steps through the engine's queue (a session's slots and the
 // step runner that submits to them, with a worker that does nothing), as `orch run` does.
 // Usage: npm run bench engine-cpu   (BENCH_ROUNDS changes the sample size)
+import os from 'node:os';
 import { executeRun } from '../dist/workflow/engine.js';
 import { foldRun } from '../dist/state/run-state.js';
 import { sessionRunner } from '../dist/workflow/runner.js';
 import { Slots } from '../dist/engine/slots.js';
+import { isoTime } from '../dist/util/iso-time.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const TARGET_US = 10;
@@ -20,7 +22,7 @@ class MemoryJournal {
   bytes = 0;
   syncs = 0;
   async append(event, options = {}) {
-    const full = { ...event, at: new Date().toISOString() };
+    const full = Object.assign({}, event, { at: isoTime(Date.now()) });
     this.appended.push(full);
     this.bytes += `${JSON.stringify(full)}\n`.length;
     if (options.sync !== false) this.syncs++;
@@ -107,7 +109,8 @@ for (const n of [10, 100, 1000]) {
   const beyondQueued = median(withQueue) - median(alone);
   figures.push(beyond);
   queuedFigures.push(beyondQueued);
-  console.log(`${String(n).padStart(5)} sequential steps: engine CPU beyond the journal ${beyond.toFixed(1)} µs per step, ${beyondQueued.toFixed(1)} µs through the engine's queue (journal alone ${median(alone).toFixed(1)} µs; target <= ${TARGET_US} µs)`);
+  const load = os.loadavg()[0].toFixed(2);
+  console.log(`${String(n).padStart(5)} sequential steps: engine CPU beyond the journal ${beyond.toFixed(1)} µs per step, ${beyondQueued.toFixed(1)} µs through the engine's queue (journal alone ${median(alone).toFixed(1)} µs; target <= ${TARGET_US} µs; load average ${load} on ${os.cpus().length} CPUs)`);
 }
 const flatness = (xs) => (Math.max(...xs) / Math.max(0.1, Math.min(...xs))).toFixed(2);
 console.log(`flatness: largest / smallest per-step figure ${flatness(figures)}x (through the queue ${flatness(queuedFigures)}x) across 10 -> 1,000 steps`);

@@ -1,9 +1,12 @@
 import path from 'node:path';
+// The global `performance` is a lazy getter in Node 20, paid for on every read: import it once.
+import { performance } from 'node:perf_hooks';
 import { isOrchError } from '../errors.js';
 import { AuditLog, type AuditOutcome } from '../mcp/audit.js';
 import { secretsRedactor, type Redactor, type SecretSource } from '../secrets/redact.js';
 import { ToolError, type ToolResult } from '../tools/result.js';
 import { captureContent, currentTraceIds, inSpan, tracingOn } from '../util/tracing.js';
+import { isoTime } from '../util/iso-time.js';
 
 /** Which work a tool call belongs to; every audit line carries them. */
 export interface CallIds {
@@ -62,16 +65,17 @@ export function auditLogFor(stateDir: string, redactor: Redactor): AuditLog {
  * task, agent and instance it was made for.
  */
 export function auditInterceptor(log: AuditLog): Interceptor {
-  return async (call, next) => {
-    const time = new Date().toISOString();
+  // A plain promise chain, not an async function: this runs for every tool call.
+  return (call, next) => {
+    const time = isoTime(Date.now());
     const started = performance.now();
     // Under tracing, the line names the trace and the tool call's span.
     const trace = currentTraceIds();
     const ids = trace.trace_id === undefined ? call.ids : { ...call.ids, ...trace };
-    const record = (outcome: AuditOutcome, error?: { code: string; message: string }) =>
+    const record = (outcome: AuditOutcome, error?: { code: string; message: string }): void =>
       log.record({
         time,
-        server: call.kind === 'server' ? call.tool.split('.')[0] ?? '' : '',
+        server: call.kind === 'server' ? serverOf(call.tool) : '',
         tool: call.tool,
         kind: call.kind,
         arguments: call.args,
@@ -80,16 +84,35 @@ export function auditInterceptor(log: AuditLog): Interceptor {
         error,
         ids,
       });
-    try {
-      const result = await next(call);
-      record('ok');
-      return result;
-    } catch (err) {
-      const failed = err instanceof ToolError;
-      record(failed ? 'tool_error' : 'error', isOrchError(err) ? { code: err.code, message: err.message } : { code: 'ORCH_INTERNAL', message: String(err) });
+    const failed = (err: unknown): never => {
+      record(err instanceof ToolError ? 'tool_error' : 'error', isOrchError(err) ? { code: err.code, message: err.message } : { code: 'ORCH_INTERNAL', message: String(err) });
       throw err;
+    };
+    let pending: Promise<ToolResult>;
+    try {
+      pending = next(call);
+    } catch (err) {
+      try {
+        return failed(err);
+      } catch (thrown) {
+        return Promise.reject(thrown);
+      }
     }
+    return pending.then((result) => {
+      try {
+        record('ok');
+      } catch (err) {
+        return failed(err);
+      }
+      return result;
+    }, failed);
   };
+}
+
+/** The server part of `server.tool` (all of a name without a dot). */
+function serverOf(tool: string): string {
+  const dot = tool.indexOf('.');
+  return dot === -1 ? tool : tool.slice(0, dot);
 }
 
 /**

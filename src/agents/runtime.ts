@@ -100,15 +100,20 @@ type CallContext = Omit<PerformContext, 'ids'> & { ids?: CallIds };
  * server tool through the supervisor. A module handler's own `ctx.callTool` comes back
  * here, so nested calls are audited as well.
  */
-export async function callTool(target: { kind: 'tool'; tool: string } | { kind: 'server'; name: string }, input: Record<string, unknown>, ctx: CallContext): Promise<ToolResult> {
-  // Before any link of the chain: audit and redaction walk the input recursively.
-  checkInputDepth(input, `the input of ${target.kind === 'tool' ? target.tool : target.name}`);
-  const ids = ctx.ids ?? {};
-  const call: ToolCall =
-    target.kind === 'tool'
-      ? { tool: target.tool, kind: ctx.project.tools.get(target.tool)?.handler.kind ?? 'module', args: input, ids }
-      : { tool: target.name, kind: 'server', args: input, ids };
-  return runChain(ctx.interceptors, call, (c) => dispatch(c, ctx));
+export function callTool(target: { kind: 'tool'; tool: string } | { kind: 'server'; name: string }, input: Record<string, unknown>, ctx: CallContext): Promise<ToolResult> {
+  // A plain promise chain (it rejects, never throws), not an async function: this runs for every call.
+  try {
+    // Before any link of the chain: audit and redaction walk the input recursively.
+    checkInputDepth(input, `the input of ${target.kind === 'tool' ? target.tool : target.name}`);
+    const ids = ctx.ids ?? {};
+    const call: ToolCall =
+      target.kind === 'tool'
+        ? { tool: target.tool, kind: ctx.project.tools.get(target.tool)?.handler.kind ?? 'module', args: input, ids }
+        : { tool: target.name, kind: 'server', args: input, ids };
+    return runChain(ctx.interceptors, call, (c) => dispatch(c, ctx));
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
 
 /** A tool by the name a handler or a user gives it: declared in gantz.yaml, else a server tool. */
@@ -119,7 +124,15 @@ export function callNamedTool(name: string, input: Record<string, unknown>, ctx:
   return callTool({ kind: 'server', name: qualified ? `${qualified[1]}.${qualified[2]}` : name }, input, ctx);
 }
 
-async function dispatch(call: ToolCall, ctx: CallContext): Promise<ToolResult> {
+function dispatch(call: ToolCall, ctx: CallContext): Promise<ToolResult> {
+  try {
+    return dispatchNow(call, ctx);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+function dispatchNow(call: ToolCall, ctx: CallContext): Promise<ToolResult> {
   if (call.kind !== 'server') {
     return invokeTool(ctx.project, call.tool, call.args, {
       signal: ctx.signal,
@@ -138,6 +151,6 @@ async function dispatch(call: ToolCall, ctx: CallContext): Promise<ToolResult> {
     });
   }
   // The chain's audit link records this call, so the supervisor does not record it again.
-  const result = await ctx.servers.call(call.tool, call.args, { signal: ctx.signal, audited: true, ...(ctx.onProgress && { onProgress: ctx.onProgress }) });
-  return fromMcpResult(call.tool, result);
+  const tool = call.tool;
+  return ctx.servers.call(tool, call.args, { signal: ctx.signal, audited: true, ...(ctx.onProgress && { onProgress: ctx.onProgress }) }).then((result) => fromMcpResult(tool, result));
 }

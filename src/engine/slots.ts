@@ -9,6 +9,8 @@ import type { TeamServices } from '../agents/action.js';
 interface Slot {
   id: string;
   type: string;
+  /** What a worker is told of the instance it runs a task on: one object for all its tasks. */
+  instance: Instance;
   busy: boolean;
   completed: number;
   failures: number;
@@ -49,7 +51,7 @@ export class Slots {
     public team?: TeamServices,
   ) {
     for (const [type, ids] of leased) {
-      this.slots.set(type, ids.map((id) => ({ id, type, busy: false, completed: 0, failures: 0, consecutive: 0, lastActive: null })));
+      this.slots.set(type, ids.map((id) => ({ id, type, instance: { id, type }, busy: false, completed: 0, failures: 0, consecutive: 0, lastActive: null })));
     }
     outer?.addEventListener('abort', () => void this.close(outer.reason), { once: true });
   }
@@ -120,7 +122,9 @@ export class Slots {
    */
   private watch(waiting: Waiting): void {
     const signal = waiting.hooks.signal;
-    if (!signal) return;
+    // The session's own signal needs no watch: aborting it closes the session, which
+    // cancels what is queued and aborts what runs.
+    if (!signal || signal === this.outer) return;
     let watched = this.watched.get(signal);
     if (!watched) {
       const tasks = new Set<Waiting>();
@@ -200,7 +204,7 @@ export class Slots {
     try {
       await waiting.hooks.onStart?.(slot.id);
       started = Date.now();
-      const done = await this.workerFor(slot).run(spec, { id: slot.id, type: slot.type }, signal, waiting.hooks.channel, this.team);
+      const done = await this.workerFor(slot).run(spec, slot.instance, signal, waiting.hooks.channel, this.team);
       slot.completed++;
       slot.consecutive = 0;
       outcome = { ok: true, key: spec.key, agentId: slot.id, value: done.output, usage: done.usage, durationMs: Date.now() - started };
@@ -221,7 +225,8 @@ export class Slots {
     // The next queued task starts once the caller has taken this outcome in: a scheduler
     // that stops on a failure withdraws what is queued before it could start, and what
     // it journals of this task comes before what the next one journals.
-    setImmediate(() => this.pump(slot.type));
+    // (Nothing queued: a task submitted meanwhile starts from submit, as it would here.)
+    if ((this.queues.get(slot.type)?.length ?? 0) > 0) setImmediate(() => this.pump(slot.type));
   }
 }
 

@@ -261,6 +261,7 @@ const TEMPLATE = /\$\{\{\s*(.*?)\s*\}\}/g;
  */
 export function render(value: unknown, scope: Scope): unknown {
   if (typeof value === 'string') {
+    if (!value.includes('${{')) return value;
     const whole = /^\$\{\{\s*(.*?)\s*\}\}$/.exec(value);
     if (whole && !whole[1]?.includes('}}')) return evaluate(parseExpression(whole[1] ?? ''), scope);
     return value.replace(TEMPLATE, (_m, body: string) => {
@@ -270,7 +271,14 @@ export function render(value: unknown, scope: Scope): unknown {
   }
   if (Array.isArray(value)) return value.map((v) => render(v, scope));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, render(v, scope)]));
+    // As Object.fromEntries would build it (own keys in order, `__proto__` too), without the pairs.
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value)) {
+      const v = render((value as Record<string, unknown>)[k], scope);
+      if (k === '__proto__') Object.defineProperty(out, k, { value: v, writable: true, enumerable: true, configurable: true });
+      else out[k] = v;
+    }
+    return out;
   }
   return value;
 }

@@ -54,6 +54,9 @@ export class AuditLog {
   private pending: string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly serialisedNames = new Map<string, Map<string, string>>();
+  /** The last time serialised, and its JSON: calls made within the same millisecond share it. */
+  private lastTime = '';
+  private lastTimeJson = '""';
 
   constructor(
     readonly file: string,
@@ -101,11 +104,19 @@ export class AuditLog {
     const error = entry.error && JSON.stringify({ code: entry.error.code, message: this.redactor.redactString(entry.error.message) });
     const outcome = OUTCOME_JSON[entry.outcome] ?? JSON.stringify(entry.outcome);
     return (
-      `{"time":${JSON.stringify(entry.time)},${this.names(entry.server, entry.tool)}` +
+      `{"time":${this.timeJson(entry.time)},${this.names(entry.server, entry.tool)}` +
       `${entry.kind === undefined ? '' : `,"kind":${JSON.stringify(entry.kind)}`}${entry.ids === undefined ? '' : idsJson(entry.ids)}` +
       `${args === undefined ? '' : `,"arguments":${args}`},"durationMs":${durationJson(entry.durationMs)}` +
       `,"outcome":${outcome}${error === undefined ? '' : `,"error":${error}`}}\n`
     );
+  }
+
+  private timeJson(time: string): string {
+    if (time !== this.lastTime) {
+      this.lastTime = time;
+      this.lastTimeJson = JSON.stringify(time);
+    }
+    return this.lastTimeJson;
   }
 
   /** `"server":…,"tool":…`, serialised once per pair: the same few repeat on every call. */

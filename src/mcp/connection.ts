@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { createRequire } from 'node:module';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -32,17 +33,63 @@ export interface CallOptions {
   onProgress?: (progress: Progress) => void;
 }
 
-/** The SDK types a result as current or legacy (`toolResult`); `content` tells them apart. */
-function hasContent(result: CallToolResult | { toolResult: unknown }): result is CallToolResult {
+/** A tool's result as the SDK gives it: current, or legacy (`toolResult`). */
+export type SdkCallResult = CallToolResult | { toolResult: unknown };
+
+/** `content` tells the two apart. */
+function hasContent(result: SdkCallResult): result is CallToolResult {
   return 'content' in result && Array.isArray(result.content);
 }
 
 /** A result as the current protocol shapes it. */
-function currentResult(result: CallToolResult | { toolResult: unknown }): CallToolResult {
+export function currentResult(result: SdkCallResult): CallToolResult {
   if (hasContent(result)) return result;
   // Servers of the 2024-10-07 protocol answer `toolResult`; present it as text content.
   return { content: [{ type: 'text', text: JSON.stringify(result.toolResult) }] };
 }
+
+/** Idle call signals kept for reuse; beyond this, a finished call's is dropped. */
+const MAX_IDLE_SIGNALS = 64;
+
+/**
+ * The signals the SDK is given for calls. It adds a listener to a call's signal and never
+ * removes it: a run's or a session's signal, given to all their calls, would gather one
+ * per call, each holding its request, and every call would cost more than the one before.
+ * So each call gets a signal of its own, aborted with the caller's, and once the call is
+ * over the listener the SDK left is taken off and the signal kept for the next call
+ * (making one costs more than the rest of orch's share of a call). A caller's signal gets
+ * one listener, however many calls it is given to.
+ */
+class CallSignals {
+  private readonly idle: AbortController[] = [];
+  /** The calls under way for each caller's signal. */
+  private readonly linked = new WeakMap<AbortSignal, Set<AbortController>>();
+
+  take(outer: AbortSignal): AbortController {
+    const own = this.idle.pop() ?? new AbortController();
+    let calls = this.linked.get(outer);
+    if (calls === undefined) {
+      const under = new Set<AbortController>();
+      outer.addEventListener('abort', () => {
+        for (const c of under) c.abort(outer.reason);
+      }, { once: true });
+      this.linked.set(outer, under);
+      calls = under;
+    }
+    calls.add(own);
+    return own;
+  }
+
+  give(outer: AbortSignal, own: AbortController): void {
+    this.linked.get(outer)?.delete(own);
+    const signal = own.signal;
+    if (signal.aborted) return; // spent
+    for (const listener of getEventListeners(signal, 'abort')) signal.removeEventListener('abort', listener as (event: Event) => void);
+    if (this.idle.length < MAX_IDLE_SIGNALS) this.idle.push(own);
+  }
+}
+
+const callSignals = new CallSignals();
 
 /**
  * One live session with one server: the SDK client, the process tree behind it (stdio)
@@ -116,15 +163,19 @@ export class ServerConnection {
     this.toolNames = new Set(tools.map((t) => t.name));
   }
 
-  /** Calls `tool`; a plain promise chain, not an async function: this runs for every call. */
-  callTool(tool: string, args: Record<string, unknown>, options: CallOptions): Promise<CallToolResult> {
-    return this.client
-      .callTool({ name: tool, arguments: args }, undefined, {
-        signal: options.signal,
-        timeout: options.timeoutMs,
-        onprogress: options.onProgress,
-      })
-      .then(currentResult);
+  /**
+   * Calls `tool`; the result as the SDK gives it (`currentResult` shapes it), so that the
+   * caller's one step after the call does both: this runs for every call.
+   */
+  callTool(tool: string, args: Record<string, unknown>, options: CallOptions): Promise<SdkCallResult> {
+    const outer = options.signal;
+    const request = { name: tool, arguments: args };
+    if (outer === undefined || outer.aborted) return this.client.callTool(request, undefined, { signal: outer, timeout: options.timeoutMs, onprogress: options.onProgress });
+    const own = callSignals.take(outer);
+    const called = this.client.callTool(request, undefined, { signal: own.signal, timeout: options.timeoutMs, onprogress: options.onProgress });
+    const done = (): void => callSignals.give(outer, own);
+    called.then(done, done);
+    return called;
   }
 
   /**

@@ -3,7 +3,7 @@ import type { McpServerDef } from '../config/model.js';
 import { ConfigError, type OrchError } from '../errors.js';
 import { CircuitBreaker, backoffDelay, type BreakerPolicy } from './circuit-breaker.js';
 import type { Clock } from '../util/clock.js';
-import { ServerConnection, type CallOptions } from './connection.js';
+import { currentResult, ServerConnection, type CallOptions, type SdkCallResult } from './connection.js';
 import * as fail from './failures.js';
 import type { StopTimings } from '../process/stop.js';
 import { RateLimiter } from './rate-limit.js';
@@ -42,6 +42,9 @@ export interface ServerContext {
 /** A call's options; without `timeoutMs`, the server's `tool_timeout` or the policy's default applies. */
 /** `audited`: the caller (the agent runtime's audit link) records the call, so the supervisor does not. */
 export type CallRequest = Omit<CallOptions, 'timeoutMs'> & { timeoutMs?: number; audited?: boolean };
+
+/** The tools of a server not started yet. Frozen: it is shared. */
+const NO_TOOLS: Tool[] = Object.freeze([]) as unknown as Tool[];
 
 export type ServerStatus = 'idle' | 'starting' | 'running' | 'exited' | 'failed' | 'stopped';
 
@@ -85,8 +88,9 @@ export class ManagedServer {
     return this.lastError;
   }
 
+  /** The tools of the current connection; the same array until the server starts again. */
   get tools(): Tool[] {
-    return this.conn?.tools ?? [];
+    return this.conn?.tools ?? NO_TOOLS;
   }
 
   get pid(): number | undefined {
@@ -152,17 +156,18 @@ export class ManagedServer {
   ): Promise<CallToolResult> {
     const timeoutMs = options.timeoutMs ?? this.def.toolTimeoutMs ?? this.ctx.policy.defaultToolTimeoutMs;
     dispatched?.();
-    return conn.callTool(tool, args, { signal: options.signal, onProgress: options.onProgress, timeoutMs }).then(
-      (result) => {
-        this.breaker.recordSuccess();
-        this.restartsInARow = 0;
-        return result;
-      },
-      (err: unknown) => {
-        throw this.classify(err, conn, tool, timeoutMs, options.signal);
-      },
-    );
+    return conn.callTool(tool, args, { signal: options.signal, onProgress: options.onProgress, timeoutMs }).then(this.answered, (err: unknown) => {
+      throw this.classify(err, conn, tool, timeoutMs, options.signal);
+    });
   }
+
+  /** A call the server answered: it is alive and well. One function for every call. */
+  private readonly answered = (result: SdkCallResult): CallToolResult => {
+    const current = currentResult(result);
+    this.breaker.recordSuccess();
+    this.restartsInARow = 0;
+    return current;
+  };
 
   /**
    * Ends the server for good; waits until its whole process tree is gone. A start under

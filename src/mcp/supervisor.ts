@@ -1,4 +1,4 @@
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import path from 'node:path';
 // The global `performance` is a lazy getter in Node 20, paid for on every read: import it once.
 import { performance } from 'node:perf_hooks';
@@ -45,7 +45,15 @@ export class Supervisor {
   /** Hides the secrets of orch's environment and of every server's `env` and `headers`. */
   readonly redactor: Redactor;
   private readonly servers = new Map<string, ManagedServer>();
+  /** The servers, in their order: asked of on every call by name. */
+  private readonly list: ManagedServer[];
+  /** `name.` of each server, in their order: what a qualified tool name starts with. */
+  private readonly prefixes: { server: string; prefix: string }[];
+  /** The registry of the tools running now, kept while no server's set of tools changes. */
+  private registryOf: { tools: readonly Tool[][]; registry: ToolRegistry } | undefined;
   private reaping: Promise<unknown> | undefined;
+  /** Set once reaping is done: calls no longer wait for it. */
+  private reaped = false;
   private shuttingDown: Promise<void> | undefined;
 
   constructor(
@@ -61,6 +69,8 @@ export class Supervisor {
       this.servers.set(def.name, new ManagedServer(def, ctx));
     }
     this.audit = new AuditLog(path.join(options.stateDir, 'audit.jsonl'), this.redactor);
+    this.prefixes = [...this.servers.keys()].map((server) => ({ server, prefix: `${server}.` }));
+    this.list = [...this.servers.values()];
   }
 
   names(): string[] {
@@ -105,30 +115,68 @@ export class Supervisor {
 
   /** The tools of the servers running now; starts nothing. */
   runningTools(): ToolRegistry {
-    return new ToolRegistry([...this.servers.values()].map((s) => ({ server: s.def.name, tools: s.tools })));
+    // Built again only when a server's tools changed (it started, or started again): a
+    // call by name resolves against it every time, and building it costs more than the call.
+    const servers = this.list;
+    const kept = this.registryOf;
+    if (kept && servers.every((s, i) => s.tools === kept.tools[i])) return kept.registry;
+    const tools = servers.map((s) => s.tools);
+    const registry = new ToolRegistry(servers.map((s, i) => ({ server: s.def.name, tools: tools[i] ?? [] })));
+    this.registryOf = { tools, registry };
+    return registry;
   }
 
   /** Calls a tool by the name an agent uses: `server.tool`, or a bare name unique among servers. */
-  async call(name: string, args: Record<string, unknown>, request: CallRequest = {}): Promise<CallToolResult> {
-    const prefix = this.names().find((s) => name.startsWith(`${s}.`));
-    const registry = await this.registry(prefix === undefined ? undefined : [prefix]);
-    const found = registry.resolve(name);
-    return this.callTool(found.server, found.tool.name, args, request);
+  call(name: string, args: Record<string, unknown>, request: CallRequest = {}): Promise<CallToolResult> {
+    const prefix = this.prefixes.find((p) => name.startsWith(p.prefix))?.server;
+    // Every server the name may be on already runs: nothing to start or wait for.
+    if (this.reaped && this.running(prefix)) {
+      try {
+        const found = this.runningTools().resolve(name);
+        return this.callTool(found.server, found.tool.name, args, request);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return this.registry(prefix === undefined ? undefined : [prefix]).then((registry) => {
+      const found = registry.resolve(name);
+      return this.callTool(found.server, found.tool.name, args, request);
+    });
   }
 
-  /** Calls `tool` of `server`; every call, whatever its outcome, leaves one audit line. */
-  async callTool(server: string, tool: string, args: Record<string, unknown>, request: CallRequest = {}): Promise<CallToolResult> {
-    const managed = this.server(server);
-    if (!this.reaping) await this.prepare();
+  /** Whether the server named (all by default) runs, so `start` would find nothing to do. */
+  private running(name?: string): boolean {
+    if (name !== undefined) return this.servers.get(name)?.status === 'running';
+    for (const s of this.list) if (s.status !== 'running') return false;
+    return true;
+  }
+
+  /**
+   * Calls `tool` of `server`; every call, whatever its outcome, leaves one audit line. A
+   * plain promise chain, not an async function: this runs for every call.
+   */
+  callTool(server: string, tool: string, args: Record<string, unknown>, request: CallRequest = {}): Promise<CallToolResult> {
+    let managed: ManagedServer;
+    try {
+      managed = this.server(server);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (!this.reaping) return this.prepare().then(() => this.audited(managed, server, tool, args, request));
+    return this.audited(managed, server, tool, args, request);
+  }
+
+  /** The call, with its audit line unless the caller writes one (`audited`). */
+  private audited(managed: ManagedServer, server: string, tool: string, args: Record<string, unknown>, request: CallRequest): Promise<CallToolResult> {
+    if (request.audited) return managed.callTool(tool, args, request);
     // Timed from dispatch: a lazy start or a rate-limit wait is not the tool's time.
     let time = Date.now();
     let started = performance.now();
-    const dispatched = () => {
+    const dispatched = (): void => {
       time = Date.now();
       started = performance.now();
     };
-    const record = (outcome: AuditOutcome, error?: OrchError) =>
-      request.audited ||
+    const record = (outcome: AuditOutcome, error?: OrchError): void =>
       this.audit.record({
         time: isoTime(time),
         server,
@@ -138,14 +186,28 @@ export class Supervisor {
         outcome,
         error: error && { code: error.code, message: error.message },
       });
-    try {
-      const result = await managed.callTool(tool, args, request, dispatched);
-      record(result.isError === true ? 'tool_error' : 'ok');
-      return result;
-    } catch (err) {
+    const failed = (err: unknown): never => {
       record('error', isOrchError(err) ? err : new OrchError(McpErrorCode.toolError, String(err)));
       throw err;
+    };
+    let pending: Promise<CallToolResult>;
+    try {
+      pending = managed.callTool(tool, args, request, dispatched);
+    } catch (err) {
+      try {
+        return failed(err);
+      } catch (thrown) {
+        return Promise.reject(thrown);
+      }
     }
+    return pending.then((result) => {
+      try {
+        record(result.isError === true ? 'tool_error' : 'ok');
+      } catch (err) {
+        return failed(err);
+      }
+      return result;
+    }, failed);
   }
 
   /** The tools of every server (starting them), as an LLM agent is offered them: `server.tool`, with its schema. */
@@ -180,7 +242,10 @@ export class Supervisor {
 
   /** Before the first server starts: reap what a killed orch left behind. */
   private prepare(): Promise<unknown> {
-    this.reaping ??= reapOrphans(this.options.stateDir, DEFAULT_STOP_TIMINGS);
+    this.reaping ??= reapOrphans(this.options.stateDir, DEFAULT_STOP_TIMINGS).then((reaped) => {
+      this.reaped = true;
+      return reaped;
+    });
     return this.reaping;
   }
 }

@@ -15,7 +15,7 @@ export interface StepState {
   /** Whether the step's work is done (its output recorded), whatever its gate says. */
   completed: boolean;
   skipReason?: string;
-  gates: { when: 'before' | 'after'; decision: GateDecision; by: string; method: string; at: string; reason?: string }[];
+  gates: readonly GateRecord[];
   waitingGate?: 'before' | 'after';
   /** What the step's model calls used, over all its attempts. */
   usage?: UsageRecord;
@@ -25,12 +25,36 @@ export interface StepState {
    * The model turns and tool calls of the step's current attempt, in order: what a resumed
    * LLM step continues from (a failed attempt starts a new conversation).
    */
-  conversation: ConversationEvent[];
+  conversation: readonly ConversationEvent[];
   /** A model's tool call waiting for a person's approval. */
   pendingToolCall?: ToolCallRecord;
   /** Decisions on the model's tool calls, by call id. */
-  toolDecisions: Record<string, { decision: GateDecision; by: string; reason?: string; answer?: string }>;
+  toolDecisions: Readonly<Record<string, ToolCallDecision>>;
 }
+
+/** A decision at one of a step's gates. */
+export interface GateRecord {
+  when: 'before' | 'after';
+  decision: GateDecision;
+  by: string;
+  method: string;
+  at: string;
+  reason?: string;
+}
+
+/** A decision on one of a model's tool calls. */
+export interface ToolCallDecision {
+  decision: GateDecision;
+  by: string;
+  reason?: string;
+  answer?: string;
+}
+
+// A step starts with no gates passed, no conversation and no tool decisions: most steps keep
+// it so, and a run holds every step's state, so these are shared until a step has its own.
+const NO_GATES: readonly GateRecord[] = Object.freeze([]);
+const NO_CONVERSATION: readonly ConversationEvent[] = Object.freeze([]);
+const NO_DECISIONS: Readonly<Record<string, ToolCallDecision>> = Object.freeze({});
 
 /** The journal events an LLM step is rebuilt from. */
 export type ConversationEvent = Extract<RunEvent, { type: 'model_turn' | 'tool_call_started' | 'tool_call_finished' }>;
@@ -63,7 +87,7 @@ export interface RunState {
 function step(state: RunState, id: string): StepState {
   let s = state.steps.get(id);
   if (!s) {
-    s = { id, status: 'pending', attempts: 0, completed: false, gates: [], conversation: [], toolDecisions: {} };
+    s = { id, status: 'pending', attempts: 0, completed: false, gates: NO_GATES, conversation: NO_CONVERSATION, toolDecisions: NO_DECISIONS };
     state.steps.set(id, s);
   }
   return s;
@@ -124,12 +148,12 @@ export function applyToState(state: RunState, e: RunEvent): void {
       s.error = e.error;
       s.durationMs = e.duration_ms;
       s.status = e.final ? 'failed' : 'running';
-      s.conversation = [];
+      s.conversation = NO_CONVERSATION;
       return;
     }
     case 'model_turn': {
       const s = step(state, e.step);
-      s.conversation.push(e);
+      s.conversation = added(s.conversation, NO_CONVERSATION, e);
       s.usage = addUsage(s.usage, e.usage);
       const agent = (e.via === undefined ? undefined : e.agent) ?? s.agent ?? 'unknown';
       state.usageByAgent[agent] = addUsage(state.usageByAgent[agent], e.usage);
@@ -137,7 +161,10 @@ export function applyToState(state: RunState, e: RunEvent): void {
     }
     case 'tool_call_started':
     case 'tool_call_finished':
-      step(state, e.step).conversation.push(e);
+      {
+        const s = step(state, e.step);
+        s.conversation = added(s.conversation, NO_CONVERSATION, e);
+      }
       return;
     case 'step_skipped': {
       const s = step(state, e.step);
@@ -157,13 +184,15 @@ export function applyToState(state: RunState, e: RunEvent): void {
       const s = step(state, e.step);
       if (e.call_id !== undefined) {
         // A decision on a model's tool call: the step goes on either way (a rejection reaches the model).
-        s.toolDecisions[e.call_id] = { decision: e.decision, by: e.by, reason: e.reason, ...(e.answer !== undefined && { answer: e.answer }) };
+        const decisions = s.toolDecisions === NO_DECISIONS ? {} : (s.toolDecisions as Record<string, ToolCallDecision>); // only ever added to, here
+        decisions[e.call_id] = { decision: e.decision, by: e.by, reason: e.reason, ...(e.answer !== undefined && { answer: e.answer }) };
+        s.toolDecisions = decisions;
         s.waitingGate = undefined;
         s.pendingToolCall = undefined;
         s.status = 'pending';
         return;
       }
-      s.gates.push({ when: e.when, decision: e.decision, by: e.by, method: e.method, at: e.at, reason: e.reason });
+      s.gates = added(s.gates, NO_GATES, { when: e.when, decision: e.decision, by: e.by, method: e.method, at: e.at, reason: e.reason });
       s.waitingGate = undefined;
       if (e.decision === 'rejected') {
         s.status = 'rejected';
@@ -191,6 +220,16 @@ export function applyToState(state: RunState, e: RunEvent): void {
       return never;
     }
   }
+}
+
+/**
+ * `list` with `item` at its end: a step's own list, grown in place (a step's lists are
+ * only ever added to, here), or a new one in place of the shared empty one.
+ */
+function added<T>(list: readonly T[], shared: readonly T[], item: T): readonly T[] {
+  const own = list === shared ? [] : (list as T[]);
+  own.push(item);
+  return own;
 }
 
 /** The latest decision on a gate of this step at this point, if any: a later decision overrides an earlier one. */

@@ -10,6 +10,8 @@ export const MAX_INPUT_DEPTH = 128;
 
 /** Whether `value` nests deeper than `limit`, found without recursion. */
 export function nestsDeeperThan(value: unknown, limit: number): boolean {
+  // Most inputs are one object of plain values: that needs no walk.
+  if (limit >= 1 && flat(value)) return false;
   const stack: [unknown, number][] = [[value, 0]];
   for (let top = stack.pop(); top; top = stack.pop()) {
     const [node, depth] = top;
@@ -18,6 +20,13 @@ export function nestsDeeperThan(value: unknown, limit: number): boolean {
     for (const child of Array.isArray(node) ? node : Object.values(node)) stack.push([child, depth + 1]);
   }
   return false;
+}
+
+/** Whether `value` is a scalar, or an object or array holding scalars only. */
+function flat(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return true;
+  for (const child of Array.isArray(value) ? value : Object.values(value)) if (child !== null && typeof child === 'object') return false;
+  return true;
 }
 
 /** Refuses input nested deeper than MAX_INPUT_DEPTH as bad input (exit 2); `what` names it. */

@@ -208,8 +208,11 @@ export function withCarrier(): { carrier?: Carrier } {
 }
 
 /** The ids of the current span, for audit lines; none without tracing. */
-export function currentTraceIds(): { trace_id?: string; span_id?: string } {
+export function currentTraceIds(): Readonly<{ trace_id?: string; span_id?: string }> {
   const span = live?.api.trace.getActiveSpan();
   const c = span?.spanContext();
-  return c && c.traceId !== '00000000000000000000000000000000' ? { trace_id: c.traceId, span_id: c.spanId } : {};
+  return c && c.traceId !== '00000000000000000000000000000000' ? { trace_id: c.traceId, span_id: c.spanId } : NO_TRACE;
 }
+
+/** No trace: asked for on every tool call, so one frozen answer. */
+const NO_TRACE: Readonly<{ trace_id?: string; span_id?: string }> = Object.freeze({});

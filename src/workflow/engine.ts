@@ -1,14 +1,16 @@
-import type { ActionChannel } from '../agents/action-channel.js';
+import type { ActionChannel, ToolDecision } from '../agents/action-channel.js';
 import type { Usage } from '../agents/runtime.js';
 import type { StepDef, WorkflowDef } from '../config/model.js';
 import { retryableCode } from '../engine/task.js';
 import { isOrchError, OrchError } from '../errors.js';
 import type { DecisionMethod, NewEvent, RunEvent, ToolCallRecord, UsageRecord } from '../state/events.js';
-import type { Journal } from '../state/journal.js';
-import { addUsage, applyToState, gateDecision, type RunState, type StepState } from '../state/run-state.js';
+import type { Appended, Journal } from '../state/journal.js';
+import { addUsage, applyToState, gateDecision, type RunState } from '../state/run-state.js';
 import { ToolError } from '../tools/result.js';
 import { condition, render, type Scope } from '../lang/expressions.js';
 import { checkTestsPassed } from './gates.js';
+import { StepChannel, type ChannelHost } from './step-channel.js';
+import { StepGraph, type Phase } from './step-graph.js';
 import { inSpan, tracingOn, type Attributes, type SpanHandle } from '../util/tracing.js';
 
 /** One attempt of a step, as the engine asks a runner to carry it out. */
@@ -25,7 +27,7 @@ export interface StepRequest {
   started(agentId?: string): Promise<void>;
   /** The run's journal and approvers, for an action of several turns (an LLM loop). */
   channel: ActionChannel;
-  /** The outputs of the steps this one needs, by id. */
+  /** The outputs of the steps this one needs, by id (a record without a prototype). */
   needs: Record<string, unknown>;
 }
 
@@ -88,8 +90,6 @@ export interface EngineOptions {
 
 export type EngineOutcome = 'succeeded' | 'failed' | 'paused' | 'interrupted';
 
-type Phase = 'pending' | 'running' | 'done' | 'failed' | 'waiting' | 'blocked';
-
 /**
  * Drives a run to its end, a gate, or an interruption. Steps whose needs are done are
  * handed to the runner at once (the engine bounds them by their agent's pool); each
@@ -97,28 +97,18 @@ type Phase = 'pending' | 'running' | 'done' | 'failed' | 'waiting' | 'blocked';
  */
 export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
   const steps = o.workflow.steps;
-  const phase = new Map<string, Phase>(steps.map((s) => [s.id, initialPhase(o.state.steps.get(s.id), s)]));
+  const graph = new StepGraph(steps, o.state);
+  const phaseOf = (id: string): Phase | undefined => graph.phase(id);
+  const setPhase = (id: string, phase: Phase): void => graph.setPhase(id, phase);
   const tolerated = new Set<string>();
-  const running = new Set<Promise<void>>();
+  /** Steps launched and not yet settled. */
+  let running = 0;
   let stopScheduling = false;
   let failuresToPropagate = true;
 
-  // Readiness is kept incrementally (unmet needs per step, dependents per step), so each
-  // completion costs work in proportion to its dependents, not to the whole workflow.
-  const dependents = new Map<string, StepDef[]>();
-  for (const s of steps) for (const n of s.needs) dependents.set(n, [...(dependents.get(n) ?? []), s]);
-  const unmet = new Map(steps.map((s) => [s.id, s.needs.filter((n) => phase.get(n) !== 'done').length]));
-  let ready = steps.filter((s) => phase.get(s.id) === 'pending' && unmet.get(s.id) === 0);
-  const markDone = (id: string): void => {
-    phase.set(id, 'done');
-    for (const d of dependents.get(id) ?? []) {
-      const left = (unmet.get(d.id) ?? 1) - 1;
-      unmet.set(d.id, left);
-      if (left === 0 && phase.get(d.id) === 'pending') ready.push(d);
-    }
-  };
+  const markDone = (id: string): void => graph.markDone(id);
   const markFailed = (id: string): void => {
-    phase.set(id, 'failed');
+    setPhase(id, 'failed');
     failuresToPropagate = true;
   };
 
@@ -126,9 +116,11 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
   const stepSpans = new Map<string, SpanHandle>();
 
   // What `${{ steps.x... }}` sees, updated as events are written rather than rebuilt per step.
-  const stepScope: Record<string, { output: unknown; status: string; error?: string }> = {};
+  // Kept only when some step has an expression to evaluate: nothing else reads it.
+  const stepScope = byStepId<{ output: unknown; status: string; error?: string }>();
+  const evaluates = steps.some(hasExpressions);
   const syncScope = (id: string): void => {
-    const s = o.state.steps.get(id);
+    const s = evaluates ? o.state.steps.get(id) : undefined;
     if (s) stepScope[id] = { output: s.output, status: s.status, error: s.error };
   };
   for (const id of o.state.steps.keys()) syncScope(id);
@@ -139,23 +131,38 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
    * event as given, not the journal's redacted copy, so later steps and `if:` read the
    * values the run really has.
    */
-  const write = async (event: NewEvent, sync = true): Promise<void> => {
-    const { event: appended, written } = await o.journal.append(event, { sync });
+  const wrote = ({ event: appended, written }: Appended): void => {
     applyToState(o.state, appended);
     // Expressions read only steps that ran before theirs, so only events that settle a step change what they see.
     if (appended.type !== 'step_started' && appended.type !== 'gate_waiting' && 'step' in appended) syncScope(appended.step);
     o.onEvent?.(written);
-    const span = 'step' in written ? stepSpans.get(written.step) : undefined;
+    const span = stepSpans.size > 0 && 'step' in written ? stepSpans.get(written.step) : undefined;
     if (span) describeOnSpan(span, written);
+  };
+  // A promise chain, not an async function: this runs for every event, and an async
+  // function's frame costs more than the rest of it. It rejects, never throws.
+  const write = (event: NewEvent, sync = true): Promise<void> => {
+    try {
+      return o.journal.append(event, sync ? SYNCED : UNSYNCED).then(wrote);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   };
   const shown = o.shown ?? (<T>(value: T): T => value);
 
-  // One listener on the run's signal cancels every running step (not one listener each).
+  // One listener on the run's signal cancels every running step that has a signal of its
+  // own (a timeout), added with the first such step (the others run on the run's signal).
   const active = new Set<AbortController>();
   const cancelAll = (): void => {
     for (const c of active) c.abort(o.signal.reason);
   };
-  o.signal.addEventListener('abort', cancelAll, { once: true });
+  let listening = false;
+  const activate = (controller: AbortController): void => {
+    active.add(controller);
+    if (listening) return;
+    listening = true;
+    o.signal.addEventListener('abort', cancelAll, { once: true });
+  };
 
   /** Decides a gate now if a flag or the prompt can; undefined means it must wait. */
   const decide = async (step: StepDef, when: 'before' | 'after', args: Record<string, unknown>, output?: unknown): Promise<boolean | undefined> => {
@@ -191,44 +198,36 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
   };
 
   /**
-   * The channel an LLM step's loop talks to the run through: its conversation so far, the
-   * journal, and decisions on its tool calls — from a flag given up front, an earlier
-   * `orch approve`, or the prompt; otherwise pending, and the step waits.
+   * A decision on a model's tool call: from a flag given up front, an earlier `orch
+   * approve`, or the prompt; otherwise pending, and the step waits.
    */
-  const channelFor = (step: StepDef): ActionChannel & { pending?: ToolCallRecord } => {
-    const channel: ActionChannel & { pending?: ToolCallRecord } = {
-      history: [...(o.state.steps.get(step.id)?.conversation ?? [])],
-      record: (event, durable) => write({ ...event, step: step.id } as NewEvent, durable),
-      runUsage: () => runUsage(o.state),
-      decide: async (call, signal, question) => {
-        const earlier = o.state.steps.get(step.id)?.toolDecisions[call.call_id];
-        if (earlier) {
-          if (earlier.decision !== 'approved') return { decision: 'rejected', reason: earlier.reason };
-          return earlier.answer === undefined ? { decision: 'approved' } : { decision: 'approved', answer: earlier.answer };
-        }
-        let decision: boolean | string | GateRejection | undefined;
-        let method: DecisionMethod = 'flag';
-        // --approve and --approve-all pass approvals; a question only a person can answer.
-        const asker = question !== undefined ? (o.ask ?? o.answer) : o.ask;
-        if (question === undefined && (o.approveAll || o.approve.has(step.id))) decision = true;
-        else if (asker && !o.signal.aborted) {
-          method = asker === o.ask ? (o.askedVia ?? 'prompt') : 'client';
-          decision = await asker({ runId: o.state.runId, step, when: 'before', args: shown(call.input), toolCall: shown(call), ...(question !== undefined && { question: shown(question) }) }, signal);
-        }
-        if (decision === undefined) {
-          channel.pending = call;
-          return { decision: 'pending' };
-        }
-        const answer = question !== undefined && typeof decision === 'string' ? decision : undefined;
-        const reason = typeof decision === 'object' ? decision.reason : undefined;
-        const approved = question === undefined ? decision !== false && typeof decision !== 'object' : answer !== undefined;
-        await write({ type: 'gate_decided', step: step.id, decision: approved ? 'approved' : 'rejected', by: o.who, method, when: 'before', call_id: call.call_id, ...(answer !== undefined && { answer }), ...(reason !== undefined && { reason }) });
-        if (!approved) return { decision: 'rejected', ...(reason !== undefined ? { reason } : question !== undefined && { reason: 'the person did not answer' }) };
-        return answer === undefined ? { decision: 'approved' } : { decision: 'approved', answer };
-      },
-    };
-    return channel;
+  const decideToolCall = async (step: StepDef, channel: StepChannel, call: ToolCallRecord, signal: AbortSignal, question?: string): Promise<ToolDecision> => {
+    const earlier = o.state.steps.get(step.id)?.toolDecisions[call.call_id];
+    if (earlier) {
+      if (earlier.decision !== 'approved') return { decision: 'rejected', reason: earlier.reason };
+      return earlier.answer === undefined ? { decision: 'approved' } : { decision: 'approved', answer: earlier.answer };
+    }
+    let decision: boolean | string | GateRejection | undefined;
+    let method: DecisionMethod = 'flag';
+    // --approve and --approve-all pass approvals; a question only a person can answer.
+    const asker = question !== undefined ? (o.ask ?? o.answer) : o.ask;
+    if (question === undefined && (o.approveAll || o.approve.has(step.id))) decision = true;
+    else if (asker && !o.signal.aborted) {
+      method = asker === o.ask ? (o.askedVia ?? 'prompt') : 'client';
+      decision = await asker({ runId: o.state.runId, step, when: 'before', args: shown(call.input), toolCall: shown(call), ...(question !== undefined && { question: shown(question) }) }, signal);
+    }
+    if (decision === undefined) {
+      channel.pending = call;
+      return { decision: 'pending' };
+    }
+    const answer = question !== undefined && typeof decision === 'string' ? decision : undefined;
+    const reason = typeof decision === 'object' ? decision.reason : undefined;
+    const approved = question === undefined ? decision !== false && typeof decision !== 'object' : answer !== undefined;
+    await write({ type: 'gate_decided', step: step.id, decision: approved ? 'approved' : 'rejected', by: o.who, method, when: 'before', call_id: call.call_id, ...(answer !== undefined && { answer }), ...(reason !== undefined && { reason }) });
+    if (!approved) return { decision: 'rejected', ...(reason !== undefined ? { reason } : question !== undefined && { reason: 'the person did not answer' }) };
+    return answer === undefined ? { decision: 'approved' } : { decision: 'approved', answer };
   };
+  const host: ChannelHost = { write, decide: decideToolCall, runUsage: () => runUsage(o.state) };
 
   const FAILED = Symbol('failed');
   const NOT_RUN = Symbol('not run');
@@ -248,25 +247,31 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
        * been handed over. Losing `step_started` in a crash changes nothing (the step
        * re-runs), so it is not synced on its own.
        */
-      const begin = async (agentId?: string, ran = false): Promise<void> => {
-        if (begun) return;
-        if (!ran && (stopScheduling || o.signal.aborted)) throw WITHDRAWN;
+      const begin = (agentId?: string, ran = false): Promise<void> => {
+        if (begun) return DONE;
+        if (!ran && (stopScheduling || o.signal.aborted)) return Promise.reject(WITHDRAWN);
         begun = true;
         lastInstance = agentId;
-        if (controller) {
-          active.add(controller);
-          if (o.signal.aborted) controller.abort(o.signal.reason);
-          timer = setTimeout(() => controller.abort(new Error(`timed out after ${step.timeoutMs} ms`)), step.timeoutMs);
+        try {
+          if (controller) {
+            activate(controller);
+            if (o.signal.aborted) controller.abort(o.signal.reason);
+            timer = setTimeout(() => controller.abort(new Error(`timed out after ${step.timeoutMs} ms`)), step.timeoutMs);
+          }
+          const event: NewEvent = { type: 'step_started', step: step.id, attempt: n, agent: step.agent };
+          if (agentId !== undefined) event.agent_id = agentId;
+          return write(event, false).then(() => {
+            started = performance.now();
+          });
+        } catch (err) {
+          return Promise.reject(err);
         }
-        const event: NewEvent = { type: 'step_started', step: step.id, attempt: n, agent: step.agent, ...(agentId !== undefined && { agent_id: agentId }) };
-        await write(event, false);
-        started = performance.now();
       };
-      const channel = channelFor(step);
+      const channel = new StepChannel(host, step, o.state.steps.get(step.id)?.conversation);
       try {
         const reassignFrom = n > 1 && step.onFailure === 'reassign' ? lastInstance : undefined;
         const signal = controller?.signal ?? o.signal;
-        const needs = Object.fromEntries(step.needs.map((id) => [id, o.state.steps.get(id)?.output ?? null]));
+        const needs = neededOutputs(step, o.state);
         const { output } = await o.runStep({ step, args, attempt: n, reassignFrom, signal, started: begin, channel, needs });
         if (!begun) await begin(undefined, true);
         if (step.gate?.type === 'tests_must_pass') checkTestsPassed(output);
@@ -321,7 +326,29 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
     });
   };
 
-  const runStepOnce = async (step: StepDef): Promise<void> => {
+  /** Where an attempt leaves its step: ready for its dependents, or not. */
+  const attempted = (step: StepDef, done: unknown): void => {
+    if (done === NOT_RUN) setPhase(step.id, 'pending');
+    else if (done === WAITING) setPhase(step.id, 'waiting');
+    else if (done !== FAILED) markDone(step.id);
+  };
+
+  /**
+   * Runs a step: its condition, its gates, its attempts. Most steps have neither a
+   * condition nor an approval gate, and take a plain promise chain (it rejects, never
+   * throws): an async function's frame per step costs more than the rest of it.
+   */
+  const runStepOnce = (step: StepDef): Promise<void> => {
+    if (step.if !== undefined || step.gate?.type === 'approval_required' || o.state.steps.get(step.id)?.completed) return runGuarded(step);
+    try {
+      const args = render(step.with, scope) as Record<string, unknown>;
+      return attempt(step, args).then((done) => attempted(step, done));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
+
+  const runGuarded = async (step: StepDef): Promise<void> => {
     if (step.if !== undefined && !condition(step.if, scope)) {
       await write({ type: 'step_skipped', step: step.id, reason: `condition \`${step.if}\` is false`, blocked: false });
       return markDone(step.id);
@@ -330,38 +357,41 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
     const gate = step.gate;
     if (gate?.type === 'approval_required' && gate.when === 'before') {
       const ok = await decide(step, 'before', args);
-      if (ok === undefined) return void phase.set(step.id, 'waiting');
+      if (ok === undefined) return void setPhase(step.id, 'waiting');
       if (!ok) return markFailed(step.id);
     }
     if (!o.state.steps.get(step.id)?.completed) {
       const done = await attempt(step, args);
-      if (done === NOT_RUN) return void phase.set(step.id, 'pending');
-      if (done === WAITING) return void phase.set(step.id, 'waiting');
+      if (done === NOT_RUN) return void setPhase(step.id, 'pending');
+      if (done === WAITING) return void setPhase(step.id, 'waiting');
       if (done === FAILED) return;
     }
     if (gate?.type === 'approval_required' && gate.when === 'after') {
       const ok = await decide(step, 'after', args, o.state.steps.get(step.id)?.output);
-      if (ok === undefined) return void phase.set(step.id, 'waiting');
+      if (ok === undefined) return void setPhase(step.id, 'waiting');
       if (!ok) return markFailed(step.id);
     }
     markDone(step.id);
   };
 
   let wake: (() => void) | undefined;
+  const settled = (): void => {
+    running--;
+    wake?.();
+  };
   const launch = (step: StepDef): void => {
-    phase.set(step.id, 'running');
-    const p = runOne(step)
-      .catch(async (err: unknown) => {
+    setPhase(step.id, 'running');
+    running++;
+    runOne(step).then(settled, async (err: unknown) => {
+      try {
         // An expression or journal error: the step fails, and so does the run.
         markFailed(step.id);
         stop();
         await write({ type: 'step_failed', step: step.id, error: errorText(err), attempt: 1, duration_ms: 0, final: true }).catch(() => undefined);
-      })
-      .finally(() => {
-        running.delete(p);
-        wake?.();
-      });
-    running.add(p);
+      } finally {
+        settled();
+      }
+    });
   };
 
   /** Marks steps whose needs failed as skipped, until no more are (needs may point forward). */
@@ -369,10 +399,10 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
     for (let changed = true; changed; ) {
       changed = false;
       for (const step of steps) {
-        if (phase.get(step.id) !== 'pending') continue;
-        const culprit = step.needs.find((n) => phase.get(n) === 'failed' || phase.get(n) === 'blocked');
+        if (phaseOf(step.id) !== 'pending') continue;
+        const culprit = step.needs.find((n) => phaseOf(n) === 'failed' || phaseOf(n) === 'blocked');
         if (culprit === undefined) continue;
-        phase.set(step.id, 'blocked');
+        setPhase(step.id, 'blocked');
         changed = true;
         await write({ type: 'step_skipped', step: step.id, reason: `needs ${culprit}, which did not succeed`, blocked: true });
       }
@@ -386,23 +416,21 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
         await block();
       }
       if (!o.signal.aborted && !stopScheduling) {
-        const launching = ready;
-        ready = [];
-        for (const step of launching) if (phase.get(step.id) === 'pending') launch(step);
+        for (const step of graph.takeReady()) if (phaseOf(step.id) === 'pending') launch(step);
       }
-      if (running.size === 0) break;
+      if (running === 0) break;
       await new Promise<void>((resolve) => (wake = resolve));
     }
   } finally {
-    o.signal.removeEventListener('abort', cancelAll);
+    if (listening) o.signal.removeEventListener('abort', cancelAll);
   }
 
   if (o.signal.aborted) {
     await write({ type: 'run_interrupted', signal: signalName(o.signal.reason) });
     return 'interrupted';
   }
-  const failed = steps.some((s) => phase.get(s.id) === 'failed' && !tolerated.has(s.id));
-  const waiting = steps.filter((s) => phase.get(s.id) === 'waiting').map((s) => s.id);
+  const failed = steps.some((s) => phaseOf(s.id) === 'failed' && !tolerated.has(s.id));
+  const waiting = steps.filter((s) => phaseOf(s.id) === 'waiting').map((s) => s.id);
   if (!failed && waiting.length > 0) {
     await write({ type: 'run_paused', waiting });
     return 'paused';
@@ -412,16 +440,36 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
   return status;
 }
 
-/** Where a step stands when a run (re)starts: finished work stays finished. */
-function initialPhase(s: StepState | undefined, step: StepDef): Phase {
-  if (!s) return 'pending';
-  if (s.status === 'rejected') return 'failed';
-  if (s.completed) {
-    const after = step.gate?.type === 'approval_required' && step.gate.when === 'after';
-    if (s.status === 'skipped' || !after) return 'done';
-    return gateDecision(s, 'after') === 'approved' ? 'done' : 'pending';
-  }
-  return 'pending';
+const DONE: Promise<void> = Promise.resolve();
+const SYNCED = { sync: true };
+const UNSYNCED = { sync: false };
+
+/** Whether a step has an `if:` or a `${{ }}` in its `with:`, which read the run's scope. */
+function hasExpressions(step: StepDef): boolean {
+  return step.if !== undefined || templated(step.with);
+}
+
+function templated(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('${{');
+  if (Array.isArray(value)) return value.some(templated);
+  if (value !== null && typeof value === 'object') return Object.values(value).some(templated);
+  return false;
+}
+
+/**
+ * A record keyed by step ids. Without a prototype it is a plain dictionary: an object
+ * literal given a new key per step would make the VM build a new object shape for each
+ * id, a cost that grows with the workflow (and any id, `__proto__` too, is an own key).
+ */
+function byStepId<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
+/** The outputs of the steps this one needs, by id (null for one without). */
+function neededOutputs(step: StepDef, state: RunState): Record<string, unknown> {
+  const needs = byStepId<unknown>();
+  for (const id of step.needs) needs[id] = state.steps.get(id)?.output ?? null;
+  return needs;
 }
 
 /** What the run's steps have used so far, for the team budget. */

@@ -4,7 +4,8 @@ import { missingKey, resolveModel } from '../llm/models.js';
 import type { Project, StepDef } from '../config/model.js';
 import type { EngineSession } from '../engine/engine.js';
 import { ExitCode, OrchError } from '../errors.js';
-import type { StepRunner } from './engine.js';
+import type { StepDone, StepRequest, StepRunner } from './engine.js';
+import type { TaskOutcome } from '../engine/task.js';
 import { withCarrier } from '../util/tracing.js';
 
 /**
@@ -27,23 +28,35 @@ export function assertRunnable(project: Project, steps: readonly StepDef[], env:
  * instance than the one that failed, when the run holds another healthy one.
  */
 export function sessionRunner(session: EngineSession, runId: string): StepRunner {
-  return async ({ step, args, attempt, reassignFrom, signal, started, channel, needs }) => {
-    const others = reassignFrom === undefined ? [] : (await session.healthyAgents(step.agent)).filter((id) => id !== reassignFrom);
-    const outcome = await session.submit(
-      {
-        key: `${runId}:${step.id}:${attempt}`,
-        agentType: step.agent,
-        action: step.action,
-        input: args,
-        ids: { run: runId, step: step.id, attempt },
-        avoid: others.length > 0 ? reassignFrom : undefined,
-        step: { label: `step ${step.id}`, needs, budget: step.budget, outputSchema: step.outputSchema },
-        ...withCarrier(),
-      },
-      { onStart: started, signal, channel },
-    );
-    if (outcome.ok) return { output: outcome.value, usage: outcome.usage };
-    // The error as it was thrown inline (a ToolError keeps the script's stderr); a worker's by its code.
-    throw outcome.cause ?? new OrchError(outcome.error.code, outcome.error.message, { exitCode: ExitCode.runFailed });
+  // A plain promise chain, not an async function: this runs for every step.
+  return (request) => {
+    const { step, reassignFrom } = request;
+    if (reassignFrom === undefined) return submitStep(session, runId, request, undefined);
+    return session.healthyAgents(step.agent).then((healthy) => submitStep(session, runId, request, healthy.some((id) => id !== reassignFrom) ? reassignFrom : undefined));
   };
+}
+
+/** Queues the step's attempt, avoiding an instance when another healthy one can take it. */
+function submitStep(session: EngineSession, runId: string, { step, args, attempt, signal, started, channel, needs }: StepRequest, avoid: string | undefined): Promise<StepDone> {
+  try {
+    const task = {
+      key: `${runId}:${step.id}:${attempt}`,
+      agentType: step.agent,
+      action: step.action,
+      input: args,
+      ids: { run: runId, step: step.id, attempt },
+      avoid,
+      step: { label: `step ${step.id}`, needs, budget: step.budget, outputSchema: step.outputSchema },
+      ...withCarrier(),
+    };
+    return session.submit(task, { onStart: started, signal, channel }).then(stepDone);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+function stepDone(outcome: TaskOutcome): StepDone {
+  if (outcome.ok) return { output: outcome.value, usage: outcome.usage };
+  // The error as it was thrown inline (a ToolError keeps the script's stderr); a worker's by its code.
+  throw outcome.cause ?? new OrchError(outcome.error.code, outcome.error.message, { exitCode: ExitCode.runFailed });
 }

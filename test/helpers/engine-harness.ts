@@ -39,6 +39,8 @@ export interface StepContext {
   signal: AbortSignal;
   /** Events the journal has acknowledged as durable (appended and synced) so far, as `trail` lines. */
   durable(): string[];
+  /** The outputs of the steps this one needs, as the engine handed them over. */
+  needs?: Record<string, unknown>;
 }
 
 /** A fake step's action: its return value is the step's output; throwing fails the attempt. */
@@ -117,12 +119,14 @@ export async function runWorkflow(steps: StepDef[], options: WorkflowOptions = {
       const attempt = task.ids.attempt ?? 0;
       calls.push({ step: id, args: task.input, attempt });
       const behaviour = options.runner?.[id] ?? (() => ({ step: id }));
-      return { output: await behaviour(task.input, { attempt, signal, durable: () => [...durable] }) };
+      return { output: await behaviour(task.input, { attempt, signal, durable: () => [...durable], needs: task.step?.needs }) };
     },
     stop: async () => undefined,
   };
   const ids = Array.from({ length: pool }, (_, i) => `${AGENT}-${i + 1}`);
-  const slots = new Slots(new Map([[AGENT, ids]]), () => worker);
+  // As a run's session is opened: on the run's own signal.
+  const signal = options.signal ?? new AbortController().signal;
+  const slots = new Slots(new Map([[AGENT, ids]]), () => worker, signal);
   const session: EngineSession = {
     submit: (task, hooks) => slots.submit(task, hooks),
     capacity: async (type) => slots.capacity(type),
@@ -158,7 +162,7 @@ export async function runWorkflow(steps: StepDef[], options: WorkflowOptions = {
       approveAll: options.approveAll ?? false,
       ask,
       who: 'tester',
-      signal: options.signal ?? new AbortController().signal,
+      signal,
     });
   } finally {
     await slots.close();

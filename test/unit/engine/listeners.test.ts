@@ -34,6 +34,21 @@ describe('listeners under load', () => {
     expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
   });
 
+  it("tasks on the session's own signal add no listener to it: the one that closes the session covers them", async () => {
+    const worker: Worker = { run: async () => ({ output: 'ok' }), stop: async () => {} };
+    const run = new AbortController();
+    const slots = new Slots(new Map([['w', ['w-1']]]), () => worker, run.signal);
+    const tasks = Array.from({ length: 50 }, (_, i) =>
+      slots.submit({ key: `t${i}`, agentType: 'w', action: 'a', input: {}, ids: {} }, { signal: run.signal }),
+    );
+    expect(getEventListeners(run.signal, 'abort')).toHaveLength(1);
+    expect((await Promise.all(tasks)).every((o) => o.ok)).toBe(true);
+    // Aborting it still cancels what is queued (the first of these has started: its worker pays no heed).
+    const queued = Array.from({ length: 3 }, (_, i) => slots.submit({ key: `q${i}`, agentType: 'w', action: 'a', input: {}, ids: {} }, { signal: run.signal }));
+    run.abort();
+    expect((await Promise.all(queued)).map((o) => (o.ok ? 'ok' : o.error.code))).toEqual(['ok', 'ORCH_CANCELLED', 'ORCH_CANCELLED']);
+  });
+
   it('audit logs of many concurrent runs share one exit hook', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'orch-audit-'));
     try {

@@ -35,6 +35,23 @@ describe('a server that crashes', () => {
     expect(clock.sleeps).toEqual([1]); // the first restart waited the base backoff
   });
 
+  it('resolves names against the tools of the server running now, across a restart', async () => {
+    const clock = new ManualClock();
+    supervisor = new Supervisor([fixture('crashy', 'crashy.mjs')], { stateDir: state.dir, policy: FAST_POLICY, clock });
+    await supervisor.call('crashy.ok', {});
+    watch.snapshot();
+    // Kept while nothing changes: every call by name resolves against it.
+    const registry = supervisor.runningTools();
+    expect(supervisor.runningTools()).toBe(registry);
+    await expect(supervisor.call('crashy.crash', {})).rejects.toMatchObject({ code: 'ORCH_SERVER_EXITED' });
+    const again = await supervisor.call('ok', {});
+    watch.snapshot();
+    expect(again.content).toEqual([{ type: 'text', text: `pid ${supervisor.server('crashy').pid}` }]);
+    const restarted = supervisor.runningTools();
+    expect(restarted).not.toBe(registry);
+    expect(restarted.find('crashy.ok')?.tool).toBe(supervisor.server('crashy').tools.find((t) => t.name === 'ok'));
+  });
+
   it('opens the circuit after repeated crashes instead of restarting again', async () => {
     const clock = new ManualClock();
     supervisor = new Supervisor([fixture('crashy', 'crashy.mjs')], {

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { PROCESS_TAG_VARIABLE } from '../../../src/process/identity.js';
 import { Supervisor } from '../../../src/mcp/supervisor.js';
@@ -96,6 +97,20 @@ describe('Supervisor with real servers', () => {
     // The server survives both and keeps answering.
     const after = await supervisor.call('echo', { message: 'still here' });
     expect(after.content).toEqual([{ type: 'text', text: 'Echo: still here' }]);
+  });
+
+  it("leaves one listener on a caller's signal however many calls share it, and a call still ends when it aborts", async () => {
+    supervisor = new Supervisor([everything('every')], { stateDir: state.dir, policy: FAST_POLICY });
+    const run = new AbortController();
+    for (let i = 0; i < 20; i++) await supervisor.call('echo', { message: `call ${i}` }, { signal: run.signal });
+    watch.snapshot();
+    // A run's signal reaches every call of the run: a listener left per call would pile up.
+    expect(getEventListeners(run.signal, 'abort')).toHaveLength(1);
+    const pending = supervisor.call('trigger-long-running-operation', { duration: 60, steps: 600 }, {
+      signal: run.signal,
+      onProgress: () => run.abort(new Error('the run was interrupted')),
+    });
+    await expect(pending).rejects.toMatchObject({ code: 'ORCH_CANCELLED', message: expect.stringContaining('interrupted') });
   });
 });
 

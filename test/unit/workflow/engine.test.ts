@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { runWorkflow, step, together, trail, untilAborted } from '../../helpers/engine-harness.js';
 
@@ -362,5 +363,32 @@ describe('executeRun: cancellation and expressions', () => {
     const run = await runWorkflow(steps, { runner: { a: () => ({ go: false }) } });
     expect(run.calls.map((c) => c.step)).toEqual(['a']);
     expect(run.state.steps.get('b')?.status).toBe('skipped');
+  });
+});
+
+describe('executeRun: what each step costs', () => {
+  it('adds no listener to the run signal for steps without a timeout; one, while a step with a timeout runs', async () => {
+    const controller = new AbortController();
+    // The session's slots keep one listener of their own on the run's signal, to close when it aborts.
+    const listeners = () => getEventListeners(controller.signal, 'abort').length;
+    const seen: Record<string, number> = {};
+    const run = await runWorkflow([step('a'), step('b', { needs: ['a'], timeoutMs: 60_000 }), step('c', { needs: ['b'] })], {
+      signal: controller.signal,
+      runner: Object.fromEntries(['a', 'b', 'c'].map((id) => [id, () => void (seen[id] = listeners())])),
+    });
+    expect(run.outcome).toBe('succeeded');
+    expect(seen).toEqual({ a: 1, b: 2, c: 2 });
+    expect(listeners()).toBe(1);
+  });
+
+  it('hands a step the outputs it needs as a record of their ids alone', async () => {
+    let needs: Record<string, unknown> | undefined;
+    const run = await runWorkflow([step('a'), step('b'), step('c', { needs: ['a', 'b'] })], {
+      runner: { c: (_args, ctx) => void (needs = ctx.needs) },
+    });
+    expect(run.outcome).toBe('succeeded');
+    expect(needs).toEqual({ a: { step: 'a' }, b: { step: 'b' } });
+    // No prototype: no key is inherited, and a key per step id costs the VM no new object shape.
+    expect(Object.getPrototypeOf(needs)).toBeNull();
   });
 });

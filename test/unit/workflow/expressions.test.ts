@@ -27,6 +27,15 @@ describe('expressions', () => {
     expect(evaluate(parseExpression(source), scope)).toEqual(expected);
   });
 
+  it('renders values without templates as copies of themselves, a `__proto__` key too', () => {
+    const value = JSON.parse('{"__proto__": {"x": 1}, "list": ["plain", 2, null], "n": 1}') as Record<string, unknown>;
+    const out = render(value, scope) as Record<string, unknown>;
+    expect(out).not.toBe(value);
+    expect(Object.keys(out)).toEqual(['__proto__', 'list', 'n']);
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect(JSON.stringify(out)).toBe(JSON.stringify(value));
+  });
+
   it('reads only own data, never the prototype chain', () => {
     expect(evaluate(parseExpression('inputs.constructor'), scope)).toBeUndefined();
     expect(evaluate(parseExpression('inputs.__proto__'), scope)).toBeUndefined();

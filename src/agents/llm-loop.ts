@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { ExitCode, OrchError } from '../errors.js';
 import type { Cassette } from '../llm/cassette.js';
-import { chat, type ChatMessage, type ChatTool, type ToolCallPart } from '../llm/chat.js';
+import type { ChatMessage, ChatTool, ToolCallPart } from '../llm/chat.js';
 import type { ModelRef } from '../llm/models.js';
 import { costOf, priceOf } from '../llm/prices.js';
 import { inSpan } from '../util/tracing.js';
@@ -136,6 +136,8 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
           'orch.llm.label': o.label,
         },
         async (span) => {
+          // The AI SDK and its providers load with the first model turn, not with every orch command.
+          const { chat } = await import('../llm/chat.js');
           const response = await chat({
             model: o.model,
             ...request,

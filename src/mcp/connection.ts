@@ -2,10 +2,11 @@ import { createRequire } from 'node:module';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { CallToolResult, Progress, Tool } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError, type CallToolResult, type Progress, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServerDef } from '../config/model.js';
 import { recordProcess, type PidRegistration } from '../process/pid-registry.js';
 import type { StopTimings } from '../process/stop.js';
+import type { TransportFailure } from './failures.js';
 import { newProcessTag, stdioPipes } from '../process/identity.js';
 import { ProcessTree } from '../process/tree.js';
 import { StderrTail } from './stderr-tail.js';
@@ -93,6 +94,14 @@ export class ServerConnection {
 
   get pid(): number | undefined {
     return this.tree?.root.pid;
+  }
+
+  /** What an error from this session's client says went wrong: a request that timed out, or a connection that closed. */
+  failureOf(err: unknown): TransportFailure {
+    if (!(err instanceof McpError)) return undefined;
+    if (err.code === ErrorCode.RequestTimeout) return 'timeout';
+    if (err.code === ErrorCode.ConnectionClosed) return 'closed';
+    return undefined;
   }
 
   /** Initialises the session and lists every tool, all within `timeoutMs`. */

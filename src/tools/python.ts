@@ -1,7 +1,6 @@
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { execa } from 'execa';
 import type { ModuleHandler } from '../config/model.js';
 import { ExitCode, OrchError, isOrchError } from '../errors.js';
 import { identify } from '../process/identity.js';
@@ -41,6 +40,7 @@ export function pythonCommand(env: NodeJS.ProcessEnv = process.env): string {
 export async function runPython(handler: ModuleHandler & { file: string }, params: Record<string, unknown>, ctx: HandlerContext): Promise<ToolResult> {
   const command = pythonCommand();
   const configDir = path.dirname(path.dirname(handler.file));
+  const { execa } = await import('execa');
   const child = execa(command, ['-u', BRIDGE], {
     cwd: ctx.project.dir,
     env: { PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8', PYTHONDONTWRITEBYTECODE: '1' },

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Ajv, _, type CodeKeywordDefinition, type Options } from 'ajv';
+import { packagePath } from '../util/package-root.js';
 import { durationProblem } from './limits.js';
 
 export type FileKind = 'gantz' | 'team' | 'mcp';
 
 /** The published schemas, beside the package root. */
-const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
+const SCHEMA_DIR = packagePath('schemas');
 
 const SCHEMA_FILES: Record<FileKind, string> = {
   gantz: 'gantz.schema.json',

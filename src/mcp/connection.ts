@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -11,9 +10,8 @@ import { newProcessTag, stdioPipes } from '../process/identity.js';
 import { ProcessTree } from '../process/tree.js';
 import { StderrTail } from './stderr-tail.js';
 import { SpawnAwareStdioTransport, createTransport } from './transport.js';
+import { packageVersion } from '../util/package-root.js';
 
-const require = createRequire(import.meta.url);
-const { version } = require('../../package.json') as { version: string };
 
 /** A server that sends pages forever is broken; stop following its cursors. */
 const MAX_TOOL_PAGES = 1000;
@@ -55,7 +53,7 @@ export class ServerConnection {
   tools: Tool[] = [];
   /** Names of `tools`, for the per-call check that a tool exists. */
   toolNames: ReadonlySet<string> = new Set();
-  private readonly client = new Client({ name: 'orch', version }, { capabilities: {} });
+  private readonly client = new Client({ name: 'orch', version: packageVersion }, { capabilities: {} });
   private readonly transport: Transport;
   private tree: ProcessTree | undefined;
   private registration: PidRegistration | undefined;

@@ -5,7 +5,6 @@ import type { GlobalOptions } from './context.js';
 import { flagEntries, GLOBAL_FLAGS, optionOf, RUN_FLAGS } from './flags.js';
 import { packageVersion } from '../util/package-root.js';
 
-
 /** Exit code a command action leaves behind; main.ts turns it into the process's. */
 export let exitCode = 0;
 

@@ -3,7 +3,6 @@ import { secretsRedactor } from '../secrets/redact.js';
 import { redactSpansWith, signalUrl, startTracing, tracesEndpoint } from '../util/tracing.js';
 import { packageVersion } from '../util/package-root.js';
 
-
 /**
  * Starts tracing for this process when `--otel <url>` or the standard variables ask for it.
  * `--otel` is written into the environment as the traces endpoint, so child-process workers

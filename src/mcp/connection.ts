@@ -12,7 +12,6 @@ import { StderrTail } from './stderr-tail.js';
 import { SpawnAwareStdioTransport, createTransport } from './transport.js';
 import { packageVersion } from '../util/package-root.js';
 
-
 /** A server that sends pages forever is broken; stop following its cursors. */
 const MAX_TOOL_PAGES = 1000;
 

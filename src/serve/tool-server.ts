@@ -26,7 +26,6 @@ import { callWorkflow, describeWorkflow, servedWorkflows } from './workflow-tool
 import { resultText, ToolError, type ToolResult } from '../tools/result.js';
 import { packageVersion } from '../util/package-root.js';
 
-
 export interface ToolServerOptions {
   /** The supervisor of the project's MCP servers, shared by every session. */
   mcp?: McpCaller;

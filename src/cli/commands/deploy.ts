@@ -9,7 +9,6 @@ import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
 import { packageVersion } from '../../util/package-root.js';
 
-
 interface DeployFlags {
   platform?: string;
   out?: string;

@@ -18,7 +18,6 @@ import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
 import { packageVersion } from '../../util/package-root.js';
 
-
 interface ServeFlags {
   /** `--http <port>`, or `true` for `--http` alone. */
   http?: string | true;

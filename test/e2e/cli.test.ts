@@ -43,7 +43,7 @@ describe('orch (global)', () => {
       .split('\n')
       .map((url) => (url.includes('/node_modules/') ? url : readFileSync(fileURLToPath(url), 'utf8')))
       .join('\n');
-    const packages = new Set([...loaded.matchAll(/node_modules\/((?:@[\w.-]+\/)?[\w.-]+)\//g)].map((m) => m[1]));
+    const packages = new Set([...loaded.matchAll(/node_modules\/((?:@[\w.-]+\/)?[\w.-]+)\//g)].map((m) => m[1] ?? ''));
     expect(packages).toContain('yaml'); // what the command does use is seen
     expect([...packages].filter((name) => /^(@modelcontextprotocol\/sdk|ai|@ai-sdk\/.*)$/.test(name))).toEqual([]);
   });

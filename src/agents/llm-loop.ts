@@ -1,7 +1,7 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import { ExitCode, OrchError } from '../errors.js';
 import type { Cassette } from '../llm/cassette.js';
-import { openChat, type ChatMessage, type ChatTool, type ToolCallPart } from '../llm/chat.js';
+import type { Chat, ChatMessage, ChatTool, ToolCallPart } from '../llm/chat.js';
 import type { ModelRef } from '../llm/models.js';
 import { costOf, priceOf } from '../llm/prices.js';
 import { inSpan } from '../util/tracing.js';
@@ -101,7 +101,8 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
   for (const e of history) if (e.type === 'tool_call_finished') finished.set(e.call_id, e);
   const recorded = history.filter((e): e is Extract<ConversationEvent, { type: 'model_turn' }> => e.type === 'model_turn');
   const tools: ChatTool[] = o.tools.map(({ name, description, inputSchema }) => ({ name, description, inputSchema }));
-  const conversation = openChat({ model: o.model, system: o.system, tools, env: o.env });
+  const setup = { model: o.model, system: o.system, tools, env: o.env };
+  let conversation: Chat | undefined;
   const context = new ContextFit();
   const digests = new RequestDigest(o.model.model, o.system, tools);
   const price = priceOf(o.model);
@@ -133,6 +134,8 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
           'orch.llm.label': o.label,
         },
         async (span) => {
+          // The AI SDK and its providers load with the first model turn, not with every orch command.
+          conversation ??= (await import('../llm/chat.js')).openChat(setup);
           const response = await conversation.send(sent, { signal: o.signal, fetch: o.cassette?.fetchFor(`${o.label}, turn ${turns + 1}`) });
           const used: UsageRecord = { ...response.usage, ...(price ? { cost_usd: round(costOf(response.usage, price)) } : {}) };
           span.set({ ...usageAttributes(used), 'gen_ai.response.finish_reason': response.finishReason, 'orch.llm.tool_calls': response.toolCalls.length });

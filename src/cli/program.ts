@@ -1,12 +1,9 @@
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import type { GlobalOptions } from './context.js';
 import { flagEntries, GLOBAL_FLAGS, optionOf, RUN_FLAGS } from './flags.js';
-
-const require = createRequire(import.meta.url);
-const { version } = require('../../package.json') as { version: string };
+import { packageVersion } from '../util/package-root.js';
 
 /** Exit code a command action leaves behind; main.ts turns it into the process's. */
 export let exitCode = 0;
@@ -93,7 +90,7 @@ export function useColor(flag: boolean, stream: { isTTY?: boolean }): boolean {
 export function buildProgram(): Command {
   const program = new Command('orch')
     .description('Declarative runtime for multi-agent systems built on MCP')
-    .version(version, '-V, --version', 'print the version');
+    .version(packageVersion, '-V, --version', 'print the version');
   for (const [, spec] of flagEntries(GLOBAL_FLAGS)) program.addOption(optionOf(spec));
   program
     // Set before any subcommand exists, so every subcommand inherits it: main.ts maps

@@ -1,10 +1,7 @@
-import { createRequire } from 'node:module';
 import { OrchError } from '../errors.js';
 import { secretsRedactor } from '../secrets/redact.js';
 import { redactSpansWith, signalUrl, startTracing, tracesEndpoint } from '../util/tracing.js';
-
-const require = createRequire(import.meta.url);
-const { version } = require('../../package.json') as { version: string };
+import { packageVersion } from '../util/package-root.js';
 
 /**
  * Starts tracing for this process when `--otel <url>` or the standard variables ask for it.
@@ -26,7 +23,7 @@ export async function startCliTracing(
   if (!url) return;
   const redactor = secretsRedactor(env, []);
   // A URL may carry credentials (`https://user:token@collector`): the warning shows it redacted.
-  await startTracing({ url, serviceVersion: version, warn: (message) => stderr.write(`${redactor.redactString(message)}\n`) });
+  await startTracing({ url, serviceVersion: packageVersion, warn: (message) => stderr.write(`${redactor.redactString(message)}\n`) });
   // The environment's secrets never reach a span, whatever a tool or a model echoes.
   redactSpansWith((text) => redactor.redactString(text));
 }

@@ -1,48 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
-import { Ajv, type ErrorObject, type SchemaValidateFunction, type ValidateFunction } from 'ajv';
-import { durationProblem } from './limits.js';
+import type { ErrorObject } from 'ajv';
 import type { ErrorCode } from '../error-codes.js';
 import type { Issue } from '../errors.js';
+import type { FileKind } from './schema-ajv.js';
+import * as validators from './schema-validators.js';
 import type { KeyPath, SourceFile } from './source-types.js';
 import { formatKeyPath, suggest } from '../util/suggest.js';
 
-export type FileKind = 'gantz' | 'team' | 'mcp';
-
-/** The published schemas, beside the package root. */
-const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
-
-const SCHEMA_FILES: Record<FileKind, string> = {
-  gantz: 'gantz.schema.json',
-  team: 'agent-team.schema.json',
-  mcp: 'mcp.schema.json',
-};
-
-let validators: Record<FileKind, ValidateFunction> | undefined;
-
-function compile(): Record<FileKind, ValidateFunction> {
-  const ajv = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true, strictTypes: false, strictTuples: false });
-  // Annotation only: the message shown in place of ajv's for pattern and format failures.
-  ajv.addKeyword({ keyword: 'errorMessage', schemaType: 'string' });
-  // Durations must fit a timer, and timeouts must be more than zero (limits.ts).
-  const durationLimits: SchemaValidateFunction = (limits: { positive?: boolean }, data: unknown) => {
-    const problem = durationProblem(data, limits);
-    durationLimits.errors = problem === undefined ? [] : [{ keyword: 'durationLimits', message: problem, params: {} }];
-    return problem === undefined;
-  };
-  ajv.addKeyword({ keyword: 'durationLimits', schemaType: 'object', errors: true, validate: durationLimits });
-  for (const file of Object.values(SCHEMA_FILES)) {
-    ajv.addSchema(JSON.parse(readFileSync(path.join(SCHEMA_DIR, file), 'utf8')) as object);
-  }
-  const get = (kind: FileKind): ValidateFunction => {
-    const id = `https://orch.dev/schemas/v1/${SCHEMA_FILES[kind]}`;
-    const fn = ajv.getSchema(id);
-    if (!fn) throw new Error(`schema ${id} did not compile`);
-    return fn;
-  };
-  return { gantz: get('gantz'), team: get('team'), mcp: get('mcp') };
-}
+export type { FileKind } from './schema-ajv.js';
 
 /** A schema issue and the key path it stands at (which tells a server's own problems apart). */
 export interface SchemaFinding {
@@ -56,7 +20,6 @@ export interface SchemaFinding {
  * unknown keys are warnings rather than errors.
  */
 export function validateSchema(kind: FileKind, source: SourceFile): SchemaFinding[] {
-  validators ??= compile();
   const validate = validators[kind];
   if (validate(source.data)) return [];
   const seen = new Set<string>();

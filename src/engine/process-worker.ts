@@ -8,6 +8,7 @@ import type { ErrorCode } from '../error-codes.js';
 import { OrchError } from '../errors.js';
 import type { ParentMessage, WorkerMessage } from './process-protocol.js';
 import { stopChild } from '../process/stop.js';
+import { packagePath } from '../util/package-root.js';
 import type { Instance, Worker } from './worker.js';
 import type { TaskSpec } from './task.js';
 import { answerRequest, type ReplyBody } from './relay.js';
@@ -101,11 +102,10 @@ export function initMessage(project: Project, stateDir: string, cassette?: Casse
   return { type: 'init', dir: project.dir, config: project.files.gantz, team: project.files.team, stateDir, cassette };
 }
 
-/** The worker entry: the built file, or the TypeScript source through tsx under tests. */
+/** The worker entry: the built CLI's (its bundle, as the bin's), or the TypeScript source through tsx under tests. */
 function workerEntry(): { file: string; execArgv: string[] } {
-  const own = fileURLToPath(import.meta.url);
-  if (own.endsWith('.ts')) {
-    return { file: fileURLToPath(new URL('../cli/worker-main.ts', import.meta.url)), execArgv: ['--import', import.meta.resolve('tsx')] };
+  if (fileURLToPath(import.meta.url).endsWith('.ts')) {
+    return { file: packagePath('src', 'cli', 'worker-main.ts'), execArgv: ['--import', import.meta.resolve('tsx')] };
   }
-  return { file: fileURLToPath(new URL('../cli/worker-main.js', import.meta.url)), execArgv: [] };
+  return { file: packagePath('dist', 'bundle', 'worker-main.js'), execArgv: [] };
 }

@@ -1,19 +1,18 @@
 import { getEventListeners } from 'node:events';
-import { createRequire } from 'node:module';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { CallToolResult, Progress, Tool } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError, type CallToolResult, type Progress, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServerDef } from '../config/model.js';
 import { recordProcess, type PidRegistration } from '../process/pid-registry.js';
 import type { StopTimings } from '../process/stop.js';
+import type { TransportFailure } from './failures.js';
 import { newProcessTag, stdioPipes } from '../process/identity.js';
 import { ProcessTree } from '../process/tree.js';
 import { StderrTail } from './stderr-tail.js';
 import { SpawnAwareStdioTransport, createTransport } from './transport.js';
-
-const require = createRequire(import.meta.url);
-const { version } = require('../../package.json') as { version: string };
+import { packageVersion } from '../util/package-root.js';
+import type { SdkCallResult } from './call-result.js';
 
 /** A server that sends pages forever is broken; stop following its cursors. */
 const MAX_TOOL_PAGES = 1000;
@@ -31,21 +30,6 @@ export interface CallOptions {
   signal?: AbortSignal;
   timeoutMs: number;
   onProgress?: (progress: Progress) => void;
-}
-
-/** A tool's result as the SDK gives it: current, or legacy (`toolResult`). */
-export type SdkCallResult = CallToolResult | { toolResult: unknown };
-
-/** `content` tells the two apart. */
-function hasContent(result: SdkCallResult): result is CallToolResult {
-  return 'content' in result && Array.isArray(result.content);
-}
-
-/** A result as the current protocol shapes it. */
-export function currentResult(result: SdkCallResult): CallToolResult {
-  if (hasContent(result)) return result;
-  // Servers of the 2024-10-07 protocol answer `toolResult`; present it as text content.
-  return { content: [{ type: 'text', text: JSON.stringify(result.toolResult) }] };
 }
 
 /** Idle call signals kept for reuse; beyond this, a finished call's is dropped. */
@@ -101,7 +85,7 @@ export class ServerConnection {
   tools: Tool[] = [];
   /** Names of `tools`, for the per-call check that a tool exists. */
   toolNames: ReadonlySet<string> = new Set();
-  private readonly client = new Client({ name: 'orch', version }, { capabilities: {} });
+  private readonly client = new Client({ name: 'orch', version: packageVersion }, { capabilities: {} });
   private readonly transport: Transport;
   private tree: ProcessTree | undefined;
   private registration: PidRegistration | undefined;
@@ -140,6 +124,14 @@ export class ServerConnection {
 
   get pid(): number | undefined {
     return this.tree?.root.pid;
+  }
+
+  /** What an error from this session's client says went wrong: a request that timed out, or a connection that closed. */
+  failureOf(err: unknown): TransportFailure {
+    if (!(err instanceof McpError)) return undefined;
+    if (err.code === ErrorCode.RequestTimeout) return 'timeout';
+    if (err.code === ErrorCode.ConnectionClosed) return 'closed';
+    return undefined;
   }
 
   /** Initialises the session and lists every tool, all within `timeoutMs`. */

@@ -1,4 +1,3 @@
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { formatDuration } from '../config/duration.js';
 import type { McpServerDef } from '../config/model.js';
 import type { ErrorCode as OrchErrorCode } from '../error-codes.js';
@@ -29,24 +28,26 @@ function where(def: McpServerDef): { file: string; path: string } {
   return { file: def.origin.file, path: def.origin.path.join('.') };
 }
 
-export function isTimeout(err: unknown): boolean {
-  return err instanceof McpError && err.code === ErrorCode.RequestTimeout;
-}
+/**
+ * What an error of the MCP SDK's client means (`ServerConnection.failureOf`): told apart
+ * there, so that this file, which every orch command loads, does not load the SDK.
+ */
+export type TransportFailure = 'timeout' | 'closed' | undefined;
 
 /** A start that failed or hung; the process is already ended when this is thrown. */
-export function startError(def: McpServerDef, cause: unknown, stderr: StderrTail, redactor: Redactor): OrchError {
+export function startError(def: McpServerDef, cause: unknown, failure: TransportFailure, stderr: StderrTail, redactor: Redactor): OrchError {
   if (isOrchError(cause)) return cause;
   const remote = def.transport !== 'stdio';
   const what = remote ? def.url : def.command;
   let reason: string;
-  if (isTimeout(cause)) reason = `did not finish starting within ${formatDuration(def.startupTimeoutMs)}`;
+  if (failure === 'timeout') reason = `did not finish starting within ${formatDuration(def.startupTimeoutMs)}`;
   else if (cause instanceof Error && 'code' in cause && cause.code === 'ENOENT') reason = `command not found: ${what}`;
-  else if (cause instanceof McpError && cause.code === ErrorCode.ConnectionClosed) reason = 'exited during start-up';
+  else if (failure === 'closed') reason = 'exited during start-up';
   else reason = `failed to start: ${cause instanceof Error ? cause.message : String(cause)}`;
   return new OrchError(McpErrorCode.start, redactor.redactString(`MCP server "${def.name}" ${reason}${stderr.describe()}`), {
     hint: remote
       ? redactor.redactString(`check that a server answers at ${what ?? 'its url'}${def.transport === 'sse' ? ' over HTTP+SSE (`type: sse`)' : ' over Streamable HTTP; an older server may need `"type": "sse"`'}`)
-      : isTimeout(cause)
+      : failure === 'timeout'
         ? 'raise its startup_timeout, or run the command by hand to see whether it answers on stdio'
         : redactor.redactString(`run \`${what ?? ''}\` by hand to see why it does not start`),
     location: where(def),

@@ -3,7 +3,8 @@ import type { McpServerDef } from '../config/model.js';
 import { ConfigError, type OrchError } from '../errors.js';
 import { CircuitBreaker, backoffDelay, type BreakerPolicy } from './circuit-breaker.js';
 import type { Clock } from '../util/clock.js';
-import { currentResult, ServerConnection, type CallOptions, type SdkCallResult } from './connection.js';
+import { currentResult, type SdkCallResult } from './call-result.js';
+import type { CallOptions, ServerConnection } from './connection.js';
 import * as fail from './failures.js';
 import type { StopTimings } from '../process/stop.js';
 import { RateLimiter } from './rate-limit.js';
@@ -220,6 +221,9 @@ export class ManagedServer {
     }
     if (this.stopped) throw fail.stoppedError(this.def);
     this.attempts += 1;
+    // The MCP SDK (client, transports, protocol schemas) loads with the first server started, not with every orch command.
+    const { ServerConnection } = await import('./connection.js');
+    if (this.stopped) throw fail.stoppedError(this.def);
     const conn: ServerConnection = new ServerConnection(this.def, {
       stateDir: this.ctx.stateDir,
       parentEnv: this.ctx.parentEnv,
@@ -232,7 +236,7 @@ export class ManagedServer {
     } catch (err) {
       this.closeLater(conn);
       if (this.stopped) throw fail.stoppedError(this.def);
-      this.lastError = fail.startError(this.def, err, conn.stderr, this.ctx.redactor);
+      this.lastError = fail.startError(this.def, err, conn.failureOf(err), conn.stderr, this.ctx.redactor);
       this.breaker.recordFailure();
       throw this.lastError;
     } finally {
@@ -272,7 +276,7 @@ export class ManagedServer {
       return fail.cancelledError(this.def, tool, signal.reason instanceof Error ? signal.reason.message : 'aborted');
     }
     if (conn.hasEnded) return fail.exitedError(this.def, tool, conn.stderr, this.ctx.redactor);
-    if (fail.isTimeout(err)) {
+    if (conn.failureOf(err) === 'timeout') {
       this.breaker.recordFailure();
       return fail.timeoutError(this.def, tool, timeoutMs);
     }

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { declaredTools } from '../config/tools.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
@@ -25,9 +24,7 @@ import { Gateway, type Confirm } from './gateway.js';
 import { serveResources } from './serve-resources.js';
 import { callWorkflow, describeWorkflow, servedWorkflows } from './workflow-tools.js';
 import { resultText, ToolError, type ToolResult } from '../tools/result.js';
-
-const require = createRequire(import.meta.url);
-const { version } = require('../../package.json') as { version: string };
+import { packageVersion } from '../util/package-root.js';
 
 export interface ToolServerOptions {
   /** The supervisor of the project's MCP servers, shared by every session. */
@@ -55,7 +52,7 @@ export interface ToolServerOptions {
  */
 export function createToolServer(project: Project, options: ToolServerOptions): Server {
   const server = new Server(
-    { name: project.name ?? 'orch', version: project.version ?? version },
+    { name: project.name ?? 'orch', version: project.version ?? packageVersion },
     { capabilities: { tools: {}, logging: {}, resources: {}, prompts: {} } },
   );
 

@@ -1,18 +1,17 @@
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { execa } from 'execa';
 import type { ModuleHandler } from '../config/model.js';
 import { ExitCode, OrchError, isOrchError } from '../errors.js';
 import { identify } from '../process/identity.js';
 import { registerPid } from '../process/pid-registry.js';
+import { packagePath } from '../util/package-root.js';
 import { DEFAULT_STOP_TIMINGS, runStopSequence, settlesWithin } from '../process/stop.js';
 import type { HandlerContext } from './handler.js';
 import { ToolError, type ToolResult } from './result.js';
 import { trackProcessGroup } from './script.js';
 
 /** The bridge orch ships (package.json `files`), beside the package root. */
-const BRIDGE = fileURLToPath(new URL('../../python/orch_bridge.py', import.meta.url));
+const BRIDGE = packagePath('python', 'orch_bridge.py');
 
 /** Lines of the handler's own output kept for an error message. */
 const STDERR_LINES = 20;
@@ -41,6 +40,7 @@ export function pythonCommand(env: NodeJS.ProcessEnv = process.env): string {
 export async function runPython(handler: ModuleHandler & { file: string }, params: Record<string, unknown>, ctx: HandlerContext): Promise<ToolResult> {
   const command = pythonCommand();
   const configDir = path.dirname(path.dirname(handler.file));
+  const { execa } = await import('execa');
   const child = execa(command, ['-u', BRIDGE], {
     cwd: ctx.project.dir,
     env: { PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8', PYTHONDONTWRITEBYTECODE: '1' },

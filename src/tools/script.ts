@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { execa } from 'execa';
 import type { ScriptHandler } from '../config/model.js';
 import { formatDuration } from '../config/duration.js';
 import { registerPid } from '../process/pid-registry.js';
@@ -109,6 +108,8 @@ export async function runScript(
   const tag = newProcessTag();
   env[PROCESS_TAG_VARIABLE] = tag;
 
+  // execa loads with the first script, not with every command that could run one (status, approve, ...).
+  const { execa } = await import('execa');
   const child = execa(file, args, {
     cwd,
     env,

@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { orch } from '../helpers/cli.js';
+import { BIN, orch } from '../helpers/cli.js';
 import { tempProject } from '../helpers/project.js';
 
 let cleanup: (() => void) | undefined;
@@ -26,6 +28,24 @@ describe('orch (global)', () => {
     for (const command of ['init', 'validate', 'run', 'scale', 'status', 'runs', 'logs', 'approve', 'reject', 'resume', 'serve', 'mcp', 'graph']) {
       expect(r.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     }
+  });
+
+  it('loads what the command uses: a script tool with no MCP server or model loads neither the MCP SDK nor the AI SDK', () => {
+    const dir = temp({ 'gantz.yaml': 'tools:\n  hello:\n    script: { shell: "echo hi" }\n' });
+    const log = path.join(dir, 'modules.log');
+    const moduleLog = fileURLToPath(new URL('../fixtures/module-log.mjs', import.meta.url));
+    const r = spawnSync(process.execPath, ['--import', moduleLog, BIN, 'run', 'hello'], { cwd: dir, env: { ...process.env, MODULE_LOG: log }, encoding: 'utf8' });
+    expect(r.stdout.trim()).toBe('hi');
+    // The packages whose code was loaded: by their own files, or in the CLI's bundle, whose
+    // chunks name the package file each part comes from.
+    const loaded = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((url) => (url.includes('/node_modules/') ? url : readFileSync(fileURLToPath(url), 'utf8')))
+      .join('\n');
+    const packages = new Set([...loaded.matchAll(/node_modules\/((?:@[\w.-]+\/)?[\w.-]+)\//g)].map((m) => m[1] ?? ''));
+    expect(packages).toContain('yaml'); // what the command does use is seen
+    expect([...packages].filter((name) => /^(@modelcontextprotocol\/sdk|ai|@ai-sdk\/.*)$/.test(name))).toEqual([]);
   });
 
   it('an unknown command is a usage error with a suggestion', () => {

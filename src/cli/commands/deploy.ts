@@ -1,5 +1,4 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { inspectProject, loadProject } from '../../config/load.js';
 import { environmentVariablesOf, deployPlan, isPlatform, outputFiles, PLATFORMS, secretName, writeOutput, WRITTEN_MARK, type DeployPlan, type Platform } from '../../deploy/index.js';
@@ -8,9 +7,7 @@ import { resolveStateDir } from '../../state/state-dir.js';
 import { suggest } from '../../util/suggest.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
-
-const require = createRequire(import.meta.url);
-const { version } = require('../../../package.json') as { version: string };
+import { packageVersion } from '../../util/package-root.js';
 
 interface DeployFlags {
   platform?: string;
@@ -41,7 +38,7 @@ export async function run(globals: GlobalOptions, flags: DeployFlags, _command?:
   }
   const plan = await deployPlan(project, {
     image: flags.image,
-    orchVersion: version,
+    orchVersion: packageVersion,
     stateDir: resolveStateDir(project.dir),
     exclude: [outDir, ...(await deployFolders(project.dir))],
     config: globals.config,

@@ -1,8 +1,8 @@
 import { cp, mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ExitCode, OrchError } from '../../errors.js';
+import { packagePath } from '../../util/package-root.js';
 import { suggest } from '../../util/suggest.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
@@ -14,7 +14,7 @@ interface InitFlags {
 }
 
 /** Templates shipped with orch, beside the package root. */
-export const TEMPLATE_DIR = fileURLToPath(new URL('../../../templates/', import.meta.url));
+export const TEMPLATE_DIR = packagePath('templates');
 
 export interface TemplateInfo {
   name: string;

@@ -4,7 +4,6 @@ import { loadProject } from '../../config/load.js';
 import { ExitCode, OrchError } from '../../errors.js';
 import { installShutdownHandlers } from '../signals.js';
 import { Supervisor } from '../../mcp/supervisor.js';
-import { createRequire } from 'node:module';
 import { serveA2a } from '../../serve/a2a.js';
 import { orchestratorRole } from '../../serve/a2a-card.js';
 import { exposedServers } from '../../serve/gateway.js';
@@ -17,9 +16,7 @@ import { silentLogger, streamLogger } from '../../tools/context.js';
 import { killRunningScripts } from '../../tools/script.js';
 import type { GlobalOptions, Io } from '../context.js';
 import { processIo } from '../context.js';
-
-const require = createRequire(import.meta.url);
-const { version } = require('../../../package.json') as { version: string };
+import { packageVersion } from '../../util/package-root.js';
 
 interface ServeFlags {
   /** `--http <port>`, or `true` for `--http` alone. */
@@ -80,7 +77,7 @@ export async function run(globals: GlobalOptions, flags: ServeFlags, _command?: 
   );
   try {
     if (a2aPort !== undefined) {
-      const a2a = await serveA2a({ project, host: flags.host, port: a2aPort, version, token, supervisor, shutdown: shutdown.signal, onBug: options.onBug });
+      const a2a = await serveA2a({ project, host: flags.host, port: a2aPort, version: packageVersion, token, supervisor, shutdown: shutdown.signal, onBug: options.onBug });
       stopA2a = () => a2a.close();
       warnWildcard(flags.host, io);
       say(`orch serve: the team as an A2A agent (${a2aSkills(project)}) at ${a2a.url}${token === undefined ? '' : ' (bearer token required)'}`);

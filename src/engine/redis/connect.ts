@@ -5,6 +5,13 @@ import { redisOptions, type EngineTarget } from './target.js';
 const PROBE_TIMEOUT_MS = 3000;
 
 /**
+ * How long ioredis's disconnect waits for the socket to close before destroying it. Its
+ * default, 2 s, is waited out in full for a socket that closed already (Redis gone), and
+ * keeps the command from exiting meanwhile: closing is all orch asks of a disconnect.
+ */
+const DISCONNECT_TIMEOUT_MS = 100;
+
+/**
  * Checks that the engine's Redis answers, before a command writes anything: unreachable,
  * refused or wrong password is ORCH_ENGINE_UNREACHABLE (exit 2) naming the URL. A Redis that
  * may evict keys would lose jobs: that is refused too.
@@ -14,6 +21,7 @@ export async function probe(target: EngineTarget): Promise<void> {
     ...redisOptions(target.url),
     lazyConnect: true,
     connectTimeout: PROBE_TIMEOUT_MS,
+    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
@@ -38,7 +46,8 @@ export async function probe(target: EngineTarget): Promise<void> {
       hint: 'start Redis there, or point --engine, ORCH_ENGINE or agent-team.yaml\'s `engine:` at one that runs (`local` for the embedded engine)',
     });
   } finally {
-    redis.disconnect();
+    // A connect refused has ended the client already; a disconnect would only arm ioredis's timer.
+    if (redis.status !== 'end') redis.disconnect();
   }
 }
 
@@ -48,7 +57,7 @@ export async function probe(target: EngineTarget): Promise<void> {
  * at the event loop.
  */
 export function connection(target: EngineTarget, onError: (err: Error) => void, extra: RedisOptions = {}): Redis {
-  const redis = new Redis({ ...redisOptions(target.url), maxRetriesPerRequest: null, ...extra });
+  const redis = new Redis({ ...redisOptions(target.url), maxRetriesPerRequest: null, disconnectTimeout: DISCONNECT_TIMEOUT_MS, ...extra });
   redis.on('error', onError);
   return redis;
 }

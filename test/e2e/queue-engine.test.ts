@@ -428,7 +428,7 @@ console.log(JSON.stringify({ counts, held: held.map((h) => h.constructor.name + 
     expect(report.status, done.stderr).toBe('failed');
     expect(report.subtasks.a.error.code).toBe('ORCH_WORKER_DIED');
     expect(report.subtasks.a.error.message).toMatch(/removed from its queue/);
-  });
+  }, 90_000);
 
   it('isolation: process on a queue worker: the job runs in a child process of the worker, kept for the next job and ended with it', async () => {
     project();

@@ -409,27 +409,6 @@ console.log(JSON.stringify({ counts, held: held.map((h) => h.constructor.name + 
     expect(held).toEqual([]);
   });
 
-  it('a job removed from its queue by hand fails its subtask instead of leaving the run waiting', async () => {
-    project();
-    await worker();
-    const running = start(['--json', 'run', 'orchestrate', '--task', JSON.stringify({ subtasks: [{ id: 'a', tool: 'build', input: { name: 'a' } }] })], dir);
-    await until(() => started().includes('a'), 'the job to start');
-    const admin = new Redis(redis.url);
-    try {
-      const [job] = (await admin.keys('*:builder:task-*')).filter((k) => /\/a$/.test(k));
-      expect(job).toBeDefined();
-      await admin.del(job!);
-    } finally {
-      admin.disconnect();
-    }
-    const done = await running.done;
-    writeFileSync(path.join(dir, 'go'), '');
-    const report = JSON.parse(done.stdout) as { status: string; subtasks: { a: { status: string; error: { code: string; message: string } } } };
-    expect(report.status, done.stderr).toBe('failed');
-    expect(report.subtasks.a.error.code).toBe('ORCH_WORKER_DIED');
-    expect(report.subtasks.a.error.message).toMatch(/removed from its queue/);
-  }, 90_000);
-
   it('isolation: process on a queue worker: the job runs in a child process of the worker, kept for the next job and ended with it', async () => {
     project();
     const w = await worker(['--agent-type', 'sandboxed']);

@@ -12,7 +12,7 @@ import { sessionRunner } from '../dist/workflow/runner.js';
 import { Slots } from '../dist/engine/slots.js';
 import { isoTime } from '../dist/util/iso-time.js';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);
 const TARGET_US = 10;
 const origin = { file: 'bench', path: [] };
 
@@ -70,10 +70,11 @@ async function engine(n, queued = false) {
 /** The same events the engine writes for n sequential steps (a start, a success, the end), without the engine. */
 async function journalAlone(n) {
   const journal = new MemoryJournal();
+  const ids = workflow(n).steps.map((s) => s.id);
   return cpuOf(async () => {
-    for (let i = 0; i < n; i++) {
-      await journal.append({ type: 'step_started', step: `s${i}`, attempt: 1 }, { sync: false });
-      await journal.append({ type: 'step_succeeded', step: `s${i}`, output: null, duration_ms: 0 });
+    for (const id of ids) {
+      await journal.append({ type: 'step_started', step: id, attempt: 1, agent: 'worker' }, { sync: false });
+      await journal.append({ type: 'step_succeeded', step: id, output: null, duration_ms: 0 });
     }
     await journal.append({ type: 'run_finished', status: 'succeeded' });
   })();
@@ -96,12 +97,15 @@ for (const n of [10, 100, 1000]) {
   const withQueue = [];
   const alone = [];
   for (let r = 0; r < ROUNDS; r++) {
-    // Each sample after a full collection of its own, in an order that turns each round, so
-    // no side always pays for the sweeping a collection leaves behind.
+    // Each sample after a young-generation collection of its own, in an order that turns each
+    // round, so no sample pays for the garbage of the one before it. Not a full collection:
+    // that discards the optimised code that referred to objects of the runs it frees (V8
+    // deoptimises it), and every sample would pay for optimising the engine again — a cost
+    // of the JIT's warm-up, once per run at most, not of each step.
     const order = [[engine, withEngine], [queued, withQueue], [journalAlone, alone]];
     for (let k = 0; k < order.length; k++) {
       const [fn, into] = order[(k + r) % order.length];
-      globalThis.gc?.();
+      globalThis.gc?.({ type: 'minor' });
       into.push(await sample(fn));
     }
   }

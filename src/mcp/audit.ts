@@ -105,7 +105,7 @@ export class AuditLog {
     const outcome = OUTCOME_JSON[entry.outcome] ?? JSON.stringify(entry.outcome);
     return (
       `{"time":${this.timeJson(entry.time)},${this.names(entry.server, entry.tool)}` +
-      `${entry.kind === undefined ? '' : `,"kind":${JSON.stringify(entry.kind)}`}${entry.ids === undefined ? '' : idsJson(entry.ids)}` +
+      `${entry.kind === undefined ? '' : kindJson(entry.kind)}${entry.ids === undefined ? '' : idsJson(entry.ids)}` +
       `${args === undefined ? '' : `,"arguments":${args}`},"durationMs":${durationJson(entry.durationMs)}` +
       `,"outcome":${outcome}${error === undefined ? '' : `,"error":${error}`}}\n`
     );
@@ -166,11 +166,33 @@ function durationJson(ms: number): string {
   return `${whole}.${String(fraction).padStart(digits, '0')}`;
 }
 
+/** `,"kind":…`, serialised once per kind: there are a handful. */
+const kindsJson = new Map<string, string>();
+function kindJson(kind: string): string {
+  let text = kindsJson.get(kind);
+  if (text === undefined) {
+    text = `,"kind":${JSON.stringify(kind)}`;
+    if (kindsJson.size < MAX_CACHED_TOOLS) kindsJson.set(kind, text);
+  }
+  return text;
+}
+
+/** `,"run":` and the like: the ids' keys are a handful too. */
+const idKeysJson = new Map<string, string>();
+
 /** The ids of an entry as top-level keys of its line (`,"run":…,"step":…`), leaving out those not set. */
 function idsJson(ids: object): string {
   let text = '';
-  for (const [key, value] of Object.entries(ids)) {
-    if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) text += `,${JSON.stringify(key)}:${JSON.stringify(value)}`;
+  const record = ids as Record<string, unknown>; // read as a plain record: only own keys are written
+  for (const key of Object.keys(record)) {
+    const value = record[key];
+    if (typeof value !== 'string' && !(typeof value === 'number' && Number.isFinite(value))) continue;
+    let keyJson = idKeysJson.get(key);
+    if (keyJson === undefined) {
+      keyJson = `,${JSON.stringify(key)}:`;
+      if (idKeysJson.size < MAX_CACHED_TOOLS) idKeysJson.set(key, keyJson);
+    }
+    text += keyJson + JSON.stringify(value);
   }
   return text;
 }

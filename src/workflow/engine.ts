@@ -10,7 +10,7 @@ import { ToolError } from '../tools/result.js';
 import { condition, render, type Scope } from '../lang/expressions.js';
 import { checkTestsPassed } from './gates.js';
 import { StepChannel, type ChannelHost } from './step-channel.js';
-import { StepGraph, type Phase } from './step-graph.js';
+import { StepGraph, type StepNode } from './step-graph.js';
 import { inSpan, tracingOn, type Attributes, type SpanHandle } from '../util/tracing.js';
 
 /** One attempt of a step, as the engine asks a runner to carry it out. */
@@ -98,17 +98,16 @@ export type EngineOutcome = 'succeeded' | 'failed' | 'paused' | 'interrupted';
 export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
   const steps = o.workflow.steps;
   const graph = new StepGraph(steps, o.state);
-  const phaseOf = (id: string): Phase | undefined => graph.phase(id);
-  const setPhase = (id: string, phase: Phase): void => graph.setPhase(id, phase);
-  const tolerated = new Set<string>();
+  const tolerated = new Set<StepNode>();
   /** Steps launched and not yet settled. */
   let running = 0;
   let stopScheduling = false;
-  let failuresToPropagate = true;
+  // A step that failed in an earlier session blocks what needs it; a new run has none.
+  let failuresToPropagate = graph.nodes.some((n) => n.phase === 'failed');
 
-  const markDone = (id: string): void => graph.markDone(id);
-  const markFailed = (id: string): void => {
-    setPhase(id, 'failed');
+  const markDone = (node: StepNode): void => graph.markDone(node);
+  const markFailed = (node: StepNode): void => {
+    node.phase = 'failed';
     failuresToPropagate = true;
   };
 
@@ -232,7 +231,8 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
   const FAILED = Symbol('failed');
   const NOT_RUN = Symbol('not run');
   const WAITING = Symbol('waiting');
-  const attempt = async (step: StepDef, args: Record<string, unknown>): Promise<unknown> => {
+  const attempt = async (node: StepNode, args: Record<string, unknown>): Promise<unknown> => {
+    const step = node.step;
     const maxAttempts = 1 + (step.retry?.max ?? (step.onFailure === 'retry' || step.onFailure === 'reassign' ? 1 : 0));
     let lastInstance: string | undefined;
     for (let n = 1; ; n++) {
@@ -295,14 +295,14 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
         const code = isOrchError(err) ? { code: err.code } : {};
         await write({ type: 'step_failed', step: step.id, error: message, attempt: n, duration_ms: Math.round(performance.now() - started), final, ...code });
         if (final) {
-          markFailed(step.id);
-          if (step.onFailure === 'continue') tolerated.add(step.id);
+          markFailed(node);
+          if (step.onFailure === 'continue') tolerated.add(node);
           return FAILED;
         }
         await sleep((step.retry?.backoffMs ?? 1000) * 2 ** (n - 1), o.signal);
         if (o.signal.aborted) {
           // Interrupted while waiting to retry: no further attempt, the step stays unfinished.
-          markFailed(step.id);
+          markFailed(node);
           return FAILED;
         }
       } finally {
@@ -313,24 +313,30 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
   };
 
   /** A step in its own span when tracing: its agent, instance, attempts, gate outcome and status. */
-  const runOne = (step: StepDef): Promise<void> => {
-    if (!tracingOn()) return runStepOnce(step);
+  const runOne = (node: StepNode): Promise<void> => {
+    if (!tracingOn()) return runStepOnce(node);
+    const step = node.step;
     const attributes = { 'orch.run.id': o.state.runId, 'orch.step.id': step.id, 'orch.agent.type': step.agent, 'orch.step.action': step.action, 'orch.step.gate': step.gate?.type };
     return inSpan(`step ${step.id}`, attributes, async (span) => {
       stepSpans.set(step.id, span);
       try {
-        await runStepOnce(step);
+        await runStepOnce(node);
       } finally {
         stepSpans.delete(step.id);
       }
     });
   };
 
+  /** The step waits for a person (a gate, or a model's tool call); resume goes on from there. */
+  const wait = (node: StepNode): void => {
+    node.phase = 'waiting';
+  };
+
   /** Where an attempt leaves its step: ready for its dependents, or not. */
-  const attempted = (step: StepDef, done: unknown): void => {
-    if (done === NOT_RUN) setPhase(step.id, 'pending');
-    else if (done === WAITING) setPhase(step.id, 'waiting');
-    else if (done !== FAILED) markDone(step.id);
+  const attempted = (node: StepNode, done: unknown): void => {
+    if (done === NOT_RUN) node.phase = 'pending';
+    else if (done === WAITING) wait(node);
+    else if (done !== FAILED) markDone(node);
   };
 
   /**
@@ -338,56 +344,55 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
    * condition nor an approval gate, and take a plain promise chain (it rejects, never
    * throws): an async function's frame per step costs more than the rest of it.
    */
-  const runStepOnce = (step: StepDef): Promise<void> => {
-    if (step.if !== undefined || step.gate?.type === 'approval_required' || o.state.steps.get(step.id)?.completed) return runGuarded(step);
+  const runStepOnce = (node: StepNode): Promise<void> => {
+    const step = node.step;
+    if (step.if !== undefined || step.gate?.type === 'approval_required' || o.state.steps.get(step.id)?.completed) return runGuarded(node);
     try {
       const args = render(step.with, scope) as Record<string, unknown>;
-      return attempt(step, args).then((done) => attempted(step, done));
+      return attempt(node, args).then((done) => attempted(node, done));
     } catch (err) {
       return Promise.reject(err);
     }
   };
 
-  const runGuarded = async (step: StepDef): Promise<void> => {
+  const runGuarded = async (node: StepNode): Promise<void> => {
+    const step = node.step;
     if (step.if !== undefined && !condition(step.if, scope)) {
       await write({ type: 'step_skipped', step: step.id, reason: `condition \`${step.if}\` is false`, blocked: false });
-      return markDone(step.id);
+      return markDone(node);
     }
     const args = render(step.with, scope) as Record<string, unknown>;
     const gate = step.gate;
     if (gate?.type === 'approval_required' && gate.when === 'before') {
       const ok = await decide(step, 'before', args);
-      if (ok === undefined) return void setPhase(step.id, 'waiting');
-      if (!ok) return markFailed(step.id);
+      if (!ok) return ok === undefined ? wait(node) : markFailed(node);
     }
     if (!o.state.steps.get(step.id)?.completed) {
-      const done = await attempt(step, args);
-      if (done === NOT_RUN) return void setPhase(step.id, 'pending');
-      if (done === WAITING) return void setPhase(step.id, 'waiting');
-      if (done === FAILED) return;
+      const done = await attempt(node, args);
+      if (done === NOT_RUN || done === WAITING || done === FAILED) return attempted(node, done);
     }
     if (gate?.type === 'approval_required' && gate.when === 'after') {
       const ok = await decide(step, 'after', args, o.state.steps.get(step.id)?.output);
-      if (ok === undefined) return void setPhase(step.id, 'waiting');
-      if (!ok) return markFailed(step.id);
+      if (!ok) return ok === undefined ? wait(node) : markFailed(node);
     }
-    markDone(step.id);
+    markDone(node);
   };
+
 
   let wake: (() => void) | undefined;
   const settled = (): void => {
     running--;
     wake?.();
   };
-  const launch = (step: StepDef): void => {
-    setPhase(step.id, 'running');
+  const launch = (node: StepNode): void => {
+    node.phase = 'running';
     running++;
-    runOne(step).then(settled, async (err: unknown) => {
+    runOne(node).then(settled, async (err: unknown) => {
       try {
         // An expression or journal error: the step fails, and so does the run.
-        markFailed(step.id);
+        markFailed(node);
         stop();
-        await write({ type: 'step_failed', step: step.id, error: errorText(err), attempt: 1, duration_ms: 0, final: true }).catch(() => undefined);
+        await write({ type: 'step_failed', step: node.step.id, error: errorText(err), attempt: 1, duration_ms: 0, final: true }).catch(() => undefined);
       } finally {
         settled();
       }
@@ -398,13 +403,13 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
   const block = async (): Promise<void> => {
     for (let changed = true; changed; ) {
       changed = false;
-      for (const step of steps) {
-        if (phaseOf(step.id) !== 'pending') continue;
-        const culprit = step.needs.find((n) => phaseOf(n) === 'failed' || phaseOf(n) === 'blocked');
-        if (culprit === undefined) continue;
-        setPhase(step.id, 'blocked');
+      for (const node of graph.nodes) {
+        if (node.phase !== 'pending') continue;
+        const at = node.needs.findIndex((n) => n?.phase === 'failed' || n?.phase === 'blocked');
+        if (at === -1) continue;
+        node.phase = 'blocked';
         changed = true;
-        await write({ type: 'step_skipped', step: step.id, reason: `needs ${culprit}, which did not succeed`, blocked: true });
+        await write({ type: 'step_skipped', step: node.step.id, reason: `needs ${node.step.needs[at]}, which did not succeed`, blocked: true });
       }
     }
   };
@@ -416,7 +421,7 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
         await block();
       }
       if (!o.signal.aborted && !stopScheduling) {
-        for (const step of graph.takeReady()) if (phaseOf(step.id) === 'pending') launch(step);
+        for (const node of graph.takeReady()) if (node.phase === 'pending') launch(node);
       }
       if (running === 0) break;
       await new Promise<void>((resolve) => (wake = resolve));
@@ -429,8 +434,8 @@ export async function executeRun(o: EngineOptions): Promise<EngineOutcome> {
     await write({ type: 'run_interrupted', signal: signalName(o.signal.reason) });
     return 'interrupted';
   }
-  const failed = steps.some((s) => phaseOf(s.id) === 'failed' && !tolerated.has(s.id));
-  const waiting = steps.filter((s) => phaseOf(s.id) === 'waiting').map((s) => s.id);
+  const failed = graph.nodes.some((n) => n.phase === 'failed' && !tolerated.has(n));
+  const waiting = graph.nodes.filter((n) => n.phase === 'waiting').map((n) => n.step.id);
   if (!failed && waiting.length > 0) {
     await write({ type: 'run_paused', waiting });
     return 'paused';

@@ -4,57 +4,55 @@ import { gateDecision, type RunState, type StepState } from '../state/run-state.
 export type Phase = 'pending' | 'running' | 'done' | 'failed' | 'waiting' | 'blocked';
 
 /** A step as the scheduler tracks it. */
-interface Node {
-  step: StepDef;
+export interface StepNode {
+  readonly step: StepDef;
   phase: Phase;
   /** Needs not yet done: the step is ready at 0. */
   unmet: number;
   /** The steps that need this one. */
-  dependents: Node[];
+  readonly dependents: StepNode[];
+  /** The steps this one needs, in the order of its `needs` (undefined for an id the workflow lacks). */
+  readonly needs: (StepNode | undefined)[];
 }
 
 /**
  * Where each step of a run stands, and which are ready. Readiness is kept incrementally
  * (unmet needs per step, dependents per step), so each completion costs work in
- * proportion to its dependents, not to the whole workflow.
+ * proportion to its dependents, not to the whole workflow; and the engine holds each
+ * step's node, so it never looks a step up by id on the way.
  */
 export class StepGraph {
-  private readonly nodes = new Map<string, Node>();
-  private ready: StepDef[] = [];
+  /** The steps, in the workflow's order. */
+  readonly nodes: readonly StepNode[];
+  private ready: StepNode[] = [];
 
   constructor(steps: readonly StepDef[], state: RunState) {
-    for (const s of steps) this.nodes.set(s.id, { step: s, phase: initialPhase(state.steps.get(s.id), s), unmet: 0, dependents: [] });
-    for (const node of this.nodes.values()) {
+    const byId = new Map<string, StepNode>();
+    const nodes = steps.map((s): StepNode => ({ step: s, phase: initialPhase(state.steps.get(s.id), s), unmet: 0, dependents: [], needs: [] }));
+    for (const node of nodes) byId.set(node.step.id, node);
+    for (const node of nodes) {
       for (const n of node.step.needs) {
-        this.nodes.get(n)?.dependents.push(node);
-        if (this.phase(n) !== 'done') node.unmet++;
+        const need = byId.get(n);
+        node.needs.push(need);
+        need?.dependents.push(node);
+        if (need?.phase !== 'done') node.unmet++;
       }
     }
-    for (const node of this.nodes.values()) if (node.phase === 'pending' && node.unmet === 0) this.ready.push(node.step);
-  }
-
-  phase(id: string): Phase | undefined {
-    return this.nodes.get(id)?.phase;
-  }
-
-  setPhase(id: string, phase: Phase): void {
-    const node = this.nodes.get(id);
-    if (node) node.phase = phase;
+    this.nodes = nodes;
+    for (const node of nodes) if (node.phase === 'pending' && node.unmet === 0) this.ready.push(node);
   }
 
   /** The step is done: those that needed only it (and others done) become ready. */
-  markDone(id: string): void {
-    const node = this.nodes.get(id);
-    if (!node) return;
+  markDone(node: StepNode): void {
     node.phase = 'done';
     for (const d of node.dependents) {
       d.unmet--;
-      if (d.unmet === 0 && d.phase === 'pending') this.ready.push(d.step);
+      if (d.unmet === 0 && d.phase === 'pending') this.ready.push(d);
     }
   }
 
   /** The steps that became ready since the last call, in the order they did. */
-  takeReady(): StepDef[] {
+  takeReady(): StepNode[] {
     const ready = this.ready;
     this.ready = [];
     return ready;

@@ -6,7 +6,6 @@ import { AuditLog, type AuditOutcome } from '../mcp/audit.js';
 import { secretsRedactor, type Redactor, type SecretSource } from '../secrets/redact.js';
 import { ToolError, type ToolResult } from '../tools/result.js';
 import { captureContent, currentTraceIds, inSpan, tracingOn } from '../util/tracing.js';
-import { isoTime } from '../util/iso-time.js';
 
 /** Which work a tool call belongs to; every audit line carries them. */
 export interface CallIds {
@@ -67,7 +66,7 @@ export function auditLogFor(stateDir: string, redactor: Redactor): AuditLog {
 export function auditInterceptor(log: AuditLog): Interceptor {
   // A plain promise chain, not an async function: this runs for every tool call.
   return (call, next) => {
-    const time = isoTime(Date.now());
+    const time = Date.now();
     const started = performance.now();
     // Under tracing, the line names the trace and the tool call's span.
     const trace = currentTraceIds();

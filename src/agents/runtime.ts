@@ -139,7 +139,9 @@ function dispatchNow(call: ToolCall, ctx: CallContext): Promise<ToolResult> {
       logger: ctx.logger,
       mcp: ctx.servers,
       stateDir: ctx.stateDir,
-      callTool: async (name, args) => (await callNamedTool(name, args, { ...ctx, ids: call.ids })).value,
+      // A copy: user code may reuse the object and change it for its next call, after the
+      // audit has recorded this one (its line is written later, with its batch).
+      callTool: async (name, args) => (await callNamedTool(name, ownCopy(args), { ...ctx, ids: call.ids })).value,
       ...(ctx.onProgress && { onProgress: ctx.onProgress }),
       ...(ctx.llm?.spec && { cassette: ctx.llm.spec }),
     });
@@ -153,4 +155,13 @@ function dispatchNow(call: ToolCall, ctx: CallContext): Promise<ToolResult> {
   // The chain's audit link records this call, so the supervisor does not record it again.
   const tool = call.tool;
   return ctx.servers.call(tool, call.args, { signal: ctx.signal, audited: true, ...(ctx.onProgress && { onProgress: ctx.onProgress }) }).then((result) => fromMcpResult(tool, result));
+}
+
+/** A deep copy of a handler's arguments; ones that cannot be copied (a function inside) as they are. */
+function ownCopy(args: Record<string, unknown>): Record<string, unknown> {
+  try {
+    return structuredClone(args);
+  } catch {
+    return args;
+  }
 }

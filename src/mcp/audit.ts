@@ -1,13 +1,14 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Redactor } from '../secrets/redact.js';
+import { isoTime } from '../util/iso-time.js';
 
 export type AuditOutcome = 'ok' | 'tool_error' | 'error';
 
 /** One tool call as `.orch/audit.jsonl` records it. */
 export interface AuditEntry {
-  /** ISO time the call was sent. */
-  time: string;
+  /** When the call was sent: milliseconds since the epoch (written as ISO time), or ISO time. */
+  time: number | string;
   server: string;
   tool: string;
   arguments: unknown;
@@ -45,18 +46,26 @@ function flushOnExit(log: AuditLog): void {
 
 /**
  * The append-only audit log of tool calls. Everything passes the redactor before it is
- * written. Lines are batched and appended synchronously, one write per batch: a write
+ * written. Entries are batched and appended synchronously, one write per batch: a write
  * per call would cost more CPU than the call itself, and a synchronous batch leaves
  * nothing half-written when the process exits (the `exit` hook flushes what is left).
+ *
+ * An entry's line is built when its batch is written, not when it is recorded: built one
+ * after another, with the code and data at hand, lines cost a fraction of what each costs
+ * built between two calls' I/O, where it was the larger part of orch's share of a call.
+ * So an entry's arguments must not change once it is recorded; callers pass the arguments
+ * the tool was given, and the agent runtime gives user code's calls a copy of their own.
  */
 export class AuditLog {
-  /** Lines not written yet, each built (and its arguments redacted) when its call was recorded. */
-  private pending: string[] = [];
+  /** Entries not written yet. */
+  private pending: AuditEntry[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly serialisedNames = new Map<string, Map<string, string>>();
   /** The last time serialised, and its JSON: calls made within the same millisecond share it. */
   private lastTime = '';
   private lastTimeJson = '""';
+  private lastTimeMs = Number.NaN;
+  private lastTimeMsJson = '""';
 
   constructor(
     readonly file: string,
@@ -64,7 +73,7 @@ export class AuditLog {
   ) {}
 
   record(entry: AuditEntry): void {
-    this.pending.push(this.line(entry));
+    this.pending.push(entry);
     if (this.pending.length >= MAX_PENDING) this.flush();
     else if (!this.timer) {
       flushOnExit(this);
@@ -79,8 +88,10 @@ export class AuditLog {
     this.timer = undefined;
     unflushed.delete(this);
     if (this.pending.length === 0) return;
-    const text = this.pending.join('');
+    const entries = this.pending;
     this.pending = [];
+    let text = '';
+    for (const entry of entries) text += this.safeLine(entry);
     try {
       appendLine(this.file, text);
     } catch (err) {
@@ -91,6 +102,16 @@ export class AuditLog {
 
   async close(): Promise<void> {
     this.flush();
+  }
+
+  /** The entry's line; one whose arguments cannot be serialised (a BigInt...) is written without them, saying so. */
+  private safeLine(entry: AuditEntry): string {
+    try {
+      return this.line(entry);
+    } catch (err) {
+      const reason = `arguments not recorded: ${err instanceof Error ? err.message : String(err)}`;
+      return this.line({ ...entry, arguments: reason });
+    }
   }
 
   /**
@@ -111,7 +132,14 @@ export class AuditLog {
     );
   }
 
-  private timeJson(time: string): string {
+  private timeJson(time: number | string): string {
+    if (typeof time === 'number') {
+      if (time !== this.lastTimeMs) {
+        this.lastTimeMs = time;
+        this.lastTimeMsJson = JSON.stringify(isoTime(time));
+      }
+      return this.lastTimeMsJson;
+    }
     if (time !== this.lastTime) {
       this.lastTime = time;
       this.lastTimeJson = JSON.stringify(time);

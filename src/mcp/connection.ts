@@ -1,4 +1,3 @@
-import { getEventListeners } from 'node:events';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -32,30 +31,62 @@ export interface CallOptions {
   onProgress?: (progress: Progress) => void;
 }
 
-/** Idle call signals kept for reuse; beyond this, a finished call's is dropped. */
-const MAX_IDLE_SIGNALS = 64;
-
 /**
- * The signals the SDK is given for calls. It adds a listener to a call's signal and never
- * removes it: a run's or a session's signal, given to all their calls, would gather one
- * per call, each holding its request, and every call would cost more than the one before.
- * So each call gets a signal of its own, aborted with the caller's, and once the call is
- * over the listener the SDK left is taken off and the signal kept for the next call
- * (making one costs more than the rest of orch's share of a call). A caller's signal gets
- * one listener, however many calls it is given to.
+ * The signal the SDK is given for one call. The SDK adds a listener to a call's signal and
+ * never removes it: a run's or a session's signal, given to all their calls, would gather
+ * one per call, each holding its request, and every call would cost more than the one
+ * before. So each call gets a signal of its own, aborted with the caller's. It is the part
+ * of AbortSignal the SDK's requests use (`aborted`, `reason`, `throwIfAborted`,
+ * `addEventListener('abort')`), without an EventTarget behind it: making, listening to and
+ * dropping a real AbortSignal cost more than the rest of orch's share of a call.
+ * (test/unit/mcp/supervisor.test.ts aborts calls through it.)
  */
-class CallSignals {
-  private readonly idle: AbortController[] = [];
-  /** The calls under way for each caller's signal. */
-  private readonly linked = new WeakMap<AbortSignal, Set<AbortController>>();
+class CallSignal {
+  aborted = false;
+  reason: unknown = undefined;
+  /** The SDK adds one listener per request; more are kept too. */
+  private listeners: (() => void)[] | (() => void) | undefined;
 
-  take(outer: AbortSignal): AbortController {
-    const own = this.idle.pop() ?? new AbortController();
+  throwIfAborted(): void {
+    if (this.aborted) throw this.reason;
+  }
+
+  addEventListener(type: string, listener: () => void): void {
+    if (type !== 'abort') return;
+    if (this.aborted) queueMicrotask(listener);
+    else if (this.listeners === undefined) this.listeners = listener;
+    else this.listeners = [...(typeof this.listeners === 'function' ? [this.listeners] : this.listeners), listener];
+  }
+
+  removeEventListener(type: string, listener: () => void): void {
+    if (type !== 'abort' || this.listeners === undefined) return;
+    const left = (typeof this.listeners === 'function' ? [this.listeners] : this.listeners).filter((l) => l !== listener);
+    this.listeners = left.length === 0 ? undefined : left;
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    const listeners = this.listeners;
+    this.listeners = undefined;
+    if (typeof listeners === 'function') listeners();
+    else for (const listener of listeners ?? []) listener();
+  }
+}
+
+/** The calls under way for each caller's signal; a caller's signal gets one listener, however many calls it is given to. */
+class CallSignals {
+  private readonly linked = new WeakMap<AbortSignal, Set<CallSignal>>();
+
+  take(outer: AbortSignal): CallSignal {
+    const own = new CallSignal();
     let calls = this.linked.get(outer);
     if (calls === undefined) {
-      const under = new Set<AbortController>();
+      const under = new Set<CallSignal>();
       outer.addEventListener('abort', () => {
         for (const c of under) c.abort(outer.reason);
+        under.clear();
       }, { once: true });
       this.linked.set(outer, under);
       calls = under;
@@ -64,12 +95,8 @@ class CallSignals {
     return own;
   }
 
-  give(outer: AbortSignal, own: AbortController): void {
+  give(outer: AbortSignal, own: CallSignal): void {
     this.linked.get(outer)?.delete(own);
-    const signal = own.signal;
-    if (signal.aborted) return; // spent
-    for (const listener of getEventListeners(signal, 'abort')) signal.removeEventListener('abort', listener as (event: Event) => void);
-    if (this.idle.length < MAX_IDLE_SIGNALS) this.idle.push(own);
   }
 }
 
@@ -156,18 +183,24 @@ export class ServerConnection {
   }
 
   /**
-   * Calls `tool`; the result as the SDK gives it (`currentResult` shapes it), so that the
-   * caller's one step after the call does both: this runs for every call.
+   * Calls `tool`, and settles the call with `answered` or `failed` (the caller's one step
+   * after the call, so that no other is added: this runs for every call).
    */
-  callTool(tool: string, args: Record<string, unknown>, options: CallOptions): Promise<SdkCallResult> {
+  callTool<T>(tool: string, args: Record<string, unknown>, options: CallOptions, answered: (result: SdkCallResult) => T, failed: (err: unknown) => never): Promise<T> {
     const outer = options.signal;
     const request = { name: tool, arguments: args };
-    if (outer === undefined || outer.aborted) return this.client.callTool(request, undefined, { signal: outer, timeout: options.timeoutMs, onprogress: options.onProgress });
+    if (outer === undefined || outer.aborted) return this.client.callTool(request, undefined, { signal: outer, timeout: options.timeoutMs, onprogress: options.onProgress }).then(answered, failed);
     const own = callSignals.take(outer);
-    const called = this.client.callTool(request, undefined, { signal: own.signal, timeout: options.timeoutMs, onprogress: options.onProgress });
-    const done = (): void => callSignals.give(outer, own);
-    called.then(done, done);
-    return called;
+    return this.client.callTool(request, undefined, { signal: own as unknown as AbortSignal, timeout: options.timeoutMs, onprogress: options.onProgress }).then(
+      (result) => {
+        callSignals.give(outer, own);
+        return answered(result);
+      },
+      (err: unknown) => {
+        callSignals.give(outer, own);
+        return failed(err);
+      },
+    );
   }
 
   /**

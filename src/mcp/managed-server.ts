@@ -157,7 +157,7 @@ export class ManagedServer {
   ): Promise<CallToolResult> {
     const timeoutMs = options.timeoutMs ?? this.def.toolTimeoutMs ?? this.ctx.policy.defaultToolTimeoutMs;
     dispatched?.();
-    return conn.callTool(tool, args, { signal: options.signal, onProgress: options.onProgress, timeoutMs }).then(this.answered, (err: unknown) => {
+    return conn.callTool(tool, args, { signal: options.signal, onProgress: options.onProgress, timeoutMs }, this.answered, (err: unknown) => {
       throw this.classify(err, conn, tool, timeoutMs, options.signal);
     });
   }

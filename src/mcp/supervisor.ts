@@ -7,7 +7,6 @@ import type { McpServerDef } from '../config/model.js';
 import { ExitCode, OrchError, isOrchError } from '../errors.js';
 import { AuditLog, type AuditOutcome } from './audit.js';
 import { systemClock, type Clock } from '../util/clock.js';
-import { isoTime } from '../util/iso-time.js';
 import { McpErrorCode } from './failures.js';
 import { ManagedServer, type CallRequest, type SupervisionPolicy } from './managed-server.js';
 export type { CallRequest } from './managed-server.js';
@@ -178,7 +177,7 @@ export class Supervisor {
     };
     const record = (outcome: AuditOutcome, error?: OrchError): void =>
       this.audit.record({
-        time: isoTime(time),
+        time,
         server,
         tool,
         arguments: args,

@@ -38,13 +38,20 @@ export function callServerTool(
  */
 export function fromMcpResult(tool: string, result: McpCallResult): ToolResult {
   const content = result.content ?? [];
-  const texts = content.filter((block) => block.type === 'text').map((block) => String(block.text ?? ''));
+  // One loop, no arrays built: this runs for every server tool call.
+  let text = '';
+  let texts = 0;
+  for (const block of content) {
+    if (block.type !== 'text') continue;
+    text = texts === 0 ? String(block.text ?? '') : `${text}\n${String(block.text ?? '')}`;
+    texts += 1;
+  }
   if (result.isError) {
-    throw new ToolError(tool, `${tool} failed: ${texts.join('\n') || 'the server reported an error'}`, { detail: { content } });
+    throw new ToolError(tool, `${tool} failed: ${text || 'the server reported an error'}`, { detail: { content } });
   }
   let value: unknown;
   if (result.structuredContent !== undefined) value = result.structuredContent;
-  else if (texts.length === content.length) value = parseOutput(texts.join('\n'));
+  else if (texts === content.length) value = parseOutput(text);
   else value = content;
   const structured = result.structuredContent;
   return structured !== null && typeof structured === 'object' && !Array.isArray(structured) ? { value, content, structured: structured as Record<string, unknown> } : { value, content };

@@ -41,7 +41,7 @@ describe('audit log', () => {
     ]);
     expect(entries[0]?.arguments).toEqual({ message: 'use [REDACTED] and [REDACTED]', api_key: '[REDACTED]' });
     expect(entries[1]?.error?.code).toBe('ORCH_SERVER_EXITED');
-    expect(entries.every((e) => typeof e.durationMs === 'number' && !Number.isNaN(Date.parse(e.time)))).toBe(true);
+    expect(entries.every((e) => typeof e.durationMs === 'number' && typeof e.time === 'string' && !Number.isNaN(Date.parse(String(e.time))))).toBe(true);
 
     const files = allFiles(state.dir);
     expect(files.length).toBeGreaterThan(0);

@@ -4,6 +4,10 @@
 // Anthropic Messages API), measured in the same run. Per turn is the slope between runs
 // of 1 and of 9 model turns (each turn but the last calls a tool), so what a run costs
 // once (its journal, leases, the step) is apart: that is printed as per-run overhead.
+// The agent's tools look things up (`read_only: true`), so its turns are written at once
+// and synced with the step's end; a second agent's tools change things, so each of its
+// turns is synced before its call runs: that figure is printed too, against the same
+// bare loop.
 // Then the request bytes per turn for the same agent, offered its 3 allowed tools of the
 // project's 30, against the bare loop given all 30.
 // Target: per-turn wall time <= 1.05x the bare loop. Usage: npm run bench llm
@@ -18,8 +22,8 @@ import { generateText, jsonSchema, stepCountIs, tool } from 'ai';
 import { loadProject, startRun } from '../dist/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
-const RUNS = Number(process.env.BENCH_RUNS ?? 3); // runs per sample
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 24);
+const RUNS = Number(process.env.BENCH_RUNS ?? 6); // runs per sample: a run's own cost (its syncs) varies more than its turns
 const SHORT = 1; // turns of a short run: the answer at once
 const LONG = 9; // turns of a long run: 8 that call a tool, then the answer
 const TOOLS = 30;
@@ -31,14 +35,16 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'orch-bench-llm-'));
 const params = { item: { type: 'string', required: true, description: 'What to look up' }, depth: { type: 'number', description: 'How far to look' } };
 const toolNames = Array.from({ length: TOOLS }, (_, i) => `lookup_${i}`);
 mkdirSync(path.join(dir, 'handlers'));
+const noteNames = Array.from({ length: ALLOWED }, (_, i) => `note_${i}`);
 writeFileSync(path.join(dir, 'handlers', 'lookup.mjs'), 'export function find({ item }) { return `found ${item}`; }\n');
 writeFileSync(
   path.join(dir, 'gantz.yaml'),
-  `name: llm-bench\ntools:\n${toolNames.map((n, i) => `  ${n}:\n    description: Looks up an item in catalogue number ${i} and says what it found there\n    parameters: ${JSON.stringify(params)}\n    handler: lookup.find\n`).join('')}`,
+  `name: llm-bench\ntools:\n${toolNames.map((n, i) => `  ${n}:\n    description: Looks up an item in catalogue number ${i} and says what it found there\n    parameters: ${JSON.stringify(params)}\n    handler: lookup.find\n    read_only: true\n`).join('')}` +
+    noteNames.map((n, i) => `  ${n}:\n    description: Notes an item in catalogue number ${i} and says what it noted there\n    parameters: ${JSON.stringify(params)}\n    handler: lookup.find\n`).join(''),
 );
 writeFileSync(
   path.join(dir, 'agent-team.yaml'),
-  `team: { name: bench }\nagents:\n  - role: researcher\n    model: ${MODEL}\n    system_prompt: Look things up, then answer in one line.\n    tools: [${toolNames.slice(0, ALLOWED).join(', ')}]\nworkflows:\n  research:\n    - { id: research, agent: researcher, action: research, with: { topic: catalogue } }\n`,
+  `team: { name: bench }\nagents:\n  - role: researcher\n    model: ${MODEL}\n    system_prompt: Look things up, then answer in one line.\n    tools: [${toolNames.slice(0, ALLOWED).join(', ')}]\n  - role: clerk\n    model: ${MODEL}\n    system_prompt: Look things up, then answer in one line.\n    tools: [${noteNames.join(', ')}]\nworkflows:\n  research:\n    - { id: research, agent: researcher, action: research, with: { topic: catalogue } }\n  notes:\n    - { id: research, agent: clerk, action: research, with: { topic: catalogue } }\n`,
 );
 
 const stub = spawn(process.execPath, [path.join(root, 'test/fixtures/llm-stub-server.mjs')], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -48,23 +54,25 @@ process.env.ANTHROPIC_BASE_URL = anthropicBase;
 process.env.ORCH_STATE_DIR = path.join(dir, '.orch');
 
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 50); // a fast provider, for the second wall figure
-const script = (turns, delayMs) =>
+const script = (turns, delayMs, names) =>
   Array.from({ length: turns }, (_, t) => ({
-    ...(t < turns - 1 ? { toolCalls: [{ name: toolNames[t % ALLOWED], input: { item: `thing ${t}` } }] } : { text: 'found everything' }),
+    ...(t < turns - 1 ? { toolCalls: [{ name: names[t % ALLOWED], input: { item: `thing ${t}` } }] } : { text: 'found everything' }),
     ...(delayMs > 0 && { delayMs }),
   }));
-async function queue(runs, turns, delayMs = 0) {
-  await fetch(`${url}/_stub/replies`, { method: 'POST', body: JSON.stringify(Array.from({ length: runs }, () => script(turns, delayMs)).flat()) });
+async function queue(runs, turns, delayMs = 0, names = toolNames) {
+  await fetch(`${url}/_stub/replies`, { method: 'POST', body: JSON.stringify(Array.from({ length: runs }, () => script(turns, delayMs, names)).flat()) });
 }
 async function requestCount() {
   return (await (await fetch(`${url}/_stub/requests`)).json()).length;
 }
 
 const { project } = await loadProject({ dir });
-async function orchRun() {
-  const r = await startRun(project, 'research');
+async function orchRun(workflow = 'research') {
+  const r = await startRun(project, workflow);
   if (r.outcome !== 'succeeded') throw new Error(`orch run ${r.outcome}: ${JSON.stringify([...r.state.steps.values()].map((s) => s.error))}`);
 }
+
+const notesRun = () => orchRun('notes');
 
 const provider = createAnthropic({ baseURL: `${anthropicBase}/v1`, apiKey: 'sk-bench' });
 const bareTools = (names) =>
@@ -91,7 +99,7 @@ async function bareRun(tools = allowedTools) {
 
 /** Wall time and client CPU of one run of `turns` turns, in µs, averaged over RUNS runs. */
 async function sample(fn, turns, delayMs = 0) {
-  await queue(RUNS, turns, delayMs);
+  await queue(RUNS, turns, delayMs, fn === notesRun ? noteNames : toolNames);
   const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   for (let i = 0; i < RUNS; i++) await fn();
@@ -104,12 +112,14 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 const loadBefore = load();
 try {
-  for (let w = 0; w < 2; w++) for (const turns of [SHORT, LONG]) await sample(orchRun, turns), await sample(bareRun, turns);
+  for (let w = 0; w < 2; w++) for (const turns of [SHORT, LONG]) await sample(orchRun, turns), await sample(bareRun, turns), await sample(notesRun, turns);
   // Per round and side: the per-turn slope and the short run, from samples taken side by side.
   const o = { cpu: [], wall: [], runCpu: [], runWall: [] };
   const b = { cpu: [], wall: [], runCpu: [], runWall: [] };
+  const n = { cpu: [], wall: [], runCpu: [], runWall: [] };
   for (let r = 0; r < ROUNDS; r++) {
-    for (const [fn, into] of r % 2 === 0 ? [[orchRun, o], [bareRun, b]] : [[bareRun, b], [orchRun, o]]) {
+    const sides = [[orchRun, o], [bareRun, b], [notesRun, n]];
+    for (const [fn, into] of r % 2 === 0 ? sides : sides.reverse()) {
       const short = await sample(fn, SHORT);
       const long = await sample(fn, LONG);
       into.cpu.push((long.cpu - short.cpu) / (LONG - SHORT));
@@ -146,6 +156,7 @@ try {
   console.log(`${'measure'.padEnd(44)}${'orch'.padStart(9)}${'bare'.padStart(9)}    ratio`);
   console.log(row('wall time per model turn (µs)', median(o.wall), median(b.wall), `(target <= ${TARGET.toFixed(2)}×; rounds' ratios ${quartile(0.25).toFixed(2)}–${quartile(0.75).toFixed(2)} p25–p75)`));
   console.log(row('client CPU per model turn (µs)', median(o.cpu), median(b.cpu), ''));
+  console.log(row('wall time per turn, tools that change things', median(n.wall), median(b.wall), '(each turn synced to disk before its call runs)'));
   console.log(row(`wall time per turn, provider taking ${LATENCY_MS} ms (µs)`, median(slow.orch), median(slow.bare), ''));
   console.log(row('wall time of a 1-turn run (µs)', median(o.runWall), median(b.runWall), '(the run: journal, leases, step)'));
   console.log(row('client CPU of a 1-turn run (µs)', median(o.runCpu), median(b.runCpu), ''));

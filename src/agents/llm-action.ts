@@ -135,19 +135,20 @@ async function offeredTools(ctx: PerformContext, def: AgentDef, run: (tool: stri
     bare.set(name, [...(bare.get(name) ?? []), t]);
   }
   const offered: OfferedTool[] = [];
-  const offer = (name: string, description: string, inputSchema: Record<string, unknown>, destructive: boolean) =>
+  const offer = (name: string, description: string, inputSchema: Record<string, unknown>, destructive: boolean, readOnly: boolean) =>
     offered.push({
       name,
       description,
       inputSchema,
       approval: (def.approvalRequired?.includes(name) ?? false) || (def.approval === 'destructive' && destructive),
+      ...(readOnly && { readOnly: true }),
       run: (toolInput, signal) => run(name, toolInput, signal),
     });
   // Without a list of its own, an agent's model is offered the tools the project declares, not orch's built-in ones.
   for (const name of wanted ?? [...declaredTools(ctx.project.tools).map((t) => t.name), ...byServerName.keys()]) {
     const declared = ctx.project.tools.get(name);
     if (declared) {
-      offer(name, declared.description || name, { ...declared.inputSchema, type: 'object' }, declared.destructive === true);
+      offer(name, declared.description || name, { ...declared.inputSchema, type: 'object' }, declared.destructive === true, declared.readOnly === true);
       continue;
     }
     if (isAgentTool(name)) {
@@ -156,7 +157,7 @@ async function offeredTools(ctx: PerformContext, def: AgentDef, run: (tool: stri
       continue;
     }
     const server = byServerName.get(name) ?? (bare.get(name)?.length === 1 ? bare.get(name)?.[0] : undefined);
-    if (server) offer(name, server.description, server.inputSchema, server.destructive);
+    if (server) offer(name, server.description, server.inputSchema, server.destructive, server.readOnly);
   }
   // Handoffs: one tool that passes the conversation on, to the roles the agent names.
   if ((def.handoffs ?? []).length > 0 && !ctx.project.tools.has('transfer_to_agent')) {

@@ -21,6 +21,8 @@ export interface OfferedTool extends ChatTool {
   question?: boolean;
   /** The call hands the conversation to another agent (`transfer_to_agent`): the loop ends there. */
   handoff?: boolean;
+  /** The tool only reads (`read_only: true`, MCP's `readOnlyHint`): a call of it changes nothing. */
+  readOnly?: boolean;
   run(input: Record<string, unknown>, signal: AbortSignal, call: CallContext): Promise<unknown>;
 }
 
@@ -158,7 +160,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
           usage: used,
           duration_ms: Date.now() - started,
         },
-        true,
+        mustSync(calls, byName),
       );
       checkSpent(o.budget, turns, usage);
     }
@@ -202,6 +204,22 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
       return { output: null, usage, handoff: { to, callId: call?.callId ?? '', ...(note !== undefined && { note }), messages } };
     }
   }
+}
+
+/**
+ * Whether a model turn must be on disk before its tool calls run: unless every call is of
+ * a tool that only reads (or of none the agent may use, which is refused), a power cut
+ * after a call had run could otherwise leave its effect with no record of the turn that
+ * asked for it. A turn that only reads, or answers, is written at once (a killed orch
+ * finds it) and synced with the next event that is: the next turn, or the step's end;
+ * a power cut before then loses the turn, and the model is asked it again.
+ */
+function mustSync(calls: readonly ToolCallPart[], byName: ReadonlyMap<string, OfferedTool>): boolean {
+  for (const call of calls) {
+    const tool = byName.get(call.name);
+    if (tool !== undefined && tool.readOnly !== true) return true;
+  }
+  return false;
 }
 
 type CallResult = { output: unknown; isError: boolean; usage?: UsageRecord; handoff?: string } | { pending: ToolCallRecord };

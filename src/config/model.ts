@@ -79,6 +79,8 @@ export interface ToolDef {
   dialect: 'map' | 'list';
   /** Changes what is hard to undo: an agent with `approval: destructive` needs approval for its model's calls of it. */
   destructive?: boolean;
+  /** Only reads, changes nothing (`read_only: true`; MCP's `readOnlyHint`). */
+  readOnly?: true;
   /** `false`: a job of it whose queue worker died is failed, not run again. */
   idempotent?: false;
   /** One of orch's built-in tools (BUILTIN_TOOLS) that the project does not declare itself. */

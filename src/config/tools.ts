@@ -33,6 +33,7 @@ interface RawTool {
   mcp?: { server: string; tool: string };
   environment?: Record<string, unknown>;
   destructive?: boolean;
+  read_only?: boolean;
   idempotent?: boolean;
 }
 
@@ -77,6 +78,7 @@ export function normaliseTools(
       environment: expandMap(ctx.sink, ctx.scope, under(at, 'environment'), tool.environment),
       dialect,
       ...(tool.destructive === true ? { destructive: true } : {}),
+      ...(tool.read_only === true ? { readOnly: true } : {}),
       ...(tool.idempotent === false ? { idempotent: false } : {}),
       origin: at,
     });

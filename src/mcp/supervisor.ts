@@ -216,6 +216,7 @@ export class Supervisor {
       description: tool.description ?? tool.title ?? qualifiedName,
       inputSchema: tool.inputSchema,
       destructive: tool.annotations?.destructiveHint === true,
+      readOnly: tool.annotations?.readOnlyHint === true,
     }));
   }
 

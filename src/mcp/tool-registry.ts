@@ -3,12 +3,13 @@ import { closest } from 'fastest-levenshtein';
 import { ExitCode, OrchError } from '../errors.js';
 import { McpErrorCode } from './failures.js';
 
-/** A server tool as an agent sees it. `destructive`: its MCP annotations say `destructiveHint: true`. */
+/** A server tool as an agent sees it. `destructive`, `readOnly`: its MCP annotations say `destructiveHint: true`, `readOnlyHint: true`. */
 export interface ServerToolInfo {
   name: string;
   description: string;
   inputSchema: Record<string, unknown>;
   destructive: boolean;
+  readOnly: boolean;
 }
 
 /** A tool as a server provides it, with the name agents address it by. */

@@ -181,7 +181,9 @@ async function describeTool(tool: ToolDef, supervisor: Supervisor | undefined): 
     name: tool.name,
     description: tool.description || tool.name,
     inputSchema: { ...tool.inputSchema, type: 'object' },
-    ...(tool.destructive === true && { annotations: { destructiveHint: true } }),
+    ...((tool.destructive === true || tool.readOnly === true) && {
+      annotations: { ...(tool.destructive === true && { destructiveHint: true }), ...(tool.readOnly === true && { readOnlyHint: true }) },
+    }),
   };
   if (tool.handler.kind !== 'mcp' || !supervisor) return described;
   const { server, tool: upstreamName } = tool.handler;

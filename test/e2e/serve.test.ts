@@ -31,6 +31,9 @@ describe('orch serve over stdio', () => {
         properties: { text: { type: 'string', description: 'What to print' }, times: { type: 'integer', default: 1 } },
         required: ['text'],
       });
+      // `read_only: true` is MCP's readOnlyHint; a tool without annotations lists none.
+      expect(tools[0]?.annotations).toEqual({ readOnlyHint: true });
+      expect(tools[1]?.annotations).toBeUndefined();
     } finally {
       await client.close();
     }

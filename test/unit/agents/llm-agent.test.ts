@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadProject } from '../../../src/config/load.js';
 import { validateProject } from '../../../src/index.js';
 import { Journal } from '../../../src/state/journal.js';
@@ -17,6 +17,7 @@ tools:
   lookup:
     description: Looks a service up
     parameters: { service: { type: string, required: true } }
+    read_only: true
     script: { shell: "printf '{\\"service\\": \\"%s\\", \\"healthy\\": true}' {{service}}" }
   deploy:
     description: Deploys a service
@@ -46,6 +47,9 @@ workflows:
     - { id: plan, agent: planner, action: plan_release, with: { service: api } }
 `;
 }
+
+// eslint-disable-next-line @typescript-eslint/unbound-method -- called with its journal as `this`
+const original = Journal.prototype.append;
 
 let dir: string;
 let stub: LlmStub;
@@ -101,6 +105,28 @@ describe('LLM agents', () => {
     const types = journal(r.state.runId).map((e) => e.type);
     expect(types).toEqual(expect.arrayContaining(['model_turn', 'tool_call_started', 'tool_call_finished']));
     expect(types.filter((t) => t === 'model_turn')).toHaveLength(2);
+  });
+
+  it('syncs a model turn to disk before its calls run unless every call only reads; one that reads or answers is synced with the step', async () => {
+    stub.reply({ toolCalls: [{ name: 'lookup', input: { service: 'api' } }] }, { toolCalls: [{ name: 'noisy', input: {} }] }, { text: 'done' });
+    const appends: [string, boolean][] = [];
+    const append = vi.spyOn(Journal.prototype, 'append').mockImplementation(function (this: Journal, event, options = {}) {
+      appends.push([event.type, options.sync !== false]);
+      return original.call(this, event, options);
+    });
+    let r: SessionResult;
+    try {
+      r = await run('review');
+    } finally {
+      append.mockRestore();
+    }
+    expect(r.outcome).toBe('succeeded');
+    // lookup (read_only) runs with its turn written but not yet synced; noisy (no read_only) only once its turn is on disk.
+    expect(appends.filter(([type]) => type === 'model_turn').map(([, sync]) => sync)).toEqual([false, true, false]);
+    const at = appends.findIndex(([type, sync]) => type === 'model_turn' && sync);
+    expect(appends[at + 1]).toEqual(['tool_call_started', false]);
+    expect(appends.at(-2)).toEqual(['step_succeeded', true]);
+    expect(journal(r.state.runId).filter((e) => e.type === 'model_turn')).toHaveLength(3);
   });
 
   it('runs the same loop on OpenAI chat completions, with parallel tool calls', async () => {

@@ -2,7 +2,7 @@ import path from 'node:path';
 // The global `performance` is a lazy getter in Node 20, paid for on every read: import it once.
 import { performance } from 'node:perf_hooks';
 import { isOrchError } from '../errors.js';
-import { AuditLog, type AuditOutcome } from '../mcp/audit.js';
+import { AuditLog, type AuditEntry, type AuditOutcome } from '../mcp/audit.js';
 import { secretsRedactor, type Redactor, type SecretSource } from '../secrets/redact.js';
 import { ToolError, type ToolResult } from '../tools/result.js';
 import { captureContent, currentTraceIds, inSpan, tracingOn } from '../util/tracing.js';
@@ -64,48 +64,67 @@ export function auditLogFor(stateDir: string, redactor: Redactor): AuditLog {
  * task, agent and instance it was made for.
  */
 export function auditInterceptor(log: AuditLog): Interceptor {
-  // A plain promise chain, not an async function: this runs for every tool call.
+  // A plain promise chain, not an async function, and one object per call: this runs for every tool call.
   return (call, next) => {
-    const time = Date.now();
-    const started = performance.now();
-    // Under tracing, the line names the trace and the tool call's span.
-    const trace = currentTraceIds();
-    const ids = trace.trace_id === undefined ? call.ids : { ...call.ids, ...trace };
-    const record = (outcome: AuditOutcome, error?: { code: string; message: string }): void =>
-      log.record({
-        time,
-        server: call.kind === 'server' ? serverOf(call.tool) : '',
-        tool: call.tool,
-        kind: call.kind,
-        arguments: call.args,
-        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-        outcome,
-        error,
-        ids,
-      });
-    const failed = (err: unknown): never => {
-      record(err instanceof ToolError ? 'tool_error' : 'error', isOrchError(err) ? { code: err.code, message: err.message } : { code: 'ORCH_INTERNAL', message: String(err) });
-      throw err;
-    };
+    const audit = new AuditedToolCall(log, call);
     let pending: Promise<ToolResult>;
     try {
       pending = next(call);
     } catch (err) {
-      try {
-        return failed(err);
-      } catch (thrown) {
-        return Promise.reject(thrown);
-      }
+      return Promise.reject(audit.failed(err));
     }
-    return pending.then((result) => {
-      try {
-        record('ok');
-      } catch (err) {
-        return failed(err);
-      }
-      return result;
-    }, failed);
+    return pending.then(
+      (result) => audit.answered(result),
+      (err: unknown) => {
+        throw audit.failed(err);
+      },
+    );
   };
+}
+
+/** One tool call's audit entry, recorded once the call ends. */
+class AuditedToolCall implements AuditEntry {
+  readonly time = Date.now();
+  readonly server: string;
+  readonly tool: string;
+  readonly kind: string;
+  readonly arguments: Record<string, unknown>;
+  readonly ids: object;
+  durationMs = 0;
+  outcome: AuditOutcome = 'ok';
+  error?: { code: string; message: string };
+  private readonly started = performance.now();
+
+  constructor(
+    private readonly log: AuditLog,
+    call: ToolCall,
+  ) {
+    this.server = call.kind === 'server' ? serverOf(call.tool) : '';
+    this.tool = call.tool;
+    this.kind = call.kind;
+    this.arguments = call.args;
+    // Under tracing, the line names the trace and the tool call's span.
+    const trace = currentTraceIds();
+    this.ids = trace.trace_id === undefined ? call.ids : { ...call.ids, ...trace };
+  }
+
+  answered(result: ToolResult): ToolResult {
+    this.end('ok');
+    return result;
+  }
+
+  /** Records the failure; gives the error back, to be thrown on. */
+  failed(err: unknown): unknown {
+    this.error = isOrchError(err) ? { code: err.code, message: err.message } : { code: 'ORCH_INTERNAL', message: String(err) };
+    this.end(err instanceof ToolError ? 'tool_error' : 'error');
+    return err;
+  }
+
+  private end(outcome: AuditOutcome): void {
+    this.durationMs = Math.round((performance.now() - this.started) * 1000) / 1000;
+    this.outcome = outcome;
+    this.log.record(this);
+  }
 }
 
 /** The server part of `server.tool` (all of a name without a dot). */

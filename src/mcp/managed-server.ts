@@ -44,6 +44,17 @@ export interface ServerContext {
 /** `audited`: the caller (the agent runtime's audit link) records the call, so the supervisor does not. */
 export type CallRequest = Omit<CallOptions, 'timeoutMs'> & { timeoutMs?: number; audited?: boolean };
 
+/**
+ * Told how a call goes, whatever way it ends: `dispatched` when the request leaves (after
+ * any lazy start or rate-limit wait), then `answered` with the result (which it returns)
+ * or `failed`. The supervisor's audit line of the call is one.
+ */
+export interface CallObserver {
+  dispatched(): void;
+  answered(result: CallToolResult): CallToolResult;
+  failed(err: unknown): void;
+}
+
 /** The tools of a server not started yet. Frozen: it is shared. */
 const NO_TOOLS: Tool[] = Object.freeze([]) as unknown as Tool[];
 
@@ -110,13 +121,7 @@ export class ManagedServer {
     }
   }
 
-  callTool(
-    tool: string,
-    args: Record<string, unknown>,
-    options: CallRequest,
-    /** Told the moment the request leaves, after any lazy start or rate-limit wait. */
-    dispatched?: () => void,
-  ): Promise<CallToolResult> {
+  callTool(tool: string, args: Record<string, unknown>, options: CallRequest, observer?: CallObserver): Promise<CallToolResult> {
     // The common case (a running server that has the tool, no rate limit) takes no async
     // step of its own: this runs for every call, and each step costs more than the checks.
     const conn = this.conn;
@@ -124,42 +129,47 @@ export class ManagedServer {
       try {
         this.admit();
       } catch (err) {
+        observer?.failed(err);
         return Promise.reject(err);
       }
-      return this.dispatch(conn, tool, args, options, dispatched);
+      return this.dispatch(conn, tool, args, options, observer);
     }
-    return this.callWhenReady(tool, args, options, dispatched);
+    return this.callWhenReady(tool, args, options, observer);
   }
 
   /** Starts the server if need be, checks the tool and waits for the rate limit, then calls. */
-  private async callWhenReady(
-    tool: string,
-    args: Record<string, unknown>,
-    options: CallRequest,
-    dispatched?: () => void,
-  ): Promise<CallToolResult> {
-    this.admit();
-    const conn = this.conn && !this.conn.hasEnded ? this.conn : await this.ensureRunning();
-    if (!conn.toolNames.has(tool)) {
-      this.breaker.release(); // a typo says nothing about the server's health
-      new ToolRegistry([{ server: this.def.name, tools: conn.tools }]).resolve(`${this.def.name}.${tool}`); // throws, with a suggestion
+  private async callWhenReady(tool: string, args: Record<string, unknown>, options: CallRequest, observer?: CallObserver): Promise<CallToolResult> {
+    let conn: ServerConnection;
+    try {
+      this.admit();
+      conn = this.conn && !this.conn.hasEnded ? this.conn : await this.ensureRunning();
+      if (!conn.toolNames.has(tool)) {
+        this.breaker.release(); // a typo says nothing about the server's health
+        new ToolRegistry([{ server: this.def.name, tools: conn.tools }]).resolve(`${this.def.name}.${tool}`); // throws, with a suggestion
+      }
+      if (this.limiter) await this.limiter.acquire(options.signal);
+    } catch (err) {
+      observer?.failed(err);
+      throw err;
     }
-    if (this.limiter) await this.limiter.acquire(options.signal);
-    return this.dispatch(conn, tool, args, options, dispatched);
+    return this.dispatch(conn, tool, args, options, observer);
   }
 
-  private dispatch(
-    conn: ServerConnection,
-    tool: string,
-    args: Record<string, unknown>,
-    options: CallRequest,
-    dispatched?: () => void,
-  ): Promise<CallToolResult> {
+  private dispatch(conn: ServerConnection, tool: string, args: Record<string, unknown>, options: CallRequest, observer?: CallObserver): Promise<CallToolResult> {
     const timeoutMs = options.timeoutMs ?? this.def.toolTimeoutMs ?? this.ctx.policy.defaultToolTimeoutMs;
-    dispatched?.();
-    return conn.callTool(tool, args, { signal: options.signal, onProgress: options.onProgress, timeoutMs }, this.answered, (err: unknown) => {
-      throw this.classify(err, conn, tool, timeoutMs, options.signal);
-    });
+    observer?.dispatched();
+    // The observer is told in the call's own settling step: no step of its own is added.
+    return conn.callTool(
+      tool,
+      args,
+      { signal: options.signal, onProgress: options.onProgress, timeoutMs },
+      observer === undefined ? this.answered : (result) => observer.answered(this.answered(result)),
+      (err: unknown) => {
+        const failure = this.classify(err, conn, tool, timeoutMs, options.signal);
+        observer?.failed(failure);
+        throw failure;
+      },
+    );
   }
 
   /** A call the server answered: it is alive and well. One function for every call. */

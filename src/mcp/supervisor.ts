@@ -5,10 +5,10 @@ import { performance } from 'node:perf_hooks';
 import { closest } from 'fastest-levenshtein';
 import type { McpServerDef } from '../config/model.js';
 import { ExitCode, OrchError, isOrchError } from '../errors.js';
-import { AuditLog, type AuditOutcome } from './audit.js';
+import { AuditLog, type AuditEntry, type AuditOutcome } from './audit.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { McpErrorCode } from './failures.js';
-import { ManagedServer, type CallRequest, type SupervisionPolicy } from './managed-server.js';
+import { ManagedServer, type CallObserver, type CallRequest, type SupervisionPolicy } from './managed-server.js';
 export type { CallRequest } from './managed-server.js';
 import { reapOrphans } from '../process/pid-registry.js';
 import { DEFAULT_STOP_TIMINGS } from '../process/stop.js';
@@ -168,45 +168,13 @@ export class Supervisor {
   /** The call, with its audit line unless the caller writes one (`audited`). */
   private audited(managed: ManagedServer, server: string, tool: string, args: Record<string, unknown>, request: CallRequest): Promise<CallToolResult> {
     if (request.audited) return managed.callTool(tool, args, request);
-    // Timed from dispatch: a lazy start or a rate-limit wait is not the tool's time.
-    let time = Date.now();
-    let started = performance.now();
-    const dispatched = (): void => {
-      time = Date.now();
-      started = performance.now();
-    };
-    const record = (outcome: AuditOutcome, error?: OrchError): void =>
-      this.audit.record({
-        time,
-        server,
-        tool,
-        arguments: args,
-        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-        outcome,
-        error: error && { code: error.code, message: error.message },
-      });
-    const failed = (err: unknown): never => {
-      record('error', isOrchError(err) ? err : new OrchError(McpErrorCode.toolError, String(err)));
-      throw err;
-    };
-    let pending: Promise<CallToolResult>;
+    const call = new AuditedCall(this.audit, server, tool, args);
     try {
-      pending = managed.callTool(tool, args, request, dispatched);
+      return managed.callTool(tool, args, request, call);
     } catch (err) {
-      try {
-        return failed(err);
-      } catch (thrown) {
-        return Promise.reject(thrown);
-      }
+      call.failed(err);
+      return Promise.reject(err);
     }
-    return pending.then((result) => {
-      try {
-        record(result.isError === true ? 'tool_error' : 'ok');
-      } catch (err) {
-        return failed(err);
-      }
-      return result;
-    }, failed);
   }
 
   /** The tools of every server (starting them), as an LLM agent is offered them: `server.tool`, with its schema. */
@@ -247,5 +215,50 @@ export class Supervisor {
       return reaped;
     });
     return this.reaping;
+  }
+}
+
+/**
+ * One call's audit line as it is being made: the call's observer, and the entry the log
+ * records once the call ends. One object per call, no closures: this runs for every call.
+ */
+class AuditedCall implements CallObserver, AuditEntry {
+  // Timed from dispatch: a lazy start or a rate-limit wait is not the tool's time.
+  time = Date.now();
+  durationMs = 0;
+  outcome: AuditOutcome = 'ok';
+  error?: { code: string; message: string };
+  private started = performance.now();
+  readonly arguments: Record<string, unknown>;
+
+  constructor(
+    private readonly log: AuditLog,
+    readonly server: string,
+    readonly tool: string,
+    args: Record<string, unknown>,
+  ) {
+    this.arguments = args;
+  }
+
+  dispatched(): void {
+    this.time = Date.now();
+    this.started = performance.now();
+  }
+
+  answered(result: CallToolResult): CallToolResult {
+    this.end(result.isError === true ? 'tool_error' : 'ok');
+    return result;
+  }
+
+  failed(err: unknown): void {
+    const error = isOrchError(err) ? err : new OrchError(McpErrorCode.toolError, String(err));
+    this.error = { code: error.code, message: error.message };
+    this.end('error');
+  }
+
+  private end(outcome: AuditOutcome): void {
+    this.durationMs = Math.round((performance.now() - this.started) * 1000) / 1000;
+    this.outcome = outcome;
+    this.log.record(this);
   }
 }

@@ -30,9 +30,18 @@ export function tryLock(file: string): LockAttempt {
     return { acquired: false };
   }
   try {
-    // Under the guard: look again, since the lock may have changed hands meanwhile.
+    // Under the guard: look again, since the lock may have changed hands meanwhile. Only a
+    // lock seen to be abandoned — its holder read and dead, or unreadable for long — is
+    // removed. One that is gone is only created: another process may be creating it this
+    // very moment, without the guard, and removing it would leave two holders.
     const current = lockHolder(file);
-    if (!abandoned(file, current)) return { acquired: false, holder: current };
+    if (current === undefined) {
+      const age = ageOf(file);
+      if (age === undefined) return create(file, me) ? { acquired: true } : { acquired: false };
+      if (age <= UNREADABLE_ABANDONED_MS) return { acquired: false };
+    } else if (isRunning(current)) {
+      return { acquired: false, holder: current };
+    }
     tryUnlink(file);
     return create(file, me) ? { acquired: true } : { acquired: false };
   } finally {
@@ -66,13 +75,11 @@ export function unlock(file: string): void {
   tryUnlink(file);
 }
 
+/** Whether a lock looks free to take over: its holder dead, unreadable for long, or gone (looked at again under the guard). */
 function abandoned(file: string, holder: ProcessIdentity | undefined): boolean {
   if (holder) return !isRunning(holder);
-  try {
-    return Date.now() - statSync(file).mtimeMs > UNREADABLE_ABANDONED_MS;
-  } catch {
-    return true; // gone meanwhile: free
-  }
+  const age = ageOf(file);
+  return age === undefined || age > UNREADABLE_ABANDONED_MS;
 }
 
 /**
@@ -97,6 +104,15 @@ function create(file: string, content: string): boolean {
   }
   closeSync(fd);
   return true;
+}
+
+/** How long ago a file was last written, in ms; undefined when it is gone. */
+function ageOf(file: string): number | undefined {
+  try {
+    return Date.now() - statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
 }
 
 function tryUnlink(file: string): void {

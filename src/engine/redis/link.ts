@@ -11,16 +11,20 @@ export const KEEP_JOBS = { age: 24 * 3600, count: 10_000 };
 const LINGER_MS = 5_000;
 
 /**
- * A process's connections to one queue engine: the command connection, a BullMQ queue per
- * agent type, and one reader of their events that tells each job's waiter when it ends.
- * Every engine, session and one-off command of the process on that Redis shares them, so
- * an orchestrate call or a workflow run does not pay for connecting, loading BullMQ's
- * scripts and starting event readers each time. A link is held while used; once let go it lingers a few seconds with
+ * A process's connections to one queue engine: the command connection for orch's own keys,
+ * one for the BullMQ queues (one per agent type), and one reader of the queues' events and
+ * the sessions' relay streams, which tells each job's waiter when it ends and each session
+ * what its workers ask. Every engine, session and one-off command of the process on that
+ * Redis shares them, so an orchestrate call or a workflow run does not pay for connecting,
+ * loading BullMQ's scripts and starting readers each time. BullMQ's scripts live on their
+ * own connection: ioredis copies every script a connection defines into each of its
+ * transactions, which would make each of orch's own MULTIs pay for BullMQ's forty-odd. A link is held while used; once let go it lingers a few seconds with
  * its sockets unref'd (they never keep the process up), then closes. A link whose Redis
  * went away while idle closes at once, and the next user gets a new one, probed again.
  */
 export class Link {
   private conn: Redis | undefined;
+  private bull: Redis | undefined;
   private readonly queues = new Map<string, Queue>();
   private enlisting: Batcher<{ type: string; jobId: string; session: string }, boolean> | undefined;
   private readonly adding = new Map<string, Batcher<{ name: string; data: JobData; jobId: string }, Job>>();
@@ -36,7 +40,13 @@ export class Link {
   private readonly cursors = new Map<string, string>();
   /** Jobs whose end someone waits for, by id. */
   private readonly ends = new Map<string, (end: JobResult | Error) => void>();
+  /** The relay streams read for the sessions open in this process, by key: each message's payload goes to its session. */
+  private readonly relays = new Map<string, (fields: string[]) => void>();
   private events: { reader: Redis; id: Promise<number | undefined> } | undefined;
+  /** The streams of the read Redis holds now, if one is out. */
+  private reading: Set<string> | undefined;
+  /** Wakes a reader that had nothing to read. */
+  private wake: (() => void) | undefined;
 
   constructor(
     readonly target: EngineTarget,
@@ -94,10 +104,16 @@ export class Link {
     return this.conn;
   }
 
+  /** The queues' connection, where BullMQ defines its scripts. */
+  private bullmq(): Redis {
+    this.bull ??= this.watch(connection(this.target, (err) => this.warn(err)));
+    return this.bull;
+  }
+
   queue(type: string): Queue {
     let queue = this.queues.get(type);
     if (!queue) {
-      queue = new Queue(type, { connection: this.redis(), prefix: keys.bullPrefix(this.target) });
+      queue = new Queue(type, { connection: this.bullmq(), prefix: keys.bullPrefix(this.target) });
       queue.on('error', (err) => this.warn(err));
       // Every job waited for listens for the queue closing: a run may wait for hundreds at once.
       queue.setMaxListeners(0);
@@ -130,9 +146,7 @@ export class Link {
         .xrevrange(key, '+', '-', 'COUNT', 1)
         .then(async ([last]) => {
           this.cursors.set(key, last?.[0] ?? '0-0');
-          if (!this.events) this.readEvents();
-          // A read blocked on the other streams starts again with this one.
-          else await this.unblock();
+          await this.reread(key);
         });
       listening.catch(() => this.streams.delete(type));
       this.streams.set(type, listening);
@@ -140,9 +154,36 @@ export class Link {
     return listening;
   }
 
-  private async unblock(): Promise<void> {
-    const id = await this.events?.id;
-    if (id !== undefined) await this.redis().client('UNBLOCK', id);
+  /**
+   * Reads a session's relay stream from its start, on the link's one reader, until the
+   * returned function is called: `onMessage` gets each entry's fields. A session's stream
+   * is its own (its id is new), so nothing written to it before the read reaches it is missed.
+   */
+  readRelay(key: string, onMessage: (fields: string[]) => void): () => void {
+    this.relays.set(key, onMessage);
+    this.cursors.set(key, '0-0');
+    void this.reread(key).catch((err: Error) => this.warn(err));
+    return () => {
+      if (this.relays.get(key) !== onMessage) return;
+      this.relays.delete(key);
+      this.cursors.delete(key);
+    };
+  }
+
+  /**
+   * Starts the reader, or makes sure its next read includes the stream just added: a read
+   * blocked on the other streams is cut short. A read sent but not yet blocked in Redis
+   * cannot be cut short yet, so that is tried again until the read that includes it starts.
+   */
+  private async reread(key: string): Promise<void> {
+    if (!this.events) return this.readEvents();
+    this.wake?.();
+    for (let tries = 0; tries < 100 && this.events && this.reading && !this.reading.has(key); tries++) {
+      const id = await this.events.id;
+      if (id === undefined) return;
+      if ((await this.redis().client('UNBLOCK', id)) === 1) return;
+      await new Promise((r) => setTimeout(r, 2).unref());
+    }
   }
 
   private readEvents(): void {
@@ -155,7 +196,17 @@ export class Link {
     void (async () => {
       while (!this.closed) {
         const streams = [...this.cursors.keys()];
+        if (streams.length === 0) {
+          // Nothing to read (the last session closed before any queue was listened to): wait for a stream.
+          await new Promise<void>((r) => {
+            this.wake = r;
+            setTimeout(r, 1000).unref();
+          });
+          this.wake = undefined;
+          continue;
+        }
         let batch: [string, [string, string[]][]][] | null;
+        this.reading = new Set(streams);
         try {
           batch = (await reader.xread('COUNT', 1000, 'BLOCK', 1000, 'STREAMS', ...streams, ...streams.map((k) => this.cursors.get(k)!))) as typeof batch;
         } catch (err) {
@@ -163,9 +214,17 @@ export class Link {
           this.warn(err as Error);
           await new Promise((r) => setTimeout(r, 500).unref());
           continue;
+        } finally {
+          this.reading = undefined;
         }
         for (const [stream, entries] of batch ?? []) {
-          for (const [, fields] of entries) this.onEvent(fields);
+          // A stream let go of while the read was blocked on it is not read on.
+          if (!this.cursors.has(stream)) continue;
+          const relay = this.relays.get(stream);
+          for (const [, fields] of entries) {
+            if (relay) relay(fields);
+            else this.onEvent(fields);
+          }
           const last = entries.at(-1);
           if (last) this.cursors.set(stream, last[0]);
         }
@@ -247,6 +306,8 @@ export class Link {
     const queues = [...this.queues.values()];
     this.queues.clear();
     await Promise.all(queues.map((q) => bounded(q.close())));
+    this.bull?.disconnect();
+    this.bull = undefined;
     this.conn?.disconnect();
     this.conn = undefined;
   }

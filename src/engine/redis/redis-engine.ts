@@ -92,6 +92,10 @@ export class RedisEngine implements Engine {
     return this.link.listen(type);
   }
 
+  readRelay(key: string, onMessage: (fields: string[]) => void): () => void {
+    return this.link.readRelay(key, onMessage);
+  }
+
   watchJob(jobId: string, onEnd: (end: JobResult | Error) => void): () => void {
     return this.link.watchJob(jobId, onEnd);
   }
@@ -253,13 +257,13 @@ class RedisSession implements EngineSession {
   private readonly tasks = new Map<string, Submitted>();
   /** Jobs waited for, by id: their workers say when each is done, on the relay stream. */
   private readonly waiters = new Map<string, { type: string; since: number; resolve: (result: JobResult) => void; reject: (err: Error) => void }>();
-  private readonly reader: Redis;
+  /** Stops reading the session's relay stream. */
+  private unread: (() => void) | undefined;
   private readonly controller = new AbortController();
   private signal: AbortSignal | undefined;
   /** What each task waiting on the session's own signal does when it aborts: one listener for all of them. */
   private readonly aborts = new Set<() => void>();
   private beat: NodeJS.Timeout | undefined;
-  private reading: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private readonly held: Map<string, string[]>;
   private readonly team: TeamServices;
@@ -270,8 +274,6 @@ class RedisSession implements EngineSession {
     beats: WorkerBeat[],
     private readonly done: () => Promise<void>,
   ) {
-    this.reader = engine.redis().duplicate();
-    this.reader.on('error', (err) => engine.warn(err));
     this.held = new Map([...request.wanted.keys()].map((type) => [type, beats.filter((b) => b.types.includes(type)).map((b) => instanceId(type, b.id))]));
     this.team = {
       delegate: async (r: DelegationRequest): Promise<Performance> => {
@@ -295,31 +297,12 @@ class RedisSession implements EngineSession {
       void this.reconcile().catch((err: Error) => this.engine.warn(err));
     }, SESSION_BEAT_MS);
     this.beat.unref();
-    this.reading = this.read();
-  }
-
-  /** Reads the workers' messages for this session's jobs until it closes. */
-  private async read(): Promise<void> {
-    const stream = keys.relay(this.target, this.id);
-    let last = '0-0';
-    while (!this.controller.signal.aborted) {
-      let batch: [string, [string, string[]][]][] | null;
-      try {
-        batch = (await this.reader.xread('COUNT', 100, 'BLOCK', 1000, 'STREAMS', stream, last)) as typeof batch;
-      } catch (err) {
-        if (this.controller.signal.aborted) return;
-        this.engine.warn(err as Error);
-        await new Promise((r) => setTimeout(r, 500));
-        continue;
-      }
-      for (const [, entries] of batch ?? []) {
-        for (const [id, fields] of entries) {
-          last = id;
-          const message = payload<RelayMessage>(fields);
-          if (message) this.handle(message);
-        }
-      }
-    }
+    // The workers' messages for this session's jobs come on its relay stream, read by the
+    // process's one reader of the engine's streams: a session opens no connection of its own.
+    this.unread = this.engine.readRelay(keys.relay(this.target, this.id), (fields) => {
+      const message = payload<RelayMessage>(fields);
+      if (message) this.handle(message);
+    });
   }
 
   private handle(message: RelayMessage): void {
@@ -529,9 +512,7 @@ class RedisSession implements EngineSession {
     this.closing ??= (async () => {
       this.controller.abort();
       if (this.beat) clearInterval(this.beat);
-      this.reader.disconnect();
-      // A read queued while Redis was away may never settle, even once disconnected.
-      await bounded(this.reading, 2000);
+      this.unread?.();
       const redis = this.engine.redis();
       await bounded(redis.del(keys.relay(this.target, this.id), keys.session(this.target, this.id)));
       await this.done();

@@ -114,12 +114,13 @@ describe('Supervisor with real servers', () => {
   });
 
   it('ends every call under way on a shared signal when it aborts, and calls on other signals go on', async () => {
-    supervisor = new Supervisor([everything('every')], { stateDir: state.dir, policy: FAST_POLICY });
+    const sup = new Supervisor([everything('every')], { stateDir: state.dir, policy: FAST_POLICY });
+    supervisor = sup;
     const run = new AbortController();
     const other = new AbortController();
-    const long = (signal: AbortSignal) => supervisor.call('trigger-long-running-operation', { duration: 30, steps: 300 }, { signal });
+    const long = (signal: AbortSignal) => sup.call('trigger-long-running-operation', { duration: 30, steps: 300 }, { signal });
     const shared = [long(run.signal), long(run.signal), long(run.signal)];
-    const apart = supervisor.call('echo', { message: 'apart' }, { signal: other.signal });
+    const apart = sup.call('echo', { message: 'apart' }, { signal: other.signal });
     run.abort(new Error('the run was interrupted'));
     for (const call of shared) await expect(call).rejects.toMatchObject({ code: 'ORCH_CANCELLED' });
     expect((await apart).content).toEqual([{ type: 'text', text: 'Echo: apart' }]);

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ const FIXTURE = fileURLToPath(new URL('../fixtures/workflows/', import.meta.url)
 export function workflowProject(): {
   dir: string;
   log: () => string[];
+  /** Oldest first: ids sort by the second they were made in, so two runs of one second are told apart by their start. */
   runIds: () => string[];
   journal: (runId: string) => { type: string; [k: string]: unknown }[];
   cleanup: () => void;
@@ -19,7 +20,11 @@ export function workflowProject(): {
   return {
     dir,
     log: () => (existsSync(path.join(dir, 'log.txt')) ? readFileSync(path.join(dir, 'log.txt'), 'utf8').trim().split('\n') : []),
-    runIds: () => (existsSync(runsDir) ? readdirSync(runsDir).sort() : []),
+    runIds: () => {
+      if (!existsSync(runsDir)) return [];
+      const started = readdirSync(runsDir).map((id) => ({ id, at: startOf(path.join(runsDir, id)) }));
+      return started.sort((a, b) => a.at - b.at || a.id.localeCompare(b.id)).map((r) => r.id);
+    },
     journal: (runId) =>
       readFileSync(path.join(runsDir, runId, 'journal.jsonl'), 'utf8')
         .trim()
@@ -27,6 +32,16 @@ export function workflowProject(): {
         .map((l) => JSON.parse(l) as { type: string }),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** When a run started, from its journal's first event (its folder's time if it has none yet). */
+function startOf(runDir: string): number {
+  try {
+    const first = readFileSync(path.join(runDir, 'journal.jsonl'), 'utf8').split('\n', 1)[0] ?? '';
+    return Date.parse((JSON.parse(first) as { at: string }).at);
+  } catch {
+    return statSync(runDir).ctimeMs;
+  }
 }
 
 /** Pids of live processes whose command line contains `needle` (from /proc), optionally only those working in `cwd`. */

@@ -306,21 +306,23 @@ export class QueueWorker {
    */
   async stop(force = false): Promise<void> {
     this.draining = true;
-    // Redis may be gone (that may be why the worker is stopped): nothing here waits on it for long.
-    await bounded(this.beatOnce());
+    // Redis may be gone (that may be why the worker is stopped): nothing here waits on it
+    // for long, and nothing at all once the connection is seen down — commands sent then
+    // only wait for a reconnection, and a drained worker must not take seconds to exit.
+    const up = (): boolean => this.conn?.status === 'ready';
+    if (up()) await bounded(this.beatOnce());
     if (force) for (const w of this.workers) w.cancelAllJobs('the worker is stopping');
     // Closing waits for the running jobs, and for Redis: once the jobs are done, a Redis
     // that is gone is not waited for long.
     const closing = Promise.all(this.workers.map((w) => w.close(force).catch(() => undefined)));
-    await Promise.race([closing, this.idle().then(() => new Promise((r) => setTimeout(r, CLOSE_GRACE_MS).unref()))]);
+    await Promise.race([closing, this.idle().then(() => new Promise((r) => setTimeout(r, up() ? CLOSE_GRACE_MS : 0).unref()))]);
     this.stopped.abort();
     if (this.beat) clearInterval(this.beat);
     for (const w of [...this.waiting.values()]) w.reject(new OrchError('ORCH_CANCELLED', 'the worker is stopping'));
     this.replies?.disconnect();
     // A read queued while Redis was away may never settle, even once disconnected.
-    await bounded(this.reading, 2000);
-    await bounded(this.conn?.hdel(keys.workers(this.target), this.id));
-    await bounded(this.conn?.del(keys.replies(this.target, this.id)));
+    await bounded(this.reading, up() ? 2000 : 100);
+    if (up()) await bounded(Promise.all([this.conn?.hdel(keys.workers(this.target), this.id), this.conn?.del(keys.replies(this.target, this.id))]));
     this.conn?.disconnect();
     await Promise.all([...this.allChildren].map((child) => child.stop()));
     await this.options.runtime.supervisor?.shutdown();

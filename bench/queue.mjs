@@ -1,7 +1,9 @@
 // The queue engine on a real redis-server, in the same run:
 // - throughput: tasks per second of an orchestrate task of 200 subtasks (a no-op module tool)
 //   through orch's queue engine with 2 `orch worker` processes of concurrency 4, against raw
-//   BullMQ with 2 worker processes of concurrency 4 running the same no-op (target ≥ 0.8×);
+//   BullMQ with 2 worker processes of concurrency 4 running the same no-op (target ≥ 0.8×),
+//   with the CPU per task of each side's submitter, workers and redis-server (from /proc,
+//   in 10 ms clock ticks: coarse per round, steadier than throughput over the rounds);
 // - take-over: from kill -9 of the worker running a job to the job's start on another
 //   worker, with --stall-interval 1s.
 // Usage: npm run bench queue   (needs Debian's redis-server; BENCH_ROUNDS changes the sample size)
@@ -71,8 +73,13 @@ function startLoggingWorker() {
   const child = spawn(process.execPath, [BIN, 'worker', '--concurrency', String(CONCURRENCY), '--stall-interval', '1s'], { cwd: dir, stdio: ['ignore', fd, 'inherit'] });
   closeSync(fd);
   children.add(child);
+  let exited;
+  child.once('exit', (code) => (exited = code));
   const ready = (async () => {
-    while (!readFileSync(log, 'utf8').includes(' takes ')) await new Promise((r) => setTimeout(r, 50));
+    while (!readFileSync(log, 'utf8').includes(' takes ')) {
+      if (exited !== undefined) throw new Error(`orch worker exited (${exited}) before it was ready: ${readFileSync(log, 'utf8')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   })();
   return { child, ready };
 }
@@ -83,10 +90,15 @@ writeFileSync(
   rawWorker,
   `import { Worker } from ${JSON.stringify(import.meta.resolve('bullmq'))};\nconst w = new Worker('raw', async (job) => job.data.n, { connection: { host: '127.0.0.1', port: ${port}, maxRetriesPerRequest: null }, concurrency: ${CONCURRENCY}, prefix: 'raw' });\nw.on('error', () => {});\nawait w.waitUntilReady();\nconsole.log('ready');\nprocess.on('SIGTERM', async () => { await w.close(); process.exit(0); });\n`,
 );
+const rawChildren = [];
 const raws = Array.from({ length: WORKERS }, () => {
   const child = spawn(process.execPath, [rawWorker], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);
-  return new Promise((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
+  rawChildren.push(child);
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`a raw BullMQ worker exited (${code}) before it was ready`)));
+  });
 });
 await Promise.all(raws);
 const connection = { host: '127.0.0.1', port, maxRetriesPerRequest: null };
@@ -118,6 +130,28 @@ async function orchRound() {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+// CPU of a process so far, in µs, from /proc (user + system; clock ticks of 10 ms).
+const cpuOf = (pid) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+};
+/**
+ * A round, with the CPU per task it cost each side: this process (the submitter), the
+ * workers and redis-server. On two shared cores throughput swings with whatever else runs;
+ * CPU per task swings much less, so it is printed beside it.
+ */
+async function measured(round, workerPids) {
+  const own = process.cpuUsage();
+  const before = workerPids.map(cpuOf);
+  const redisBefore = cpuOf(redis.pid);
+  const rate = await round();
+  const sub = process.cpuUsage(own);
+  const work = workerPids.reduce((sum, pid, i) => sum + cpuOf(pid) - before[i], 0);
+  return { rate, submitter: (sub.user + sub.system) / TASKS, workers: work / TASKS, redis: (cpuOf(redis.pid) - redisBefore) / TASKS };
+}
+const rawPids = rawChildren.map((c) => c.pid);
+const orchPids = workers.map((w) => w.child.pid);
 await rawRound();
 await orchRound();
 const raw = [];
@@ -125,17 +159,21 @@ const ours = [];
 for (let i = 0; i < ROUNDS; i++) {
   // Alternate which goes first, so neither always pays for the other's garbage.
   if (i % 2 === 0) {
-    raw.push(await rawRound());
-    ours.push(await orchRound());
+    raw.push(await measured(rawRound, rawPids));
+    ours.push(await measured(orchRound, orchPids));
   } else {
-    ours.push(await orchRound());
-    raw.push(await rawRound());
+    ours.push(await measured(orchRound, orchPids));
+    raw.push(await measured(rawRound, rawPids));
   }
 }
-const ratio = median(ours) / median(raw);
-console.log(`throughput (${TASKS} no-op tasks, ${WORKERS} workers × ${CONCURRENCY}, median of ${ROUNDS}):`);
-console.log(`  raw BullMQ          ${median(raw).toFixed(0)} tasks/s`);
-console.log(`  orch queue engine   ${median(ours).toFixed(0)} tasks/s`);
+const med = (rounds, key) => median(rounds.map((r) => r[key]));
+const cpu = (rounds) => med(rounds, 'submitter') + med(rounds, 'workers') + med(rounds, 'redis');
+const ratio = med(ours, 'rate') / med(raw, 'rate');
+const cpuRow = (rounds) => `${cpu(rounds).toFixed(0)} µs of CPU per task (submitter ${med(rounds, 'submitter').toFixed(0)}, workers ${med(rounds, 'workers').toFixed(0)}, redis ${med(rounds, 'redis').toFixed(0)})`;
+console.log(`throughput (${TASKS} no-op tasks, ${WORKERS} workers × ${CONCURRENCY}, median of ${ROUNDS}; load average ${os.loadavg()[0].toFixed(2)} on ${os.cpus().length} CPUs):`);
+console.log(`  raw BullMQ          ${med(raw, 'rate').toFixed(0)} tasks/s, ${cpuRow(raw)}`);
+console.log(`  orch queue engine   ${med(ours, 'rate').toFixed(0)} tasks/s, ${cpuRow(ours)}`);
+console.log(`  CPU per task        raw / orch ${(cpu(raw) / cpu(ours)).toFixed(2)}× (steadier than throughput on a shared machine)`);
 console.log(`  ratio               ${ratio.toFixed(2)}× (target ≥ 0.80×) ${ratio >= 0.8 ? 'ok' : 'BELOW TARGET'}`);
 
 // Take-over after kill -9: a slow job starts on the first worker, which is killed.

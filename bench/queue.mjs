@@ -3,7 +3,7 @@
 //   through orch's queue engine with 2 `orch worker` processes of concurrency 4, against raw
 //   BullMQ with 2 worker processes of concurrency 4 running the same no-op (target ≥ 0.8×),
 //   with the CPU per task of each side's submitter, workers and redis-server (from /proc,
-//   in 10 ms clock ticks: coarse per round, steadier than throughput over the rounds);
+//   in 10 ms clock ticks, so coarse per round): where each side's time goes;
 // - take-over: from kill -9 of the worker running a job to the job's start on another
 //   worker, with --stall-interval 1s.
 // Usage: npm run bench queue   (needs Debian's redis-server; BENCH_ROUNDS changes the sample size)
@@ -136,11 +136,7 @@ const cpuOf = (pid) => {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
 };
-/**
- * A round, with the CPU per task it cost each side: this process (the submitter), the
- * workers and redis-server. On two shared cores throughput swings with whatever else runs;
- * CPU per task swings much less, so it is printed beside it.
- */
+/** A round, with the CPU per task it cost: this process (the submitter), the workers and redis-server. */
 async function measured(round, workerPids) {
   const own = process.cpuUsage();
   const before = workerPids.map(cpuOf);
@@ -173,7 +169,7 @@ const cpuRow = (rounds) => `${cpu(rounds).toFixed(0)} µs of CPU per task (submi
 console.log(`throughput (${TASKS} no-op tasks, ${WORKERS} workers × ${CONCURRENCY}, median of ${ROUNDS}; load average ${os.loadavg()[0].toFixed(2)} on ${os.cpus().length} CPUs):`);
 console.log(`  raw BullMQ          ${med(raw, 'rate').toFixed(0)} tasks/s, ${cpuRow(raw)}`);
 console.log(`  orch queue engine   ${med(ours, 'rate').toFixed(0)} tasks/s, ${cpuRow(ours)}`);
-console.log(`  CPU per task        raw / orch ${(cpu(raw) / cpu(ours)).toFixed(2)}× (steadier than throughput on a shared machine)`);
+console.log(`  CPU per task        raw / orch ${(cpu(raw) / cpu(ours)).toFixed(2)}× (where each side's time goes)`);
 console.log(`  ratio               ${ratio.toFixed(2)}× (target ≥ 0.80×) ${ratio >= 0.8 ? 'ok' : 'BELOW TARGET'}`);
 
 // Take-over after kill -9: a slow job starts on the first worker, which is killed.

@@ -41,10 +41,13 @@ export class TaskStore {
     this.redactor.learn(value);
   }
 
-  /** A copy with secrets replaced, as this store would write it; for what goes back to the caller. */
+  /**
+   * The value with secrets replaced, as this store would write it; for what goes back to
+   * the caller. A copy when something was hidden, else the value itself: what this store
+   * writes or hands back is not changed afterwards.
+   */
   redact<T>(value: T): T {
-    // The redactor keeps the shape of JSON-like values and only replaces leaves.
-    return this.redactor.redact(value) as T;
+    return this.redactor.redacted(value);
   }
 
   /** Saves the report redacted; returns what was saved. */

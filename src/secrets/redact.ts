@@ -152,6 +152,14 @@ export class Redactor {
   }
 
   /**
+   * `value` itself when nothing in it needs hiding, else a copy as `redact` makes: for a
+   * value only read from then on (written out, handed back), which then costs no copy.
+   */
+  redacted<T>(value: T): T {
+    return (this.isClean(value) ? value : this.redact(value)) as T;
+  }
+
+  /**
    * `JSON.stringify(redact(value))`, without building the copy when nothing in `value`
    * needs hiding, which is the common case: audit lines redact the arguments of every call.
    */

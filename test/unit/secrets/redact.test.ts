@@ -28,6 +28,19 @@ describe('secret-looking data keys', () => {
 });
 
 describe('Redactor', () => {
+  it('hands back a value with nothing to hide as it is, and a copy of one with something, leaving the original alone', () => {
+    const r = new Redactor(['s3cr3t-value']);
+    const clean = { a: 'x', list: [1, { b: 'y' }] };
+    expect(r.redacted(clean)).toBe(clean);
+    const dirty = { a: 'uses s3cr3t-value', list: [{ password: 'p' }] };
+    const hidden = r.redacted(dirty);
+    expect(hidden).not.toBe(dirty);
+    expect(hidden).toEqual({ a: 'uses [REDACTED]', list: [{ password: '[REDACTED]' }] });
+    expect(dirty.a).toBe('uses s3cr3t-value');
+    const when = { at: new Date(0) }; // not plain JSON: copied, as redact copies it
+    expect(r.redacted(when)).toEqual(r.redact(when));
+  });
+
   it('hides the password of a URL however it got there', () => {
     const r = new Redactor([]);
     expect(r.redactString('node x.js postgresql://readonly:S3cr3tPW999@db.internal:5432/app')).toBe(

@@ -41,28 +41,33 @@ workflows:
     - { id: ship, agent: greeter, action: deploy, gate: { type: approval_required, when: before } }
 `;
 
+type Served = ResultPromise<{ reject: false; stdin: 'ignore'; buffer: false }>;
+
+/** `orch serve --a2a 0` (and `extra` flags) in `dir`, and the URL it says it serves at. */
+async function serveA2a(dir: string, env: NodeJS.ProcessEnv, extra: string[] = []): Promise<{ serve: Served; at: string }> {
+  const serve = execa(process.execPath, [BIN, '-C', dir, 'serve', '--a2a', '0', ...extra], { reject: false, stdin: 'ignore', buffer: false, env });
+  const at = await new Promise<string>((resolve, reject) => {
+    let seen = '';
+    serve.stderr.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const found = /A2A agent .* at (http:\/\/\S+)/.exec(seen);
+      if (found?.[1]) resolve(found[1]);
+    });
+    void serve.then(() => reject(new Error(`orch serve ended early: ${seen}`)));
+  });
+  return { serve, at };
+}
+
 let project: { dir: string; cleanup: () => void };
-let server: ResultPromise<{ reject: false; stdin: 'ignore'; buffer: false }>;
+let server: Served;
 let base: URL;
 const TOKEN = 'a2a-test-token-0123456789';
 
 beforeAll(async () => {
   project = tempProject({ 'gantz.yaml': GANTZ, 'agent-team.yaml': TEAM });
-  server = execa(process.execPath, [BIN, '-C', project.dir, 'serve', '--a2a', '0', '--token-env', 'A2A_TOKEN'], {
-    reject: false,
-    stdin: 'ignore',
-    buffer: false,
-    env: { A2A_TOKEN: TOKEN },
-  });
-  base = await new Promise<URL>((resolve, reject) => {
-    let seen = '';
-    server.stderr.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      const found = /A2A agent .* at (http:\/\/\S+)/.exec(seen);
-      if (found?.[1]) resolve(new URL(found[1]));
-    });
-    void server.then(() => reject(new Error(`orch serve ended early: ${seen}`)));
-  });
+  const served = await serveA2a(project.dir, { A2A_TOKEN: TOKEN }, ['--token-env', 'A2A_TOKEN']);
+  server = served.serve;
+  base = new URL(served.at);
 });
 
 afterAll(async () => {
@@ -286,22 +291,8 @@ workflows:
     - { agent: sleeper, action: wait }
 `,
     });
-    const serve = execa(process.execPath, [BIN, '-C', team.dir, 'serve', '--a2a', '0'], {
-      reject: false,
-      stdin: 'ignore',
-      buffer: false,
-      env: { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: stub.anthropicBase },
-    });
+    const { serve, at } = await serveA2a(team.dir, { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: stub.anthropicBase });
     try {
-      const at = await new Promise<string>((resolve, reject) => {
-        let seen = '';
-        serve.stderr.on('data', (chunk: Buffer) => {
-          seen += chunk.toString();
-          const found = /A2A agent .* at (http:\/\/\S+)/.exec(seen);
-          if (found?.[1]) resolve(found[1]);
-        });
-        void serve.then(() => reject(new Error(`orch serve ended early: ${seen}`)));
-      });
       const c = await new ClientFactory().createFromUrl(at);
       expect((await c.getAgentCard()).skills.map((s) => s.id)).toEqual(['slow', 'orchestrator']);
       const answered = await send(c, [{ $case: 'text', value: 'plan the release' }]);
@@ -370,22 +361,8 @@ workflows:
     - { id: lead, agent: lead, action: place_api }
 `,
     });
-    const serve = execa(process.execPath, [BIN, '-C', team.dir, 'serve', '--a2a', '0'], {
-      reject: false,
-      stdin: 'ignore',
-      buffer: false,
-      env: { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: stub.anthropicBase },
-    });
+    const { serve, at } = await serveA2a(team.dir, { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: stub.anthropicBase });
     try {
-      const at = await new Promise<string>((resolve, reject) => {
-        let seen = '';
-        serve.stderr.on('data', (chunk: Buffer) => {
-          seen += chunk.toString();
-          const found = /A2A agent .* at (http:\/\/\S+)/.exec(seen);
-          if (found?.[1]) resolve(found[1]);
-        });
-        void serve.then(() => reject(new Error(`orch serve ended early: ${seen}`)));
-      });
       const c = await new ClientFactory().createFromUrl(at);
       const waiting = await send(c, [data({ workflow: 'place' })]);
       expect(waiting.status?.state).toBe(TaskState.TASK_STATE_INPUT_REQUIRED);

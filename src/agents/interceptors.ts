@@ -1,8 +1,6 @@
 import path from 'node:path';
-// The global `performance` is a lazy getter in Node 20, paid for on every read: import it once.
-import { performance } from 'node:perf_hooks';
 import { isOrchError } from '../errors.js';
-import { AuditLog, type AuditEntry, type AuditOutcome } from '../mcp/audit.js';
+import { AuditLog, PendingAudit } from '../mcp/audit.js';
 import { secretsRedactor, type Redactor, type SecretSource } from '../secrets/redact.js';
 import { ToolError, type ToolResult } from '../tools/result.js';
 import { captureContent, currentTraceIds, inSpan, tracingOn } from '../util/tracing.js';
@@ -83,26 +81,10 @@ export function auditInterceptor(log: AuditLog): Interceptor {
 }
 
 /** One tool call's audit entry, recorded once the call ends. */
-class AuditedToolCall implements AuditEntry {
-  readonly time = Date.now();
-  readonly server: string;
-  readonly tool: string;
-  readonly kind: string;
-  readonly arguments: Record<string, unknown>;
-  readonly ids: object;
-  durationMs = 0;
-  outcome: AuditOutcome = 'ok';
-  error?: { code: string; message: string };
-  private readonly started = performance.now();
-
-  constructor(
-    private readonly log: AuditLog,
-    call: ToolCall,
-  ) {
-    this.server = call.kind === 'server' ? serverOf(call.tool) : '';
-    this.tool = call.tool;
+class AuditedToolCall extends PendingAudit {
+  constructor(log: AuditLog, call: ToolCall) {
+    super(log, call.kind === 'server' ? serverOf(call.tool) : '', call.tool, call.args);
     this.kind = call.kind;
-    this.arguments = call.args;
     // Under tracing, the line names the trace and the tool call's span.
     const trace = currentTraceIds();
     this.ids = trace.trace_id === undefined ? call.ids : { ...call.ids, ...trace };
@@ -115,15 +97,8 @@ class AuditedToolCall implements AuditEntry {
 
   /** Records the failure; gives the error back, to be thrown on. */
   failed(err: unknown): unknown {
-    this.error = isOrchError(err) ? { code: err.code, message: err.message } : { code: 'ORCH_INTERNAL', message: String(err) };
-    this.end(err instanceof ToolError ? 'tool_error' : 'error');
+    this.end(err instanceof ToolError ? 'tool_error' : 'error', isOrchError(err) ? { code: err.code, message: err.message } : { code: 'ORCH_INTERNAL', message: String(err) });
     return err;
-  }
-
-  private end(outcome: AuditOutcome): void {
-    this.durationMs = Math.round((performance.now() - this.started) * 1000) / 1000;
-    this.outcome = outcome;
-    this.log.record(this);
   }
 }
 

@@ -1,5 +1,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+// The global `performance` is a lazy getter in Node 20, paid for on every read: import it once.
+import { performance } from 'node:perf_hooks';
 import type { Redactor } from '../secrets/redact.js';
 import { isoTime } from '../util/iso-time.js';
 
@@ -20,6 +22,45 @@ export interface AuditEntry {
   kind?: string;
   /** The run, step, task, agent and instance the call was made for, when it was made for one. */
   ids?: object;
+}
+
+/**
+ * One call's audit entry while the call is under way: timed from when it was made (or from
+ * `restart`, when it is dispatched), recorded in the log by `end`. One object per call and
+ * no closures, since this runs for every call; the supervisor and the agent runtime each
+ * say how their calls end.
+ */
+export class PendingAudit implements AuditEntry {
+  time = Date.now();
+  durationMs = 0;
+  outcome: AuditOutcome = 'ok';
+  error?: { code: string; message: string };
+  kind?: string;
+  ids?: object;
+  readonly arguments: unknown;
+  private started = performance.now();
+
+  constructor(
+    private readonly log: AuditLog,
+    readonly server: string,
+    readonly tool: string,
+    args: unknown,
+  ) {
+    this.arguments = args;
+  }
+
+  /** Times the call from now. */
+  protected restart(): void {
+    this.time = Date.now();
+    this.started = performance.now();
+  }
+
+  protected end(outcome: AuditOutcome, error?: { code: string; message: string }): void {
+    this.durationMs = Math.round((performance.now() - this.started) * 1000) / 1000;
+    this.outcome = outcome;
+    if (error) this.error = error;
+    this.log.record(this);
+  }
 }
 
 /** Lines wait at most this long before they reach the file. */

@@ -44,8 +44,7 @@ export interface CallOptions {
 class CallSignal {
   aborted = false;
   reason: unknown = undefined;
-  /** The SDK adds one listener per request; more are kept too. */
-  private listeners: (() => void)[] | (() => void) | undefined;
+  private listeners: (() => void)[] = [];
 
   throwIfAborted(): void {
     if (this.aborted) throw this.reason;
@@ -54,14 +53,11 @@ class CallSignal {
   addEventListener(type: string, listener: () => void): void {
     if (type !== 'abort') return;
     if (this.aborted) queueMicrotask(listener);
-    else if (this.listeners === undefined) this.listeners = listener;
-    else this.listeners = [...(typeof this.listeners === 'function' ? [this.listeners] : this.listeners), listener];
+    else this.listeners.push(listener);
   }
 
   removeEventListener(type: string, listener: () => void): void {
-    if (type !== 'abort' || this.listeners === undefined) return;
-    const left = (typeof this.listeners === 'function' ? [this.listeners] : this.listeners).filter((l) => l !== listener);
-    this.listeners = left.length === 0 ? undefined : left;
+    if (type === 'abort') this.listeners = this.listeners.filter((l) => l !== listener);
   }
 
   abort(reason: unknown): void {
@@ -69,9 +65,8 @@ class CallSignal {
     this.aborted = true;
     this.reason = reason;
     const listeners = this.listeners;
-    this.listeners = undefined;
-    if (typeof listeners === 'function') listeners();
-    else for (const listener of listeners ?? []) listener();
+    this.listeners = [];
+    for (const listener of listeners) listener();
   }
 }
 

@@ -1,11 +1,9 @@
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import path from 'node:path';
-// The global `performance` is a lazy getter in Node 20, paid for on every read: import it once.
-import { performance } from 'node:perf_hooks';
 import { closest } from 'fastest-levenshtein';
 import type { McpServerDef } from '../config/model.js';
 import { ExitCode, OrchError, isOrchError } from '../errors.js';
-import { AuditLog, type AuditEntry, type AuditOutcome } from './audit.js';
+import { AuditLog, PendingAudit } from './audit.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { McpErrorCode } from './failures.js';
 import { ManagedServer, type CallObserver, type CallRequest, type SupervisionPolicy } from './managed-server.js';
@@ -218,31 +216,11 @@ export class Supervisor {
   }
 }
 
-/**
- * One call's audit line as it is being made: the call's observer, and the entry the log
- * records once the call ends. One object per call, no closures: this runs for every call.
- */
-class AuditedCall implements CallObserver, AuditEntry {
-  // Timed from dispatch: a lazy start or a rate-limit wait is not the tool's time.
-  time = Date.now();
-  durationMs = 0;
-  outcome: AuditOutcome = 'ok';
-  error?: { code: string; message: string };
-  private started = performance.now();
-  readonly arguments: Record<string, unknown>;
-
-  constructor(
-    private readonly log: AuditLog,
-    readonly server: string,
-    readonly tool: string,
-    args: Record<string, unknown>,
-  ) {
-    this.arguments = args;
-  }
-
+/** A supervisor call's audit line: the call's observer, timed from its dispatch. */
+class AuditedCall extends PendingAudit implements CallObserver {
   dispatched(): void {
-    this.time = Date.now();
-    this.started = performance.now();
+    // A lazy start or a rate-limit wait is not the tool's time.
+    this.restart();
   }
 
   answered(result: CallToolResult): CallToolResult {
@@ -252,13 +230,6 @@ class AuditedCall implements CallObserver, AuditEntry {
 
   failed(err: unknown): void {
     const error = isOrchError(err) ? err : new OrchError(McpErrorCode.toolError, String(err));
-    this.error = { code: error.code, message: error.message };
-    this.end('error');
-  }
-
-  private end(outcome: AuditOutcome): void {
-    this.durationMs = Math.round((performance.now() - this.started) * 1000) / 1000;
-    this.outcome = outcome;
-    this.log.record(this);
+    this.end('error', { code: error.code, message: error.message });
   }
 }

@@ -66,11 +66,13 @@ function startWorker(args = []) {
 
 // The workers of the throughput rounds log to files, as a deployed worker's log goes to its
 // collector: a pipe read by this (busy) process would hold them up on every line they print.
+// They run as `orch worker` does by default (a 5 s stall interval), as the raw workers run
+// with BullMQ's defaults; only the take-over rounds shorten it.
 let logs = 0;
 function startLoggingWorker() {
   const log = path.join(dir, `worker-${logs++}.log`);
   const fd = openSync(log, 'w');
-  const child = spawn(process.execPath, [BIN, 'worker', '--concurrency', String(CONCURRENCY), '--stall-interval', '1s'], { cwd: dir, stdio: ['ignore', fd, 'inherit'] });
+  const child = spawn(process.execPath, [BIN, 'worker', '--concurrency', String(CONCURRENCY)], { cwd: dir, stdio: ['ignore', fd, 'inherit'] });
   closeSync(fd);
   children.add(child);
   let exited;

@@ -201,8 +201,8 @@ export class RedisEngine implements Engine {
     const link = this.hold();
     try {
       await link.ready();
-      await this.prepare(request.wanted.keys());
-      const beats = await this.workers();
+      // One round trip: the pools checked and the workers read together.
+      const [, beats] = await Promise.all([this.prepare(request.wanted.keys()), this.workers()]);
       for (const type of request.wanted.keys()) {
         if (!beats.some((b) => b.types.includes(type))) {
           this.options.logger?.warn?.(`no worker serves \`${type}\` on ${this.target.shown} yet: its tasks wait in the queue (start one with \`orch worker --agent-type ${type}\`)`);
@@ -220,9 +220,14 @@ export class RedisEngine implements Engine {
   /** Refuses work for a type the team does not have, or whose pool is scaled to 0, before anything is written. */
   prepare(types: Iterable<string>): Promise<void> {
     return this.command(async () => {
-      for (const type of types) {
+      const wanted = [...types];
+      for (const type of wanted) {
         if (!this.types.has(type)) throw new OrchError('ORCH_UNKNOWN_AGENT_TYPE', `the team has no agent \`${type}\``, { exitCode: ExitCode.usage });
-        if ((await this.poolSize(type)) === 0) {
+      }
+      // Asked together: the commands leave in one write.
+      const sizes = await Promise.all(wanted.map((type) => this.poolSize(type)));
+      for (const [i, type] of wanted.entries()) {
+        if (sizes[i] === 0) {
           throw new OrchError('ORCH_POOL_EMPTY', `agent type \`${type}\` has no instances (its pool is scaled to 0)`, {
             hint: `scale it up first: orch scale --agent-type ${type} --count 1`,
             exitCode: ExitCode.usage,

@@ -176,6 +176,27 @@ describe.skipIf(!hasRedis && !process.env.CI)('queue engine (BullMQ on redis-ser
     expect(started().trim().split('\n').sort()).toEqual(['a', 'b', 'c', 'd']);
   });
 
+  it("a job whose end never reaches its run's stream (a worker that does not tell it) is found in the job's own hash", async () => {
+    project();
+    const teamName = /name: (q\w+)/.exec(readFileSync(path.join(dir, 'agent-team.yaml'), 'utf8'))![1]!;
+    // Takes orch's jobs as BullMQ sees them and returns orch's result, but tells no session.
+    const { Worker } = await import('bullmq');
+    const silent = new Worker('loud', async (job) => ({ ok: true, agentId: 'loud@silent', value: String((job.data as { task: { input: { text: string } } }).task.input.text).toUpperCase(), executions: 1 }), {
+      connection: { host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: null },
+      prefix: `orch:${teamName}`,
+    });
+    silent.on('error', () => {});
+    try {
+      const done = await run(['--json', 'run', 'orchestrate', '--task', JSON.stringify({ subtasks: [{ id: 'a', tool: 'shout', input: { text: 'quiet' } }] })], dir);
+      expect(done.code, done.stdout + done.stderr).toBe(0);
+      const report = JSON.parse(done.stdout) as { status: string; subtasks: Record<string, { result: unknown; agent_id: string }> };
+      expect(report.status).toBe('completed');
+      expect(report.subtasks.a).toMatchObject({ result: 'QUIET', agent_id: 'loud@silent' });
+    } finally {
+      await silent.close();
+    }
+  });
+
   it('kill -9 of a worker during a job: another worker takes the job over, and the run succeeds', async () => {
     project();
     const first = await worker(['--agent-type', 'builder']);

@@ -2,7 +2,7 @@ import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { bounded, connection, probe } from './connect.js';
 import { keys } from './keys.js';
-import type { JobData, JobResult } from './protocol.js';
+import type { JobData } from './protocol.js';
 import type { EngineTarget } from './target.js';
 
 /** Completed and failed jobs are kept this long: a resumed run finds what finished while it was away. */
@@ -12,14 +12,14 @@ const LINGER_MS = 5_000;
 
 /**
  * A process's connections to one queue engine: the command connection for orch's own keys,
- * one for the BullMQ queues (one per agent type), and one reader of the queues' events and
- * the sessions' relay streams, which tells each job's waiter when it ends and each session
- * what its workers ask. Every engine, session and one-off command of the process on that
+ * one for the BullMQ queues (one per agent type), and one reader of the sessions' relay
+ * streams, on which each session hears its workers: a job starting, a question, a result.
+ * Every engine, session and one-off command of the process on that
  * Redis shares them, so an orchestrate call or a workflow run does not pay for connecting,
  * loading BullMQ's scripts and starting readers each time. BullMQ's scripts live on their
  * own connection: ioredis copies every script a connection defines into each of its
- * transactions, which would make each of orch's own MULTIs pay for BullMQ's forty-odd. A link is held while used; once let go it lingers a few seconds with
- * its sockets unref'd (they never keep the process up), then closes. A link whose Redis
+ * transactions, which would make each of orch's own MULTIs pay for BullMQ's forty-odd.
+ * A link is held while used; once let go it lingers a few seconds with its sockets unref'd (they never keep the process up), then closes. A link whose Redis
  * went away while idle closes at once, and the next user gets a new one, probed again.
  */
 export class Link {
@@ -34,12 +34,8 @@ export class Link {
   private closed = false;
   private readonly listeners = new Set<(err: Error) => void>();
   private readonly clients = new Set<Redis>();
-  /** The queues whose events are read, by type: resolved once the read reaches them. */
-  private readonly streams = new Map<string, Promise<void>>();
-  /** Each events stream read, and the id read up to. */
+  /** Each relay stream read, and the id read up to. */
   private readonly cursors = new Map<string, string>();
-  /** Jobs whose end someone waits for, by id. */
-  private readonly ends = new Map<string, (end: JobResult | Error) => void>();
   /** The relay streams read for the sessions open in this process, by key: each message's payload goes to its session. */
   private readonly relays = new Map<string, (fields: string[]) => void>();
   private events: { reader: Redis; id: Promise<number | undefined> } | undefined;
@@ -123,38 +119,6 @@ export class Link {
   }
 
   /**
-   * Calls `onEnd` with a job's result when a worker finishes it (an Error when BullMQ failed
-   * it); returns what stops listening. Call `listen` for the job's type before adding it.
-   */
-  watchJob(jobId: string, onEnd: (end: JobResult | Error) => void): () => void {
-    this.ends.set(jobId, onEnd);
-    return () => {
-      if (this.ends.get(jobId) === onEnd) this.ends.delete(jobId);
-    };
-  }
-
-  /**
-   * Reads a queue's events from now on: resolves once no event after this call can be
-   * missed. One reader reads every queue's events for the process, on a connection of its
-   * own (BullMQ's QueueEvents would hold the process up while it waits).
-   */
-  listen(type: string): Promise<void> {
-    let listening = this.streams.get(type);
-    if (!listening) {
-      const key = `${keys.bullPrefix(this.target)}:${type}:events`;
-      listening = this.redis()
-        .xrevrange(key, '+', '-', 'COUNT', 1)
-        .then(async ([last]) => {
-          this.cursors.set(key, last?.[0] ?? '0-0');
-          await this.reread(key);
-        });
-      listening.catch(() => this.streams.delete(type));
-      this.streams.set(type, listening);
-    }
-    return listening;
-  }
-
-  /**
    * Reads a session's relay stream from its start, on the link's one reader, until the
    * returned function is called: `onMessage` gets each entry's fields. A session's stream
    * is its own (its id is new), so nothing written to it before the read reaches it is missed.
@@ -176,7 +140,7 @@ export class Link {
    * cannot be cut short yet, so that is tried again until the read that includes it starts.
    */
   private async reread(key: string): Promise<void> {
-    if (!this.events) return this.readEvents();
+    if (!this.events) return this.startReader();
     this.wake?.();
     for (let tries = 0; tries < 100 && this.events && this.reading && !this.reading.has(key); tries++) {
       const id = await this.events.id;
@@ -186,7 +150,7 @@ export class Link {
     }
   }
 
-  private readEvents(): void {
+  private startReader(): void {
     const reader = this.watch(this.redis().duplicate());
     reader.on('error', (err) => this.warn(err));
     const id = reader.client('ID').then(Number, () => undefined);
@@ -197,7 +161,7 @@ export class Link {
       while (!this.closed) {
         const streams = [...this.cursors.keys()];
         if (streams.length === 0) {
-          // Nothing to read (the last session closed before any queue was listened to): wait for a stream.
+          // Nothing to read (no session open): wait for a stream.
           await new Promise<void>((r) => {
             this.wake = r;
             setTimeout(r, 1000).unref();
@@ -221,35 +185,12 @@ export class Link {
           // A stream let go of while the read was blocked on it is not read on.
           if (!this.cursors.has(stream)) continue;
           const relay = this.relays.get(stream);
-          for (const [, fields] of entries) {
-            if (relay) relay(fields);
-            else this.onEvent(fields);
-          }
+          if (relay) for (const [, fields] of entries) relay(fields);
           const last = entries.at(-1);
           if (last) this.cursors.set(stream, last[0]);
         }
       }
     })();
-  }
-
-  /** One BullMQ event (`event`, `jobId`, `returnvalue` or `failedReason`, as flat pairs). */
-  private onEvent(fields: string[]): void {
-    const event = fields[0] === 'event' ? fields[1] : undefined;
-    if (event !== 'completed' && event !== 'failed') return;
-    let jobId: string | undefined;
-    let value: string | undefined;
-    for (let i = 2; i + 1 < fields.length; i += 2) {
-      if (fields[i] === 'jobId') jobId = fields[i + 1];
-      else if (fields[i] === (event === 'completed' ? 'returnvalue' : 'failedReason')) value = fields[i + 1];
-    }
-    const onEnd = jobId === undefined ? undefined : this.ends.get(jobId);
-    if (!onEnd) return;
-    if (event === 'failed') return onEnd(new Error(value ?? 'the job failed'));
-    try {
-      onEnd(JSON.parse(value ?? 'null') as JobResult);
-    } catch (err) {
-      onEnd(err as Error);
-    }
   }
 
   /**

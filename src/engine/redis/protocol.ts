@@ -21,9 +21,14 @@ export type JobResult =
   | { ok: true; agentId: string; value: unknown; usage?: Usage; executions: number }
   | { ok: false; agentId: string; error: TaskFailure; executions: number };
 
-/** Worker → session, on the session's relay stream. */
+/**
+ * Worker → session, on the session's relay stream. `done` carries a job's result as the
+ * worker is about to hand it to BullMQ: the session hears it on the stream it reads anyway,
+ * instead of decoding every event of the job's queue for it.
+ */
 export type RelayMessage =
   | { t: 'started'; job: string; worker: string; agent: string; executions: number }
+  | { t: 'done'; job: string; result: JobResult }
   | { t: 'ask'; job: string; worker: string; seq: number; request: WorkerRequest };
 
 /** Session → worker, on the worker's reply stream. */

@@ -56,6 +56,8 @@ return 1`;
  */
 const MAX_EXECUTIONS = 3;
 
+type Teller = (route: string, relayPrefix: string, message: string, session: string) => Promise<number>;
+
 type Waiting = { resolve: (reply: Reply) => void; reject: (err: Error) => void; job: string };
 
 /**
@@ -101,6 +103,8 @@ export class QueueWorker {
   async start(): Promise<void> {
     await probe(this.target);
     this.conn = connection(this.target, this.warn);
+    // Sent by its digest (EVALSHA), not its text: a worker tells every job's result.
+    this.conn.defineCommand('orchTell', { numberOfKeys: 1, lua: TELL });
     this.replies = this.conn.duplicate();
     this.replies.on('error', this.warn);
     await this.beatOnce();
@@ -139,7 +143,19 @@ export class QueueWorker {
     await this.conn?.hset(keys.workers(this.target), this.id, JSON.stringify(beat));
   }
 
+  /**
+   * Runs a job and tells its result to the session that waits for it, as it goes back to
+   * BullMQ: the message leaves in the same write as the job's completion. Should it be lost
+   * (the session's stream gone, Redis cut off), the session finds the job's end in its hash.
+   */
   private async process(type: AgentType, job: Job<JobData, JobResult>, signal?: AbortSignal): Promise<JobResult> {
+    const result = await this.runJob(type, job, signal);
+    const jobId = job.id ?? job.data?.task?.key;
+    if (jobId !== undefined) void this.tell(jobId, job.data?.session, { t: 'done', job: jobId, result }).catch(() => undefined);
+    return result;
+  }
+
+  private async runJob(type: AgentType, job: Job<JobData, JobResult>, signal?: AbortSignal): Promise<JobResult> {
     const agent = instanceId(type.name, this.id);
     const task = job.data?.task;
     if (!task) {
@@ -229,7 +245,7 @@ export class QueueWorker {
   /** Sends a message to the session that owns a job now (a resumed run takes its jobs over). */
   private async tell(job: string, session: string | undefined, message: RelayMessage): Promise<void> {
     // One round trip: look the session up and add to its stream.
-    const sent = await this.conn!.eval(TELL, 1, keys.route(this.target, job), keys.relay(this.target, ''), JSON.stringify(message), session ?? '');
+    const sent = await (this.conn as Redis & { orchTell: Teller }).orchTell(keys.route(this.target, job), keys.relay(this.target, ''), JSON.stringify(message), session ?? '');
     if (sent === 0) throw new OrchError('ORCH_CANCELLED', `the run that sent ${job} is gone`);
   }
 

@@ -88,16 +88,8 @@ export class RedisEngine implements Engine {
     return this.link.add(type, name, data, jobId);
   }
 
-  listen(type: string): Promise<void> {
-    return this.link.listen(type);
-  }
-
   readRelay(key: string, onMessage: (fields: string[]) => void): () => void {
     return this.link.readRelay(key, onMessage);
-  }
-
-  watchJob(jobId: string, onEnd: (end: JobResult | Error) => void): () => void {
-    return this.link.watchJob(jobId, onEnd);
   }
 
   /** The pool size of a type: what `orch scale` set, else what agent-team.yaml declares. */
@@ -311,6 +303,10 @@ class RedisSession implements EngineSession {
   }
 
   private handle(message: RelayMessage): void {
+    if (message.t === 'done') {
+      this.waiters.get(message.job)?.resolve(message.result);
+      return;
+    }
     const task = this.tasks.get(message.job);
     if (message.t === 'started') {
       if (!task) return;
@@ -326,8 +322,9 @@ class RedisSession implements EngineSession {
   }
 
   /**
-   * Resolves with the job's result once a worker finishes it; listening starts at once, so
-   * call it before the job is added. `cancel` stops listening.
+   * Resolves with the job's result once a worker finishes it (its `done` message on the
+   * session's relay stream); waiting starts at once, so call it before the job is added.
+   * `cancel` stops waiting.
    */
   private finished(type: string, jobId: string): { done: Promise<JobResult>; cancel: () => void } {
     let cancel = (): void => {};
@@ -339,9 +336,7 @@ class RedisSession implements EngineSession {
         reject: (e: Error) => (this.waiters.delete(jobId), reject(e)),
       };
       this.waiters.set(jobId, entry);
-      const unwatch = this.engine.watchJob(jobId, (end) => (end instanceof Error ? entry.reject(end) : entry.resolve(end)));
       cancel = () => {
-        unwatch();
         if (this.waiters.get(jobId) === entry) this.waiters.delete(jobId);
       };
     });
@@ -349,9 +344,10 @@ class RedisSession implements EngineSession {
   }
 
   /**
-   * A job's end is heard from its queue's events; should that be missed (events trimmed
-   * away while a reader was cut off), or the job be removed from its queue by hand, the
-   * job's own hash says so: jobs waited for longer than a beat are looked up every beat.
+   * A job's end is heard from its worker; should that message be lost (the worker cut off
+   * from Redis as it sent it, a resumed run taking the job over just after), or the job be
+   * removed from its queue by hand, the job's own hash says so: jobs waited for longer than
+   * a beat are looked up every beat.
    */
   private async reconcile(): Promise<void> {
     const due = [...this.waiters].filter(([, w]) => Date.now() - w.since >= SESSION_BEAT_MS);
@@ -396,7 +392,6 @@ class RedisSession implements EngineSession {
     const waited = this.finished(task.agentType, jobId);
     try {
       const queue = this.engine.queue(task.agentType);
-      await this.engine.listen(task.agentType);
       // A resumed run's jobs may be there already, and their requests come to this session
       // now; a new run's or task's go to the session its job names.
       const exists = this.request.fresh ? false : await this.engine.enlist(task.agentType, jobId, this.id);

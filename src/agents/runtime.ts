@@ -9,6 +9,7 @@ import type { Performance, PerformContext, Performer } from './action.js';
 import { performWithModel } from './llm-action.js';
 import { inSpan, tracingOn } from '../util/tracing.js';
 import { usageAttributes } from './llm-loop.js';
+import { plainCopy } from '../util/plain-copy.js';
 
 export type { Performance, PerformContext, Performer, ServerTools, Usage } from './action.js';
 
@@ -161,7 +162,7 @@ function dispatchNow(call: ToolCall, ctx: CallContext): Promise<ToolResult> {
 /** A deep copy of a handler's arguments; ones that cannot be copied (a function inside) as they are. */
 function ownCopy(args: Record<string, unknown>): Record<string, unknown> {
   try {
-    return structuredClone(args);
+    return plainCopy(args);
   } catch {
     return args;
   }

@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { ToolDef } from '../config/model.js';
 import { OrchError } from '../errors.js';
 import { checkInputDepth } from '../util/json-depth.js';
+import { plainCopy } from '../util/plain-copy.js';
 
 // Defaults fill in omitted parameters; formats are annotations here (ajv-formats is not a
 // dependency), and a parameter schema may carry keys ajv does not know, so not strict.
@@ -23,7 +24,7 @@ export function validateInput(tool: ToolDef, input: unknown): Record<string, unk
     validate = ajv.compile(tool.inputSchema);
     compiled.set(tool, validate);
   }
-  const params: Record<string, unknown> = structuredClone({ ...input });
+  const params: Record<string, unknown> = plainCopy(input as Record<string, unknown>);
   if (!validate(params)) throw inputError(tool, (validate.errors ?? []).map(problem));
   return params;
 }

@@ -2,7 +2,7 @@ import { agentTypes } from '../../agents/agent-types.js';
 import { loadProject } from '../../config/load.js';
 import { parseDuration } from '../../config/duration.js';
 import { ExitCode, OrchError } from '../../errors.js';
-import { QueueWorker } from '../../engine/redis/queue-worker.js';
+import { QueueWorker, type QueueWorkerOptions } from '../../engine/redis/queue-worker.js';
 import { engineTarget } from '../../engine/redis/target.js';
 import { workerRuntime } from '../../engine/worker-host.js';
 import { resolveStateDir } from '../../state/state-dir.js';
@@ -17,6 +17,8 @@ interface WorkerFlags {
 }
 
 const DEFAULT_STALL = '5s';
+
+type JobEvent = Parameters<NonNullable<QueueWorkerOptions['onJob']>>[0];
 
 /**
  * `orch worker [--agent-type T ...] [--concurrency N]`: takes the queue engine's jobs of
@@ -54,6 +56,17 @@ export async function run(globals: GlobalOptions, flags: WorkerFlags, _command: 
     if (globals.json) out.write(`${JSON.stringify(json)}\n`);
     else if (!globals.quiet) out.write(`${line}\n`);
   };
+  // Said for every job: the JSON form is built only when it is printed.
+  const sayJob = (e: JobEvent) => {
+    if (globals.quiet && !globals.json) return;
+    if (globals.json) return say('', { event: `job_${e.phase}`, ...e });
+    say(
+      e.phase === 'started'
+        ? `started   ${e.job}  ${e.action} on ${e.agent}${e.executions > 1 ? ` (run again: execution ${e.executions})` : ''}`
+        : `${e.ok ? 'finished' : 'failed  '}  ${e.job}${e.error ? `  ${e.error}` : ''}`,
+      {},
+    );
+  };
   const worker = new QueueWorker({
     runtime,
     target,
@@ -61,13 +74,7 @@ export async function run(globals: GlobalOptions, flags: WorkerFlags, _command: 
     concurrency,
     stallMs,
     logger,
-    onJob: (e) =>
-      say(
-        e.phase === 'started'
-          ? `started   ${e.job}  ${e.action} on ${e.agent}${e.executions > 1 ? ` (run again: execution ${e.executions})` : ''}`
-          : `${e.ok ? 'finished' : 'failed  '}  ${e.job}${e.error ? `  ${e.error}` : ''}`,
-        { event: `job_${e.phase}`, ...e },
-      ),
+    onJob: sayJob,
   });
   // The last resort when something exits without the drain: the worker's servers go with it.
   const killServers = () => runtime.supervisor?.killNow();
@@ -109,22 +116,30 @@ export async function run(globals: GlobalOptions, flags: WorkerFlags, _command: 
   return ExitCode.ok;
 }
 
+/** How long a line of the worker's output may wait for the ones after it. */
+const OUTPUT_BATCH_MS = 20;
+
 /**
- * The worker's output: the lines said in one turn of the event loop go out in one write.
- * A busy worker says two lines per job, and a write to a pipe costs more than the job.
+ * The worker's output: the lines said within a few milliseconds go out in one write. A busy
+ * worker says two lines per job, and a write to a pipe or a log file costs more than a
+ * no-op job; a person reading it does not see the wait.
  */
 function batchedLines(stream: Io['stdout']): { write: (text: string) => void; flush: () => void } {
-  let pending: string[] = [];
+  let pending = '';
+  let timer: NodeJS.Timeout | undefined;
   const flush = (): void => {
-    if (pending.length === 0) return;
-    const text = pending.join('');
-    pending = [];
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (pending === '') return;
+    const text = pending;
+    pending = '';
     stream.write(text);
   };
   process.on('exit', flush);
   return {
     write: (text) => {
-      if (pending.push(text) === 1) setImmediate(flush);
+      pending += text;
+      timer ??= setTimeout(flush, OUTPUT_BATCH_MS);
     },
     flush,
   };

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { datasync, writeAll, writeFileAtomic } from '../util/atomic-file.js';
+import { datasync, openMakingFolder, writeAll, writeFileAtomic } from '../util/atomic-file.js';
 import type { TaskShare } from '../engine/engine.js';
 import type { Redactor } from '../secrets/redact.js';
 import { ExitCode, OrchError } from '../errors.js';
@@ -167,7 +167,7 @@ export class Journal {
     if (this.broken !== undefined) return;
     const line = `${JSON.stringify(Object.assign({ at: new Date().toISOString() }, this.transform(event)))}\n`;
     try {
-      this.fd ??= openAppending(this.file);
+      this.fd ??= openMakingFolder(this.file, 'a');
       writeAll(this.fd, Buffer.from(line));
     } catch (err) {
       this.broken = err;
@@ -202,17 +202,6 @@ export class Journal {
       }
     }
     this.flushing = undefined;
-  }
-}
-
-/** Opens a file for appending, making its folder the first time. */
-function openAppending(file: string): number {
-  try {
-    return openSync(file, 'a');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    mkdirSync(path.dirname(file), { recursive: true });
-    return openSync(file, 'a');
   }
 }
 

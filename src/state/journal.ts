@@ -1,6 +1,6 @@
-import { writeSync } from 'node:fs';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { OrchError } from '../errors.js';
+import { writeAll } from '../util/atomic-file.js';
 import { stateReadError, stateWriteError } from '../util/fs-errors.js';
 import { isoTime } from '../util/iso-time.js';
 import { eventProblem } from './event-schema.js';
@@ -121,11 +121,6 @@ export class Journal {
     await this.flushing;
     await this.handle.close();
   }
-}
-
-/** Writes every byte: a write to a file that is nearly full (or at its size limit) may write only some. */
-function writeAll(fd: number, data: Buffer): void {
-  for (let offset = 0; offset < data.length; ) offset += writeSync(fd, data, offset);
 }
 
 /** The length of the file up to and including its last newline (0 if it has none), scanning back in chunks. */

@@ -14,7 +14,7 @@ import path from 'node:path';
 export async function writeFileAtomic(file: string, text: string): Promise<void> {
   const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {
-    const fd = openCreating(temp);
+    const fd = openMakingFolder(temp, 'w');
     try {
       writeAll(fd, Buffer.from(text));
       await new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
@@ -33,14 +33,14 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
   }
 }
 
-/** Opens a new file for writing, making its folder the first time (or after someone removed it). */
-function openCreating(file: string): number {
+/** Opens a file (`w`: anew, `a`: to append), making its folder the first time (or after someone removed it). */
+export function openMakingFolder(file: string, flags: 'w' | 'a'): number {
   try {
-    return openSync(file, 'w');
+    return openSync(file, flags);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     mkdirSync(path.dirname(file), { recursive: true });
-    return openSync(file, 'w');
+    return openSync(file, flags);
   }
 }
 

@@ -176,6 +176,29 @@ describe.skipIf(!hasRedis && !process.env.CI)('queue engine (BullMQ on redis-ser
     expect(started().trim().split('\n').sort()).toEqual(['a', 'b', 'c', 'd']);
   });
 
+  it("each job's result reaches its run on the run's relay stream", async () => {
+    project();
+    await worker(['--concurrency', '3']);
+    writeFileSync(path.join(dir, 'go'), '');
+    const { Redis } = await import('ioredis');
+    const monitor = await new Redis(redis.url).monitor();
+    const told: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      const [command, ...rest] = args.map(String);
+      if (command?.toLowerCase() === 'xadd' && rest[0]?.includes(':relay:') && rest.at(-1)?.includes('"t":"done"')) told.push(rest.at(-1)!);
+    });
+    try {
+      const subtasks = ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => ({ id, tool: 'shout', input: { text: id } }));
+      const done = await run(['--json', 'run', 'orchestrate', '--task', JSON.stringify({ subtasks })], dir);
+      expect(done.code, done.stdout + done.stderr).toBe(0);
+      expect((JSON.parse(done.stdout) as { status: string }).status).toBe('completed');
+    } finally {
+      monitor.disconnect();
+    }
+    // Every subtask's result went to the run on its stream, the value in it.
+    expect(told.map((m) => (JSON.parse(m) as { result: { value: string } }).result.value).sort()).toEqual(['A', 'B', 'C', 'D', 'E', 'F']);
+  });
+
   it("a job whose end never reaches its run's stream (a worker that does not tell it) is found in the job's own hash", async () => {
     project();
     const teamName = /name: (q\w+)/.exec(readFileSync(path.join(dir, 'agent-team.yaml'), 'utf8'))![1]!;

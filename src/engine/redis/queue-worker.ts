@@ -50,6 +50,22 @@ redis.call('expire', ARGV[1] .. s, 86400)
 return 1`;
 
 /**
+ * TELL for several jobs' results at once: KEYS are the jobs' routes; ARGV[1] the relay
+ * stream's key without the session, then each job's message and the session that added it.
+ */
+const TELL_ALL = `local n = 0
+for i = 1, #KEYS do
+  local s = redis.call('get', KEYS[i])
+  if not s then s = ARGV[2 * i + 1] end
+  if s and s ~= '' then
+    redis.call('xadd', ARGV[1] .. s, 'MAXLEN', '~', 10000, '*', 'm', ARGV[2 * i])
+    redis.call('expire', ARGV[1] .. s, 86400)
+    n = n + 1
+  end
+end
+return n`;
+
+/**
  * How many times a job may be started before it fails, its workers having died under it
  * each time. orch decides this, not BullMQ's stall count, so that a job lost this way ends
  * with orch's error, journalled, like any other failure.
@@ -105,6 +121,7 @@ export class QueueWorker {
     this.conn = connection(this.target, this.warn);
     // Sent by its digest (EVALSHA), not its text: a worker tells every job's result.
     this.conn.defineCommand('orchTell', { numberOfKeys: 1, lua: TELL });
+    this.conn.defineCommand('orchTellAll', { lua: TELL_ALL });
     this.replies = this.conn.duplicate();
     this.replies.on('error', this.warn);
     await this.beatOnce();
@@ -151,8 +168,25 @@ export class QueueWorker {
   private async process(type: AgentType, job: Job<JobData, JobResult>, signal?: AbortSignal): Promise<JobResult> {
     const result = await this.runJob(type, job, signal);
     const jobId = job.id ?? job.data?.task?.key;
-    if (jobId !== undefined) void this.tell(jobId, job.data?.session, { t: 'done', job: jobId, result }).catch(() => undefined);
+    if (jobId !== undefined) this.tellDone(jobId, job.data?.session, { t: 'done', job: jobId, result });
     return result;
+  }
+
+  /** Results to tell, gathered over a turn of the event loop: jobs that end together cost one command. */
+  private results: { job: string; session: string; message: string }[] = [];
+
+  private tellDone(job: string, session: string | undefined, message: RelayMessage): void {
+    if (this.results.push({ job, session: session ?? '', message: JSON.stringify(message) }) > 1) return;
+    setImmediate(() => {
+      const batch = this.results;
+      this.results = [];
+      const args: string[] = [keys.relay(this.target, '')];
+      for (const r of batch) args.push(r.message, r.session);
+      void (this.conn as Redis & { orchTellAll: (numKeys: number, ...rest: string[]) => Promise<number> })
+        .orchTellAll(batch.length, ...batch.map((r) => keys.route(this.target, r.job)), ...args)
+        // Lost, the results are found by their sessions in the jobs' hashes.
+        .catch(() => undefined);
+    });
   }
 
   private async runJob(type: AgentType, job: Job<JobData, JobResult>, signal?: AbortSignal): Promise<JobResult> {

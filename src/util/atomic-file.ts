@@ -17,7 +17,7 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
     const fd = openMakingFolder(temp, 'w');
     try {
       writeAll(fd, Buffer.from(text));
-      await new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+      await offLoop(fsync, fd);
     } finally {
       closeSync(fd);
     }
@@ -51,5 +51,9 @@ export function writeAll(fd: number, data: Buffer): void {
 
 /** fdatasync off the event loop. */
 export function datasync(fd: number): Promise<void> {
-  return new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+  return offLoop(fdatasync, fd);
+}
+
+function offLoop(sync: typeof fsync, fd: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => sync(fd, (err) => (err ? reject(err) : resolve())));
 }

@@ -58,14 +58,8 @@ export async function run(globals: GlobalOptions, flags: WorkerFlags, _command: 
   };
   // Said for every job: the JSON form is built only when it is printed.
   const sayJob = (e: JobEvent) => {
-    if (globals.quiet && !globals.json) return;
-    if (globals.json) return say('', { event: `job_${e.phase}`, ...e });
-    say(
-      e.phase === 'started'
-        ? `started   ${e.job}  ${e.action} on ${e.agent}${e.executions > 1 ? ` (run again: execution ${e.executions})` : ''}`
-        : `${e.ok ? 'finished' : 'failed  '}  ${e.job}${e.error ? `  ${e.error}` : ''}`,
-      {},
-    );
+    if (globals.json) out.write(`${JSON.stringify({ event: `job_${e.phase}`, ...e })}\n`);
+    else if (!globals.quiet) out.write(`${jobLine(e)}\n`);
   };
   const worker = new QueueWorker({
     runtime,
@@ -114,6 +108,11 @@ export async function run(globals: GlobalOptions, flags: WorkerFlags, _command: 
   // up: the worker is done, so it exits (the exit hooks still flush the audit log).
   setImmediate(() => process.exit(ExitCode.ok)).unref();
   return ExitCode.ok;
+}
+
+function jobLine(e: JobEvent): string {
+  if (e.phase === 'started') return `started   ${e.job}  ${e.action} on ${e.agent}${e.executions > 1 ? ` (run again: execution ${e.executions})` : ''}`;
+  return `${e.ok ? 'finished' : 'failed  '}  ${e.job}${e.error ? `  ${e.error}` : ''}`;
 }
 
 /** How long a line of the worker's output may wait for the ones after it. */

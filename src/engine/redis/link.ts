@@ -14,13 +14,14 @@ const LINGER_MS = 5_000;
  * A process's connections to one queue engine: the command connection for orch's own keys,
  * one for the BullMQ queues (one per agent type), and one reader of the sessions' relay
  * streams, on which each session hears its workers: a job starting, a question, a result.
- * Every engine, session and one-off command of the process on that
- * Redis shares them, so an orchestrate call or a workflow run does not pay for connecting,
- * loading BullMQ's scripts and starting readers each time. BullMQ's scripts live on their
- * own connection: ioredis copies every script a connection defines into each of its
- * transactions, which would make each of orch's own MULTIs pay for BullMQ's forty-odd.
- * A link is held while used; once let go it lingers a few seconds with its sockets unref'd (they never keep the process up), then closes. A link whose Redis
- * went away while idle closes at once, and the next user gets a new one, probed again.
+ * Every engine, session and one-off command of the process on that Redis shares them, so
+ * an orchestrate call or a workflow run does not pay for connecting, loading BullMQ's
+ * scripts and starting readers each time. BullMQ's scripts live on their own connection:
+ * ioredis copies every script a connection defines into each of its transactions, which
+ * would make each of orch's own MULTIs pay for BullMQ's forty-odd. A link is held while
+ * used; once let go it lingers a few seconds with its sockets unref'd (they never keep the
+ * process up), then closes. A link whose Redis went away while idle closes at once, and
+ * the next user gets a new one, probed again.
  */
 export class Link {
   private conn: Redis | undefined;
@@ -38,7 +39,7 @@ export class Link {
   private readonly cursors = new Map<string, string>();
   /** The relay streams read for the sessions open in this process, by key: each message's payload goes to its session. */
   private readonly relays = new Map<string, (fields: string[]) => void>();
-  private events: { reader: Redis; id: Promise<number | undefined> } | undefined;
+  private streamReader: { reader: Redis; id: Promise<number | undefined> } | undefined;
   /** The streams of the read Redis holds now, if one is out. */
   private reading: Set<string> | undefined;
   /** Wakes a reader that had nothing to read. */
@@ -140,10 +141,10 @@ export class Link {
    * cannot be cut short yet, so that is tried again until the read that includes it starts.
    */
   private async reread(key: string): Promise<void> {
-    if (!this.events) return this.startReader();
+    if (!this.streamReader) return this.startReader();
     this.wake?.();
-    for (let tries = 0; tries < 100 && this.events && this.reading && !this.reading.has(key); tries++) {
-      const id = await this.events.id;
+    for (let tries = 0; tries < 100 && this.streamReader && this.reading && !this.reading.has(key); tries++) {
+      const id = await this.streamReader.id;
       if (id === undefined) return;
       if ((await this.redis().client('UNBLOCK', id)) === 1) return;
       await new Promise((r) => setTimeout(r, 2).unref());
@@ -154,9 +155,9 @@ export class Link {
     const reader = this.watch(this.redis().duplicate());
     reader.on('error', (err) => this.warn(err));
     const id = reader.client('ID').then(Number, () => undefined);
-    this.events = { reader, id };
+    this.streamReader = { reader, id };
     // A reconnected reader has a new id.
-    reader.on('ready', () => this.events && (this.events.id = reader.client('ID').then(Number, () => undefined)));
+    reader.on('ready', () => this.streamReader && (this.streamReader.id = reader.client('ID').then(Number, () => undefined)));
     void (async () => {
       while (!this.closed) {
         const streams = [...this.cursors.keys()];
@@ -242,8 +243,8 @@ export class Link {
     this.closed = true;
     if (this.linger) clearTimeout(this.linger);
     this.gone(this);
-    this.events?.reader.disconnect();
-    this.events = undefined;
+    this.streamReader?.reader.disconnect();
+    this.streamReader = undefined;
     const queues = [...this.queues.values()];
     this.queues.clear();
     await Promise.all(queues.map((q) => bounded(q.close())));

@@ -38,22 +38,12 @@ const OWNER_CHECK_MS = 5000;
 const CLOSE_GRACE_MS = 3000;
 
 /**
- * KEYS[1]: the job's route; ARGV[1]: the relay stream's key without the session; ARGV[2]:
- * the message; ARGV[3]: the session that added the job, for a job with no route (a new
- * run's). A session that died never deletes its stream: it expires a day later.
+ * Adds messages to the relay streams of the sessions that own their jobs now. KEYS: each
+ * job's route; ARGV[1]: the relay stream's key without the session, then for each job its
+ * message and the session that added it, for a job with no route (a new run's). Returns
+ * how many were added. A session that died never deletes its stream: it expires a day later.
  */
-const TELL = `local s = redis.call('get', KEYS[1])
-if not s then s = ARGV[3] end
-if not s or s == '' then return 0 end
-redis.call('xadd', ARGV[1] .. s, 'MAXLEN', '~', 10000, '*', 'm', ARGV[2])
-redis.call('expire', ARGV[1] .. s, 86400)
-return 1`;
-
-/**
- * TELL for several jobs' results at once: KEYS are the jobs' routes; ARGV[1] the relay
- * stream's key without the session, then each job's message and the session that added it.
- */
-const TELL_ALL = `local n = 0
+const TELL = `local n = 0
 for i = 1, #KEYS do
   local s = redis.call('get', KEYS[i])
   if not s then s = ARGV[2 * i + 1] end
@@ -72,7 +62,8 @@ return n`;
  */
 const MAX_EXECUTIONS = 3;
 
-type Teller = (route: string, relayPrefix: string, message: string, session: string) => Promise<number>;
+/** A message for the session of a job. */
+type Tell = { job: string; session: string; message: string };
 
 type Waiting = { resolve: (reply: Reply) => void; reject: (err: Error) => void; job: string };
 
@@ -120,8 +111,7 @@ export class QueueWorker {
     await probe(this.target);
     this.conn = connection(this.target, this.warn);
     // Sent by its digest (EVALSHA), not its text: a worker tells every job's result.
-    this.conn.defineCommand('orchTell', { numberOfKeys: 1, lua: TELL });
-    this.conn.defineCommand('orchTellAll', { lua: TELL_ALL });
+    this.conn.defineCommand('orchTell', { lua: TELL });
     this.replies = this.conn.duplicate();
     this.replies.on('error', this.warn);
     await this.beatOnce();
@@ -162,31 +152,35 @@ export class QueueWorker {
 
   /**
    * Runs a job and tells its result to the session that waits for it, as it goes back to
-   * BullMQ: the message leaves in the same write as the job's completion. Should it be lost
-   * (the session's stream gone, Redis cut off), the session finds the job's end in its hash.
+   * BullMQ: the results of the jobs that end in one turn of the event loop leave in one
+   * command. Should one be lost (the session's stream gone, Redis cut off), the session
+   * finds the job's end in its hash.
    */
   private async process(type: AgentType, job: Job<JobData, JobResult>, signal?: AbortSignal): Promise<JobResult> {
     const result = await this.runJob(type, job, signal);
     const jobId = job.id ?? job.data?.task?.key;
-    if (jobId !== undefined) this.tellDone(jobId, job.data?.session, { t: 'done', job: jobId, result });
+    if (jobId !== undefined) this.tellDone({ job: jobId, session: job.data?.session ?? '', message: JSON.stringify({ t: 'done', job: jobId, result } satisfies RelayMessage) });
     return result;
   }
 
-  /** Results to tell, gathered over a turn of the event loop: jobs that end together cost one command. */
-  private results: { job: string; session: string; message: string }[] = [];
+  /** Results to tell, gathered over a turn of the event loop. */
+  private results: Tell[] = [];
 
-  private tellDone(job: string, session: string | undefined, message: RelayMessage): void {
-    if (this.results.push({ job, session: session ?? '', message: JSON.stringify(message) }) > 1) return;
+  private tellDone(result: Tell): void {
+    if (this.results.push(result) > 1) return;
     setImmediate(() => {
       const batch = this.results;
       this.results = [];
-      const args: string[] = [keys.relay(this.target, '')];
-      for (const r of batch) args.push(r.message, r.session);
-      void (this.conn as Redis & { orchTellAll: (numKeys: number, ...rest: string[]) => Promise<number> })
-        .orchTellAll(batch.length, ...batch.map((r) => keys.route(this.target, r.job)), ...args)
-        // Lost, the results are found by their sessions in the jobs' hashes.
-        .catch(() => undefined);
+      // Lost, the results are found by their sessions in the jobs' hashes.
+      this.send(batch).catch(() => undefined);
     });
+  }
+
+  /** Adds messages to their sessions' relay streams in one round trip; resolves with how many were added. */
+  private send(tells: Tell[]): Promise<number> {
+    const args: string[] = [keys.relay(this.target, '')];
+    for (const t of tells) args.push(t.message, t.session);
+    return (this.conn as Redis & { orchTell: (keyCount: number, ...rest: string[]) => Promise<number> }).orchTell(tells.length, ...tells.map((t) => keys.route(this.target, t.job)), ...args);
   }
 
   private async runJob(type: AgentType, job: Job<JobData, JobResult>, signal?: AbortSignal): Promise<JobResult> {
@@ -279,7 +273,7 @@ export class QueueWorker {
   /** Sends a message to the session that owns a job now (a resumed run takes its jobs over). */
   private async tell(job: string, session: string | undefined, message: RelayMessage): Promise<void> {
     // One round trip: look the session up and add to its stream.
-    const sent = await (this.conn as Redis & { orchTell: Teller }).orchTell(keys.route(this.target, job), keys.relay(this.target, ''), JSON.stringify(message), session ?? '');
+    const sent = await this.send([{ job, session: session ?? '', message: JSON.stringify(message) }]);
     if (sent === 0) throw new OrchError('ORCH_CANCELLED', `the run that sent ${job} is gone`);
   }
 

@@ -52,12 +52,18 @@ export async function orchestrate(params: Record<string, unknown>, ctx: HandlerC
   try {
     // When each subtask started and ended (over all its attempts), for the report's timeline.
     const timings = new Map<string, { startedAt: number; endedAt: number }>();
+    // Each attempt of a subtask is a task of its own: `task:subtask`, then `task:subtask:2`...
+    // A queue engine keeps a finished job under its key, so a retry under the same key would
+    // be handed the failure it retries.
+    const attempts = new Map<string, number>();
     const base: Execute = async (subtask, input, where) => {
       const startedAt = timings.get(subtask.id)?.startedAt ?? Date.now();
+      const attempt = (attempts.get(subtask.id) ?? 0) + 1;
+      attempts.set(subtask.id, attempt);
       try {
         return await inSpan(`subtask ${subtask.id}`, { 'orch.task.id': taskId, 'orch.subtask.id': subtask.id, 'orch.agent.type': subtask.agentType }, async (span) => {
           const outcome = await session.submit({
-            key: `${taskId}:${subtask.id}`,
+            key: attempt === 1 ? `${taskId}:${subtask.id}` : `${taskId}:${subtask.id}:${attempt}`,
             agentType: subtask.agentType,
             action: subtask.tool ?? '',
             input,

@@ -49,7 +49,9 @@ export async function runOnPool(orch: Orchestration, ctx: HandlerContext, job: J
   const [agentId = ''] = session.leased().get(job.agentType) ?? [];
   try {
     const outcome: TaskOutcome = await session.submit({ key: job.taskId, agentType: job.agentType, action: job.tool, input: job.input, ids: { task: job.taskId }, ...withCarrier() });
-    return { outcome: outcome.ok ? { ok: true, value: outcome.value, durationMs: outcome.durationMs } : { ok: false, error: reportedError(outcome.error), durationMs: outcome.durationMs }, agentId, queuedMs };
+    // The instance that ran it: on a queue engine, whichever worker took the job.
+    const ran = outcome.agentId ?? agentId;
+    return { outcome: outcome.ok ? { ok: true, value: outcome.value, durationMs: outcome.durationMs } : { ok: false, error: reportedError(outcome.error), durationMs: outcome.durationMs }, agentId: ran, queuedMs };
   } finally {
     await session.close();
   }

@@ -23,6 +23,14 @@ tools:
     description: Charges a card, which must not happen twice
     idempotent: false
     script: { shell: "echo charge >> started.log; while [ ! -f go ]; do sleep 0.05; done; echo charged" }
+  flaky:
+    description: Fails the first time it runs for a name
+    parameters: { name: { type: string, required: true } }
+    script: { shell: "if [ -f tried-{{name}} ]; then echo ok-{{name}}; else touch tried-{{name}}; echo broke >&2; exit 1; fi" }
+  stubborn:
+    description: Fails the first time it runs for a name, then waits until told to go on
+    parameters: { name: { type: string, required: true } }
+    script: { shell: "echo {{name}} >> started.log; if [ -f tried-{{name}} ]; then while [ ! -f go ]; do sleep 0.05; done; echo ok-{{name}}; else touch tried-{{name}}; exit 1; fi" }
   parent:
     description: Says which process started it
     script: { shell: "echo $PPID" }
@@ -36,7 +44,7 @@ const team = (url: string) => `team: { name: q }
 engine: ${url}
 agents:
   - role: builder
-    tools: [build, charge]
+    tools: [build, charge, flaky, stubborn]
     count: 2
   - role: loud
     tools: [shout]
@@ -57,6 +65,8 @@ workflows:
     - { id: two, agent: loud, action: shout, with: { text: "\${{ steps.one.output }}" } }
   pay:
     - { id: pay, agent: builder, action: charge }
+  recover:
+    - { id: flaky, agent: builder, action: flaky, with: { name: wf }, on_failure: reassign }
   gated:
     - { id: check, agent: loud, action: shout, with: { text: ok }, gate: approval_required }
   write:
@@ -256,6 +266,79 @@ describe.skipIf(!hasRedis && !process.env.CI)('queue engine (BullMQ on redis-ser
     expect(Object.values(report.subtasks).map((s) => s.result)).toEqual(['built-a', 'built-b', 'built-c']);
     expect(report.reexecutions).toBe(3);
     expect(Object.values(report.subtasks).map((s) => s.reexecuted)).toEqual([1, 1, 1]);
+  });
+
+  it("orchestrate's recovery over the queue engine: a retry runs again on the worker the subtask failed on, a reassignment on another", async () => {
+    project();
+    await worker(['--agent-type', 'builder', '--concurrency', '2']);
+    await worker(['--agent-type', 'builder', '--concurrency', '2']);
+    type Report = { task_id: string; status: string; subtasks: Record<string, { status: string; agent_id: string; attempts: number; result: unknown }> };
+    const recover = async (prefix: string, failure_policy: Record<string, unknown>) => {
+      const subtasks = ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => ({ id, tool: 'flaky', input: { name: `${prefix}${id}` } }));
+      const done = await run(['--json', 'run', 'orchestrate', '--task', JSON.stringify({ subtasks, failure_policy })], dir);
+      expect(done.code, done.stdout + done.stderr).toBe(0);
+      const report = JSON.parse(done.stdout) as Report;
+      expect(report.status).toBe('completed');
+      const failedOn = new Map(
+        readFileSync(path.join(dir, '.orch', 'tasks', report.task_id, 'journal.jsonl'), 'utf8')
+          .split('\n')
+          .filter((l) => l.includes('"subtask_failed"'))
+          .map((l) => JSON.parse(l) as { subtask: string; agent_id: string })
+          .map((e) => [e.subtask, e.agent_id]),
+      );
+      expect(failedOn.size).toBe(6);
+      return Object.entries(report.subtasks).map(([id, s]) => {
+        expect(s.result).toBe(`ok-${prefix}${id}`);
+        expect(s.attempts).toBe(2);
+        return { failed: failedOn.get(id), ran: s.agent_id };
+      });
+    };
+    // Six subtasks on two workers: each retry landing on its own worker by chance is 1 in 64.
+    for (const { failed, ran } of await recover('r', { max_retries: 1, max_reassignments: 0 })) expect(ran).toBe(failed);
+    for (const { failed, ran } of await recover('s', { max_retries: 0, max_reassignments: 1 })) {
+      expect(ran).toMatch(/^builder@/);
+      expect(ran).not.toBe(failed);
+    }
+  });
+
+  it('a workflow step with on_failure: reassign runs again on another worker', async () => {
+    project();
+    await worker(['--agent-type', 'builder']);
+    await worker(['--agent-type', 'builder']);
+    const done = await run(['--json', 'run', 'recover'], dir);
+    expect(done.code, done.stdout + done.stderr).toBe(0);
+    const agents = journal()
+      .split('\n')
+      .filter((l) => l.includes('"step_started"'))
+      .map((l) => (JSON.parse(l) as { agent_id: string }).agent_id);
+    expect(agents).toHaveLength(2);
+    expect(agents[1]).toMatch(/^builder@/);
+    expect(agents[1]).not.toBe(agents[0]);
+  });
+
+  it('kill -9 of the worker a retry was sent to: the job is given up, and the subtask reassigned to another worker', async () => {
+    project();
+    const first = await worker(['--agent-type', 'builder']);
+    const subtasks = [{ id: 'a', tool: 'stubborn', input: { name: 'x' } }];
+    const running = start(['--json', 'run', 'orchestrate', '--task', JSON.stringify({ subtasks, failure_policy: { max_retries: 1, max_reassignments: 1 } })], dir);
+    // The first attempt failed; the retry, on the same worker's own queue, waits for `go`.
+    await until(() => started().trim().split('\n').length === 2, 'the retry to start');
+    const second = await worker(['--agent-type', 'builder']);
+    first.child.kill('SIGKILL');
+    await first.done;
+    // No other worker reads a worker's own queue, so nothing else would take this job over.
+    await until(() => started().trim().split('\n').length === 3, 'the reassignment to start');
+    writeFileSync(path.join(dir, 'go'), '');
+    const done = await running.done;
+    expect(done.code, done.stdout + done.stderr).toBe(0);
+    const report = JSON.parse(done.stdout) as { task_id: string; subtasks: Record<string, { status: string; agent_id: string; result: unknown }> };
+    expect(report.subtasks.a).toMatchObject({ status: 'succeeded', result: 'ok-x' });
+    expect(second.out()).toContain('started ');
+    const failures = readFileSync(path.join(dir, '.orch', 'tasks', report.task_id, 'journal.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"subtask_failed"'))
+      .map((l) => (JSON.parse(l) as { error: { code: string } }).error.code);
+    expect(failures).toEqual(['ORCH_TOOL_FAILED', 'ORCH_WORKER_DIED']);
   });
 
   it('a tool declared idempotent: false is failed, not run again, when its worker dies', async () => {

@@ -27,7 +27,7 @@ export class Link {
   private conn: Redis | undefined;
   private bull: Redis | undefined;
   private readonly queues = new Map<string, Queue>();
-  private enlisting: Batcher<{ type: string; jobId: string; session: string }, boolean> | undefined;
+  private enlisting: Batcher<{ queue: string; jobId: string; session: string }, boolean> | undefined;
   private readonly adding = new Map<string, Batcher<{ name: string; data: JobData; jobId: string }, Job>>();
   private probed: Promise<void> | undefined;
   private holders = 0;
@@ -198,10 +198,10 @@ export class Link {
    * Routes a job's requests to a session and says whether the job exists already: the
    * calls made in one turn of the event loop share one round trip.
    */
-  enlist(type: string, jobId: string, session: string): Promise<boolean> {
-    this.enlisting ??= new Batcher(async (items: { type: string; jobId: string; session: string }[]) => {
+  enlist(queue: string, jobId: string, session: string): Promise<boolean> {
+    this.enlisting ??= new Batcher(async (items: { queue: string; jobId: string; session: string }[]) => {
       const batch = this.redis().multi();
-      for (const i of items) batch.set(keys.route(this.target, i.jobId), i.session, 'EX', KEEP_JOBS.age).exists(`${keys.bullPrefix(this.target)}:${i.type}:${i.jobId}`);
+      for (const i of items) batch.set(keys.route(this.target, i.jobId), i.session, 'EX', KEEP_JOBS.age).exists(`${keys.bullPrefix(this.target)}:${i.queue}:${i.jobId}`);
       const results = (await batch.exec()) ?? [];
       return items.map((_, n) => {
         const [err, exists] = results[2 * n + 1] ?? [new Error('no answer'), 0];
@@ -209,17 +209,17 @@ export class Link {
         return exists === 1;
       });
     });
-    return this.enlisting.push({ type, jobId, session });
+    return this.enlisting.push({ queue, jobId, session });
   }
 
   /** Adds a job; the jobs added in one turn of the event loop go to Redis together. */
-  add(type: string, name: string, data: JobData, jobId: string): Promise<Job> {
-    let batcher = this.adding.get(type);
+  add(queue: string, name: string, data: JobData, jobId: string): Promise<Job> {
+    let batcher = this.adding.get(queue);
     if (!batcher) {
       batcher = new Batcher((items: { name: string; data: JobData; jobId: string }[]) =>
-        this.queue(type).addBulk(items.map((i) => ({ name: i.name, data: i.data, opts: { jobId: i.jobId, attempts: 1, removeOnComplete: KEEP_JOBS, removeOnFail: KEEP_JOBS } }))),
+        this.queue(queue).addBulk(items.map((i) => ({ name: i.name, data: i.data, opts: { jobId: i.jobId, attempts: 1, removeOnComplete: KEEP_JOBS, removeOnFail: KEEP_JOBS } }))),
       );
-      this.adding.set(type, batcher);
+      this.adding.set(queue, batcher);
     }
     return batcher.push({ name, data, jobId });
   }

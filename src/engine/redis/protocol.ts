@@ -56,6 +56,14 @@ export function live(beat: WorkerBeat, now = Date.now()): boolean {
   return now - beat.beat <= BEAT_TTL_MS;
 }
 
+/**
+ * The queue of one worker's own: jobs that must run on it (a retry on the same instance) or
+ * were sent to it away from another (a reassignment), of any of its types.
+ */
+export function ownQueue(worker: string): string {
+  return `@${worker}`;
+}
+
 /** One instance per worker and type: the agent id journals and reports name. */
 export function instanceId(type: string, worker: string): string {
   return `${type}@${worker}`;

@@ -12,7 +12,7 @@ import { toFailure, type TaskSpec } from '../task.js';
 import type { WorkerRuntime } from '../worker-host.js';
 import { bounded, connection, probe } from './connect.js';
 import { keys } from './keys.js';
-import { BEAT_MS, instanceId, payload, type JobData, type JobResult, type RelayMessage, type ReplyMessage, type WorkerBeat } from './protocol.js';
+import { BEAT_MS, instanceId, ownQueue, payload, type JobData, type JobResult, type RelayMessage, type ReplyMessage, type WorkerBeat } from './protocol.js';
 import type { EngineTarget } from './target.js';
 
 export interface QueueWorkerOptions {
@@ -132,6 +132,20 @@ export class QueueWorker {
       worker.on('error', this.warn);
       this.workers.push(worker);
     }
+    // The worker's own queue: jobs sent to this worker alone (a retry on the same instance,
+    // a reassignment away from another), of any of its types.
+    const own = new BullWorker(ownQueue(this.id), (job: Job<JobData, JobResult>, _token?: string, signal?: AbortSignal) =>
+        this.process(this.options.types.find((t) => t.name === job.data?.task?.agentType), job, signal), {
+      connection: this.conn,
+      prefix: keys.bullPrefix(this.target),
+      concurrency,
+      name: this.id,
+      lockDuration: stallMs,
+      stalledInterval: stallMs,
+      maxStalledCount: 1_000_000,
+    });
+    own.on('error', this.warn);
+    this.workers.push(own);
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
   }
 
@@ -156,7 +170,7 @@ export class QueueWorker {
    * command. Should one be lost (the session's stream gone, Redis cut off), the session
    * finds the job's end in its hash.
    */
-  private async process(type: AgentType, job: Job<JobData, JobResult>, signal?: AbortSignal): Promise<JobResult> {
+  private async process(type: AgentType | undefined, job: Job<JobData, JobResult>, signal?: AbortSignal): Promise<JobResult> {
     const result = await this.runJob(type, job, signal);
     const jobId = job.id ?? job.data?.task?.key;
     if (jobId !== undefined) this.tellDone({ job: jobId, session: job.data?.session ?? '', message: JSON.stringify({ t: 'done', job: jobId, result } satisfies RelayMessage) });
@@ -183,9 +197,15 @@ export class QueueWorker {
     return (this.conn as Redis & { orchTell: (keyCount: number, ...rest: string[]) => Promise<number> }).orchTell(tells.length, ...tells.map((t) => keys.route(this.target, t.job)), ...args);
   }
 
-  private async runJob(type: AgentType, job: Job<JobData, JobResult>, signal?: AbortSignal): Promise<JobResult> {
-    const agent = instanceId(type.name, this.id);
+  private async runJob(type: AgentType | undefined, job: Job<JobData, JobResult>, signal?: AbortSignal): Promise<JobResult> {
     const task = job.data?.task;
+    if (!type) {
+      // Sent to this worker's own queue for a type it does not serve.
+      const name = task?.agentType ?? 'unknown';
+      const error = { code: 'ORCH_NO_HEALTHY_AGENT' as const, message: `worker ${this.id} does not serve \`${name}\``, retryable: false };
+      return { ok: false, agentId: instanceId(name, this.id), executions: job.stalledCounter + 1, error };
+    }
+    const agent = instanceId(type.name, this.id);
     if (!task) {
       // Its hash was deleted while its id stayed in a list: someone removed it by hand.
       return { ok: false, agentId: agent, executions: job.stalledCounter + 1, error: { code: 'ORCH_WORKER_DIED', message: 'the job was removed from its queue', retryable: true } };

@@ -16,7 +16,7 @@ import { bounded } from './connect.js';
 import { linkTo, type Link } from './link.js';
 import { controlChannel, haltedKey } from './shared-runs.js';
 import { keys } from './keys.js';
-import { instanceId, live, payload, type JobData, type JobResult, type RelayMessage, type ReplyMessage, type WorkerBeat } from './protocol.js';
+import { instanceId, live, ownQueue, payload, type JobData, type JobResult, type RelayMessage, type ReplyMessage, type WorkerBeat } from './protocol.js';
 import type { EngineTarget } from './target.js';
 
 export interface RedisEngineOptions {
@@ -80,12 +80,12 @@ export class RedisEngine implements Engine {
     return this.link.queue(type);
   }
 
-  enlist(type: string, jobId: string, session: string): Promise<boolean> {
-    return this.link.enlist(type, jobId, session);
+  enlist(queue: string, jobId: string, session: string): Promise<boolean> {
+    return this.link.enlist(queue, jobId, session);
   }
 
-  add(type: string, name: string, data: JobData, jobId: string): Promise<Job> {
-    return this.link.add(type, name, data, jobId);
+  add(queue: string, name: string, data: JobData, jobId: string): Promise<Job> {
+    return this.link.add(queue, name, data, jobId);
   }
 
   readRelay(key: string, onMessage: (fields: string[]) => void): () => void {
@@ -145,14 +145,19 @@ export class RedisEngine implements Engine {
       if (action === 'stop') {
         if (runId === undefined) {
           await redis.set(haltedKey(this.target), new Date().toISOString());
-          await Promise.all([...this.types.keys()].map((t) => this.queue(t).pause()));
+          await Promise.all(this.queueNames(await this.workers()).map((q) => this.queue(q).pause()));
         }
         await redis.publish(controlChannel(this.target), runId ?? '*');
       } else {
         await redis.del(haltedKey(this.target));
-        await Promise.all([...this.types.keys()].map((t) => this.queue(t).resume()));
+        await Promise.all(this.queueNames(await this.workers()).map((q) => this.queue(q).resume()));
       }
     });
+  }
+
+  /** The queues of every type, and the own queues of these workers. */
+  private queueNames(workers: readonly WorkerBeat[]): string[] {
+    return [...this.types.keys(), ...workers.map((w) => ownQueue(w.id))];
   }
 
   /** The pool sizes `orch scale` set on the engine, by type. */
@@ -252,8 +257,11 @@ interface Submitted extends TaskLink {
 class RedisSession implements EngineSession {
   readonly id = randomUUID();
   private readonly tasks = new Map<string, Submitted>();
-  /** Jobs waited for, by id: their workers say when each is done, on the relay stream. */
-  private readonly waiters = new Map<string, { type: string; since: number; resolve: (result: JobResult) => void; reject: (err: Error) => void }>();
+  /**
+   * Jobs waited for, by id: their workers say when each is done, on the relay stream. `queue`
+   * is the job's queue (its type's, or a worker's own, whose worker is `worker`).
+   */
+  private readonly waiters = new Map<string, { queue: string; worker?: string; since: number; resolve: (result: JobResult) => void; reject: (err: Error) => void }>();
   /** Stops reading the session's relay stream. */
   private unread: (() => void) | undefined;
   private readonly controller = new AbortController();
@@ -326,11 +334,12 @@ class RedisSession implements EngineSession {
    * session's relay stream); waiting starts at once, so call it before the job is added.
    * `cancel` stops waiting.
    */
-  private finished(type: string, jobId: string): { done: Promise<JobResult>; cancel: () => void } {
+  private finished(queue: string, jobId: string, worker?: string): { done: Promise<JobResult>; cancel: () => void } {
     let cancel = (): void => {};
     const done = new Promise<JobResult>((resolve, reject) => {
       const entry = {
-        type,
+        queue,
+        worker,
         since: Date.now(),
         resolve: (r: JobResult) => (this.waiters.delete(jobId), resolve(r)),
         reject: (e: Error) => (this.waiters.delete(jobId), reject(e)),
@@ -347,23 +356,65 @@ class RedisSession implements EngineSession {
    * A job's end is heard from its worker; should that message be lost (the worker cut off
    * from Redis as it sent it, a resumed run taking the job over just after), or the job be
    * removed from its queue by hand, the job's own hash says so: jobs waited for longer than
-   * a beat are looked up every beat.
+   * a beat are looked up every beat. A job on a worker's own queue has no other worker to
+   * take it: once that worker is gone (stopped, or dead with its lock lapsed), the job is
+   * taken off its queue and given up.
    */
   private async reconcile(): Promise<void> {
     const due = [...this.waiters].filter(([, w]) => Date.now() - w.since >= SESSION_BEAT_MS);
     if (due.length === 0) return;
     const batch = this.engine.redis().multi();
-    for (const [jobId, w] of due) batch.hmget(`${keys.bullPrefix(this.target)}:${w.type}:${jobId}`, 'timestamp', 'finishedOn', 'returnvalue', 'failedReason');
+    for (const [jobId, w] of due) batch.hmget(`${keys.bullPrefix(this.target)}:${w.queue}:${jobId}`, 'timestamp', 'finishedOn', 'returnvalue', 'failedReason');
     const answers = (await batch.exec()) ?? [];
-    due.forEach(([jobId, w], i) => {
+    const live = due.some(([, w]) => w.worker !== undefined) ? new Set((await this.engine.workers()).map((b) => b.id)) : undefined;
+    for (const [i, [jobId, w]] of due.entries()) {
       const [err, fields] = answers[i] ?? [];
-      if (err || !Array.isArray(fields)) return;
+      if (err || !Array.isArray(fields)) continue;
       const [created, finishedOn, returnvalue, failedReason] = fields as (string | null)[];
       if (!created) w.reject(new Error('the job was removed from its queue'));
-      else if (!finishedOn) return;
-      else if (returnvalue) w.resolve(JSON.parse(returnvalue) as JobResult);
-      else w.reject(new Error(failedReason ?? 'the job failed'));
-    });
+      else if (finishedOn) {
+        if (returnvalue) w.resolve(JSON.parse(returnvalue) as JobResult);
+        else w.reject(new Error(failedReason ?? 'the job failed'));
+      } else if (w.worker !== undefined && live && !live.has(w.worker)) {
+        // A lock still held ends within a stall interval: it is tried again at the next beat.
+        const removed = await this.engine
+          .queue(w.queue)
+          .remove(jobId)
+          .catch(() => 0);
+        if (removed === 1) w.reject(new Error(`worker ${w.worker}, which it was sent to, is gone`));
+      }
+    }
+  }
+
+  /**
+   * The queue a task goes to. Most go to their type's queue, for any worker that serves it;
+   * one pinned to an instance (a retry on the same agent) goes to that worker's own queue,
+   * and one that must avoid an instance (a reassignment) to the own queue of the least
+   * busy other worker serving its type. A string says why neither can be done.
+   */
+  private async place(task: TaskSpec): Promise<{ queue: string; worker?: string; agent?: string } | string> {
+    const single = this.request.single;
+    const pin = task.pin ?? (single?.only ? single.prefer : undefined);
+    const avoid = task.avoid ?? single?.avoid;
+    const prefer = pin === undefined ? single?.prefer : undefined;
+    const type = task.agentType;
+    if (pin === undefined && avoid === undefined && prefer === undefined) return { queue: type };
+    const serving = (await this.engine.workers()).filter((b) => b.types.includes(type) && !b.draining);
+    const to = (b: WorkerBeat) => ({ queue: ownQueue(b.id), worker: b.id, agent: instanceId(type, b.id) });
+    if (pin !== undefined) {
+      const b = serving.find((w) => instanceId(type, w.id) === pin);
+      return b ? to(b) : `agent ${pin} is not a live worker serving \`${type}\``;
+    }
+    if (avoid !== undefined) {
+      const others = serving.filter((w) => instanceId(type, w.id) !== avoid);
+      if (others.length === 0) return `no live worker serving \`${type}\` other than ${avoid}`;
+      const least = Math.min(...others.map((w) => w.running / Math.max(1, w.concurrency)));
+      const idlest = others.filter((w) => w.running / Math.max(1, w.concurrency) === least);
+      return to(idlest[Math.floor(Math.random() * idlest.length)]!);
+    }
+    // Preferred, the instance takes it when its worker has a free slot; otherwise any worker may.
+    const b = serving.find((w) => instanceId(type, w.id) === prefer && w.running < w.concurrency);
+    return b ? to(b) : { queue: type };
   }
 
   private async send(worker: string, message: ReplyMessage): Promise<void> {
@@ -377,7 +428,7 @@ class RedisSession implements EngineSession {
   async submit(task: TaskSpec, hooks: SubmitHooks = {}): Promise<TaskOutcome> {
     const began = Date.now();
     const signal = hooks.signal ? AbortSignal.any([this.sessionSignal(), hooks.signal]) : this.sessionSignal();
-    const failed = (code: 'ORCH_CANCELLED' | 'ORCH_WORKER_DIED' | 'ORCH_ENGINE_UNREACHABLE', message: string, agentId: string | null = null): TaskOutcome => ({
+    const failed = (code: 'ORCH_CANCELLED' | 'ORCH_WORKER_DIED' | 'ORCH_ENGINE_UNREACHABLE' | 'ORCH_NO_HEALTHY_AGENT', message: string, agentId: string | null = null): TaskOutcome => ({
       ok: false,
       key: task.key,
       agentId,
@@ -389,12 +440,26 @@ class RedisSession implements EngineSession {
     this.tasks.set(jobIdOf(task.key), link);
     let onAbort: (() => void) | undefined;
     const jobId = jobIdOf(task.key);
-    const waited = this.finished(task.agentType, jobId);
+    let placed: Awaited<ReturnType<RedisSession['place']>> = { queue: task.agentType };
+    if (task.pin !== undefined || task.avoid !== undefined || this.request.single) {
+      try {
+        placed = await this.place(task);
+      } catch (err) {
+        this.tasks.delete(jobId);
+        return failed('ORCH_ENGINE_UNREACHABLE', `${this.target.shown}: ${toFailure(err).message}`);
+      }
+      if (typeof placed === 'string') {
+        this.tasks.delete(jobId);
+        return failed('ORCH_NO_HEALTHY_AGENT', placed);
+      }
+    }
+    const where = placed;
+    const waited = this.finished(where.queue, jobId, where.worker);
     try {
-      const queue = this.engine.queue(task.agentType);
+      const queue = this.engine.queue(where.queue);
       // A resumed run's jobs may be there already, and their requests come to this session
       // now; a new run's or task's go to the session its job names.
-      const exists = this.request.fresh ? false : await this.engine.enlist(task.agentType, jobId, this.id);
+      const exists = this.request.fresh ? false : await this.engine.enlist(where.queue, jobId, this.id);
       let job: Job | undefined;
       if (exists) {
         job = await queue.getJob(jobId);
@@ -414,7 +479,7 @@ class RedisSession implements EngineSession {
         team: true,
         ...(hooks.onStart && { notify: true }),
       };
-      job ??= await this.engine.add(task.agentType, task.action || 'task', data, jobId);
+      job ??= await this.engine.add(where.queue, task.action || 'task', data, jobId);
       const added = job;
       const cancelled = new Promise<TaskOutcome>((resolve) => {
         onAbort = () => void this.cancel(added, link, String(signal.reason ?? 'cancelled')).then((gone) => gone && resolve(failed('ORCH_CANCELLED', `cancelled (${String(signal.reason ?? 'cancelled')})`, link.agentId ?? null)));
@@ -423,7 +488,7 @@ class RedisSession implements EngineSession {
       });
       const finished = waited.done.then(
         (result: JobResult) => this.outcome(task, result, began),
-        (err: unknown) => failed('ORCH_WORKER_DIED', `the job was given up: ${toFailure(err).message}`, link.agentId ?? null),
+        (err: unknown) => failed('ORCH_WORKER_DIED', `the job was given up: ${toFailure(err).message}`, link.agentId ?? where.agent ?? null),
       );
       return await Promise.race([finished, cancelled]);
     } catch (err) {

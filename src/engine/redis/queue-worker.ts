@@ -117,36 +117,28 @@ export class QueueWorker {
     await this.beatOnce();
     this.beat = setInterval(() => void this.beatOnce().catch(this.warn), BEAT_MS);
     this.reading = this.readReplies();
-    const { stallMs, concurrency } = this.options;
-    for (const type of this.options.types) {
-      const worker = new BullWorker(type.name, (job: Job<JobData, JobResult>, _token?: string, signal?: AbortSignal) => this.process(type, job, signal), {
-        connection: this.conn,
-        prefix: keys.bullPrefix(this.target),
-        concurrency,
-        name: this.id,
-        lockDuration: stallMs,
-        stalledInterval: stallMs,
-        // Never failed by BullMQ for stalling: the job's next execution says so (MAX_EXECUTIONS).
-        maxStalledCount: 1_000_000,
-      });
-      worker.on('error', this.warn);
-      this.workers.push(worker);
-    }
+    for (const type of this.options.types) this.take(type.name, () => type);
     // The worker's own queue: jobs sent to this worker alone (a retry on the same instance,
     // a reassignment away from another), of any of its types.
-    const own = new BullWorker(ownQueue(this.id), (job: Job<JobData, JobResult>, _token?: string, signal?: AbortSignal) =>
-        this.process(this.options.types.find((t) => t.name === job.data?.task?.agentType), job, signal), {
-      connection: this.conn,
+    this.take(ownQueue(this.id), (job) => this.options.types.find((t) => t.name === job.data?.task?.agentType));
+    await Promise.all(this.workers.map((w) => w.waitUntilReady()));
+  }
+
+  /** Takes the jobs of one queue, each run as a job of the type `typeOf` says. */
+  private take(queue: string, typeOf: (job: Job<JobData, JobResult>) => AgentType | undefined): void {
+    const { stallMs, concurrency } = this.options;
+    const worker = new BullWorker(queue, (job: Job<JobData, JobResult>, _token?: string, signal?: AbortSignal) => this.process(typeOf(job), job, signal), {
+      connection: this.conn!,
       prefix: keys.bullPrefix(this.target),
       concurrency,
       name: this.id,
       lockDuration: stallMs,
       stalledInterval: stallMs,
+      // Never failed by BullMQ for stalling: the job's next execution says so (MAX_EXECUTIONS).
       maxStalledCount: 1_000_000,
     });
-    own.on('error', this.warn);
-    this.workers.push(own);
-    await Promise.all(this.workers.map((w) => w.waitUntilReady()));
+    worker.on('error', this.warn);
+    this.workers.push(worker);
   }
 
   private async beatOnce(): Promise<void> {

@@ -52,9 +52,9 @@ export async function orchestrate(params: Record<string, unknown>, ctx: HandlerC
   try {
     // When each subtask started and ended (over all its attempts), for the report's timeline.
     const timings = new Map<string, { startedAt: number; endedAt: number }>();
-    // Each attempt of a subtask is a task of its own: `task:subtask`, then `task:subtask:2`...
-    // A queue engine keeps a finished job under its key, so a retry under the same key would
-    // be handed the failure it retries.
+    // Each time a subtask is sent (a retry, a reassignment, a pattern's next round) it is a
+    // task of its own: `task:subtask`, then `task:subtask:2`... A queue engine keeps a
+    // finished job under its key, so sending it again under that key would run nothing.
     const attempts = new Map<string, number>();
     const base: Execute = async (subtask, input, where) => {
       const startedAt = timings.get(subtask.id)?.startedAt ?? Date.now();

@@ -437,25 +437,15 @@ class RedisSession implements EngineSession {
     });
     if (signal.aborted) return failed('ORCH_CANCELLED', 'cancelled before it started');
     const link: Submitted = { channel: hooks.channel, team: this.team, signal, onStart: hooks.onStart, executions: 0 };
-    this.tasks.set(jobIdOf(task.key), link);
-    let onAbort: (() => void) | undefined;
     const jobId = jobIdOf(task.key);
-    let placed: Awaited<ReturnType<RedisSession['place']>> = { queue: task.agentType };
-    if (task.pin !== undefined || task.avoid !== undefined || this.request.single) {
-      try {
-        placed = await this.place(task);
-      } catch (err) {
-        this.tasks.delete(jobId);
-        return failed('ORCH_ENGINE_UNREACHABLE', `${this.target.shown}: ${toFailure(err).message}`);
-      }
-      if (typeof placed === 'string') {
-        this.tasks.delete(jobId);
-        return failed('ORCH_NO_HEALTHY_AGENT', placed);
-      }
-    }
-    const where = placed;
-    const waited = this.finished(where.queue, jobId, where.worker);
+    this.tasks.set(jobId, link);
+    let onAbort: (() => void) | undefined;
+    let waited: ReturnType<RedisSession['finished']> | undefined;
     try {
+      // Only a task with an instance rule asks where the workers are: the rest go straight to their type's queue.
+      const where = task.pin !== undefined || task.avoid !== undefined || this.request.single ? await this.place(task) : { queue: task.agentType };
+      if (typeof where === 'string') return failed('ORCH_NO_HEALTHY_AGENT', where);
+      waited = this.finished(where.queue, jobId, where.worker);
       const queue = this.engine.queue(where.queue);
       // A resumed run's jobs may be there already, and their requests come to this session
       // now; a new run's or task's go to the session its job names.
@@ -495,7 +485,7 @@ class RedisSession implements EngineSession {
       const failure = toFailure(err);
       return failed('ORCH_ENGINE_UNREACHABLE', `${this.target.shown}: ${failure.message}`, link.agentId ?? null);
     } finally {
-      waited.cancel();
+      waited?.cancel();
       if (onAbort) {
         this.aborts.delete(onAbort);
         signal.removeEventListener('abort', onAbort);

@@ -151,6 +151,14 @@ describe.skipIf(!hasRedis && !process.env.CI)('queue engine (BullMQ on redis-ser
   const started = () => (existsSync(path.join(dir, 'started.log')) ? readFileSync(path.join(dir, 'started.log'), 'utf8') : '');
   const runId = () => readdirSync(path.join(dir, '.orch', 'runs'))[0] ?? '';
   const journal = () => readFileSync(path.join(dir, '.orch', 'runs', runId(), 'journal.jsonl'), 'utf8');
+  /** The events of one type in a journal's text. */
+  const eventsIn = <T,>(text: string, type: string) =>
+    text
+      .split('\n')
+      .filter((l) => l.includes(`"${type}"`))
+      .map((l) => JSON.parse(l) as T);
+  const stepAgents = () => eventsIn<{ agent_id: string }>(journal(), 'step_started').map((e) => e.agent_id);
+  const taskEvents = <T,>(taskId: string, type: string) => eventsIn<T>(readFileSync(path.join(dir, '.orch', 'tasks', taskId, 'journal.jsonl'), 'utf8'), type);
 
   it('runs a workflow as jobs that two workers take; each step names the worker instance that ran it', async () => {
     project();
@@ -161,10 +169,7 @@ describe.skipIf(!hasRedis && !process.env.CI)('queue engine (BullMQ on redis-ser
     const result = JSON.parse(done.stdout) as { status: string; steps: { id: string; output: unknown; agent?: string }[] };
     expect(result.status).toBe('succeeded');
     expect(result.steps.map((s) => s.output)).toEqual(['built-a', 'BUILT-A']);
-    const agents = journal()
-      .split('\n')
-      .filter((l) => l.includes('"step_started"'))
-      .map((l) => (JSON.parse(l) as { agent_id: string }).agent_id);
+    const agents = stepAgents();
     expect(agents).toHaveLength(2);
     expect(agents[0]).toMatch(/^builder@/);
     expect(agents[1]).toMatch(/^loud@/);
@@ -279,13 +284,7 @@ describe.skipIf(!hasRedis && !process.env.CI)('queue engine (BullMQ on redis-ser
       expect(done.code, done.stdout + done.stderr).toBe(0);
       const report = JSON.parse(done.stdout) as Report;
       expect(report.status).toBe('completed');
-      const failedOn = new Map(
-        readFileSync(path.join(dir, '.orch', 'tasks', report.task_id, 'journal.jsonl'), 'utf8')
-          .split('\n')
-          .filter((l) => l.includes('"subtask_failed"'))
-          .map((l) => JSON.parse(l) as { subtask: string; agent_id: string })
-          .map((e) => [e.subtask, e.agent_id]),
-      );
+      const failedOn = new Map(taskEvents<{ subtask: string; agent_id: string }>(report.task_id, 'subtask_failed').map((e) => [e.subtask, e.agent_id]));
       expect(failedOn.size).toBe(6);
       return Object.entries(report.subtasks).map(([id, s]) => {
         expect(s.result).toBe(`ok-${prefix}${id}`);
@@ -307,10 +306,7 @@ describe.skipIf(!hasRedis && !process.env.CI)('queue engine (BullMQ on redis-ser
     await worker(['--agent-type', 'builder']);
     const done = await run(['--json', 'run', 'recover'], dir);
     expect(done.code, done.stdout + done.stderr).toBe(0);
-    const agents = journal()
-      .split('\n')
-      .filter((l) => l.includes('"step_started"'))
-      .map((l) => (JSON.parse(l) as { agent_id: string }).agent_id);
+    const agents = stepAgents();
     expect(agents).toHaveLength(2);
     expect(agents[1]).toMatch(/^builder@/);
     expect(agents[1]).not.toBe(agents[0]);
@@ -334,10 +330,7 @@ describe.skipIf(!hasRedis && !process.env.CI)('queue engine (BullMQ on redis-ser
     const report = JSON.parse(done.stdout) as { task_id: string; subtasks: Record<string, { status: string; agent_id: string; result: unknown }> };
     expect(report.subtasks.a).toMatchObject({ status: 'succeeded', result: 'ok-x' });
     expect(second.out()).toContain('started ');
-    const failures = readFileSync(path.join(dir, '.orch', 'tasks', report.task_id, 'journal.jsonl'), 'utf8')
-      .split('\n')
-      .filter((l) => l.includes('"subtask_failed"'))
-      .map((l) => (JSON.parse(l) as { error: { code: string } }).error.code);
+    const failures = taskEvents<{ error: { code: string } }>(report.task_id, 'subtask_failed').map((e) => e.error.code);
     expect(failures).toEqual(['ORCH_TOOL_FAILED', 'ORCH_WORKER_DIED']);
   });
 

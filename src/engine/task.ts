@@ -34,8 +34,22 @@ export interface TaskSpec {
   step?: StepContext;
   /** A run another agent delegated (`dispatch_to_agent`): the call it serves and the chain above it. */
   delegation?: DelegationContext;
+  /**
+   * The fan-in this task's result goes to: the key, agent type and action of the task that
+   * will gather it and the other inputs of that task (its first attempt). A queue engine
+   * makes them one BullMQ flow, the fan-in the parent of its inputs; the local engine has
+   * no use for it. The scheduler still decides whether and with what input the fan-in runs.
+   */
+  joins?: FanIn;
   /** Trace context (W3C `traceparent` and the like), reserved so every worker message can carry it. */
   carrier?: Record<string, string>;
+}
+
+/** The task a fan-out's results are gathered by, named before it is submitted. */
+export interface FanIn {
+  key: string;
+  agentType: string;
+  action: string;
 }
 
 /** A failure as every scheduler reads it: a stable code, a message, and whether another attempt may succeed. */

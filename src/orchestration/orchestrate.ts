@@ -12,6 +12,8 @@ import { readTask, taskError } from './task-spec.js';
 import { newTaskId } from './task-store.js';
 import { outcomeForModel, planTask, plannerOf, synthesise } from './llm-plan.js';
 import { inSpan, withCarrier } from '../util/tracing.js';
+import { fanIns } from '../engine/fan-in.js';
+import type { FanIn } from '../engine/task.js';
 
 /**
  * `orchestrate(task, agents?)`: plan the subtasks by the coordination pattern, lease
@@ -56,6 +58,11 @@ export async function orchestrate(params: Record<string, unknown>, ctx: HandlerC
     // task of its own: `task:subtask`, then `task:subtask:2`... A queue engine keeps a
     // finished job under its key, so sending it again under that key would run nothing.
     const attempts = new Map<string, number>();
+    // A subtask that feeds a fan-in alone names the fan-in's first send: a queue engine makes them one flow.
+    const joins = new Map<string, FanIn>();
+    for (const [id, to] of fanIns(subtasks.map((s) => ({ id: s.id, needs: s.dependsOn, task: s.tool !== undefined, s })))) {
+      joins.set(id, { key: `${taskId}:${to.id}`, agentType: to.s.agentType, action: to.s.tool ?? '' });
+    }
     const base: Execute = async (subtask, input, where) => {
       const startedAt = timings.get(subtask.id)?.startedAt ?? Date.now();
       const attempt = (attempts.get(subtask.id) ?? 0) + 1;
@@ -68,6 +75,7 @@ export async function orchestrate(params: Record<string, unknown>, ctx: HandlerC
             action: subtask.tool ?? '',
             input,
             ids: { task: taskId, subtask: subtask.id },
+            joins: joins.get(subtask.id),
             // Names the subtask in a model's errors and replay misses, when its agent's model carries it out.
             step: { label: `subtask ${subtask.id}` },
             ...where,

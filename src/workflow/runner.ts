@@ -5,7 +5,8 @@ import type { Project, StepDef } from '../config/model.js';
 import type { EngineSession } from '../engine/engine.js';
 import { ExitCode, OrchError } from '../errors.js';
 import type { StepDone, StepRequest, StepRunner } from './engine.js';
-import type { TaskOutcome } from '../engine/task.js';
+import { fanIns } from '../engine/fan-in.js';
+import type { FanIn, TaskOutcome } from '../engine/task.js';
 import { withCarrier } from '../util/tracing.js';
 
 /**
@@ -27,25 +28,34 @@ export function assertRunnable(project: Project, steps: readonly StepDef[], env:
  * performed by the agent runtime there. `on_failure: reassign` asks for another
  * instance than the one that failed, when the run holds another healthy one.
  */
-export function sessionRunner(session: EngineSession, runId: string): StepRunner {
+export function sessionRunner(session: EngineSession, runId: string, steps: readonly StepDef[]): StepRunner {
+  // Each step that feeds a fan-in step alone names that step's first attempt: a queue engine makes them one flow.
+  const joins = new Map<string, FanIn>();
+  for (const [id, to] of fanIns(steps.map((s) => ({ id: s.id, needs: s.needs, task: true, step: s })))) {
+    joins.set(id, { key: stepKey(runId, to.id, 1), agentType: to.step.agent, action: to.step.action });
+  }
   // A plain promise chain, not an async function: this runs for every step.
   return (request) => {
     const { step, reassignFrom } = request;
-    if (reassignFrom === undefined) return submitStep(session, runId, request, undefined);
-    return session.healthyAgents(step.agent).then((healthy) => submitStep(session, runId, request, healthy.some((id) => id !== reassignFrom) ? reassignFrom : undefined));
+    const join = joins.get(step.id);
+    if (reassignFrom === undefined) return submitStep(session, runId, request, undefined, join);
+    return session.healthyAgents(step.agent).then((healthy) => submitStep(session, runId, request, healthy.some((id) => id !== reassignFrom) ? reassignFrom : undefined, join));
   };
 }
 
+const stepKey = (runId: string, step: string, attempt: number): string => `${runId}:${step}:${attempt}`;
+
 /** Queues the step's attempt, avoiding an instance when another healthy one can take it. */
-function submitStep(session: EngineSession, runId: string, { step, args, attempt, signal, started, channel, needs }: StepRequest, avoid: string | undefined): Promise<StepDone> {
+function submitStep(session: EngineSession, runId: string, { step, args, attempt, signal, started, channel, needs }: StepRequest, avoid: string | undefined, joins: FanIn | undefined): Promise<StepDone> {
   try {
     const task = {
-      key: `${runId}:${step.id}:${attempt}`,
+      key: stepKey(runId, step.id, attempt),
       agentType: step.agent,
       action: step.action,
       input: args,
       ids: { run: runId, step: step.id, attempt },
       avoid,
+      joins,
       step: { label: `step ${step.id}`, needs, budget: step.budget, outputSchema: step.outputSchema },
       ...withCarrier(),
     };

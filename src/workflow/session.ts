@@ -233,7 +233,7 @@ async function driveRun(
     // Inputs given again on resume are never journalled; what echoes them is hidden all the same.
     redactor.learn(state.inputs);
     const session = await engine.open({ owner: state.runId, wanted: wantedInstances(options.workflow, state), signal: controller.signal, fresh });
-    const runStep = sessionRunner(session, state.runId);
+    const runStep = sessionRunner(session, state.runId, options.workflow.steps);
     try {
       const outcome = await executeRun({
         workflow: options.workflow,

@@ -34,6 +34,10 @@ tools:
   parent:
     description: Says which process started it
     script: { shell: "echo $PPID" }
+  gather:
+    description: Gathers results into one text
+    parameters: { results: { type: object, required: true } }
+    script: { shell: "printf '%s' {{results}}" }
   shout:
     description: Upper-cases a text
     parameters: { text: { type: string, required: true } }
@@ -47,7 +51,7 @@ agents:
     tools: [build, charge, flaky, stubborn]
     count: 2
   - role: loud
-    tools: [shout]
+    tools: [shout, gather]
   - role: sandboxed
     isolation: process
     tools: [parent]
@@ -67,6 +71,14 @@ workflows:
     - { id: pay, agent: builder, action: charge }
   recover:
     - { id: flaky, agent: builder, action: flaky, with: { name: wf }, on_failure: reassign }
+  fan:
+    - { id: x, agent: loud, action: shout, with: { text: ex } }
+    - { id: y, agent: loud, action: shout, with: { text: why }, needs: [] }
+    - { id: z, agent: loud, action: gather, needs: [x, y], with: { results: { x: "\${{ steps.x.output }}", y: "\${{ steps.y.output }}" } } }
+  slowfan:
+    - { id: x, agent: builder, action: build, with: { name: sx } }
+    - { id: y, agent: loud, action: shout, with: { text: why }, needs: [] }
+    - { id: z, agent: loud, action: gather, needs: [x, y], with: { results: { x: "\${{ steps.x.output }}", y: "\${{ steps.y.output }}" } } }
   gated:
     - { id: check, agent: loud, action: shout, with: { text: ok }, gate: approval_required }
   write:
@@ -159,6 +171,108 @@ describe.skipIf(!hasRedis && !process.env.CI)('queue engine (BullMQ on redis-ser
       .map((l) => JSON.parse(l) as T);
   const stepAgents = () => eventsIn<{ agent_id: string }>(journal(), 'step_started').map((e) => e.agent_id);
   const taskEvents = <T,>(taskId: string, type: string) => eventsIn<T>(readFileSync(path.join(dir, '.orch', 'tasks', taskId, 'journal.jsonl'), 'utf8'), type);
+  type Queues = { queue: (name: string) => import('bullmq').Queue; prefix: string };
+  /** Reads the project's BullMQ queues as BullMQ's own client reads them, closing them after. */
+  async function inQueues(body: (q: Queues) => Promise<void>): Promise<void> {
+    const { Queue } = await import('bullmq');
+    const prefix = `orch:q${path.basename(dir).slice(-6)}`;
+    const open: { close(): Promise<void> }[] = [];
+    const queue = (name: string) => {
+      const q = new Queue(name, { connection: { host: '127.0.0.1', port: redis.port }, prefix });
+      open.push(q);
+      return q;
+    };
+    try {
+      await body({ queue, prefix });
+    } finally {
+      await Promise.all(open.map((q) => q.close()));
+    }
+  }
+  /** Jobs left on the queue of fan-in gates: none once every fan-in was released or removed. */
+  const gatesLeft = (q: Queues) => q.queue('#fan-in').getJobCountByTypes('waiting', 'completed', 'failed');
+
+  it('fan-out/fan-in as a BullMQ flow: the fan-in is the parent of its inputs, retries included, and BullMQ starts it after them', async () => {
+    project();
+    await worker(['--agent-type', 'builder']);
+    await worker(['--agent-type', 'loud']);
+    const task = {
+      coordination: 'fan-out',
+      subtasks: [
+        { id: 'a', tool: 'flaky', input: { name: 'fa' } },
+        { id: 'b', tool: 'shout', input: { text: 'bee' } },
+      ],
+      fan_in: { tool: 'gather' },
+      failure_policy: { max_retries: 1, max_reassignments: 0 },
+    };
+    const done = await run(['--json', 'run', 'orchestrate', '--task', JSON.stringify(task)], dir);
+    expect(done.code, done.stdout + done.stderr).toBe(0);
+    const report = JSON.parse(done.stdout) as { task_id: string; status: string; subtasks: Record<string, { status: string; attempts: number; result: unknown }> };
+    expect(report.status).toBe('completed');
+    expect(report.subtasks.a!.attempts).toBe(2);
+    expect(JSON.stringify(report.subtasks.fan_in!.result)).toContain('BEE');
+    expect(JSON.stringify(report.subtasks.fan_in!.result)).toContain('ok-fa');
+    await inQueues(async (q) => {
+      const fanIn = (await q.queue('loud').getJob(`${report.task_id}/fan_in`))!;
+      expect(await fanIn.getState()).toBe('completed');
+      // Its children: both inputs, and the retry of the one that failed (on its worker's own queue).
+      const children = await fanIn.getChildrenValues<{ ok: boolean }>();
+      const names = Object.keys(children).map((k) => k.slice(q.prefix.length + 1));
+      expect(names.sort()).toEqual([`builder:${report.task_id}/a`, `loud:${report.task_id}/b`, expect.stringMatching(new RegExp(`^@.*:${report.task_id}/a/2$`))].sort());
+      expect(Object.values(children).map((c) => c.ok).sort()).toEqual([false, true, true]);
+      const ends = await Promise.all(Object.keys(children).map(async (key) => {
+        const [, queue, id] = /^[^:]+:[^:]+:([^:]+):(.+)$/.exec(key)!;
+        return (await q.queue(queue!).getJob(id!))!.finishedOn!;
+      }));
+      expect(fanIn.processedOn!).toBeGreaterThanOrEqual(Math.max(...ends));
+      // The gate that held it until the run gave it its task is gone.
+      expect(await gatesLeft(q)).toBe(0);
+    });
+  });
+
+  it("a workflow's fan-in step is the flow's parent; a fan-in never run leaves nothing behind in Redis", async () => {
+    project();
+    await worker(['--agent-type', 'loud']);
+    await worker(['--agent-type', 'builder']);
+    const done = await run(['--json', 'run', 'fan'], dir);
+    expect(done.code, done.stdout + done.stderr).toBe(0);
+    await inQueues(async (q) => {
+      const z = (await q.queue('loud').getJob(`${runId()}/z/1`))!;
+      expect(Object.keys(await z.getChildrenValues()).sort()).toEqual([`${q.prefix}:loud:${runId()}/x/1`, `${q.prefix}:loud:${runId()}/y/1`]);
+      expect(JSON.stringify(z.returnvalue)).toContain('WHY');
+      // An input fails for good: the fan-in is never given its task, and the flow's parent and gate are removed.
+      const broken = { coordination: 'fan-out', subtasks: [{ id: 'a', tool: 'flaky', input: { name: 'once' } }, { id: 'b', tool: 'shout', input: { text: 'bee' } }], fan_in: { tool: 'gather' }, failure_policy: { max_retries: 0, max_reassignments: 0 } };
+      const failed = await run(['--json', 'run', 'orchestrate', '--task', JSON.stringify(broken)], dir);
+      const report = JSON.parse(failed.stdout) as { task_id: string; subtasks: Record<string, { status: string; error?: { code: string } }> };
+      expect(report.subtasks.fan_in!.error?.code).toBe('ORCH_DEPENDENCY_FAILED');
+      expect(await q.queue('loud').getJob(`${report.task_id}/fan_in`)).toBeUndefined();
+      expect(await q.queue('loud').getWaitingChildrenCount()).toBe(0);
+      expect(await gatesLeft(q)).toBe(0);
+    });
+  });
+
+  it('a run killed during its fan-out leaves the fan-in held in Redis; resumed, the run releases it and BullMQ starts it', async () => {
+    project();
+    await worker(['--agent-type', 'loud']);
+    await worker(['--agent-type', 'builder']);
+    const running = start(['run', 'slowfan'], dir);
+    await until(() => started().includes('sx') && journal().includes('{"type":"step_succeeded","step":"y"'), 'x to start and y to end');
+    running.child.kill('SIGKILL');
+    await running.done;
+    await inQueues(async (q) => {
+      const held = `${runId()}/z/1`;
+      expect(await (await q.queue('loud').getJob(held))!.getState()).toBe('waiting-children');
+      writeFileSync(path.join(dir, 'go'), '');
+      const resumed = await run(['--json', 'resume', runId()], dir);
+      expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+      const z = (await q.queue('loud').getJob(held))!;
+      expect(await z.getState()).toBe('completed');
+      expect(JSON.stringify(z.returnvalue)).toContain('built-sx');
+      expect(Object.keys(await z.getChildrenValues()).sort()).toEqual([`${q.prefix}:builder:${runId()}/x/1`, `${q.prefix}:loud:${runId()}/y/1`]);
+      expect(await gatesLeft(q)).toBe(0);
+      // x ran once: the resumed run found it finished in its queue.
+      expect(started().trim().split('\n')).toEqual(['sx']);
+    });
+  });
 
   it('runs a workflow as jobs that two workers take; each step names the worker instance that ran it', async () => {
     project();

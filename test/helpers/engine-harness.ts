@@ -134,7 +134,7 @@ export async function runWorkflow(steps: StepDef[], options: WorkflowOptions = {
     leased: () => new Map([[AGENT, ids]]),
     close: () => slots.close(),
   };
-  const runStep: StepRunner = sessionRunner(session, 'run-1');
+  const runStep: StepRunner = sessionRunner(session, 'run-1', steps);
   const ask: GateAsker | undefined = options.ask
     ? async (request) => {
         const alreadyRan = calls.some((c) => c.step === request.step.id);

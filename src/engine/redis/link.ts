@@ -1,4 +1,4 @@
-import { Queue, type Job } from 'bullmq';
+import { FlowProducer, Queue, type Job, type ParentOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { bounded, connection, probe } from './connect.js';
 import { keys } from './keys.js';
@@ -7,6 +7,18 @@ import type { EngineTarget } from './target.js';
 
 /** Completed and failed jobs are kept this long: a resumed run finds what finished while it was away. */
 export const KEEP_JOBS = { age: 24 * 3600, count: 10_000 };
+/**
+ * The queue of fan-in gates: no worker takes its jobs. A fan-in's gate is one of its children
+ * until its run gives the fan-in its task, so BullMQ cannot release the fan-in before then.
+ */
+export const GATE_QUEUE = '#fan-in';
+
+/** A fan-in added as a flow before its task is known, and the gate that holds it. */
+export interface FanInFlow {
+  parent: Job;
+  gate: Job;
+}
+
 /** After its last user let go, how long a link keeps its connections for the next one. */
 const LINGER_MS = 5_000;
 
@@ -28,7 +40,8 @@ export class Link {
   private bull: Redis | undefined;
   private readonly queues = new Map<string, Queue>();
   private enlisting: Batcher<{ queue: string; jobId: string; session: string }, boolean> | undefined;
-  private readonly adding = new Map<string, Batcher<{ name: string; data: JobData; jobId: string }, Job>>();
+  private readonly adding = new Map<string, Batcher<{ name: string; data: JobData; jobId: string; parent?: ParentOptions }, Job>>();
+  private flows: FlowProducer | undefined;
   private probed: Promise<void> | undefined;
   private holders = 0;
   private linger: NodeJS.Timeout | undefined;
@@ -212,16 +225,50 @@ export class Link {
     return this.enlisting.push({ queue, jobId, session });
   }
 
-  /** Adds a job; the jobs added in one turn of the event loop go to Redis together. */
-  add(queue: string, name: string, data: JobData, jobId: string): Promise<Job> {
+  /**
+   * Adds a job, as a child of `parent` when it is one of a fan-in's inputs; the jobs added in
+   * one turn of the event loop go to Redis together. A child's failure never holds its
+   * parent up: orch's scheduler decides what a failed input means for the fan-in.
+   */
+  add(queue: string, name: string, data: JobData, jobId: string, parent?: ParentOptions): Promise<Job> {
     let batcher = this.adding.get(queue);
     if (!batcher) {
-      batcher = new Batcher((items: { name: string; data: JobData; jobId: string }[]) =>
-        this.queue(queue).addBulk(items.map((i) => ({ name: i.name, data: i.data, opts: { jobId: i.jobId, attempts: 1, removeOnComplete: KEEP_JOBS, removeOnFail: KEEP_JOBS } }))),
+      batcher = new Batcher((items: { name: string; data: JobData; jobId: string; parent?: ParentOptions }[]) =>
+        this.queue(queue).addBulk(
+          items.map((i) => ({
+            name: i.name,
+            data: i.data,
+            opts: { jobId: i.jobId, attempts: 1, removeOnComplete: KEEP_JOBS, removeOnFail: KEEP_JOBS, ...(i.parent && { parent: i.parent, ignoreDependencyOnFailure: true }) },
+          })),
+        ),
       );
       this.adding.set(queue, batcher);
     }
-    return batcher.push({ name, data, jobId });
+    return batcher.push({ name, data, jobId, ...(parent && { parent }) });
+  }
+
+  /** Where a child names its parent: the parent's queue with BullMQ's prefix. */
+  parentOf(queue: string, jobId: string): ParentOptions {
+    return { id: jobId, queue: `${keys.bullPrefix(this.target)}:${queue}` };
+  }
+
+  /**
+   * Adds a fan-in as a BullMQ flow: the job waits for its children, its inputs added later
+   * under it, and for its gate, which its run removes when it gives the fan-in its task.
+   */
+  async fanIn(queue: string, name: string, data: JobData, jobId: string): Promise<FanInFlow> {
+    if (!this.flows) {
+      this.flows = new FlowProducer({ connection: this.bullmq(), prefix: keys.bullPrefix(this.target) });
+      this.flows.on('error', (err) => this.warn(err));
+    }
+    const node = await this.flows.add({
+      name,
+      queueName: queue,
+      data,
+      opts: { jobId, attempts: 1, removeOnComplete: KEEP_JOBS, removeOnFail: KEEP_JOBS },
+      children: [{ name: 'gate', queueName: GATE_QUEUE, data: {}, opts: { jobId: gateOf(jobId) } }],
+    });
+    return { parent: node.job, gate: node.children![0]!.job };
   }
 
   /** Held and idle, the link's sockets keep the process up or not; a socket made after a reconnect follows. */
@@ -247,12 +294,18 @@ export class Link {
     this.streamReader = undefined;
     const queues = [...this.queues.values()];
     this.queues.clear();
-    await Promise.all(queues.map((q) => bounded(q.close())));
+    await Promise.all([...queues.map((q) => bounded(q.close())), this.flows && bounded(this.flows.close())]);
+    this.flows = undefined;
     this.bull?.disconnect();
     this.bull = undefined;
     this.conn?.disconnect();
     this.conn = undefined;
   }
+}
+
+/** The id of a fan-in's gate job. */
+export function gateOf(jobId: string): string {
+  return `${jobId}/gate`;
 }
 
 const links = new Map<string, Link>();

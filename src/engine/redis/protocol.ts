@@ -14,6 +14,11 @@ export interface JobData {
   team?: boolean;
   /** Whether the run wants to hear when the job starts, and on which instance (a workflow step's `step_started`). */
   notify?: boolean;
+  /**
+   * A fan-in added before its task was known (`task` names it only): its run gives it the
+   * task as it submits it. A worker sees one only if its gate was removed by hand.
+   */
+  held?: boolean;
 }
 
 /** What a job returns: a worker never throws for a task's failure, so BullMQ never retries one on its own. */

@@ -202,6 +202,10 @@ export class QueueWorker {
       // Its hash was deleted while its id stayed in a list: someone removed it by hand.
       return { ok: false, agentId: agent, executions: job.stalledCounter + 1, error: { code: 'ORCH_WORKER_DIED', message: 'the job was removed from its queue', retryable: true } };
     }
+    if (job.data.held) {
+      const error = { code: 'ORCH_CANCELLED' as const, message: `the fan-in \`${task.key}\` was started before its run gave it its task (its gate job was removed by hand)`, retryable: false };
+      return { ok: false, agentId: agent, executions: job.stalledCounter + 1, error };
+    }
     const executions = job.stalledCounter + 1;
     const jobId = job.id ?? task.key;
     if (executions > MAX_EXECUTIONS) {

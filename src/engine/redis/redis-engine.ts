@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Job, Queue } from 'bullmq';
+import type { Job, ParentOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DelegationRequest, Performance, TeamServices } from '../../agents/action.js';
 import { agentTypes, type AgentType } from '../../agents/agent-types.js';
@@ -11,9 +11,9 @@ import type { Logger } from '../../tools/context.js';
 import { delegatedResult, delegatedTask } from '../delegation.js';
 import type { Capacity, Engine, EngineSession, OpenRequest, SubmitHooks } from '../engine.js';
 import { answerRequest, type TaskLink } from '../relay.js';
-import { toFailure, type TaskOutcome, type TaskSpec } from '../task.js';
+import { toFailure, type FanIn, type TaskOutcome, type TaskSpec } from '../task.js';
 import { bounded } from './connect.js';
-import { linkTo, type Link } from './link.js';
+import { GATE_QUEUE, gateOf, linkTo, type FanInFlow, type Link } from './link.js';
 import { controlChannel, haltedKey } from './shared-runs.js';
 import { keys } from './keys.js';
 import { instanceId, live, ownQueue, payload, type JobData, type JobResult, type RelayMessage, type ReplyMessage, type WorkerBeat } from './protocol.js';
@@ -84,8 +84,16 @@ export class RedisEngine implements Engine {
     return this.link.enlist(queue, jobId, session);
   }
 
-  add(queue: string, name: string, data: JobData, jobId: string): Promise<Job> {
-    return this.link.add(queue, name, data, jobId);
+  add(queue: string, name: string, data: JobData, jobId: string, parent?: ParentOptions): Promise<Job> {
+    return this.link.add(queue, name, data, jobId, parent);
+  }
+
+  fanIn(queue: string, name: string, data: JobData, jobId: string): Promise<FanInFlow> {
+    return this.link.fanIn(queue, name, data, jobId);
+  }
+
+  parentOf(queue: string, jobId: string): ParentOptions {
+    return this.link.parentOf(queue, jobId);
   }
 
   readRelay(key: string, onMessage: (fields: string[]) => void): () => void {
@@ -239,6 +247,17 @@ export class RedisEngine implements Engine {
   }
 }
 
+/** A task's job data: the task, and how its worker reaches the session and the run. */
+function data(task: TaskSpec, hooks: SubmitHooks, session: string): JobData {
+  return {
+    task,
+    session,
+    ...(hooks.channel && { channel: { history: [...hooks.channel.history], runUsage: hooks.channel.runUsage() } }),
+    team: true,
+    ...(hooks.onStart && { notify: true }),
+  };
+}
+
 /**
  * A task's key as a BullMQ job id: BullMQ keeps ids with one or three colons for its own
  * repeatable jobs, so orch's `task:subtask` and `run:step:attempt` become `task/subtask`, `run/step/attempt`.
@@ -272,6 +291,11 @@ class RedisSession implements EngineSession {
   private closing: Promise<void> | undefined;
   private readonly held: Map<string, string[]>;
   private readonly team: TeamServices;
+  /**
+   * The fan-ins added as flows, by job id, each until its task is submitted (it is released
+   * then) or the session closes (it is removed: the scheduler never asked for it).
+   */
+  private readonly flows = new Map<string, { queue: string; flow: Promise<FanInFlow> }>();
 
   constructor(
     private readonly engine: RedisEngine,
@@ -457,19 +481,25 @@ class RedisSession implements EngineSession {
         const kept = job?.returnvalue as JobResult | null | undefined;
         if (state === 'completed' && kept?.ok) return this.outcome(task, kept, began);
         // A failure, or a job a worker gave up on, is run again: the scheduler asked for it.
+        // (Its children, a fan-in's inputs, stay: they are tasks of their own.)
         if (job && (state === 'completed' || state === 'failed')) {
-          await job.remove();
+          await job.remove({ removeChildren: false });
           job = undefined;
         }
+        // A fan-in an earlier session of the run added as a flow, still held by its gate.
+        else if (job && state === 'waiting-children') {
+          const gate = await this.engine.queue(GATE_QUEUE).getJob(gateOf(jobId));
+          job = await this.release({ parent: job, gate }, data(task, hooks, this.id));
+        }
       }
-      const data: JobData = {
-        task,
-        session: this.id,
-        ...(hooks.channel && { channel: { history: [...hooks.channel.history], runUsage: hooks.channel.runUsage() } }),
-        team: true,
-        ...(hooks.onStart && { notify: true }),
-      };
-      job ??= await this.engine.add(where.queue, task.action || 'task', data, jobId);
+      const flow = this.request.fresh ? this.flows.get(jobId) : undefined;
+      if (flow && flow.queue === where.queue) {
+        // The fan-in of inputs this session added: given its task, BullMQ starts it once they are all done.
+        this.flows.delete(jobId);
+        job = await this.release(await flow.flow, data(task, hooks, this.id));
+      }
+      const parent = task.joins && this.request.fresh ? await this.fanInOf(task.joins) : undefined;
+      job ??= await this.engine.add(where.queue, task.action || 'task', data(task, hooks, this.id), jobId, parent);
       const added = job;
       const cancelled = new Promise<TaskOutcome>((resolve) => {
         onAbort = () => void this.cancel(added, link, String(signal.reason ?? 'cancelled')).then((gone) => gone && resolve(failed('ORCH_CANCELLED', `cancelled (${String(signal.reason ?? 'cancelled')})`, link.agentId ?? null)));
@@ -495,6 +525,38 @@ class RedisSession implements EngineSession {
   }
 
   /**
+   * The flow of the fan-in a task feeds, added when its first input is submitted: where the
+   * input names its parent. A fan-in placed on a worker's own queue is not one (only a
+   * first attempt is, and it goes to its type's queue).
+   */
+  private async fanInOf(joins: FanIn): Promise<ParentOptions> {
+    const id = jobIdOf(joins.key);
+    let entry = this.flows.get(id);
+    if (!entry) {
+      const held: JobData = { task: { key: joins.key, agentType: joins.agentType, action: joins.action, input: {}, ids: {} }, session: this.id, held: true };
+      entry = { queue: joins.agentType, flow: this.engine.fanIn(joins.agentType, joins.action || 'task', held, id) };
+      this.flows.set(id, entry);
+    }
+    try {
+      await entry.flow;
+    } catch (err) {
+      if (this.flows.get(id) === entry) this.flows.delete(id);
+      throw err;
+    }
+    return this.engine.parentOf(joins.agentType, id);
+  }
+
+  /** Gives a held fan-in its task and lifts its gate: BullMQ moves it to its queue once its inputs are done too. */
+  private async release(flow: { parent: Job; gate: Job | undefined }, data: JobData): Promise<Job> {
+    await flow.parent.updateData(data);
+    if (flow.gate) {
+      await flow.gate.removeChildDependency();
+      await flow.gate.remove();
+    }
+    return flow.parent;
+  }
+
+  /**
    * Cancels a job: one still queued leaves the queue (true: it is gone); one running is
    * cancelled by its worker, whose result then ends the task — or, when the worker does
    * not answer in time, it is given up on (true).
@@ -513,7 +575,7 @@ class RedisSession implements EngineSession {
     try {
       const state = await job.getState();
       if (state === 'waiting' || state === 'delayed' || state === 'prioritized' || state === 'waiting-children') {
-        await job.remove();
+        await job.remove({ removeChildren: false });
         return true;
       }
     } catch {
@@ -563,11 +625,24 @@ class RedisSession implements EngineSession {
     };
   }
 
+  /** Removes a fan-in never submitted (its inputs failed, the run stopped before it), then its gate. */
+  private async drop(flow: Promise<FanInFlow>): Promise<void> {
+    try {
+      const { parent, gate } = await flow;
+      await parent.remove({ removeChildren: false });
+      await gate.remove();
+    } catch (err) {
+      this.engine.warn(err as Error);
+    }
+  }
+
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.controller.abort();
       if (this.beat) clearInterval(this.beat);
       this.unread?.();
+      await bounded(Promise.all([...this.flows.values()].map((f) => this.drop(f.flow))));
+      this.flows.clear();
       const redis = this.engine.redis();
       await bounded(redis.del(keys.relay(this.target, this.id), keys.session(this.target, this.id)));
       await this.done();

@@ -8,6 +8,18 @@ import { bounded, connection, probe } from './connect.js';
 import { countLines, pullTask, taskIndex } from './shared-tasks.js';
 import type { EngineTarget } from './target.js';
 
+/** Whether a lock holder (`host:pid:since`) is a process of this machine that is no longer running. */
+function deadHereHolds(holder: string): boolean {
+  const [host, pid] = holder.split(':');
+  if (host !== os.hostname() || !/^\d+$/.test(pid ?? '')) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 /** How long a run's lock in Redis lasts unless its holder renews it. */
 const LOCK_MS = 15_000;
 const RENEW_MS = 5_000;
@@ -104,7 +116,13 @@ export class SharedRuns {
     const redis = this.redis();
     const me = `${os.hostname()}:${process.pid}:${Date.now()}`;
     const got = await redis.set(this.lockKey(runId), me, 'PX', LOCK_MS, 'NX');
-    if (got === null) {
+    // A holder on this machine whose process is gone (killed, crashed) cannot renew it: it is taken over at once, not after it lapses.
+    const taken = async (): Promise<boolean> => {
+      const holder = await redis.get(this.lockKey(runId));
+      if (holder === null || !deadHereHolds(holder)) return false;
+      return (await redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 else return 0 end", 1, this.lockKey(runId), holder, me, LOCK_MS)) !== 0;
+    };
+    if (got === null && !(await taken())) {
       const holder = (await redis.get(this.lockKey(runId))) ?? 'another process';
       throw new OrchError('ORCH_RUN_LOCKED', `run ${runId} is being driven by ${holder.split(':').slice(0, 2).join(' pid ')} (through ${this.target.shown})`, {
         hint: 'wait for it to finish or pause, or stop that process first',

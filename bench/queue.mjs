@@ -140,6 +140,8 @@ const cpuOf = (pid) => {
 };
 /** A round, with the CPU per task it cost: this process (the submitter), the workers and redis-server. */
 async function measured(round, workerPids) {
+  // As in every bench, the sample starts after a young-generation collection of this process.
+  globalThis.gc?.({ type: 'minor' });
   const own = process.cpuUsage();
   const before = workerPids.map(cpuOf);
   const redisBefore = cpuOf(redis.pid);

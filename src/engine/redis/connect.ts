@@ -54,13 +54,15 @@ export async function probe(target: EngineTarget): Promise<void> {
 /**
  * A connection for BullMQ and orch's own keys. It reconnects after a blip (BullMQ's workers
  * need `maxRetriesPerRequest: null`); errors are reported through `onError`, never thrown
- * at the event loop.
+ * at the event loop. `perTurn` (the default) has what it sends in one turn leave in one
+ * write; a worker's connection sends each command at once instead, since each of its job
+ * slots waits for its last command's answer before its next job.
  */
-export function connection(target: EngineTarget, onError: (err: Error) => void, extra: RedisOptions = {}): Redis {
+export function connection(target: EngineTarget, onError: (err: Error) => void, extra: RedisOptions = {}, { perTurn = true } = {}): Redis {
   const redis = new Redis({ ...redisOptions(target.url), maxRetriesPerRequest: null, disconnectTimeout: DISCONNECT_TIMEOUT_MS, ...extra });
   redis.on('error', onError);
   // Each socket the connection makes (a reconnect makes a new one) writes once per turn.
-  redis.on('connect', () => writeOncePerTurn(redis.stream));
+  if (perTurn) redis.on('connect', () => writeOncePerTurn(redis.stream));
   return redis;
 }
 

@@ -109,7 +109,8 @@ export class QueueWorker {
 
   async start(): Promise<void> {
     await probe(this.target);
-    this.conn = connection(this.target, this.warn);
+    // Each command leaves at once: a job slot's next job comes with the answer to its last one's end.
+    this.conn = connection(this.target, this.warn, {}, { perTurn: false });
     // Sent by its digest (EVALSHA), not its text: a worker tells every job's result.
     this.conn.defineCommand('orchTell', { lua: TELL });
     this.replies = this.conn.duplicate();

@@ -433,6 +433,9 @@ describe.skipIf(!hasRedis && !process.env.CI)('queue engine (BullMQ on redis-ser
     const running = start(['--json', 'run', 'orchestrate', '--task', JSON.stringify({ subtasks, failure_policy: { max_retries: 1, max_reassignments: 1 } })], dir);
     // The first attempt failed; the retry, on the same worker's own queue, waits for `go`.
     await until(() => started().trim().split('\n').length === 2, 'the retry to start');
+    // orch status counts it: a job on a worker's own queue is one of its type's running jobs.
+    const status = JSON.parse((await run(['--json', 'status'], dir)).stdout) as { pools: { type: string; busy: number; queued: number }[] };
+    expect(status.pools.find((p) => p.type === 'builder')).toMatchObject({ busy: 1, queued: 0 });
     const second = await worker(['--agent-type', 'builder']);
     first.child.kill('SIGKILL');
     await first.done;

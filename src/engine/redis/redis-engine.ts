@@ -131,15 +131,25 @@ export class RedisEngine implements Engine {
   }
 
   /**
-   * One type's pool: its size is what `orch scale` set, busy and queued are its queue's
-   * active and waiting jobs, and what is available is bounded by the slots of the live
-   * workers that serve it.
+   * One type's pool: its size is what `orch scale` set, busy and queued are the type's jobs
+   * running and waiting — on its queue, and on the own queues of the workers serving it
+   * (retries and reassignments sent to one worker) — and what is available is bounded by
+   * the slots of the live workers that serve it.
    */
   async pool(type: string, workers: readonly WorkerBeat[]): Promise<PoolSnapshot> {
     const queue = this.queue(type);
-    const [desired, busy, queued] = await Promise.all([this.poolSize(type), queue.getActiveCount(), queue.getWaitingCount()]);
+    const [desired, active, waiting, own] = await Promise.all([this.poolSize(type), queue.getActiveCount(), queue.getWaitingCount(), this.ownJobs(type, workers)]);
+    const busy = active + own.active;
     const slots = workers.filter((w) => w.types.includes(type) && !w.draining).reduce((n, w) => n + w.concurrency, 0);
-    return { type, desired, instances: desired, available: Math.max(0, Math.min(slots, desired) - busy), busy, unhealthy: 0, queued };
+    return { type, desired, instances: desired, available: Math.max(0, Math.min(slots, desired) - busy), busy, unhealthy: 0, queued: waiting + own.waiting };
+  }
+
+  /** The jobs of a type on the own queues of the workers serving it, running and waiting (a worker's own queue holds any of its types). */
+  private async ownJobs(type: string, workers: readonly WorkerBeat[]): Promise<{ active: number; waiting: number }> {
+    const queues = workers.filter((w) => w.types.includes(type)).map((w) => this.queue(ownQueue(w.id)));
+    const ofType = (jobs: Job[]) => jobs.filter((j) => (j.data as JobData | undefined)?.task?.agentType === type).length;
+    const counts = await Promise.all(queues.map(async (q) => ({ active: ofType(await q.getActive()), waiting: ofType(await q.getWaiting()) })));
+    return counts.reduce((sum, c) => ({ active: sum.active + c.active, waiting: sum.waiting + c.waiting }), { active: 0, waiting: 0 });
   }
 
   /**

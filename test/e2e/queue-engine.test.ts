@@ -414,6 +414,19 @@ describe.skipIf(!hasRedis && !process.env.CI)('queue engine (BullMQ on redis-ser
     }
   });
 
+  it('assign_task over the queue engine: a task named as before runs again, as on the local engine', async () => {
+    project();
+    await worker(['--agent-type', 'builder']);
+    writeFileSync(path.join(dir, 'go'), '');
+    const assign = () => run(['--json', 'run', 'assign_task', '--task', JSON.stringify({ id: 'nightly', tool: 'build', input: { name: 'n' } }), '--agent-id', 'builder-1'], dir);
+    for (const _ of [1, 2]) {
+      const done = await assign();
+      expect(done.code, done.stdout + done.stderr).toBe(0);
+      expect(JSON.parse(done.stdout)).toMatchObject({ task_id: 'nightly', status: 'completed', result: 'built-n' });
+    }
+    expect(started().trim().split('\n')).toEqual(['n', 'n']);
+  });
+
   it('a workflow step with on_failure: reassign runs again on another worker', async () => {
     project();
     await worker(['--agent-type', 'builder']);

@@ -489,7 +489,9 @@ class RedisSession implements EngineSession {
         job = await queue.getJob(jobId);
         const state = job ? await job.getState() : 'unknown';
         const kept = job?.returnvalue as JobResult | null | undefined;
-        if (state === 'completed' && kept?.ok) return this.outcome(task, kept, began);
+        // A resumed run's job that finished while it was away is done; a single task
+        // (assign_task, handle_failure) is never resumed: one named as before runs again.
+        if (state === 'completed' && kept?.ok && !this.request.single) return this.outcome(task, kept, began);
         // A failure, or a job a worker gave up on, is run again: the scheduler asked for it.
         // (Its children, a fan-in's inputs, stay: they are tasks of their own.)
         if (job && (state === 'completed' || state === 'failed')) {

@@ -35,6 +35,11 @@ export class ChosenEngine implements Engine {
   async open(request: OpenRequest): Promise<EngineSession> {
     return (await this.engine()).open(request);
   }
+
+  async instances(): Promise<{ id: string; type: string }[]> {
+    const engine = await this.engine();
+    return engine.instances ? engine.instances() : [];
+  }
 }
 
 /** The queue engine's shared runs when the project schedules on one; the caller closes it. */

@@ -76,4 +76,9 @@ export interface Engine {
   prepare(types: Iterable<string>): Promise<void>;
   /** Holds instances for a run or task: an empty pool or one with only unhealthy instances is an error at once. */
   open(request: OpenRequest): Promise<EngineSession>;
+  /**
+   * The instances the engine has now where they are not the registry's: a queue engine's are
+   * one per live worker and type (`type@worker`), the ids its reports name.
+   */
+  instances?(): Promise<{ id: string; type: string }[]>;
 }

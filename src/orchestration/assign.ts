@@ -1,4 +1,5 @@
 import { instancesOf } from '../agents/pool.js';
+import type { AgentInstance } from '../agents/types.js';
 import { suggest } from '../util/suggest.js';
 import { ExitCode, OrchError } from '../errors.js';
 import type { HandlerContext } from '../tools/module.js';
@@ -62,6 +63,15 @@ export async function findAgent(orch: Orchestration, id: unknown) {
   const all = instancesOf(await currentRegistry(orch));
   const agent = all.find((a) => a.id === id);
   if (agent) return agent;
-  const guess = suggest(id, all.map((a) => a.id));
+  // On a queue engine, the instances its reports name are its live workers'.
+  const live = (await orch.engine.instances?.()) ?? [];
+  const worker = live.find((i) => i.id === id);
+  if (worker) return engineInstance(worker);
+  const guess = suggest(id, [...all.map((a) => a.id), ...live.map((i) => i.id)]);
   throw new OrchError('ORCH_UNKNOWN_AGENT', `no agent \`${id}\``, { hint: guess ? `did you mean \`${guess}\`?` : 'orch status lists the agents', exitCode: ExitCode.usage });
+}
+
+/** An engine's instance as the registry would hold it: it has no record there, so nothing counted against it yet. */
+function engineInstance({ id, type }: { id: string; type: string }): AgentInstance {
+  return { id, type, status: 'available', currentTask: null, owner: null, tasksCompleted: 0, failureCount: 0, totalFailures: 0, lastActive: null, createdAt: new Date().toISOString() };
 }

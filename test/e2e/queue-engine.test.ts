@@ -427,6 +427,30 @@ describe.skipIf(!hasRedis && !process.env.CI)('queue engine (BullMQ on redis-ser
     expect(started().trim().split('\n')).toEqual(['n', 'n']);
   });
 
+  it('handle_failure over the queue engine takes the worker instance a report names: a retry runs on it, a reassignment on another', async () => {
+    project();
+    await worker(['--agent-type', 'builder']);
+    await worker(['--agent-type', 'builder']);
+    type Handled = { recovery_action: string; subtasks: string[]; result: { status: string; subtasks: Record<string, { status: string; agent_id: string }> } };
+    for (const [name, policy, action] of [['hr', { max_retries: 1, max_reassignments: 0 }, 'retry'], ['hs', { max_retries: 0, max_reassignments: 1 }, 'reassign']] as const) {
+      writeFileSync(path.join(dir, 'agent-team.yaml'), readFileSync(path.join(dir, 'agent-team.yaml'), 'utf8').replace(/\norchestration:.*$/s, '') + `\norchestration: { failure_policy: ${JSON.stringify(policy)} }\n`);
+      const task = { subtasks: [{ id: 'a', tool: 'flaky', input: { name } }], failure_policy: { max_retries: 0, max_reassignments: 0 } };
+      const failed = JSON.parse((await run(['--json', 'run', 'orchestrate', '--task', JSON.stringify(task)], dir)).stdout) as { task_id: string; subtasks: { a: { status: string; agent_id: string } } };
+      expect(failed.subtasks.a).toMatchObject({ status: 'failed', agent_id: expect.stringMatching(/^builder@/) });
+      const done = await run(['--json', 'run', 'handle_failure', '--agent-id', failed.subtasks.a.agent_id, '--task-id', failed.task_id], dir);
+      expect(done.code, done.stdout + done.stderr).toBe(0);
+      const handled = JSON.parse(done.stdout) as Handled;
+      expect(handled.recovery_action).toBe(action);
+      expect(handled.result).toMatchObject({ status: 'completed', subtasks: { a: { status: 'succeeded' } } });
+      const ran = handled.result.subtasks.a!.agent_id;
+      expect(ran).toMatch(/^builder@/);
+      if (action === 'retry') expect(ran).toBe(failed.subtasks.a.agent_id);
+      else expect(ran).not.toBe(failed.subtasks.a.agent_id);
+      const report = JSON.parse(readFileSync(path.join(dir, '.orch', 'tasks', failed.task_id, 'report.json'), 'utf8')) as { subtasks: { a: { result: unknown } } };
+      expect(report.subtasks.a.result).toBe(`ok-${name}`);
+    }
+  });
+
   it('a workflow step with on_failure: reassign runs again on another worker', async () => {
     project();
     await worker(['--agent-type', 'builder']);

@@ -197,6 +197,11 @@ export class RedisEngine implements Engine {
     }
   }
 
+  /** One instance per live worker and type it serves, as reports name them. */
+  instances(): Promise<{ id: string; type: string }[]> {
+    return this.command(async () => (await this.workers()).flatMap((w) => w.types.filter((type) => this.types.has(type)).map((type) => ({ id: instanceId(type, w.id), type }))));
+  }
+
   /** Workers that beat recently. */
   async workers(): Promise<WorkerBeat[]> {
     const all = await this.redis().hgetall(keys.workers(this.target));

@@ -311,6 +311,8 @@ class RedisSession implements EngineSession {
    * then) or the session closes (it is removed: the scheduler never asked for it).
    */
   private readonly flows = new Map<string, { queue: string; flow: Promise<FanInFlow> }>();
+  /** The fan-ins released: an input sent after its fan-in (none is, in a graph) is a job of its own. */
+  private readonly released = new Set<string>();
 
   constructor(
     private readonly engine: RedisEngine,
@@ -513,9 +515,10 @@ class RedisSession implements EngineSession {
       if (flow && flow.queue === where.queue) {
         // The fan-in of inputs this session added: given its task, BullMQ starts it once they are all done.
         this.flows.delete(jobId);
+        this.released.add(jobId);
         job = await this.release(await flow.flow, data(task, hooks, this.id));
       }
-      const parent = task.joins && this.request.fresh ? await this.fanInOf(task.joins) : undefined;
+      const parent = task.joins && this.request.fresh && !this.released.has(jobIdOf(task.joins.key)) ? await this.fanInOf(task.joins) : undefined;
       job ??= await this.engine.add(where.queue, task.action || 'task', data(task, hooks, this.id), jobId, parent);
       const added = job;
       const cancelled = new Promise<TaskOutcome>((resolve) => {

@@ -78,7 +78,7 @@ export interface Engine {
   open(request: OpenRequest): Promise<EngineSession>;
   /**
    * The instances the engine has now where they are not the registry's: a queue engine's are
-   * one per live worker and type (`type@worker`), the ids its reports name.
+   * one per live worker taking work and type (`type@worker`), the ids its reports name.
    */
   instances?(): Promise<{ id: string; type: string }[]>;
 }

@@ -63,15 +63,18 @@ export async function findAgent(orch: Orchestration, id: unknown) {
   const all = instancesOf(await currentRegistry(orch));
   const agent = all.find((a) => a.id === id);
   if (agent) return agent;
-  // On a queue engine, the instances its reports name are its live workers'.
+  // On a queue engine, the instances its reports name are its workers' (`type@worker`): a
+  // live one may take work; one gone (or draining) no longer can, but its failures are handled.
   const live = (await orch.engine.instances?.()) ?? [];
   const worker = live.find((i) => i.id === id);
-  if (worker) return engineInstance(worker);
+  if (worker) return engineInstance(worker, 'available');
+  const type = id.includes('@') ? id.slice(0, id.indexOf('@')) : undefined;
+  if (orch.engine.name === 'redis' && type !== undefined && orch.types.has(type)) return engineInstance({ id, type }, 'unhealthy');
   const guess = suggest(id, [...all.map((a) => a.id), ...live.map((i) => i.id)]);
   throw new OrchError('ORCH_UNKNOWN_AGENT', `no agent \`${id}\``, { hint: guess ? `did you mean \`${guess}\`?` : 'orch status lists the agents', exitCode: ExitCode.usage });
 }
 
-/** An engine's instance as the registry would hold it: it has no record there, so nothing counted against it yet. */
-function engineInstance({ id, type }: { id: string; type: string }): AgentInstance {
-  return { id, type, status: 'available', currentTask: null, owner: null, tasksCompleted: 0, failureCount: 0, totalFailures: 0, lastActive: null, createdAt: new Date().toISOString() };
+/** An engine's instance as the registry would hold it: it has no record there, so no failure is counted against it. */
+function engineInstance({ id, type }: { id: string; type: string }, status: AgentInstance['status']): AgentInstance {
+  return { id, type, status, currentTask: null, owner: null, tasksCompleted: 0, failureCount: 0, totalFailures: 0, lastActive: null, createdAt: new Date().toISOString() };
 }

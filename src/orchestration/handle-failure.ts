@@ -48,9 +48,9 @@ export async function handleFailure(params: Record<string, unknown>, ctx: Handle
   const failed = Object.entries(report.subtasks).filter(([, e]) => e.status === 'failed' && e.agent_id === agent.id).map(([id]) => id);
   const earlier = (await readJournal(journal.file)).filter((e) => e.type === 'recovery' && e.agent_id !== null && e.reason.startsWith('handle_failure'));
   const history = { retries: earlier.filter((e) => e.type === 'recovery' && e.action === 'retry').length, reassignments: earlier.filter((e) => e.type === 'recovery' && e.action === 'reassign').length };
-  // A queue engine's instance (a live worker's) has its peers among the engine's, not the registry's.
+  // A queue engine's instance (a worker's) has its peers among the engine's live ones, not the registry's.
   const live = (await orch.engine.instances?.()) ?? [];
-  const others = live.some((i) => i.id === agent.id)
+  const others = agent.id.includes('@') && orch.engine.name === 'redis'
     ? live.some((i) => i.type === agent.type && i.id !== agent.id)
     : instancesOf(await orch.agents.read(), agent.type).some((a) => a.id !== agent.id && a.status !== 'unhealthy');
   const policy = mergePolicy(orch.project.orchestration?.failurePolicy);

@@ -449,6 +449,18 @@ describe.skipIf(!hasRedis && !process.env.CI)('queue engine (BullMQ on redis-ser
       const report = JSON.parse(readFileSync(path.join(dir, '.orch', 'tasks', failed.task_id, 'report.json'), 'utf8')) as { subtasks: { a: { result: unknown } } };
       expect(report.subtasks.a.result).toBe(`ok-${name}`);
     }
+    // The worker a subtask failed on is gone: its instance is still known, and its failure reassigned to a live one.
+    const task = { subtasks: [{ id: 'a', tool: 'flaky', input: { name: 'ht' } }], failure_policy: { max_retries: 0, max_reassignments: 0 } };
+    const failed = JSON.parse((await run(['--json', 'run', 'orchestrate', '--task', JSON.stringify(task)], dir)).stdout) as { task_id: string; subtasks: { a: { agent_id: string } } };
+    const gone = workers.find((w) => w.out().includes(failed.subtasks.a.agent_id.split('@')[1]!))!;
+    gone.child.kill('SIGKILL');
+    await gone.done;
+    const after = await run(['--json', 'run', 'handle_failure', '--agent-id', failed.subtasks.a.agent_id, '--task-id', failed.task_id], dir);
+    expect(after.code, after.stdout + after.stderr).toBe(0);
+    const handled = JSON.parse(after.stdout) as Handled;
+    expect(handled.recovery_action).toBe('reassign');
+    expect(handled.result.subtasks.a!.status).toBe('succeeded');
+    expect(handled.result.subtasks.a!.agent_id).not.toBe(failed.subtasks.a.agent_id);
   });
 
   it('a workflow step with on_failure: reassign runs again on another worker', async () => {

@@ -197,9 +197,11 @@ export class RedisEngine implements Engine {
     }
   }
 
-  /** One instance per live worker and type it serves, as reports name them. */
+  /** One instance per live worker taking work (not draining) and type it serves, as reports name them. */
   instances(): Promise<{ id: string; type: string }[]> {
-    return this.command(async () => (await this.workers()).flatMap((w) => w.types.filter((type) => this.types.has(type)).map((type) => ({ id: instanceId(type, w.id), type }))));
+    return this.command(async () =>
+      (await this.workers()).filter((w) => !w.draining).flatMap((w) => w.types.filter((type) => this.types.has(type)).map((type) => ({ id: instanceId(type, w.id), type }))),
+    );
   }
 
   /** Workers that beat recently. */
@@ -513,13 +515,14 @@ class RedisSession implements EngineSession {
       }
       const flow = this.request.fresh ? this.flows.get(jobId) : undefined;
       if (flow && flow.queue === where.queue) {
-        // The fan-in of inputs this session added: given its task, BullMQ starts it once they are all done.
+        // The fan-in of inputs this session added: given its task, BullMQ starts it once they
+        // are all done. Until it is released, closing the session still removes it.
+        job = await this.release(await flow.flow, data(task, hooks, this.id));
         this.flows.delete(jobId);
         this.released.add(jobId);
-        job = await this.release(await flow.flow, data(task, hooks, this.id));
       }
-      const parent = task.joins && this.request.fresh && !this.released.has(jobIdOf(task.joins.key)) ? await this.fanInOf(task.joins) : undefined;
-      job ??= await this.engine.add(where.queue, task.action || 'task', data(task, hooks, this.id), jobId, parent);
+      // A job there already (a released fan-in) cannot be given a parent.
+      job ??= await this.engine.add(where.queue, task.action || 'task', data(task, hooks, this.id), jobId, task.joins && (await this.fanInOf(task.joins)));
       const added = job;
       const cancelled = new Promise<TaskOutcome>((resolve) => {
         onAbort = () => void this.cancel(added, link, String(signal.reason ?? 'cancelled')).then((gone) => gone && resolve(failed('ORCH_CANCELLED', `cancelled (${String(signal.reason ?? 'cancelled')})`, link.agentId ?? null)));
@@ -549,8 +552,10 @@ class RedisSession implements EngineSession {
    * input names its parent. A fan-in placed on a worker's own queue is not one (only a
    * first attempt is, and it goes to its type's queue).
    */
-  private async fanInOf(joins: FanIn): Promise<ParentOptions> {
+  private async fanInOf(joins: FanIn): Promise<ParentOptions | undefined> {
     const id = jobIdOf(joins.key);
+    // Only a new run's session makes flows, none once its fan-in was released or the session closes.
+    if (!this.request.fresh || this.released.has(id) || this.controller.signal.aborted) return undefined;
     let entry = this.flows.get(id);
     if (!entry) {
       const held: JobData = { task: { key: joins.key, agentType: joins.agentType, action: joins.action, input: {}, ids: {} }, session: this.id, held: true };
@@ -560,8 +565,10 @@ class RedisSession implements EngineSession {
     try {
       await entry.flow;
     } catch (err) {
+      // Without its flow, the input is a job of its own and the fan-in one too: the run goes on.
       if (this.flows.get(id) === entry) this.flows.delete(id);
-      throw err;
+      this.engine.warn(err as Error);
+      return undefined;
     }
     return this.engine.parentOf(joins.agentType, id);
   }
@@ -603,6 +610,8 @@ class RedisSession implements EngineSession {
     }
     if (link.worker) await this.send(link.worker, { t: 'cancel', job: job.id!, reason });
     await new Promise((r) => setTimeout(r, CANCEL_WAIT_MS).unref());
+    // Given up, it no longer holds up the fan-in it feeds.
+    if (job.parentKey) await job.removeChildDependency().catch(() => undefined);
     return true;
   }
 
@@ -647,13 +656,10 @@ class RedisSession implements EngineSession {
 
   /** Removes a fan-in never submitted (its inputs failed, the run stopped before it), then its gate. */
   private async drop(flow: Promise<FanInFlow>): Promise<void> {
-    try {
-      const { parent, gate } = await flow;
-      await parent.remove({ removeChildren: false });
-      await gate.remove();
-    } catch (err) {
-      this.engine.warn(err as Error);
-    }
+    const made = await flow.catch(() => undefined);
+    if (!made) return;
+    // The gate goes even when the parent could not: each on its own.
+    for (const job of [made.parent, made.gate]) await job.remove({ removeChildren: false }).catch((err: Error) => this.engine.warn(err));
   }
 
   close(): Promise<void> {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readlinkSync } from 'node:fs';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import type { Redis } from 'ioredis';
@@ -8,10 +8,30 @@ import { bounded, connection, probe } from './connect.js';
 import { countLines, pullTask, taskIndex } from './shared-tasks.js';
 import type { EngineTarget } from './target.js';
 
-/** Whether a lock holder (`host:pid:since`) is a process of this machine that is no longer running. */
-function deadHereHolds(holder: string): boolean {
-  const [host, pid] = holder.split(':');
-  if (host !== os.hostname() || !/^\d+$/.test(pid ?? '')) return false;
+/**
+ * This process's pid namespace (`pid:[4026531836]` on Linux): containers sharing a host name
+ * (host networking, a pod's containers) do not share process ids. Undefined where unknown.
+ */
+const pidSpace: string | undefined = (() => {
+  try {
+    return readlinkSync('/proc/self/ns/pid').replace(/[^0-9]/g, '') || undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
+/** A lock holder as written: `host:pid:since:pidspace`. */
+export function holderOf(): string {
+  return `${os.hostname()}:${process.pid}:${Date.now()}:${pidSpace ?? ''}`;
+}
+
+/**
+ * Whether a lock holder is a process of this machine, in this pid namespace, that is no
+ * longer running. A holder written without a namespace, or in another, is never taken as dead.
+ */
+export function deadHereHolds(holder: string): boolean {
+  const [host, pid, , space] = holder.split(':');
+  if (host !== os.hostname() || !/^\d+$/.test(pid ?? '') || pidSpace === undefined || space !== pidSpace) return false;
   try {
     process.kill(Number(pid), 0);
     return false;
@@ -19,6 +39,11 @@ function deadHereHolds(holder: string): boolean {
     return (err as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
+
+/** Sets KEYS[1] to ARGV[2] for ARGV[3] ms if it holds ARGV[1] (a dead holder's lock taken over). */
+const TAKE_OVER = "if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 else return 0 end";
+/** Renews KEYS[1] for ARGV[2] ms if this holder (ARGV[1]) still has it: a lock taken over meanwhile is not taken back. */
+const RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
 
 /** How long a run's lock in Redis lasts unless its holder renews it. */
 const LOCK_MS = 15_000;
@@ -114,21 +139,23 @@ export class SharedRuns {
    */
   async lock(runId: string): Promise<() => Promise<void>> {
     const redis = this.redis();
-    const me = `${os.hostname()}:${process.pid}:${Date.now()}`;
-    const got = await redis.set(this.lockKey(runId), me, 'PX', LOCK_MS, 'NX');
-    // A holder on this machine whose process is gone (killed, crashed) cannot renew it: it is taken over at once, not after it lapses.
-    const taken = async (): Promise<boolean> => {
-      const holder = await redis.get(this.lockKey(runId));
-      if (holder === null || !deadHereHolds(holder)) return false;
-      return (await redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 else return 0 end", 1, this.lockKey(runId), holder, me, LOCK_MS)) !== 0;
+    const me = holderOf();
+    const key = this.lockKey(runId);
+    // Free (or lapsed since it was found held), it is taken; a holder on this machine whose
+    // process is gone (killed, crashed) cannot renew it: it is taken over at once, not after it lapses.
+    const take = async (): Promise<boolean> => {
+      if ((await redis.set(key, me, 'PX', LOCK_MS, 'NX')) !== null) return true;
+      const holder = await redis.get(key);
+      if (holder === null) return (await redis.set(key, me, 'PX', LOCK_MS, 'NX')) !== null;
+      return deadHereHolds(holder) && (await redis.eval(TAKE_OVER, 1, key, holder, me, LOCK_MS)) !== 0;
     };
-    if (got === null && !(await taken())) {
+    if (!(await take())) {
       const holder = (await redis.get(this.lockKey(runId))) ?? 'another process';
       throw new OrchError('ORCH_RUN_LOCKED', `run ${runId} is being driven by ${holder.split(':').slice(0, 2).join(' pid ')} (through ${this.target.shown})`, {
         hint: 'wait for it to finish or pause, or stop that process first',
       });
     }
-    const renew = setInterval(() => void redis.set(this.lockKey(runId), me, 'PX', LOCK_MS, 'XX').catch(() => undefined), RENEW_MS);
+    const renew = setInterval(() => void redis.eval(RENEW, 1, key, me, LOCK_MS).catch(() => undefined), RENEW_MS);
     renew.unref();
     const control = redis.duplicate();
     control.on('error', () => {});

@@ -26,6 +26,11 @@ export interface RedisEngineOptions {
 }
 
 const SESSION_TTL_MS = 15_000;
+/** Jobs read from each state of a worker's own queue when counting them by type (retries and reassignments: a few). */
+const OWN_READ = 1000;
+
+/** Jobs on workers' own queues by type. */
+type OwnJobs = Map<string, { active: number; waiting: number }>;
 const SESSION_BEAT_MS = 5_000;
 /** A cancelled running task whose worker does not answer is given up on after this long. */
 const CANCEL_WAIT_MS = 10_000;
@@ -125,7 +130,8 @@ export class RedisEngine implements Engine {
   snapshot(): Promise<{ pools: PoolSnapshot[]; workers: WorkerBeat[] }> {
     return this.command(async () => {
       const workers = await this.workers();
-      const pools = await Promise.all([...this.types.keys()].map((type) => this.pool(type, workers)));
+      const own = this.ownJobs(workers);
+      const pools = await Promise.all([...this.types.keys()].map((type) => this.pool(type, workers, own)));
       return { pools, workers };
     });
   }
@@ -136,20 +142,38 @@ export class RedisEngine implements Engine {
    * (retries and reassignments sent to one worker) — and what is available is bounded by
    * the slots of the live workers that serve it.
    */
-  async pool(type: string, workers: readonly WorkerBeat[]): Promise<PoolSnapshot> {
+  async pool(type: string, workers: readonly WorkerBeat[], own: Promise<OwnJobs> = this.ownJobs(workers.filter((w) => w.types.includes(type)))): Promise<PoolSnapshot> {
     const queue = this.queue(type);
-    const [desired, active, waiting, own] = await Promise.all([this.poolSize(type), queue.getActiveCount(), queue.getWaitingCount(), this.ownJobs(type, workers)]);
-    const busy = active + own.active;
+    const [desired, active, waiting, mine] = await Promise.all([this.poolSize(type), queue.getActiveCount(), queue.getWaitingCount(), own]);
+    const busy = active + (mine.get(type)?.active ?? 0);
     const slots = workers.filter((w) => w.types.includes(type) && !w.draining).reduce((n, w) => n + w.concurrency, 0);
-    return { type, desired, instances: desired, available: Math.max(0, Math.min(slots, desired) - busy), busy, unhealthy: 0, queued: waiting + own.waiting };
+    return { type, desired, instances: desired, available: Math.max(0, Math.min(slots, desired) - busy), busy, unhealthy: 0, queued: waiting + (mine.get(type)?.waiting ?? 0) };
   }
 
-  /** The jobs of a type on the own queues of the workers serving it, running and waiting (a worker's own queue holds any of its types). */
-  private async ownJobs(type: string, workers: readonly WorkerBeat[]): Promise<{ active: number; waiting: number }> {
-    const queues = workers.filter((w) => w.types.includes(type)).map((w) => this.queue(ownQueue(w.id)));
-    const ofType = (jobs: Job[]) => jobs.filter((j) => (j.data as JobData | undefined)?.task?.agentType === type).length;
-    const counts = await Promise.all(queues.map(async (q) => ({ active: ofType(await q.getActive()), waiting: ofType(await q.getWaiting()) })));
-    return counts.reduce((sum, c) => ({ active: sum.active + c.active, waiting: sum.waiting + c.waiting }), { active: 0, waiting: 0 });
+  /**
+   * The jobs on these workers' own queues, running and waiting, by type (a worker's own queue
+   * holds any of its types): each queue read once, for every type.
+   */
+  async ownJobs(workers: readonly WorkerBeat[]): Promise<OwnJobs> {
+    const counts: OwnJobs = new Map();
+    const count = (jobs: Job[], state: 'active' | 'waiting') => {
+      for (const job of jobs) {
+        const type = (job.data as JobData | undefined)?.task?.agentType;
+        if (type === undefined) continue;
+        const c = counts.get(type) ?? { active: 0, waiting: 0 };
+        c[state]++;
+        counts.set(type, c);
+      }
+    };
+    await Promise.all(
+      workers.map(async (w) => {
+        const queue = this.queue(ownQueue(w.id));
+        const [active, waiting] = await Promise.all([queue.getActive(0, OWN_READ - 1), queue.getWaiting(0, OWN_READ - 1)]);
+        count(active, 'active');
+        count(waiting, 'waiting');
+      }),
+    );
+    return counts;
   }
 
   /**
@@ -639,7 +663,8 @@ class RedisSession implements EngineSession {
     const types = [...this.engine.types.keys()].filter((t) => role === undefined || t === role);
     if (role !== undefined && types.length === 0) throw new Error(`the team has no agent \`${role}\`; its agents are: ${[...this.engine.types.keys()].join(', ')}`);
     const beats = await this.engine.workers();
-    const pools = await Promise.all(types.map((type) => this.engine.pool(type, beats)));
+    const own = this.engine.ownJobs(beats);
+    const pools = await Promise.all(types.map((type) => this.engine.pool(type, beats, own)));
     return {
       engine: this.target.shown,
       agents: pools.map((p) => ({

@@ -56,6 +56,8 @@ process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
   redis.kill('SIGKILL');
 });
+// Stopped by a signal, it exits through that hook too (Node's default would skip it).
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
 function startWorker(args = []) {
   const child = spawn(process.execPath, [BIN, 'worker', '--concurrency', String(CONCURRENCY), '--stall-interval', '1s', ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);

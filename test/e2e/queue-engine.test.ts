@@ -98,8 +98,14 @@ function start(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Proc {
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-  return { child, out: () => stdout + stderr, done };
+  const proc = { child, out: () => stdout + stderr, done };
+  running.add(proc);
+  void done.then(() => running.delete(proc));
+  return proc;
 }
+
+/** Every orch process a test started that has not ended: a test that fails half-way leaves none behind. */
+const running = new Set<Proc>();
 
 const run = (args: string[], cwd: string, env?: NodeJS.ProcessEnv) => start(args, cwd, env).done;
 
@@ -135,10 +141,11 @@ describe.skipIf(!hasRedis && !process.env.CI)('queue engine (BullMQ on redis-ser
     rmSync(redisDir, { recursive: true, force: true });
   });
   afterEach(async () => {
-    for (const w of workers.splice(0)) {
-      if (w.child.exitCode === null) {
-        w.child.kill('SIGKILL');
-        await w.done;
+    workers.splice(0);
+    for (const p of [...running]) {
+      if (p.child.exitCode === null) {
+        p.child.kill('SIGKILL');
+        await p.done;
       }
     }
     rmSync(dir, { recursive: true, force: true });

@@ -198,6 +198,17 @@ describe.skipIf(!hasRedis && !process.env.CI)('queue engine (BullMQ on redis-ser
   /** Jobs left on the queue of fan-in gates: none once every fan-in was released or removed. */
   const gatesLeft = (q: Queues) => q.queue('#fan-in').getJobCountByTypes('waiting', 'completed', 'failed');
 
+  /** A run of `slowfan` killed -9 with x running and y done: its fan-in z is held in Redis. */
+  async function killedMidFanOut(): Promise<void> {
+    project();
+    await worker(['--agent-type', 'loud']);
+    await worker(['--agent-type', 'builder']);
+    const running = start(['run', 'slowfan'], dir);
+    await until(() => started().includes('sx') && journal().includes('{"type":"step_succeeded","step":"y"'), 'x to start and y to end');
+    running.child.kill('SIGKILL');
+    await running.done;
+  }
+
   it('fan-out/fan-in as a BullMQ flow: the fan-in is the parent of its inputs, retries included, and BullMQ starts it after them', async () => {
     project();
     await worker(['--agent-type', 'builder']);
@@ -258,13 +269,7 @@ describe.skipIf(!hasRedis && !process.env.CI)('queue engine (BullMQ on redis-ser
   });
 
   it('a run killed during its fan-out leaves the fan-in held in Redis; resumed, the run releases it and BullMQ starts it', async () => {
-    project();
-    await worker(['--agent-type', 'loud']);
-    await worker(['--agent-type', 'builder']);
-    const running = start(['run', 'slowfan'], dir);
-    await until(() => started().includes('sx') && journal().includes('{"type":"step_succeeded","step":"y"'), 'x to start and y to end');
-    running.child.kill('SIGKILL');
-    await running.done;
+    await killedMidFanOut();
     await inQueues(async (q) => {
       const held = `${runId()}/z/1`;
       expect(await (await q.queue('loud').getJob(held))!.getState()).toBe('waiting-children');
@@ -279,6 +284,34 @@ describe.skipIf(!hasRedis && !process.env.CI)('queue engine (BullMQ on redis-ser
       // x ran once: the resumed run found it finished in its queue.
       expect(started().trim().split('\n')).toEqual(['sx']);
     });
+  });
+
+  it('a fan-in held for a run that is gone is swept away with its gate; resumed later, the run sends it as a job of its own', async () => {
+    await killedMidFanOut();
+    const { Redis } = await import('ioredis');
+    const { sweepHeldFanIns } = await import('../../src/engine/redis/fan-in-sweep.js');
+    const redisClient = new Redis({ host: '127.0.0.1', port: redis.port });
+    try {
+      await inQueues(async (q) => {
+        const held = (await q.queue('loud').getJob(`${runId()}/z/1`))!;
+        const target = { url: redis.url, shown: redis.url, prefix: `${q.prefix}:` };
+        // While the run's session lives (its key lasts 15 s after its last beat), nothing is swept.
+        expect(await sweepHeldFanIns(redisClient, target)).toBe(0);
+        // Its session's key expires: the run is gone.
+        await redisClient.del(`${q.prefix}:session:${(held.data as { session: string }).session}`);
+        expect(await sweepHeldFanIns(redisClient, target)).toBe(1);
+        expect(await q.queue('loud').getJob(`${runId()}/z/1`)).toBeUndefined();
+        expect(await gatesLeft(q)).toBe(0);
+        writeFileSync(path.join(dir, 'go'), '');
+        const resumed = await run(['--json', 'resume', runId()], dir);
+        expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+        const z = (await q.queue('loud').getJob(`${runId()}/z/1`))!;
+        expect(JSON.stringify(z.returnvalue)).toContain('built-sx');
+        expect(started().trim().split('\n')).toEqual(['sx']);
+      });
+    } finally {
+      redisClient.disconnect();
+    }
   });
 
   it('runs a workflow as jobs that two workers take; each step names the worker instance that ran it', async () => {

@@ -11,6 +11,7 @@ import { relayedChannel, relayedTeam, type Ask, type Reply } from '../relay.js';
 import { toFailure, type TaskSpec } from '../task.js';
 import type { WorkerRuntime } from '../worker-host.js';
 import { bounded, connection, probe } from './connect.js';
+import { sweepHeldFanIns } from './fan-in-sweep.js';
 import { keys } from './keys.js';
 import { BEAT_MS, instanceId, ownQueue, payload, type JobData, type JobResult, type RelayMessage, type ReplyMessage, type WorkerBeat } from './protocol.js';
 import type { EngineTarget } from './target.js';
@@ -34,6 +35,8 @@ export interface QueueWorkerOptions {
 
 /** How often a worker waiting for its run's answer checks that the run is still there. */
 const OWNER_CHECK_MS = 5000;
+/** How often a worker looks for fan-ins held by runs that are gone. */
+const SWEEP_MS = 60_000;
 /** After the last job ended, how long closing may still wait for Redis. */
 const CLOSE_GRACE_MS = 3000;
 
@@ -84,6 +87,7 @@ export class QueueWorker {
   private running = 0;
   private readonly startedAt = new Date().toISOString();
   private beat: NodeJS.Timeout | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
   private readonly stopped = new AbortController();
   private reading: Promise<void> | undefined;
   private draining = false;
@@ -117,6 +121,9 @@ export class QueueWorker {
     this.replies.on('error', this.warn);
     await this.beatOnce();
     this.beat = setInterval(() => void this.beatOnce().catch(this.warn), BEAT_MS);
+    // Fan-ins held for runs that are gone (killed mid-fan-out) are removed by whichever worker looks first.
+    this.sweeper = setInterval(() => void sweepHeldFanIns(this.conn!, this.target).catch(this.warn), SWEEP_MS);
+    this.sweeper.unref();
     this.reading = this.readReplies();
     for (const type of this.options.types) this.take(type.name, () => type);
     // The worker's own queue: jobs sent to this worker alone (a retry on the same instance,
@@ -382,6 +389,7 @@ export class QueueWorker {
     await Promise.race([closing, this.idle().then(() => new Promise((r) => setTimeout(r, up() ? CLOSE_GRACE_MS : 0).unref()))]);
     this.stopped.abort();
     if (this.beat) clearInterval(this.beat);
+    if (this.sweeper) clearInterval(this.sweeper);
     for (const w of [...this.waiting.values()]) w.reject(new OrchError('ORCH_CANCELLED', 'the worker is stopping'));
     this.replies?.disconnect();
     // A read queued while Redis was away may never settle, even once disconnected.

@@ -58,7 +58,7 @@ export async function assignTask(params: Record<string, unknown>, ctx: HandlerCo
 }
 
 /** The instance of that id, or a usage error suggesting the closest. */
-export async function findAgent(orch: Orchestration, id: unknown) {
+export async function findAgent(orch: Orchestration, id: unknown): Promise<FoundAgent> {
   if (typeof id !== 'string') throw new OrchError('ORCH_INPUT', '`agent_id` must be a string', { exitCode: ExitCode.usage });
   const all = instancesOf(await currentRegistry(orch));
   const agent = all.find((a) => a.id === id);
@@ -67,14 +67,19 @@ export async function findAgent(orch: Orchestration, id: unknown) {
   // live one may take work; one gone (or draining) no longer can, but its failures are handled.
   const live = (await orch.engine.instances?.()) ?? [];
   const worker = live.find((i) => i.id === id);
-  if (worker) return engineInstance(worker, 'available');
-  const type = id.includes('@') ? id.slice(0, id.indexOf('@')) : undefined;
-  if (orch.engine.name === 'redis' && type !== undefined && orch.types.has(type)) return engineInstance({ id, type }, 'unhealthy');
+  const type = worker?.type ?? (orch.engine.name === 'redis' && id.includes('@') ? id.slice(0, id.indexOf('@')) : undefined);
+  if (type !== undefined && orch.types.has(type)) {
+    const peers = live.some((i) => i.type === type && i.id !== id);
+    return engineInstance({ id, type }, worker ? 'available' : 'unhealthy', peers);
+  }
   const guess = suggest(id, [...all.map((a) => a.id), ...live.map((i) => i.id)]);
   throw new OrchError('ORCH_UNKNOWN_AGENT', `no agent \`${id}\``, { hint: guess ? `did you mean \`${guess}\`?` : 'orch status lists the agents', exitCode: ExitCode.usage });
 }
 
+/** An agent `findAgent` found: the registry's, or a queue engine's worker instance, which knows whether another live worker serves its type. */
+export type FoundAgent = AgentInstance & { livePeers?: boolean };
+
 /** An engine's instance as the registry would hold it: it has no record there, so no failure is counted against it. */
-function engineInstance({ id, type }: { id: string; type: string }, status: AgentInstance['status']): AgentInstance {
-  return { id, type, status, currentTask: null, owner: null, tasksCompleted: 0, failureCount: 0, totalFailures: 0, lastActive: null, createdAt: new Date().toISOString() };
+function engineInstance({ id, type }: { id: string; type: string }, status: AgentInstance['status'], livePeers: boolean): FoundAgent {
+  return { id, type, status, currentTask: null, owner: null, tasksCompleted: 0, failureCount: 0, totalFailures: 0, lastActive: null, createdAt: new Date().toISOString(), livePeers };
 }

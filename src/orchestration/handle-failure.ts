@@ -49,10 +49,7 @@ export async function handleFailure(params: Record<string, unknown>, ctx: Handle
   const earlier = (await readJournal(journal.file)).filter((e) => e.type === 'recovery' && e.agent_id !== null && e.reason.startsWith('handle_failure'));
   const history = { retries: earlier.filter((e) => e.type === 'recovery' && e.action === 'retry').length, reassignments: earlier.filter((e) => e.type === 'recovery' && e.action === 'reassign').length };
   // A queue engine's instance (a worker's) has its peers among the engine's live ones, not the registry's.
-  const live = (await orch.engine.instances?.()) ?? [];
-  const others = agent.id.includes('@') && orch.engine.name === 'redis'
-    ? live.some((i) => i.type === agent.type && i.id !== agent.id)
-    : instancesOf(await orch.agents.read(), agent.type).some((a) => a.id !== agent.id && a.status !== 'unhealthy');
+  const others = agent.livePeers ?? instancesOf(await orch.agents.read(), agent.type).some((a) => a.id !== agent.id && a.status !== 'unhealthy');
   const policy = mergePolicy(orch.project.orchestration?.failurePolicy);
   const possible = { retry: failed.length > 0 && status !== 'unhealthy', reassign: failed.length > 0 && others };
   const ruled = decideRecovery(policy, history, possible);

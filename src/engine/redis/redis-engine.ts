@@ -26,14 +26,14 @@ export interface RedisEngineOptions {
 }
 
 const SESSION_TTL_MS = 15_000;
+const SESSION_BEAT_MS = 5_000;
+/** A cancelled running task whose worker does not answer is given up on after this long. */
+const CANCEL_WAIT_MS = 10_000;
 /** Jobs read from each state of a worker's own queue when counting them by type (retries and reassignments: a few). */
 const OWN_READ = 1000;
 
 /** Jobs on workers' own queues by type. */
 type OwnJobs = Map<string, { active: number; waiting: number }>;
-const SESSION_BEAT_MS = 5_000;
-/** A cancelled running task whose worker does not answer is given up on after this long. */
-const CANCEL_WAIT_MS = 10_000;
 
 /**
  * The queue engine: one BullMQ queue per agent type in Redis, taken by `orch worker`
@@ -537,7 +537,8 @@ class RedisSession implements EngineSession {
           job = await this.release({ parent: job, gate }, data(task, hooks, this.id));
         }
       }
-      const flow = this.request.fresh ? this.flows.get(jobId) : undefined;
+      // Only a new run's session holds flows (fanInOf makes none otherwise).
+      const flow = this.flows.get(jobId);
       if (flow && flow.queue === where.queue) {
         // The fan-in of inputs this session added: given its task, BullMQ starts it once they
         // are all done. Until it is released, closing the session still removes it.

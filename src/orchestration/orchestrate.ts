@@ -51,6 +51,18 @@ export async function orchestrate(params: Record<string, unknown>, ctx: HandlerC
   const session = await orch.engine.open({ owner: taskId, wanted, signal: ctx.signal, fresh: true });
   const leased = session.leased();
   journal.append({ type: 'task_started', task_id: taskId, tool: 'orchestrate', coordination, subtasks: subtasks.length, agents: [...leased.values()].flat() });
+  // What waits for the disk overlaps the work: the plan (which handle_failure reads once the
+  // task is over) is saved while the subtasks run, and the session closes while the report
+  // is saved — the workers would otherwise wait for both, idle, between one task and the next.
+  let planSaved: Promise<void> | undefined;
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closed ??= (async () => {
+      await session.close();
+      for (const agent of await unhealthyAmong(orch, leased)) {
+        journal.append({ type: 'agent_unhealthy', task_id: taskId, agent_id: agent.id, failure_count: agent.failureCount });
+      }
+    })());
   try {
     // When each subtask started and ended (over all its attempts), for the report's timeline.
     const timings = new Map<string, { startedAt: number; endedAt: number }>();
@@ -89,7 +101,7 @@ export async function orchestrate(params: Record<string, unknown>, ctx: HandlerC
         timings.set(subtask.id, { startedAt, endedAt: Date.now() });
       }
     };
-    const results = await runGraph(subtasks, {
+    const running = runGraph(subtasks, {
       taskId,
       executor: session,
       policy,
@@ -97,6 +109,10 @@ export async function orchestrate(params: Record<string, unknown>, ctx: HandlerC
       onEvent: (event) => journal.append(event),
       signal: ctx.signal,
     });
+    // Once the first subtasks have gone out (they leave at the end of this turn).
+    planSaved = new Promise<void>((resolve) => setImmediate(resolve)).then(() => orch.tasks.savePlan(taskId, subtasks));
+    planSaved.catch(() => undefined);
+    const results = await running;
     const { result, details } = prepared.combine(results);
     const report = buildReport({ taskId, coordination, subtasks, results, result, startedAt, details, timings });
     const aggregator = orch.project.orchestration?.aggregate === 'llm' ? (planner ?? plannerOf(orch)) : undefined;
@@ -109,13 +125,12 @@ export async function orchestrate(params: Record<string, unknown>, ctx: HandlerC
     }
     journal.append({ type: 'task_finished', task_id: taskId, status: report.status, succeeded: countOf(report, 'succeeded'), failed: countOf(report, 'failed') });
     // The caller gets the report as saved, secrets replaced, as a workflow's output is.
-    const [saved] = await Promise.all([orch.tasks.saveReport(report), orch.tasks.savePlan(taskId, subtasks)]);
+    const [saved] = await Promise.all([orch.tasks.saveReport(report), planSaved, close()]);
     return saved;
   } finally {
-    await session.close();
-    for (const agent of await unhealthyAmong(orch, leased)) {
-      journal.append({ type: 'agent_unhealthy', task_id: taskId, agent_id: agent.id, failure_count: agent.failureCount });
-    }
+    // Ended by an error (a cancelled run's, a pattern's), the session closes here; the plan is kept all the same.
+    await close();
+    await planSaved?.catch(() => undefined);
     await journal.flush();
   }
 }

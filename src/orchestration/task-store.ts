@@ -68,9 +68,9 @@ export class TaskStore {
     await this.saveFile(taskId, 'plan.json', `${JSON.stringify(this.redact(subtasks))}\n`);
   }
 
+  /** Writes a task file here and, on a queue engine, to Redis, both at once. */
   private async saveFile(taskId: string, name: string, text: string): Promise<void> {
-    await writeFileAtomic(path.join(this.dir(taskId), name), text);
-    await this.share?.save(taskId, name, text);
+    await Promise.all([writeFileAtomic(path.join(this.dir(taskId), name), text), this.share?.save(taskId, name, text)]);
   }
 
   /** On a queue engine, a task another machine ran is brought here before it is read. */

@@ -26,6 +26,11 @@ export interface RedisEngineOptions {
 }
 
 const SESSION_TTL_MS = 15_000;
+
+/** Sets (or renews) a session's key, which lapses unless its session keeps it alive. */
+function keepAlive(redis: Redis, key: string, owner: string): Promise<unknown> {
+  return redis.set(key, owner, 'PX', SESSION_TTL_MS);
+}
 const SESSION_BEAT_MS = 5_000;
 /** A cancelled running task whose worker does not answer is given up on after this long. */
 const CANCEL_WAIT_MS = 10_000;
@@ -247,15 +252,26 @@ export class RedisEngine implements Engine {
     const link = this.hold();
     try {
       await link.ready();
-      // One round trip: the pools checked and the workers read together.
-      const [, beats] = await Promise.all([this.prepare(request.wanted.keys()), this.workers()]);
+      // One round trip: the pools checked, the workers read and the session's key set
+      // together; a run refused leaves no session behind.
+      const id = randomUUID();
+      const alive = keepAlive(this.redis(), keys.session(this.target, id), request.owner);
+      alive.catch(() => undefined);
+      let beats: WorkerBeat[];
+      try {
+        [, beats] = await Promise.all([this.prepare(request.wanted.keys()), this.workers()]);
+      } catch (err) {
+        await bounded(alive.then(() => this.redis().del(keys.session(this.target, id))));
+        throw err;
+      }
+      await alive;
       for (const type of request.wanted.keys()) {
         if (!beats.some((b) => b.types.includes(type))) {
           this.options.logger?.warn?.(`no worker serves \`${type}\` on ${this.target.shown} yet: its tasks wait in the queue (start one with \`orch worker --agent-type ${type}\`)`);
         }
       }
-      const session = new RedisSession(this, request, beats, async () => this.release());
-      await session.start();
+      const session = new RedisSession(this, id, request, beats, async () => this.release());
+      session.start();
       return session;
     } catch (err) {
       this.release();
@@ -315,7 +331,6 @@ interface Submitted extends TaskLink {
 }
 
 class RedisSession implements EngineSession {
-  readonly id = randomUUID();
   private readonly tasks = new Map<string, Submitted>();
   /**
    * Jobs waited for, by id: their workers say when each is done, on the relay stream. `queue`
@@ -342,6 +357,8 @@ class RedisSession implements EngineSession {
 
   constructor(
     private readonly engine: RedisEngine,
+    /** The session's id; its key is set already. */
+    readonly id: string,
     private readonly request: OpenRequest,
     beats: WorkerBeat[],
     private readonly done: () => Promise<void>,
@@ -360,12 +377,11 @@ class RedisSession implements EngineSession {
     return this.engine.target;
   }
 
-  async start(): Promise<void> {
+  /** Keeps the session's key alive (it was set as the session opened) and starts reading its relay stream. */
+  start(): void {
     const redis = this.engine.redis();
-    const alive = () => redis.set(keys.session(this.target, this.id), this.request.owner, 'PX', SESSION_TTL_MS);
-    await alive();
     this.beat = setInterval(() => {
-      void alive().catch((err: Error) => this.engine.warn(err));
+      void keepAlive(redis, keys.session(this.target, this.id), this.request.owner).catch((err: Error) => this.engine.warn(err));
       void this.reconcile().catch((err: Error) => this.engine.warn(err));
     }, SESSION_BEAT_MS);
     this.beat.unref();

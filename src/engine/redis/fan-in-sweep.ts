@@ -27,20 +27,28 @@ export async function sweepHeldFanIns(redis: Redis, target: EngineTarget): Promi
     }
     return q;
   };
+  // What decides each gate, read for all of them at once: its fan-in, the fan-in's data,
+  // and whether the run that holds it still has a session.
+  const parents = (await Promise.all(gateIds.map((id) => redis.hget(`${prefix}:${GATE_QUEUE}:${id}`, 'parentKey')))).map((key) => {
+    const parent = key?.startsWith(`${prefix}:`) ? key.slice(prefix.length + 1) : undefined;
+    const at = parent?.indexOf(':') ?? -1;
+    return parent !== undefined && at > 0 ? { queue: parent.slice(0, at), id: parent.slice(at + 1), key: parent } : undefined;
+  });
+  const datas = await Promise.all(
+    parents.map(async (p) => {
+      const raw = p && (await redis.hget(`${prefix}:${p.key}`, 'data'));
+      return raw ? (JSON.parse(raw) as Partial<JobData>) : undefined;
+    }),
+  );
+  const alive = await Promise.all(datas.map(async (d) => d?.session !== undefined && (await redis.exists(keys.session(target, d.session))) === 1));
   let swept = 0;
   try {
-    for (const gateId of gateIds) {
-      const parentKey = await redis.hget(`${prefix}:${GATE_QUEUE}:${gateId}`, 'parentKey');
-      const parent = parentKey?.startsWith(`${prefix}:`) ? parentKey.slice(prefix.length + 1) : undefined;
-      const at = parent?.indexOf(':') ?? -1;
-      if (parent !== undefined && at > 0) {
-        const raw = await redis.hget(`${prefix}:${parent}`, 'data');
-        const data = raw === null ? undefined : (JSON.parse(raw) as Partial<JobData>);
-        // Its run's session lives: the run may yet give it its task, or is lifting its gate.
-        if (data?.session !== undefined && (await redis.exists(keys.session(target, data.session))) === 1) continue;
-        // Still held, it goes; given its task already, lifting the gate lets it run.
-        if (data?.held) await queue(parent.slice(0, at)).remove(parent.slice(at + 1), { removeChildren: false });
-      }
+    for (const [i, gateId] of gateIds.entries()) {
+      // Its run's session lives: the run may yet give it its task, or is lifting its gate.
+      if (alive[i]) continue;
+      const parent = parents[i];
+      // Still held, it goes; given its task already, lifting the gate lets it run.
+      if (parent && datas[i]?.held) await queue(parent.queue).remove(parent.id, { removeChildren: false });
       if ((await queue(GATE_QUEUE).remove(gateId)) === 1) swept++;
     }
   } finally {

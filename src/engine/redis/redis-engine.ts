@@ -26,11 +26,6 @@ export interface RedisEngineOptions {
 }
 
 const SESSION_TTL_MS = 15_000;
-
-/** Sets (or renews) a session's key, which lapses unless its session keeps it alive. */
-function keepAlive(redis: Redis, key: string, owner: string): Promise<unknown> {
-  return redis.set(key, owner, 'PX', SESSION_TTL_MS);
-}
 const SESSION_BEAT_MS = 5_000;
 /** A cancelled running task whose worker does not answer is given up on after this long. */
 const CANCEL_WAIT_MS = 10_000;
@@ -39,6 +34,11 @@ const OWN_READ = 1000;
 
 /** Jobs on workers' own queues by type. */
 type OwnJobs = Map<string, { active: number; waiting: number }>;
+
+/** Sets (or renews) a session's key, which lapses unless its session keeps it alive. */
+function keepAlive(redis: Redis, key: string, owner: string): Promise<unknown> {
+  return redis.set(key, owner, 'PX', SESSION_TTL_MS);
+}
 
 /**
  * The queue engine: one BullMQ queue per agent type in Redis, taken by `orch worker`
